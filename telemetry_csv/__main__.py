@@ -1,0 +1,5 @@
+import sys
+
+from telemetry_csv.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""The `telemetry-csv` command: argument parsing and printing around the library."""

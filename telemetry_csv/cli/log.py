@@ -1,0 +1,133 @@
+"""`telemetry-csv log`: append one row, from positional arguments, flags, or both."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.errors import TelemetryError
+
+# The positional form's order, as the old shell script took it.
+POSITIONAL = (
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "task_success",
+    "task_type",
+    "duration_ms",
+    "notes",
+)
+REQUIRED = POSITIONAL[:-1]
+
+USAGE = """\
+telemetry-csv log MODEL PROMPT_TOKENS COMPLETION_TOKENS SUCCESS TASK_TYPE DURATION_MS [NOTES]
+       telemetry-csv log --model M --prompt-tokens N --completion-tokens N --task-success B
+                         --task-type T (--duration-ms N | --duration 1m30s) [--notes TEXT]"""
+
+DESCRIPTION = """\
+Append one row to the repository's log (.telemetry/usage.csv at the root, or as configured).
+Every field is checked before anything is written; a refused value exits with status 2 and
+leaves the file unchanged. Positional values and flags can be mixed, but not for one field.
+
+exit status: 0 logged, 2 a value or argument refused, 3 the lock was busy,
+             4 the log cannot be written (damaged, unreadable or read-only)
+
+example:
+  telemetry-csv log claude-3-opus 1500 3200 true execute 45000 "Phase 6 tests\""""
+
+
+def build_parser():
+    parser = command_parser("log", DESCRIPTION, USAGE)
+    parser.add_argument("values", nargs="*", metavar="FIELD", help="the fields, in column order")
+    fields = parser.add_argument_group("fields")
+    fields.add_argument("--model", help="model name, e.g. claude-3-opus or openai/gpt-4o")
+    fields.add_argument("--prompt-tokens", metavar="N")
+    fields.add_argument("--completion-tokens", metavar="N")
+    fields.add_argument("--task-success", metavar="BOOL", help="true/false (also yes/no, 1/0)")
+    fields.add_argument("--task-type", metavar="TYPE", help="plan|execute|verify|discuss|quick")
+    fields.add_argument("--duration-ms", metavar="N", help="wall time in milliseconds")
+    fields.add_argument("--duration", metavar="TEXT", help="wall time with units: 45s, 1m30s, 1h2m")
+    fields.add_argument("--notes", metavar="TEXT", help="one line; line breaks become spaces")
+    fields.add_argument(
+        "--timestamp", metavar="RFC3339", help="default: now, local offset, to the second"
+    )
+    where = parser.add_argument_group("where and how")
+    where.add_argument("--file", metavar="PATH", help="the log to append to (default: configured)")
+    where.add_argument(
+        "--max-bytes", type=int, metavar="N", help="back up the log before it passes N"
+    )
+    where.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
+    where.add_argument("-q", "--quiet", action="store_true", help="no confirmation line")
+    return parser
+
+
+def gather_fields(args) -> dict[str, object]:
+    """One value per field from positionals and flags; a field given both ways is an error."""
+    if len(args.values) > len(POSITIONAL):
+        raise TelemetryError(
+            f"too many arguments: expected at most {len(POSITIONAL)} "
+            f"({' '.join(POSITIONAL)}), got {len(args.values)}; quote notes that contain spaces"
+        )
+    values: dict[str, object] = {}
+    for index, (field, value) in enumerate(zip(POSITIONAL, args.values, strict=False), start=1):
+        flag = getattr(args, field)
+        if flag is not None:
+            raise TelemetryError(
+                f"{field} given twice: as argument {index} and as --{_flag(field)}"
+            )
+        values[field] = value
+    for field in POSITIONAL:
+        flag = getattr(args, field)
+        if flag is not None:
+            values[field] = flag
+    if args.duration is not None:
+        if "duration_ms" in values:
+            raise TelemetryError("duration given twice: use --duration or duration_ms, not both")
+        from telemetry_csv.durations import parse_duration
+
+        values["duration_ms"] = parse_duration(args.duration)
+    missing = [field for field in REQUIRED if field not in values]
+    if missing:
+        field = missing[0]
+        raise TelemetryError(
+            f"{field} is missing: give it as argument {POSITIONAL.index(field) + 1} "
+            f"or as --{_flag(field)}"
+        )
+    if args.timestamp is not None:
+        values["timestamp"] = args.timestamp
+    return values
+
+
+def _flag(field: str) -> str:
+    return field.replace("_", "-")
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_intermixed_args(argv)
+    values = gather_fields(args)
+
+    from telemetry_csv.appending import log_row
+
+    logged = log_row(
+        **values,
+        path=args.file,
+        max_bytes=args.max_bytes,
+        lock_timeout=args.lock_timeout,
+    )
+    for notice in logged.notices:
+        print(f"telemetry-csv log: note: {notice}", file=sys.stderr)
+    if logged.backup is not None:
+        print(
+            f"telemetry-csv log: note: the log was full; backed it up to "
+            f"{shown_path(logged.backup)} and started a new one",
+            file=sys.stderr,
+        )
+    if not args.quiet:
+        row = logged.row
+        outcome = "success" if row.task_success else "failure"
+        print(
+            f"logged {row.model} {row.task_type} {outcome}, {row.total_tokens:,} tokens, "
+            f"{row.duration_ms:,} ms to {shown_path(logged.path)}"
+        )
+    return 0

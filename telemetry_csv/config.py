@@ -1,0 +1,136 @@
+"""Where the log is and what a repository configured for it.
+
+Settings come from `[tool.telemetry-csv]` in the repository's `pyproject.toml` and/or
+`.telemetry/config.toml` (same keys, without the table header). A key set in both places is an
+error rather than a silent precedence rule. The repository root is the nearest folder, from the
+working directory up, that holds `.git` (a folder, or a file in worktrees and submodules);
+outside a repository, the working directory stands in for it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telemetry_csv.errors import ConfigError
+from telemetry_csv.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
+
+DEFAULT_LOG = Path(".telemetry") / "usage.csv"
+CONFIG_FILE = Path(".telemetry") / "config.toml"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MIN_MAX_BYTES = 1024
+DEFAULT_LOCK_TIMEOUT = 10.0
+KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path  # the repository root (or the working directory outside a repository)
+    log_path: Path
+    max_bytes: int = DEFAULT_MAX_BYTES
+    task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+
+    @property
+    def schema(self) -> Schema:
+        return Schema(self.task_types)
+
+
+def find_repo_root(start: Path) -> Path | None:
+    """The nearest folder from `start` up that holds `.git`, or None outside a repository."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if os.path.exists(folder / ".git"):
+            return folder
+    return None
+
+
+def load_settings(start: Path | None = None) -> Settings:
+    """The settings that apply in `start` (default: the working directory)."""
+    start = Path.cwd() if start is None else start
+    root = find_repo_root(start) or start.resolve()
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for path, table in ((root / "pyproject.toml", True), (root / CONFIG_FILE, False)):
+        for key, value in _read_table(path, table).items():
+            if key in values:
+                raise ConfigError(
+                    f"{key} is set in both {origin[key]} and {path.name}; keep it in one place"
+                )
+            values[key] = value
+            origin[key] = path.name
+    return _settings_from(root, values, origin)
+
+
+def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"cannot read {path}: {error}") from None
+    # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
+    if in_pyproject and "telemetry-csv" not in text:
+        return {}
+    import tomllib
+
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    table = document.get("tool", {}).get("telemetry-csv", {}) if in_pyproject else document
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [tool.telemetry-csv] must be a table")
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r}; allowed settings are {', '.join(KEYS)}"
+        )
+    return table
+
+
+def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -> Settings:
+    def fail(key: str, allowed: str) -> ConfigError:
+        return ConfigError(f"{origin[key]}: {key} = {values[key]!r} is not allowed; {allowed}")
+
+    log = values.get("log", str(DEFAULT_LOG))
+    if not isinstance(log, str) or not log.strip():
+        raise fail("log", "expected a path relative to the repository root")
+    max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < MIN_MAX_BYTES:
+        raise fail("max_bytes", f"expected a whole number of bytes, at least {MIN_MAX_BYTES}")
+    task_types = values.get("task_types", list(DEFAULT_TASK_TYPES))
+    if (
+        not isinstance(task_types, list)
+        or not task_types
+        or not all(isinstance(t, str) and TASK_TYPE_NAME.fullmatch(t) for t in task_types)
+        or len(set(task_types)) != len(task_types)
+    ):
+        raise fail(
+            "task_types",
+            'expected a non-empty list of distinct names like "plan" '
+            "(lower-case letters, digits, - and _, starting with a letter, at most 32 characters)",
+        )
+    lock_timeout = values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
+    if (
+        isinstance(lock_timeout, bool)
+        or not isinstance(lock_timeout, int | float)
+        or lock_timeout < 0
+    ):
+        raise fail("lock_timeout", "expected a number of seconds, 0 or more")
+    return Settings(
+        root=root,
+        log_path=root / log,
+        max_bytes=max_bytes,
+        task_types=tuple(task_types),
+        lock_timeout=float(lock_timeout),
+    )
+
+
+def validate_max_bytes(value: int) -> int:
+    """The same lower bound for `--max-bytes` as for the configured value."""
+    if value < MIN_MAX_BYTES:
+        raise ConfigError(f"max_bytes: {value} is not allowed; expected at least {MIN_MAX_BYTES}")
+    return value

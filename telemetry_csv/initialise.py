@@ -1,0 +1,59 @@
+"""`init`: put a log, its README and its .gitignore in place, without overwriting anything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from telemetry_csv import store
+
+PRE_COMMIT_SNIPPET = """\
+repos:
+  - repo: https://github.com/telemetry-csv/telemetry-csv
+    rev: v0.1.0
+    hooks:
+      - id: telemetry-csv-check"""
+
+
+@dataclass(frozen=True)
+class Action:
+    path: Path
+    done: str  # "created" or "kept"
+
+
+def readme_text() -> str:
+    return (
+        resources.files("telemetry_csv")
+        .joinpath("templates/telemetry-readme.md")
+        .read_text(encoding="utf-8")
+    )
+
+
+def initialise(log_path: Path) -> list[Action]:
+    """Create what is missing around `log_path`; report every file as created or kept."""
+    folder = log_path.parent
+    ignore = folder / ".gitignore"
+    had_ignore = ignore.exists()
+    store.ensure_folder(folder)
+    actions = [Action(ignore, "kept" if had_ignore else "created")]
+    actions.append(Action(log_path, "created" if store.create_log(log_path) else "kept"))
+    readme = folder / "README.md"
+    if readme.exists():
+        actions.append(Action(readme, "kept"))
+    else:
+        _write_new(readme, readme_text())
+        actions.append(Action(readme, "created"))
+    return actions
+
+
+def _write_new(path: Path, text: str) -> None:
+    from telemetry_csv.errors import LogFileError
+
+    try:
+        with open(path, "x", encoding="utf-8", newline="\n") as file:
+            file.write(text)
+    except FileExistsError:
+        return
+    except OSError as error:
+        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None

@@ -1,0 +1,107 @@
+"""RFC 3339 (section 5.6) date-times, stricter than `datetime.fromisoformat`.
+
+Accepted: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)`, upper-case `T` and `Z`, a
+fraction of 1 to 9 digits. Refused, each with its own reason: a missing offset, a date alone,
+a space for `T`, days or times that do not exist, and leap seconds (`:60`), which Python's
+`datetime` cannot represent and which no agent clock produces.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone
+
+EXAMPLE = "2026-02-23T22:19:12+01:00"
+ALLOWED = f"expected an RFC 3339 date-time with seconds and an offset, e.g. {EXAMPLE}"
+MAX_FRACTION_DIGITS = 9
+
+_SHAPE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:(Z)|([+-])(\d{2}):(\d{2}))"
+)
+
+# A canonical, in-range date-time, for building whole-line patterns; the day of month still
+# has to be checked against the calendar (see `valid_date`).
+CANONICAL_PATTERN = (
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?"
+    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+)
+
+_DIAGNOSES = (
+    (re.compile(r"\d{4}-\d{2}-\d{2}"), "a date alone is not enough"),
+    (re.compile(r"\d{4}-\d{2}-\d{2} .*"), "use 'T' between the date and the time, not a space"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}(?:[zZ]|[+-].*)?"), "the seconds are missing"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}:\d{2}(?:\.\d+)?"), "the offset is missing"),
+    (re.compile(r".*\.\d{10,}.*"), f"at most {MAX_FRACTION_DIGITS} fraction digits"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}t.*|\d{4}-.*\dz"), "use upper-case 'T' and 'Z'"),
+    (re.compile(r".*[+-]\d{4}"), "write the offset as ±HH:MM, with a colon"),
+)
+
+
+def problem(value: str) -> str | None:
+    """Why `value` is not an RFC 3339 date-time, or None when it is one."""
+    match = _SHAPE.fullmatch(value)
+    if match is None:
+        for pattern, reason in _DIAGNOSES:
+            if pattern.fullmatch(value):
+                return f"{reason}; {ALLOWED}"
+        return f"not an RFC 3339 date-time; {ALLOWED}"
+    hour, minute, second = (int(match.group(i)) for i in range(4, 7))
+    if not valid_date(value[:10]):
+        return f"the day {value[:10]} does not exist; {ALLOWED}"
+    if hour > 23 or minute > 59:
+        return f"the time {value[11:16]} does not exist; {ALLOWED}"
+    if second == 60:
+        return "leap seconds (:60) are not supported; use :59"
+    if second > 59:
+        return f"the time {value[11:19]} does not exist; {ALLOWED}"
+    if match.group(8) is None and (int(match.group(10)) > 23 or int(match.group(11)) > 59):
+        return f"the offset {value[-6:]} does not exist; {ALLOWED}"
+    return None
+
+
+_valid_dates: dict[str, bool] = {}
+
+
+def valid_date(text: str) -> bool:
+    """Whether `YYYY-MM-DD` names a real day; cached, since a log has few distinct days."""
+    known = _valid_dates.get(text)
+    if known is None:
+        try:
+            date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
+            known = True
+        except ValueError:
+            known = False
+        if len(_valid_dates) < 100_000:
+            _valid_dates[text] = known
+    return known
+
+
+def parse(value: str) -> datetime:
+    """An aware datetime for a valid RFC 3339 value; fractions below a microsecond are dropped."""
+    match = _SHAPE.fullmatch(value)
+    if match is None or problem(value) is not None:
+        raise ValueError(f"not a valid RFC 3339 date-time: {value!r}")
+    fraction = match.group(7)
+    micro = int((fraction[1:] + "000000")[:6]) if fraction else 0
+    if match.group(8):
+        tz = UTC
+    else:
+        sign = -1 if match.group(9) == "-" else 1
+        tz = timezone(sign * timedelta(hours=int(match.group(10)), minutes=int(match.group(11))))
+    return datetime(*(int(match.group(i)) for i in range(1, 7)), micro, tzinfo=tz)
+
+
+def normalise(value: str) -> str:
+    """Friendly input to the stored form: RFC 3339 allows lower-case `t` and `z`; files get upper."""
+    value = value.strip()
+    if len(value) > 10 and value[10] == "t":
+        value = value[:10] + "T" + value[11:]
+    if value.endswith("z"):
+        value = value[:-1] + "Z"
+    return value
+
+
+def format_now() -> str:
+    """Now, in the local offset, to the second: what `log` stamps a row with by default."""
+    return datetime.now().astimezone().replace(microsecond=0).isoformat()

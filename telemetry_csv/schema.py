@@ -1,0 +1,371 @@
+"""The one definition of a usage row: its columns, each field's rule, the limits, the line format.
+
+Everything that reads or writes the log (`log`, `check`, `report`, the hooks, the merge driver)
+goes through `Schema`, so a rule changes here or nowhere. A row has exactly one stored form: the
+canonical line `format_line` writes. `check` accepts a line only if it is that form.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
+
+from telemetry_csv import rfc3339
+from telemetry_csv.errors import InvalidValueError, describe_value
+
+HEADER = (
+    "timestamp",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "task_success",
+    "task_type",
+    "duration_ms",
+    "notes",
+)
+HEADER_LINE = ",".join(HEADER)
+DEFAULT_TASK_TYPES = ("plan", "execute", "verify", "discuss", "quick")
+
+MODEL_MAX_CHARS = 128
+NOTES_MAX_CHARS = 1000
+COUNT_MAX_DIGITS = (
+    15  # a quadrillion tokens or 31,000 years of milliseconds: anything longer is a typo
+)
+TASK_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# Far above the longest canonical row (about 9 KiB with 1,000 four-byte characters of quoted
+# notes), so a longer line is damage, and readers can refuse it without holding it in memory.
+MAX_LINE_BYTES = 16 * 1024
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
+
+# What `log` folds into a single space in notes: line breaks of every kind Python's
+# `str.splitlines` knows, and tabs. Anything else below U+0020 is refused.
+_FOLDED = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]+")
+_NOTES_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MODEL_FORBIDDEN = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f,\"\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+_COUNT = re.compile(r"0|[1-9][0-9]*")
+
+COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
+
+
+class Row(NamedTuple):
+    """One usage row, with typed values."""
+
+    timestamp: str  # RFC 3339, exactly as stored
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    task_success: bool
+    task_type: str
+    duration_ms: int
+    notes: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def when(self) -> datetime:
+        return rfc3339.parse(self.timestamp)
+
+
+class FieldProblem(NamedTuple):
+    field: str  # a column name, or "line" for the line as a whole
+    message: str
+
+
+class NormalisedRow(NamedTuple):
+    row: Row
+    notices: tuple[str, ...]  # what normalisation changed that the user should hear about
+
+
+def count_allowed() -> str:
+    return f"expected a non-negative whole number, digits only, at most {COUNT_MAX_DIGITS} digits, e.g. 1500"
+
+
+def fold_notes(notes: str) -> tuple[str, int]:
+    """Notes with each run of line breaks and tabs folded to one space, and how many runs there were."""
+    return _FOLDED.subn(" ", notes)
+
+
+def parse_success(value: object) -> bool | None:
+    """Friendly true/false input (`yes`, `no`, `1`, `0`…), or None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+class Schema:
+    """The row rules for one repository: the fixed columns plus its configured task types."""
+
+    def __init__(self, task_types: Iterable[str] = DEFAULT_TASK_TYPES):
+        self.task_types = tuple(task_types)
+        self._task_type_set = frozenset(self.task_types)
+        self._line_pattern: re.Pattern[str] | None = None
+
+    # Stored values: strict. Each returns why a stored string is wrong, or None.
+
+    def field_problem(self, field: str, value: str) -> str | None:
+        if field == "timestamp":
+            return rfc3339.problem(value)
+        if field == "model":
+            return model_problem(value)
+        if field in COUNT_FIELDS:
+            return count_problem(value)
+        if field == "task_success":
+            return None if value in ("true", "false") else "expected true or false"
+        if field == "task_type":
+            return self.task_type_problem(value)
+        if field == "notes":
+            return notes_problem(value)
+        raise KeyError(field)
+
+    def task_type_problem(self, value: str) -> str | None:
+        if value in self._task_type_set:
+            return None
+        return f"expected one of {'|'.join(self.task_types)}"
+
+    # Input: friendly where unambiguous, then held to the stored rules.
+
+    def normalise(
+        self,
+        *,
+        model: object,
+        prompt_tokens: object,
+        completion_tokens: object,
+        task_success: object,
+        task_type: object,
+        duration_ms: object,
+        notes: object = "",
+        timestamp: object = None,
+    ) -> NormalisedRow:
+        """The canonical row for user-given values; raises InvalidValueError naming the first bad field."""
+        notices: list[str] = []
+        stamp = _normalise_timestamp(timestamp)
+        self._require("timestamp", stamp, timestamp)
+
+        model_text = str(model).strip() if model is not None else ""
+        self._require("model", model_text, model)
+
+        counts = {}
+        for field, raw in (
+            ("prompt_tokens", prompt_tokens),
+            ("completion_tokens", completion_tokens),
+            ("duration_ms", duration_ms),
+        ):
+            counts[field] = _normalise_count(field, raw)
+
+        success = parse_success(task_success) if task_success is not None else None
+        if success is None:
+            raise InvalidValueError(
+                "task_success", task_success, "expected true or false (also yes/no, y/n, 1/0)"
+            )
+
+        kind = str(task_type).strip().lower() if task_type is not None else ""
+        problem = self.task_type_problem(kind)
+        if problem:
+            raise InvalidValueError("task_type", task_type, problem)
+
+        note_text = "" if notes is None else str(notes)
+        note_text, folds = fold_notes(note_text)
+        if folds:
+            notices.append(f"notes: folded {folds} line break(s) or tab(s) into spaces")
+        self._require("notes", note_text, notes)
+
+        row = Row(
+            stamp,
+            model_text,
+            counts["prompt_tokens"],
+            counts["completion_tokens"],
+            success,
+            kind,
+            counts["duration_ms"],
+            note_text,
+        )
+        return NormalisedRow(row, tuple(notices))
+
+    def _require(self, field: str, stored: str, given: object) -> None:
+        problem = self.field_problem(field, stored)
+        if problem:
+            raise InvalidValueError(field, given, problem)
+
+    # The line format.
+
+    def format_line(self, row: Row) -> str:
+        """The canonical CSV line for a row, without its newline. The row must be valid."""
+        notes = row.notes
+        if "," in notes or '"' in notes:
+            notes = '"' + notes.replace('"', '""') + '"'
+        return (
+            f"{row.timestamp},{row.model},{row.prompt_tokens},{row.completion_tokens},"
+            f"{'true' if row.task_success else 'false'},{row.task_type},{row.duration_ms},{notes}"
+        )
+
+    def parse_line(self, text: str) -> Row | list[FieldProblem]:
+        """The row stored on one line (without its line ending), or every problem with it."""
+        match = self.line_pattern.fullmatch(text)
+        if match is not None and rfc3339.valid_date(text[:10]):
+            notes = match.group(8)
+            if not notes.startswith('"'):
+                return Row(
+                    match.group(1),
+                    match.group(2),
+                    int(match.group(3)),
+                    int(match.group(4)),
+                    match.group(5) == "true",
+                    match.group(6),
+                    int(match.group(7)),
+                    notes,
+                )
+            inner = notes[1:-1]
+            if "," in inner or '"' in inner:
+                return Row(
+                    match.group(1),
+                    match.group(2),
+                    int(match.group(3)),
+                    int(match.group(4)),
+                    match.group(5) == "true",
+                    match.group(6),
+                    int(match.group(7)),
+                    inner.replace('""', '"'),
+                )
+        return self._diagnose_line(text)
+
+    def _diagnose_line(self, text: str) -> Row | list[FieldProblem]:
+        """The authoritative, field-by-field reading of a line; `line_pattern` is only a fast path."""
+        try:
+            fields = next(csv.reader([text], strict=True))
+        except csv.Error as error:
+            return [
+                FieldProblem("line", f"malformed CSV ({error}); a row must be one line of 8 fields")
+            ]
+        if len(fields) != len(HEADER):
+            hint = " (an unquoted comma in notes?)" if len(fields) > len(HEADER) else ""
+            return [
+                FieldProblem("line", f"expected {len(HEADER)} fields, found {len(fields)}{hint}")
+            ]
+        problems = []
+        for field, value in zip(HEADER, fields, strict=True):
+            problem = self.field_problem(field, value)
+            if problem:
+                problems.append(
+                    FieldProblem(field, f"{describe_value(value)} is not allowed; {problem}")
+                )
+        if problems:
+            return problems
+        row = Row(
+            fields[0],
+            fields[1],
+            int(fields[2]),
+            int(fields[3]),
+            fields[4] == "true",
+            fields[5],
+            int(fields[6]),
+            fields[7],
+        )
+        canonical = self.format_line(row)
+        if canonical != text:
+            return [
+                FieldProblem(
+                    "line",
+                    "the values are valid but the quoting is not canonical "
+                    f"(expected {describe_value(canonical, 80)}); rewrite it with `telemetry-csv fmt`",
+                )
+            ]
+        return row
+
+    @property
+    def line_pattern(self) -> re.Pattern[str]:
+        """A pattern that only canonical, valid lines match (the day still needs `valid_date`)."""
+        if self._line_pattern is None:
+            self._line_pattern = re.compile(_line_pattern_source(self.task_types))
+        return self._line_pattern
+
+
+def _line_pattern_source(task_types: Iterable[str]) -> str:
+    count = rf"(0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
+    # Printable ASCII without space, quote and comma; a leading character a spreadsheet would
+    # read as a formula is left to the field-by-field path.
+    model = rf"((?![=+\-@'])[\x21\x23-\x2b\x2d-\x7e]{{1,{MODEL_MAX_CHARS}}})"
+    plain = r"[^\",\x00-\x1f\x7f-\x9f\u2028\u2029]"
+    quoted = r"(?:[^\"\x00-\x1f\x7f-\x9f\u2028\u2029]|\"\")"
+    lead = r"(?![=+\-@'])"
+    notes = (
+        rf"((?:{lead}{plain}{{1,{NOTES_MAX_CHARS}}})?|\"{lead}{quoted}{{1,{NOTES_MAX_CHARS}}}\")"
+    )
+    kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
+    return rf"({rfc3339.CANONICAL_PATTERN}),{model},{count},{count},(true|false),({kinds}),{count},{notes}"
+
+
+def model_problem(value: str) -> str | None:
+    if not value:
+        return "expected a model name such as claude-3-opus; it must not be empty"
+    if len(value) > MODEL_MAX_CHARS:
+        return f"at most {MODEL_MAX_CHARS} characters, found {len(value)}"
+    bad = _MODEL_FORBIDDEN.search(value)
+    if bad:
+        return (
+            f"character {bad.group()!r} at position {bad.start() + 1}: a model name has no "
+            "whitespace, control characters, commas or quotes"
+        )
+    return None
+
+
+def count_problem(value: str) -> str | None:
+    if not _COUNT.fullmatch(value):
+        if value.isascii() and value.isdigit():
+            return f"leading zeros are not canonical; write {int(value)}"
+        return count_allowed()
+    if len(value) > COUNT_MAX_DIGITS:
+        return count_allowed()
+    return None
+
+
+def notes_problem(value: str) -> str | None:
+    if len(value) > NOTES_MAX_CHARS:
+        return f"at most {NOTES_MAX_CHARS} characters, found {len(value)}"
+    bad = _NOTES_FORBIDDEN.search(value)
+    if bad:
+        return (
+            f"control character {bad.group()!r} at position {bad.start() + 1}; "
+            "notes are one line of printable text"
+        )
+    return None
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _normalise_timestamp(value: object) -> str:
+    if value is None:
+        return rfc3339.format_now()
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidValueError(
+                "timestamp", value.isoformat(), "the offset is missing; " + rfc3339.ALLOWED
+            )
+        return value.isoformat()
+    return rfc3339.normalise(str(value))
+
+
+def _normalise_count(field: str, value: object) -> int:
+    if _is_count(value):
+        text = str(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        text = str(int(value))  # leading zeros are unambiguous in input, not in the file
+    else:
+        raise InvalidValueError(field, value, count_allowed())
+    if count_problem(text):
+        raise InvalidValueError(field, value, count_allowed())
+    return int(text)

@@ -1,0 +1,291 @@
+"""Writing the log: one locked, durable append per row, and rotation to backups before the limit.
+
+Only `append_line` and `create_log` change files, always under the log's lock:
+
+- an append is one `write` of the whole line to a file opened with O_APPEND, then fsync; if the
+  write fails part-way (a full disk), the file is truncated back to its old size;
+- a new log (first use, or after rotation) is written to a temporary file, fsynced, and renamed
+  into place, so it appears whole or not at all;
+- a rotation renames the full log to an unused `usage-YYYYMMDDTHHMMSSZ[-N].csv` name, then puts
+  the new log (header and the new row) in place, then fsyncs the folder. A crash between the two
+  renames leaves the backup complete and no log, which the next append starts afresh.
+
+`append_line` reads only the header and the last byte, so its cost does not grow with the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry_csv.errors import LockTimeoutError, LogFileError
+from telemetry_csv.schema import HEADER_LINE
+
+HEADER_BYTES = (HEADER_LINE + "\n").encode()
+FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
+_BACKUP_NAME = r"{stem}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.csv"
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    path: Path
+    line: str
+    created: bool  # the log did not exist (or was empty) and was started with its header
+    backup: Path | None  # where the full log was moved before this append, if it was
+
+
+def lock_path(log_path: Path) -> Path:
+    return log_path.with_name(log_path.name + ".lock")
+
+
+def backup_paths(log_path: Path) -> list[Path]:
+    """The log's backups in its folder, oldest first (by the time in their names, then suffix)."""
+    pattern = re.compile(_BACKUP_NAME.format(stem=re.escape(log_path.stem)))
+    found = []
+    try:
+        names = os.listdir(log_path.parent)
+    except FileNotFoundError:
+        return []
+    for name in names:
+        match = pattern.fullmatch(name)
+        if match:
+            found.append((match.group(1), int(match.group(2) or 0), log_path.parent / name))
+    return [path for _, _, path in sorted(found)]
+
+
+def log_files(log_path: Path) -> list[Path]:
+    """The backups, oldest first, then the log itself if it exists: every row in append order."""
+    files = backup_paths(log_path)
+    if log_path.exists():
+        files.append(log_path)
+    return files
+
+
+def ensure_folder(folder: Path) -> bool:
+    """Create the log's folder with a .gitignore for lock files; True if anything was created."""
+    created = False
+    if not folder.is_dir():
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LogFileError(
+                f"cannot create folder {folder}: {error.strerror or error}"
+            ) from None
+        created = True
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        try:
+            ignore.write_text(FOLDER_GITIGNORE, encoding="utf-8")
+        except OSError as error:
+            raise LogFileError(f"cannot write {ignore}: {error.strerror or error}") from None
+        created = True
+    return created
+
+
+def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: float) -> AppendResult:
+    """Append one canonical line (without newline) to the log, rotating first if it would not fit."""
+    data = (line + "\n").encode("utf-8")
+    if len(HEADER_BYTES) + len(data) > max_bytes:
+        raise LogFileError(
+            f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
+        )
+    ensure_folder(log_path.parent)
+    with _locked(log_path, lock_timeout):
+        size = _current_size(log_path)
+        if size is None or size == 0:
+            _install_new_log(log_path, HEADER_BYTES + data)
+            return AppendResult(log_path, line, created=True, backup=None)
+        _require_appendable(log_path, size)
+        if size + len(data) > max_bytes:
+            backup = _unused_backup_path(log_path)
+            _rotate(log_path, backup, HEADER_BYTES + data)
+            return AppendResult(log_path, line, created=True, backup=backup)
+        _append(log_path, data, size)
+        return AppendResult(log_path, line, created=False, backup=None)
+
+
+def create_log(log_path: Path) -> bool:
+    """Start an empty log (header only) unless one exists; True if it was created."""
+    ensure_folder(log_path.parent)
+    with _locked(log_path, 10.0):
+        if _current_size(log_path) is not None:
+            return False
+        _install_new_log(log_path, HEADER_BYTES)
+        return True
+
+
+class _locked:
+    """The log's filelock, with its errors turned into ones a user can act on."""
+
+    def __init__(self, log_path: Path, timeout: float):
+        from filelock import FileLock
+
+        self.path = lock_path(log_path)
+        self.timeout = timeout
+        self.lock = FileLock(str(self.path), timeout=timeout)
+
+    def __enter__(self) -> None:
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire()
+        except Timeout:
+            raise LockTimeoutError(
+                f"could not lock {self.path} within {self.timeout:g}s: another writer holds it; "
+                "try again, or raise lock_timeout"
+            ) from None
+        except OSError as error:
+            raise LogFileError(
+                f"cannot create lock file {self.path}: {error.strerror or error}"
+            ) from None
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def _current_size(log_path: Path) -> int | None:
+    try:
+        info = os.stat(log_path)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise LogFileError(f"cannot read {log_path}: {error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise LogFileError(f"{log_path} is not a regular file")
+    return info.st_size
+
+
+def _require_appendable(log_path: Path, size: int) -> None:
+    """Refuse to append to a log whose header is wrong or whose last line is torn."""
+    try:
+        with open(log_path, "rb") as file:
+            head = file.read(len(HEADER_BYTES))
+            file.seek(size - 1)
+            last = file.read(1)
+    except OSError as error:
+        raise LogFileError(f"cannot read {log_path}: {error.strerror or error}") from None
+    if head != HEADER_BYTES:
+        raise LogFileError(
+            f"{log_path}: the first line is not the expected header; nothing was written. "
+            f"Run `telemetry-csv check {log_path}` to see what is wrong"
+        )
+    if last != b"\n":
+        raise LogFileError(
+            f"{log_path}: the last line is torn (no final newline); nothing was written. "
+            f"Run `telemetry-csv check {log_path}`, then `telemetry-csv repair` to move it aside"
+        )
+
+
+def _append(log_path: Path, data: bytes, old_size: int) -> None:
+    try:
+        fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
+    except OSError as error:
+        raise LogFileError(f"cannot write {log_path}: {error.strerror or error}") from None
+    try:
+        _write_all(fd, data)
+        os.fsync(fd)
+    except OSError as error:
+        _truncate_quietly(fd, old_size)
+        raise LogFileError(
+            f"cannot write {log_path}: {error.strerror or error}; the log was left as it was"
+        ) from None
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    # One write call in practice; the loop only matters if the kernel returns a short count.
+    written = 0
+    while written < len(data):
+        written += os.write(fd, data[written:])
+
+
+def _truncate_quietly(fd: int, size: int) -> None:
+    with contextlib.suppress(OSError):
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+
+
+def _install_new_log(log_path: Path, content: bytes) -> None:
+    """Put a complete new log in place atomically: temporary file, fsync, rename, folder fsync."""
+    temporary = _write_temporary(log_path, content)
+    try:
+        os.rename(temporary, log_path)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise LogFileError(f"cannot create {log_path}: {error.strerror or error}") from None
+    _fsync_folder(log_path.parent)
+
+
+def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
+    temporary = _write_temporary(log_path, content)
+    try:
+        os.rename(log_path, backup)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise LogFileError(
+            f"cannot back up {log_path} to {backup.name}: {error.strerror or error}"
+        ) from None
+    try:
+        os.rename(temporary, log_path)
+    except OSError as error:
+        _remove_quietly(temporary)
+        raise LogFileError(
+            f"backed up {log_path} to {backup.name} but cannot start a new log: "
+            f"{error.strerror or error}; the next append will start it"
+        ) from None
+    _fsync_folder(log_path.parent)
+
+
+def _write_temporary(log_path: Path, content: bytes) -> Path:
+    # We hold the lock, so any temporary file of ours already there is left by a crash.
+    temporary = log_path.with_name(f".{log_path.name}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    except OSError as error:
+        raise LogFileError(
+            f"cannot write in {log_path.parent}: {error.strerror or error}"
+        ) from None
+    try:
+        _write_all(fd, content)
+        os.fsync(fd)
+    except OSError as error:
+        os.close(fd)
+        _remove_quietly(temporary)
+        raise LogFileError(f"cannot write {temporary}: {error.strerror or error}") from None
+    os.close(fd)
+    return temporary
+
+
+def _unused_backup_path(log_path: Path) -> Path:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    candidate = log_path.with_name(f"{log_path.stem}-{stamp}.csv")
+    suffix = 0
+    # Only lock holders create backups, so a name free now stays free until our rename.
+    while os.path.lexists(candidate):
+        suffix += 1
+        candidate = log_path.with_name(f"{log_path.stem}-{stamp}-{suffix}.csv")
+    return candidate
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot fsync a directory; the renames are still atomic
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)

@@ -1,0 +1,71 @@
+"""Shared fixtures: real git repositories in tmp_path and the installed command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+HEADER = "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run real git; fail the test with git's own words if it fails."""
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=git_env(), check=False
+    )
+    assert done.returncode == 0, f"git {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
+    return done.stdout
+
+
+def git_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GIT_AUTHOR_NAME="Test",
+        GIT_AUTHOR_EMAIL="test@example.com",
+        GIT_COMMITTER_NAME="Test",
+        GIT_COMMITTER_EMAIL="test@example.com",
+        GIT_CONFIG_NOSYSTEM="1",
+        GIT_CONFIG_GLOBAL=os.devnull,
+    )
+    return env
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty git repository, which is also the working directory."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main")
+    monkeypatch.chdir(root)
+    return root
+
+
+def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed `telemetry-csv` console script, as a user would run it."""
+    return subprocess.run(
+        [str(BIN / "telemetry-csv"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        input=input,
+        env=git_env(),
+        check=False,
+    )
+
+
+def row_line(
+    timestamp: str = "2026-02-23T22:19:12+01:00",
+    model: str = "claude-3-opus",
+    prompt: str = "1500",
+    completion: str = "3200",
+    success: str = "true",
+    task_type: str = "execute",
+    duration: str = "45000",
+    notes: str = "",
+) -> str:
+    return f"{timestamp},{model},{prompt},{completion},{success},{task_type},{duration},{notes}\n"
