@@ -45,8 +45,13 @@ class LogFileError(TelemetryError):
 
 
 def describe_value(value: object, limit: int = 60) -> str:
-    """A short, printable quotation of a value for a one-line message."""
+    """A short, printable quotation of a value for a one-line message, unless it looks like it
+    holds a credential: then it is never repeated, wherever the message ends up."""
+    from telemetry_csv.secrets_scan import find_secret
+
     text = value if isinstance(value, str) else str(value)
+    if find_secret(text):
+        return "(value not shown)"
     shown = repr(text[:limit])
     if len(text) > limit:
         shown += f"… ({len(text)} characters)"

@@ -35,7 +35,7 @@ def initialise(log_path: Path) -> list[Action]:
     folder = log_path.parent
     ignore = folder / ".gitignore"
     had_ignore = ignore.exists()
-    store.ensure_folder(folder)
+    store.ensure_folder(folder, log_path)
     actions = [Action(ignore, "kept" if had_ignore else "created")]
     actions.append(Action(log_path, "created" if store.create_log(log_path) else "kept"))
     readme = folder / "README.md"

@@ -8,6 +8,7 @@ words. A line longer than any valid row is skipped without being held in memory.
 from __future__ import annotations
 
 import codecs
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +36,9 @@ def scan_file(
     """Every valid row and every problem of one log file, in line order (file-wide ones last)."""
     name = display if display is not None else str(path)
     try:
-        file = open(path, "rb")  # noqa: SIM115 - closed in the finally below, across yields
+        # O_NONBLOCK so that a FIFO given by mistake is reported instead of waited on forever;
+        # it changes nothing for regular files.
+        file = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
         return
@@ -54,8 +57,13 @@ def scan_files(
         yield from scan_file(path, schema, max_bytes=max_bytes)
 
 
+# Lines are parsed in batches (see `Schema.parse_lines`); a batch holds at most this many
+# lines, or about this many characters, so memory stays bounded whatever the file.
+_BATCH_LINES = 4096
+_BATCH_CHARS = 1 << 20
+
+
 def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
-    import os
     import stat
 
     info = os.fstat(file.fileno())
@@ -72,11 +80,19 @@ def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
         )
     limit = MAX_LINE_BYTES + 2
     readline = file.readline
-    parse_line = schema.parse_line
+    # Items in line order: a Row or Problem, or the (line number, text) of a line still to be
+    # parsed; lines are parsed a batch at a time (see `Schema.parse_lines`).
+    batch: list[Row | Problem | tuple[int, str]] = []
+    add = batch.append
+    pending = pending_chars = 0
     line_no = 0
     crlf_lines = lf_lines = 0
     first_crlf = first_lf = 0
     while True:
+        if pending >= _BATCH_LINES or pending_chars >= _BATCH_CHARS:
+            yield from _parse_batch(batch, schema, name)
+            batch.clear()
+            pending = pending_chars = 0
         raw = readline(limit)
         if not raw:
             break
@@ -93,69 +109,79 @@ def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
         elif len(raw) == limit:
             while raw and raw[-1:] != b"\n":
                 raw = readline(1 << 16)
-            yield Problem(
-                name,
-                line_no,
-                "line",
-                f"longer than {MAX_LINE_BYTES:,} bytes, far beyond any valid row; delete or repair it",
+            add(
+                Problem(
+                    name,
+                    line_no,
+                    "line",
+                    f"longer than {MAX_LINE_BYTES:,} bytes, far beyond any valid row; delete or repair it",
+                )
             )
             continue
         else:
             body = raw
-            yield Problem(
-                name,
-                line_no,
-                "line",
-                "no newline at the end of the file: the last line may be torn by an interrupted "
-                "write; if the row is complete add the newline, otherwise move it aside with "
-                "`telemetry-csv repair`",
+            add(
+                Problem(
+                    name,
+                    line_no,
+                    "line",
+                    "no newline at the end of the file: the last line may be torn by an interrupted "
+                    "write; if the row is complete add the newline, otherwise move it aside with "
+                    "`telemetry-csv repair`",
+                )
             )
         if line_no == 1 and body.startswith(codecs.BOM_UTF8):
             body = body[len(codecs.BOM_UTF8) :]
-            yield Problem(
-                name,
-                1,
-                "file",
-                "starts with a UTF-8 byte order mark; remove it (`telemetry-csv fmt`)",
+            add(
+                Problem(
+                    name,
+                    1,
+                    "file",
+                    "starts with a UTF-8 byte order mark; remove it (`telemetry-csv fmt`)",
+                )
             )
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError as error:
             bad = body[error.start : error.end]
-            yield Problem(
-                name,
-                line_no,
-                "line",
-                f"bytes that are not UTF-8 at byte {error.start + 1} ({bad!r}); "
-                "re-save the file as UTF-8",
+            add(
+                Problem(
+                    name,
+                    line_no,
+                    "line",
+                    f"bytes that are not UTF-8 at byte {error.start + 1} ({bad!r}); "
+                    "re-save the file as UTF-8",
+                )
             )
             continue
         if line_no == 1:
             if text == HEADER_LINE:
                 continue
-            result = parse_line(text)
+            result = schema.parse_line(text)
             if isinstance(result, Row):
-                yield Problem(
-                    name, 1, "header", f"the header is missing; add {HEADER_LINE} as line 1"
+                add(
+                    Problem(
+                        name, 1, "header", f"the header is missing; add {HEADER_LINE} as line 1"
+                    )
                 )
-                yield result
+                add(result)
             else:
-                yield Problem(
-                    name,
-                    1,
-                    "header",
-                    f"expected {HEADER_LINE}, found {describe_value(text, 100)}",
+                add(
+                    Problem(
+                        name,
+                        1,
+                        "header",
+                        f"expected {HEADER_LINE}, found {describe_value(text, 100)}",
+                    )
                 )
             continue
         if not text:
-            yield Problem(name, line_no, "line", "blank line; delete it")
+            add(Problem(name, line_no, "line", "blank line; delete it"))
             continue
-        result = parse_line(text)
-        if type(result) is Row:
-            yield result
-        else:
-            for problem in result:
-                yield Problem(name, line_no, problem.field, problem.message)
+        add((line_no, text))
+        pending += 1
+        pending_chars += len(text)
+    yield from _parse_batch(batch, schema, name)
     if line_no == 0:
         yield Problem(name, 0, "file", f"empty file: the header is missing; add {HEADER_LINE}")
     if crlf_lines and lf_lines:
@@ -173,6 +199,24 @@ def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
             "file",
             f"CRLF line endings ({crlf_lines:,} lines); {_HOW_TO_FIX_ENDINGS}",
         )
+
+
+def _parse_batch(
+    batch: list[Row | Problem | tuple[int, str]], schema: Schema, name: str
+) -> Iterator[Row | Problem]:
+    texts = [item[1] for item in batch if type(item) is tuple]
+    results = iter(schema.parse_lines(texts)) if texts else iter(())
+    for item in batch:
+        if type(item) is not tuple:
+            yield item
+            continue
+        result = next(results)
+        if type(result) is Row:
+            yield result
+        else:
+            line_no = item[0]
+            for problem in result:
+                yield Problem(name, line_no, problem.field, problem.message)
 
 
 def read_rows(paths: Iterable[Path | str], schema: Schema | None = None) -> Iterator[Row]:

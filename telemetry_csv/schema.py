@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import NamedTuple
 
-from telemetry_csv import rfc3339
+from telemetry_csv import rfc3339, secrets_scan
 from telemetry_csv.errors import InvalidValueError, describe_value
 
 HEADER = (
@@ -51,6 +52,15 @@ _MODEL_FORBIDDEN = re.compile(
 )
 _COUNT = re.compile(r"0|[1-9][0-9]*")
 
+# Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with one of these
+# is run as a formula by Excel, LibreOffice and Google Sheets. Notes that start with them are
+# stored behind one apostrophe, which spreadsheets show as text; a note that already starts
+# with apostrophes followed by one of them gets one more, so reading strips exactly one and
+# every note comes back exactly as given. Model names may not start with them at all.
+FORMULA_STARTS = "=+-@\t\r"
+_NEEDS_NEUTRALISING = re.compile(r"'*[=+\-@\t\r]")
+_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+
 COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
 
 
@@ -74,6 +84,9 @@ class Row(NamedTuple):
         return rfc3339.parse(self.timestamp)
 
 
+_new_row = tuple.__new__
+
+
 class FieldProblem(NamedTuple):
     field: str  # a column name, or "line" for the line as a whole
     message: str
@@ -86,6 +99,16 @@ class NormalisedRow(NamedTuple):
 
 def count_allowed() -> str:
     return f"expected a non-negative whole number, digits only, at most {COUNT_MAX_DIGITS} digits, e.g. 1500"
+
+
+def neutralise(value: str) -> str:
+    """The stored form of a note: one apostrophe in front if a spreadsheet would see a formula."""
+    return "'" + value if _NEEDS_NEUTRALISING.match(value) else value
+
+
+def restore(stored: str) -> str:
+    """The note as given, from its stored form (the inverse of `neutralise`)."""
+    return stored[1:] if _NEUTRALISED.match(stored) else stored
 
 
 def fold_notes(notes: str) -> tuple[str, int]:
@@ -180,7 +203,13 @@ class Schema:
         note_text, folds = fold_notes(note_text)
         if folds:
             notices.append(f"notes: folded {folds} line break(s) or tab(s) into spaces")
-        self._require("notes", note_text, notes)
+        stored_notes = neutralise(note_text)
+        self._require("notes", stored_notes, notes)
+        if stored_notes != note_text:
+            notices.append(
+                "notes: stored with an apostrophe in front so that spreadsheets do not run it "
+                "as a formula; reports show it as given"
+            )
 
         row = Row(
             stamp,
@@ -203,7 +232,7 @@ class Schema:
 
     def format_line(self, row: Row) -> str:
         """The canonical CSV line for a row, without its newline. The row must be valid."""
-        notes = row.notes
+        notes = neutralise(row.notes)
         if "," in notes or '"' in notes:
             notes = '"' + notes.replace('"', '""') + '"'
         return (
@@ -213,33 +242,62 @@ class Schema:
 
     def parse_line(self, text: str) -> Row | list[FieldProblem]:
         """The row stored on one line (without its line ending), or every problem with it."""
+        return self.parse_lines((text,))[0]
+
+    def parse_lines(self, texts: Sequence[str]) -> list[Row | list[FieldProblem]]:
+        """`parse_line` for many lines at once: the secret screen then runs once over the whole
+        batch, which is what keeps `check` fast on a large log."""
+        results: list[Row | list[FieldProblem]] = []
+        screened: list[str] = []  # model and notes of every line the fast path accepted
+        owners: list[int] = []  # for each of those lines, its index in results
+        match_canonical = self._match_canonical
+        for text in texts:
+            row = match_canonical(text)
+            if row is None:
+                results.append(self._diagnose_line(text))
+            else:
+                owners.append(len(results))
+                results.append(row)
+                screened.append(row.model)
+                screened.append(row.notes)
+        if screened:
+            offsets = secrets_scan.hit_offsets("\n".join(screened))
+            if offsets:
+                starts = []
+                position = 0
+                for value in screened:
+                    starts.append(position)
+                    position += len(value) + 1
+                for offset in offsets:
+                    index = owners[(bisect_right(starts, offset) - 1) // 2]
+                    results[index] = self._diagnose_line(texts[index])
+        return results
+
+    def _match_canonical(self, text: str) -> Row | None:
+        """The fast path: the row of a canonical, valid line, or None to ask `_diagnose_line`."""
         match = self.line_pattern.fullmatch(text)
-        if match is not None and rfc3339.valid_date(text[:10]):
-            notes = match.group(8)
-            if not notes.startswith('"'):
-                return Row(
-                    match.group(1),
-                    match.group(2),
-                    int(match.group(3)),
-                    int(match.group(4)),
-                    match.group(5) == "true",
-                    match.group(6),
-                    int(match.group(7)),
-                    notes,
-                )
-            inner = notes[1:-1]
-            if "," in inner or '"' in inner:
-                return Row(
-                    match.group(1),
-                    match.group(2),
-                    int(match.group(3)),
-                    int(match.group(4)),
-                    match.group(5) == "true",
-                    match.group(6),
-                    int(match.group(7)),
-                    inner.replace('""', '"'),
-                )
-        return self._diagnose_line(text)
+        if match is None or not rfc3339.valid_date(text[:10]):
+            return None
+        stamp, model, prompt, completion, success, kind, duration, notes = match.groups()
+        if notes.startswith('"'):
+            notes = notes[1:-1]
+            if "," not in notes and '"' not in notes:
+                return None  # quoted without need: not canonical
+            notes = notes.replace('""', '"')
+        # tuple.__new__ skips NamedTuple's keyword handling: this runs once per line of a log.
+        return _new_row(
+            Row,
+            (
+                stamp,
+                model,
+                int(prompt),
+                int(completion),
+                success == "true",
+                kind,
+                int(duration),
+                notes,
+            ),
+        )
 
     def _diagnose_line(self, text: str) -> Row | list[FieldProblem]:
         """The authoritative, field-by-field reading of a line; `line_pattern` is only a fast path."""
@@ -271,7 +329,7 @@ class Schema:
             fields[4] == "true",
             fields[5],
             int(fields[6]),
-            fields[7],
+            restore(fields[7]),
         )
         canonical = self.format_line(row)
         if canonical != text:
@@ -318,6 +376,14 @@ def model_problem(value: str) -> str | None:
             f"character {bad.group()!r} at position {bad.start() + 1}: a model name has no "
             "whitespace, control characters, commas or quotes"
         )
+    if value[0] in FORMULA_STARTS:
+        return (
+            f"a model name must not start with {value[0]!r}: a spreadsheet would run it as a "
+            "formula; model names start with a letter or digit, e.g. claude-3-opus"
+        )
+    secret = secrets_scan.find_secret(value)
+    if secret:
+        return secret.describe()
     return None
 
 
@@ -331,7 +397,16 @@ def count_problem(value: str) -> str | None:
     return None
 
 
-def notes_problem(value: str) -> str | None:
+def notes_problem(stored: str) -> str | None:
+    """Why a stored note is wrong; length, characters and secrets are judged on the note as
+    given, that is without the apostrophe that neutralises a formula."""
+    if stored[:1] and stored[0] in FORMULA_STARTS:
+        return (
+            f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
+            f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
+            "`telemetry-csv log` does (reports show it without)"
+        )
+    value = restore(stored)
     if len(value) > NOTES_MAX_CHARS:
         return f"at most {NOTES_MAX_CHARS} characters, found {len(value)}"
     bad = _NOTES_FORBIDDEN.search(value)
@@ -340,6 +415,9 @@ def notes_problem(value: str) -> str | None:
             f"control character {bad.group()!r} at position {bad.start() + 1}; "
             "notes are one line of printable text"
         )
+    secret = secrets_scan.find_secret(value)
+    if secret:
+        return secret.describe()
     return None
 
 

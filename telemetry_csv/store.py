@@ -6,9 +6,13 @@ Only `append_line` and `create_log` change files, always under the log's lock:
   write fails part-way (a full disk), the file is truncated back to its old size;
 - a new log (first use, or after rotation) is written to a temporary file, fsynced, and renamed
   into place, so it appears whole or not at all;
-- a rotation renames the full log to an unused `usage-YYYYMMDDTHHMMSSZ[-N].csv` name, then puts
-  the new log (header and the new row) in place, then fsyncs the folder. A crash between the two
-  renames leaves the backup complete and no log, which the next append starts afresh.
+- a rotation renames the full log to a new `usage-YYYYMMDDTHHMMSSZ[-N].csv` name that sorts after
+  every existing backup (even if the clock went back), then puts the new log (header and the new
+  row) in place, then fsyncs the folder. A crash between the two renames leaves the backup
+  complete and no log, which the next append starts afresh; a read-only log is never rotated;
+- the folder's `.gitignore` always covers the lock and temporary files (created whole via a
+  temporary file and a hard link, or completed with rules naming exactly this log's files), so
+  neither can be committed, and a shared folder such as the repository root gets no `*.lock`.
 
 `append_line` reads only the header and the last byte, so its cost does not grow with the log.
 """
@@ -45,6 +49,10 @@ def lock_path(log_path: Path) -> Path:
 
 def backup_paths(log_path: Path) -> list[Path]:
     """The log's backups in its folder, oldest first (by the time in their names, then suffix)."""
+    return [path for _, _, path in _backups(log_path)]
+
+
+def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
     pattern = re.compile(_BACKUP_NAME.format(stem=re.escape(log_path.stem)))
     found = []
     try:
@@ -55,7 +63,7 @@ def backup_paths(log_path: Path) -> list[Path]:
         match = pattern.fullmatch(name)
         if match:
             found.append((match.group(1), int(match.group(2) or 0), log_path.parent / name))
-    return [path for _, _, path in sorted(found)]
+    return sorted(found)
 
 
 def log_files(log_path: Path) -> list[Path]:
@@ -66,8 +74,19 @@ def log_files(log_path: Path) -> list[Path]:
     return files
 
 
-def ensure_folder(folder: Path) -> bool:
-    """Create the log's folder with a .gitignore for lock files; True if anything was created."""
+def temporary_path(log_path: Path) -> Path:
+    """Where a new log is written before it is renamed into place (git-ignored, never read)."""
+    return log_path.with_name(f".{log_path.name}.tmp")
+
+
+def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
+    """Create the log's folder and make its .gitignore cover the lock and temporary files;
+    True if anything was created or changed.
+
+    A folder created here is the log's own, so it gets the generic rules (`*.lock`, `.*.tmp`).
+    In a folder that already existed (the repository root, say) only this log's two files are
+    named, so that other `*.lock` files of the project are not ignored by accident.
+    """
     created = False
     if not folder.is_dir():
         try:
@@ -78,13 +97,82 @@ def ensure_folder(folder: Path) -> bool:
             ) from None
         created = True
     ignore = folder / ".gitignore"
-    if not ignore.exists():
+    try:
+        text = ignore.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        text = None
+    except OSError as error:
+        raise LogFileError(f"cannot read {ignore}: {error.strerror or error}") from None
+    if text is None and (created or log_path is None):
+        return _create_whole(ignore, FOLDER_GITIGNORE.encode()) or created
+    if log_path is None:
+        return created
+    missing = _uncovered_names(text or "", log_path)
+    if not missing:
+        return created
+    block = "# telemetry-csv: lock and temporary files are never committed\n"
+    block += "".join(f"/{name}\n" for name in missing)
+    if text is None:
+        return _create_whole(ignore, block.encode()) or _add_to_gitignore(ignore, log_path)
+    if text and not text.endswith("\n"):
+        block = "\n" + block
+    _append_text(ignore, block)
+    return True
+
+
+def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
+    """This log's lock and temporary file names that no line of `gitignore` names or globs."""
+    rules = {line.strip() for line in gitignore.splitlines()}
+    missing = []
+    for name, generic in (
+        (lock_path(log_path).name, "*.lock"),
+        (temporary_path(log_path).name, ".*.tmp"),
+    ):
+        if not rules & {name, "/" + name, generic, "/" + generic}:
+            missing.append(name)
+    return missing
+
+
+def _add_to_gitignore(ignore: Path, log_path: Path) -> bool:
+    # Another writer created the file between our read and our link: complete it instead.
+    return ensure_folder(ignore.parent, log_path)
+
+
+def _create_whole(path: Path, content: bytes) -> bool:
+    """Create `path` with `content` all at once, never overwriting; False if it already exists.
+
+    Written to a temporary file and hard-linked into place, so a crash leaves either no file or
+    the whole one, never an empty .gitignore that would let the lock file be committed.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            ignore.write_text(FOLDER_GITIGNORE, encoding="utf-8")
-        except OSError as error:
-            raise LogFileError(f"cannot write {ignore}: {error.strerror or error}") from None
-        created = True
-    return created
+            _write_all(fd, content)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.link(temporary, path)
+    except FileExistsError:
+        return False
+    except OSError as error:
+        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
+    finally:
+        _remove_quietly(temporary)
+    _fsync_folder(path.parent)
+    return True
+
+
+def _append_text(path: Path, text: str) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
+        try:
+            _write_all(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as error:
+        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: float) -> AppendResult:
@@ -94,7 +182,7 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
         raise LogFileError(
             f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
         )
-    ensure_folder(log_path.parent)
+    ensure_folder(log_path.parent, log_path)
     with _locked(log_path, lock_timeout):
         size = _current_size(log_path)
         if size is None or size == 0:
@@ -102,6 +190,7 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
             return AppendResult(log_path, line, created=True, backup=None)
         _require_appendable(log_path, size)
         if size + len(data) > max_bytes:
+            _require_writable(log_path)
             backup = _unused_backup_path(log_path)
             _rotate(log_path, backup, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=backup)
@@ -111,12 +200,17 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
 
 def create_log(log_path: Path) -> bool:
     """Start an empty log (header only) unless one exists; True if it was created."""
-    ensure_folder(log_path.parent)
+    ensure_folder(log_path.parent, log_path)
     with _locked(log_path, 10.0):
         if _current_size(log_path) is not None:
             return False
         _install_new_log(log_path, HEADER_BYTES)
         return True
+
+
+def locked(log_path: Path, timeout: float) -> _locked:
+    """The log's lock as a context manager, for anything else that changes the log (`repair`)."""
+    return _locked(log_path, timeout)
 
 
 class _locked:
@@ -181,6 +275,17 @@ def _require_appendable(log_path: Path, size: int) -> None:
         )
 
 
+def _require_writable(log_path: Path) -> None:
+    """A read-only log is left alone: renaming it to a backup needs only the folder's permission,
+    but would still change what the user protected."""
+    try:
+        os.close(os.open(log_path, os.O_WRONLY | os.O_APPEND))
+    except OSError as error:
+        raise LogFileError(
+            f"cannot write {log_path}: {error.strerror or error}; the log was left as it was"
+        ) from None
+
+
 def _append(log_path: Path, data: bytes, old_size: int) -> None:
     try:
         fd = os.open(log_path, os.O_WRONLY | os.O_APPEND)
@@ -211,6 +316,11 @@ def _truncate_quietly(fd: int, size: int) -> None:
         os.fsync(fd)
 
 
+def install_new_log(log_path: Path, content: bytes) -> None:
+    """Replace the log atomically with `content`; the caller must hold the log's lock."""
+    _install_new_log(log_path, content)
+
+
 def _install_new_log(log_path: Path, content: bytes) -> None:
     """Put a complete new log in place atomically: temporary file, fsync, rename, folder fsync."""
     temporary = _write_temporary(log_path, content)
@@ -235,6 +345,7 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
         os.rename(temporary, log_path)
     except OSError as error:
         _remove_quietly(temporary)
+        _fsync_folder(log_path.parent)  # the backup, at least, is made durable
         raise LogFileError(
             f"backed up {log_path} to {backup.name} but cannot start a new log: "
             f"{error.strerror or error}; the next append will start it"
@@ -244,7 +355,7 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
 
 def _write_temporary(log_path: Path, content: bytes) -> Path:
     # We hold the lock, so any temporary file of ours already there is left by a crash.
-    temporary = log_path.with_name(f".{log_path.name}.tmp")
+    temporary = temporary_path(log_path)
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     except OSError as error:
@@ -263,14 +374,27 @@ def _write_temporary(log_path: Path, content: bytes) -> Path:
 
 
 def _unused_backup_path(log_path: Path) -> Path:
+    """A free backup name that sorts after every existing backup, so that reading the backups in
+    name order gives the rows in append order even if the clock was set back."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    candidate = log_path.with_name(f"{log_path.stem}-{stamp}.csv")
     suffix = 0
+    existing = _backups(log_path)
+    if existing:
+        last_stamp, last_suffix, _ = existing[-1]
+        if last_stamp >= stamp:
+            stamp, suffix = last_stamp, last_suffix + 1
     # Only lock holders create backups, so a name free now stays free until our rename.
-    while os.path.lexists(candidate):
+    while True:
+        name = f"{log_path.stem}-{stamp}-{suffix}.csv" if suffix else f"{log_path.stem}-{stamp}.csv"
+        candidate = log_path.with_name(name)
+        if not os.path.lexists(candidate):
+            return candidate
         suffix += 1
-        candidate = log_path.with_name(f"{log_path.stem}-{stamp}-{suffix}.csv")
-    return candidate
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make renames and new names in `folder` durable (best effort where unsupported)."""
+    _fsync_folder(folder)
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -1,0 +1,52 @@
+"""`telemetry-csv repair`: move a torn last line of the log aside so that `log` can go on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from telemetry_csv.cli.parsing import command_parser, shown_path
+
+DESCRIPTION = """\
+If the log does not end with a newline (a write was cut short by a crash or a full disk),
+`log` refuses to append. `repair` takes the log's lock, copies the torn last line into
+usage.csv.torn-YYYYMMDDTHHMMSSZ next to the log, then cuts it from the log. Nothing is ever
+deleted: look at the .torn file, log the row again if it was complete, then delete the file
+or commit it. Rows before the torn line are not touched; run `telemetry-csv check` for them.
+
+exit status: 0 repaired or nothing to repair, 3 the lock was busy, 4 the log cannot be
+             read or written"""
+
+
+def build_parser():
+    parser = command_parser("repair", DESCRIPTION)
+    parser.add_argument("--file", metavar="PATH", help="the log to repair (default: configured)")
+    parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+
+    from telemetry_csv.config import load_settings
+    from telemetry_csv.repairing import repair_log
+
+    settings = load_settings()
+    log_path = Path(args.file) if args.file else settings.log_path
+    timeout = settings.lock_timeout if args.lock_timeout is None else args.lock_timeout
+    result = repair_log(log_path, lock_timeout=timeout)
+    shown = shown_path(log_path)
+    if not result.exists:
+        print(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
+    elif result.torn_path is None:
+        print(f"nothing to repair: {shown} ends with a complete line")
+    else:
+        print(
+            f"moved the torn line {result.line} ({result.size:,} bytes) of {shown} to "
+            f"{shown_path(result.torn_path)}; the log ends with a complete line again"
+        )
+        print(
+            "look at that file: if it held a whole row, log the row again; "
+            "then delete the file or commit it"
+        )
+    return 0

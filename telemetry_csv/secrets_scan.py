@@ -1,0 +1,229 @@
+"""Well-known shapes of credentials, so that none reaches a log that is committed and shared.
+
+`log` refuses a value that contains one and `check` flags it, naming the pattern and where it
+starts but never echoing the value. Each pattern is a prefixed, structured token shape taken
+from a maintained scanner (gitleaks' default rules, Yelp's detect-secrets plugins) or from the
+issuer's documentation; the reference says which. Generic "high entropy" and "keyword = value"
+detectors are left out on purpose: on short free-text notes they mostly flag ordinary words.
+
+Why not import detect-secrets itself: importing it takes about 120 ms (it pulls in requests),
+twice the whole start-up budget of `log`, and its pattern set lacks Anthropic keys, current
+OpenAI project keys and Google API keys. Adding a pattern here is one entry in `PATTERNS`,
+with an example in the tests.
+
+Every regex starts with a literal, which Python's regex engine finds with a fast substring
+search, and `check` screens thousands of values joined into one block at once (`hit_offsets`),
+which keeps it fast on large logs. The regexes are compiled on first use, so `log` pays for
+them only when there is text to scan.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+
+class SecretPattern(NamedTuple):
+    name: str  # a stable identifier, the gitleaks rule id where there is one
+    description: str  # what it is, for messages: "a GitHub token"
+    regexes: tuple[str, ...]  # each starts with a literal, so that searching it is fast
+    reference: str  # where the shape comes from
+
+
+_AWS_SECRET_AFTER_PREFIX = (
+    r"[\w.-]{0,20}?(?i:secret)[\w.-]{0,20}?[\s'\"]{0,3}[=:][\s'\"]{0,3}[A-Za-z0-9/+]{40}\b"
+)
+_GITLEAKS = "gitleaks config/gitleaks.toml rule "
+_DETECT_SECRETS = "detect-secrets plugin "
+
+PATTERNS: tuple[SecretPattern, ...] = (
+    SecretPattern(
+        "anthropic-api-key",
+        "an Anthropic API key",
+        (r"sk-ant-(?:api|admin)\d\d-[A-Za-z0-9_-]{20,}",),
+        _GITLEAKS + "anthropic-api-key, anthropic-admin-api-key (also matches shortened keys)",
+    ),
+    SecretPattern(
+        "openai-api-key",
+        "an OpenAI API key",
+        (r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{20,}|[A-Za-z0-9]{32,})",),
+        _GITLEAKS + "openai-api-key; " + _DETECT_SECRETS + "OpenAIDetector",
+    ),
+    SecretPattern(
+        "github-token",
+        "a GitHub token",
+        (r"gh[pousr]_[A-Za-z0-9]{30,}",),
+        _GITLEAKS
+        + "github-pat, github-oauth, github-app-token, github-refresh-token; "
+        + _DETECT_SECRETS
+        + "GitHubTokenDetector",
+    ),
+    SecretPattern(
+        "github-fine-grained-pat",
+        "a GitHub fine-grained personal access token",
+        (r"github_pat_[A-Za-z0-9_]{22,}",),
+        _GITLEAKS + "github-fine-grained-pat",
+    ),
+    SecretPattern(
+        "gitlab-pat",
+        "a GitLab personal access token",
+        (r"glpat-[A-Za-z0-9_-]{20,}",),
+        _GITLEAKS + "gitlab-pat; " + _DETECT_SECRETS + "GitLabTokenDetector",
+    ),
+    SecretPattern(
+        "aws-access-token",
+        "an AWS access key ID",
+        (
+            r"A3T[A-Z0-9][A-Z0-9]{16}\b(?<!EXAMPLE)",
+            r"AKIA[A-Z0-9]{16}\b(?<!EXAMPLE)",
+            r"ASIA[A-Z0-9]{16}\b(?<!EXAMPLE)",
+            r"ABIA[A-Z0-9]{16}\b(?<!EXAMPLE)",
+            r"ACCA[A-Z0-9]{16}\b(?<!EXAMPLE)",
+        ),
+        _GITLEAKS + "aws-access-token (AWS's documented EXAMPLE keys are allowed, as there)",
+    ),
+    SecretPattern(
+        "aws-secret-access-key",
+        "an AWS secret access key",
+        tuple(prefix + _AWS_SECRET_AFTER_PREFIX for prefix in ("aws", "AWS", "Aws")),
+        _DETECT_SECRETS + "AWSKeyDetector (secret key next to its name)",
+    ),
+    SecretPattern(
+        "slack-token",
+        "a Slack token",
+        (r"xox[abposre]-[0-9A-Za-z-]{10,}", r"xapp-\d-[A-Za-z0-9]+-\d+-[a-z0-9]+"),
+        _GITLEAKS
+        + "slack-bot-token, slack-user-token, slack-app-token, slack-legacy-*; "
+        + _DETECT_SECRETS
+        + "SlackDetector",
+    ),
+    SecretPattern(
+        "slack-webhook-url",
+        "a Slack webhook URL",
+        (r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+]{20,}",),
+        _GITLEAKS + "slack-webhook-url; " + _DETECT_SECRETS + "SlackDetector",
+    ),
+    SecretPattern(
+        "private-key",
+        "a private key block",
+        (r"-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----",),
+        _GITLEAKS + "private-key; " + _DETECT_SECRETS + "PrivateKeyDetector",
+    ),
+    SecretPattern(
+        "gcp-api-key",
+        "a Google API key",
+        (r"AIza[0-9A-Za-z_-]{35}",),
+        _GITLEAKS + "gcp-api-key",
+    ),
+    SecretPattern(
+        "stripe-access-token",
+        "a Stripe secret or restricted key",
+        (r"sk_(?:test|live|prod)_[A-Za-z0-9]{10,}", r"rk_(?:test|live|prod)_[A-Za-z0-9]{10,}"),
+        _GITLEAKS + "stripe-access-token; " + _DETECT_SECRETS + "StripeDetector",
+    ),
+    SecretPattern(
+        "jwt",
+        "a JSON Web Token",
+        (r"eyJ[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_\-+/=]*",),
+        _GITLEAKS + "jwt; " + _DETECT_SECRETS + "JwtTokenDetector",
+    ),
+    SecretPattern(
+        "huggingface-access-token",
+        "a Hugging Face token",
+        (r"hf_[A-Za-z]{34}\b", r"api_org_[A-Za-z]{34}\b"),
+        _GITLEAKS + "huggingface-access-token, huggingface-organization-api-token",
+    ),
+    SecretPattern(
+        "npm-access-token",
+        "an npm access token",
+        (r"npm_[A-Za-z0-9]{36}\b",),
+        _GITLEAKS + "npm-access-token; " + _DETECT_SECRETS + "NpmDetector",
+    ),
+    SecretPattern(
+        "pypi-upload-token",
+        "a PyPI upload token",
+        (r"pypi-AgE[IN][A-Za-z0-9_-]{50,}",),
+        _GITLEAKS + "pypi-upload-token; " + _DETECT_SECRETS + "PypiTokenDetector",
+    ),
+    SecretPattern(
+        "sendgrid-api-token",
+        "a SendGrid API key",
+        (r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",),
+        _GITLEAKS + "sendgrid-api-token; " + _DETECT_SECRETS + "SendGridDetector",
+    ),
+    SecretPattern(
+        "azure-storage-account-key",
+        "an Azure storage account key",
+        (r"AccountKey=[A-Za-z0-9+/=]{88}",),
+        _DETECT_SECRETS + "AzureStorageKeyDetector",
+    ),
+    SecretPattern(
+        "twilio-api-key",
+        "a Twilio API key",
+        (r"SK[0-9a-fA-F]{32}\b",),
+        _GITLEAKS + "twilio-api-key; " + _DETECT_SECRETS + "TwilioKeyDetector",
+    ),
+    SecretPattern(
+        "perplexity-api-key",
+        "a Perplexity API key",
+        (r"pplx-[A-Za-z0-9]{48}",),
+        _GITLEAKS + "perplexity-api-key",
+    ),
+    SecretPattern(
+        "age-secret-key",
+        "an age secret key",
+        (r"AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}",),
+        _GITLEAKS + "age-secret-key",
+    ),
+    SecretPattern(
+        "url-with-password",
+        "a password in a URL",
+        (r"://[^\s:@/]+:[^\s:@/]+@",),
+        _DETECT_SECRETS + "BasicAuthDetector",
+    ),
+)
+
+
+class SecretMatch(NamedTuple):
+    pattern: SecretPattern
+    start: int  # 0-based index in the scanned text
+
+    def describe(self) -> str:
+        """Where and what, never the text itself."""
+        return (
+            f"it contains what looks like {self.pattern.description} ({self.pattern.name}) "
+            f"at character {self.start + 1}; remove it (and revoke it if it is real): "
+            "secrets must never reach a committed log"
+        )
+
+
+_compiled: list[tuple[re.Pattern[str], SecretPattern]] = []
+
+
+def _patterns() -> list[tuple[re.Pattern[str], SecretPattern]]:
+    # One search per regex: each starts with a literal, which the regex engine finds with a
+    # fast substring search, whereas one big alternation would be tried at every character.
+    if not _compiled:
+        _compiled.extend(
+            (re.compile(regex), pattern) for pattern in PATTERNS for regex in pattern.regexes
+        )
+    return _compiled
+
+
+def find_secret(text: str) -> SecretMatch | None:
+    """The earliest well-known credential shape in `text`, or None."""
+    found: SecretMatch | None = None
+    for regex, pattern in _patterns():
+        match = regex.search(text)
+        if match is not None and (found is None or match.start() < found.start):
+            found = SecretMatch(pattern, match.start())
+    return found
+
+
+def hit_offsets(text: str) -> list[int]:
+    """Where any credential shape starts in `text` (a block of many values): a cheap screen, after
+    which each value concerned is checked on its own with `find_secret`."""
+    offsets = []
+    for regex, _ in _patterns():
+        offsets.extend(match.start() for match in regex.finditer(text))
+    return offsets
