@@ -100,7 +100,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "slack-webhook-url",
         "a Slack webhook URL",
-        (r"hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+]{20,}",),
+        (r"https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/+]{20,}",),
         _GITLEAKS + "slack-webhook-url; " + _DETECT_SECRETS + "SlackDetector",
     ),
     SecretPattern(
@@ -216,8 +216,18 @@ def find_secret(text: str) -> SecretMatch | None:
     for regex, pattern in _patterns():
         match = regex.search(text)
         if match is not None and (found is None or match.start() < found.start):
-            found = SecretMatch(pattern, match.start())
+            found = SecretMatch(pattern, _url_start(text, match.start()))
     return found
+
+
+def _url_start(text: str, start: int) -> int:
+    # A match at "://" is reported where its URL starts, at the scheme.
+    if text.startswith("://", start):
+        while start > 0 and (
+            (text[start - 1].isascii() and text[start - 1].isalnum()) or text[start - 1] in "+.-"
+        ):
+            start -= 1
+    return start
 
 
 def hit_offsets(text: str) -> list[int]:

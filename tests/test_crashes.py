@@ -1,0 +1,172 @@
+"""Writers killed with SIGKILL at random moments, rotations included: nothing reported is lost,
+no backup is partial, `check` passes or names only the torn last line, and `repair` recovers."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import time
+from pathlib import Path
+
+from conftest import HEADER, run_cli
+from logcheck import Reports, assert_backups_whole, assert_nothing_lost
+from writer_process import append_rows
+
+from telemetry_csv.checking import check_files
+from telemetry_csv.config import MIN_MAX_BYTES
+from telemetry_csv.repairing import repair_log
+from telemetry_csv.schema import Schema
+from telemetry_csv.store import log_files, temporary_path
+
+ROUNDS = 120
+WRITERS_PER_ROUND = 2
+
+
+def fork_writer(log: Path, writer: str, report_fd: int) -> int:
+    """A real child process appending until it is killed (fork: no interpreter start-up)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            append_rows(log, MIN_MAX_BYTES, writer, -1, report_fd)
+        finally:
+            os._exit(1)
+    return pid
+
+
+def read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 1 << 16):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode()
+
+
+def test_kill_9_in_a_loop_loses_nothing(tmp_path: Path) -> None:
+    log = tmp_path / ".telemetry" / "usage.csv"
+    schema = Schema()
+    import filelock  # noqa: F401 - loaded once here rather than in every forked writer
+
+    rng = random.Random(20261123)
+    reports = Reports()
+    backups_seen: dict[Path, bytes] = {}
+    kills = torn = mid_rotation = log_missing = 0
+    for round_no in range(ROUNDS):
+        read_fd, write_fd = os.pipe()
+        pids = [fork_writer(log, f"r{round_no}w{n}", write_fd) for n in range(WRITERS_PER_ROUND)]
+        os.close(write_fd)
+        time.sleep(rng.uniform(0.0, 0.04))
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+            kills += 1
+        reports.add(read_all(read_fd))
+
+        # A kill inside a rotation (or a first creation) leaves the temporary file behind.
+        mid_rotation += temporary_path(log).exists()
+        log_missing += not log.exists() and bool(backups_seen)
+
+        result = check_files(log_files(log), schema)
+        if not result.ok:
+            # The only damage a kill may do is a torn last line of the log itself.
+            size = log.stat().st_size
+            assert not log.read_bytes().endswith(b"\n")
+            last_line = log.read_bytes().count(b"\n") + 1
+            assert {(p.path, p.line) for p in result.problems} == {(str(log), last_line)}, [
+                str(p) for p in result.problems
+            ]
+            repaired = repair_log(log)
+            assert repaired.torn_path is not None and repaired.line == last_line
+            assert log.stat().st_size + repaired.size == size
+            assert check_files(log_files(log), schema).ok
+            torn += 1
+
+        # Backups are whole and, once made, never change or disappear.
+        for backup in assert_backups_whole(log, MIN_MAX_BYTES):
+            if backup not in backups_seen:
+                backups_seen[backup] = backup.read_bytes()
+        for backup, content in backups_seen.items():
+            assert backup.read_bytes() == content, f"{backup.name} was changed"
+        assert set(reports.rotations) <= {path.name for path in backups_seen}
+
+        # Incremental: only the log is new since the last round; backups were checked above.
+        assert_nothing_lost(log_files(log), reports)
+
+    rows = sum(reports.done.values())
+    print(
+        f"\n{kills} kills in {ROUNDS} rounds: {rows} rows reported done, all present once; "
+        f"{len(backups_seen)} backups ({len(reports.rotations)} reported rotations), "
+        f"{mid_rotation} kills inside a rotation or creation, {log_missing} between its renames, "
+        f"{torn} torn lines repaired"
+    )
+    assert kills == ROUNDS * WRITERS_PER_ROUND
+    assert rows > ROUNDS  # the writers really wrote between kills
+    assert len(backups_seen) > 20
+
+
+def test_log_refuses_after_a_torn_line_and_repair_moves_it_aside(repo: Path) -> None:
+    assert run_cli("init", cwd=repo).returncode == 0
+    assert run_cli("log", "m", "1", "2", "true", "plan", "3", "first", cwd=repo).returncode == 0
+    log = repo / ".telemetry" / "usage.csv"
+    with open(log, "ab") as file:
+        file.write(b"2026-02-23T22:19:12+01:00,claude-3-opus,15")  # a write cut short
+    torn = log.read_bytes()
+
+    refused = run_cli("log", "m", "1", "2", "true", "plan", "3", "second", cwd=repo)
+    assert refused.returncode == 4
+    assert "the last line is torn" in refused.stderr and "telemetry-csv repair" in refused.stderr
+    assert log.read_bytes() == torn
+
+    checked = run_cli("check", cwd=repo)
+    assert checked.returncode == 1
+    assert ".telemetry/usage.csv:3: line: no newline at the end of the file" in checked.stdout
+
+    repaired = run_cli("repair", cwd=repo)
+    assert repaired.returncode == 0, repaired.stderr
+    moved = list(log.parent.glob("usage.csv.torn-*"))
+    assert len(moved) == 1
+    assert (
+        f"moved the torn line 3 (42 bytes) of .telemetry/usage.csv to {moved[0].relative_to(repo)}"
+        in repaired.stdout
+    )
+    assert moved[0].read_bytes() == b"2026-02-23T22:19:12+01:00,claude-3-opus,15"
+    assert log.read_bytes() + moved[0].read_bytes() == torn  # nothing deleted
+    # The torn file is no log: check and the backups list ignore it, git shows it.
+    assert run_cli("check", cwd=repo).returncode == 0
+    assert run_cli("log", "m", "1", "2", "true", "plan", "3", "second", cwd=repo).returncode == 0
+    again = run_cli("repair", cwd=repo)
+    assert again.returncode == 0 and "nothing to repair" in again.stdout
+    assert len(list(log.parent.glob("usage.csv.torn-*"))) == 1
+
+
+def test_repair_of_a_file_that_is_one_torn_line_leaves_a_header(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_bytes(b"timestamp,model,prompt")
+    result = repair_log(log)
+    assert result.line == 1 and result.size == len(b"timestamp,model,prompt")
+    assert log.read_text() == HEADER
+    assert result.torn_path.read_bytes() == b"timestamp,model,prompt"
+
+
+def test_repair_with_a_long_torn_tail_and_two_repairs_in_one_second(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    tail = b"x" * 200_000  # longer than the backwards search's read size
+    log.write_bytes(HEADER.encode() + tail)
+    first = repair_log(log)
+    assert first.torn_path.read_bytes() == tail and log.read_text() == HEADER
+    log.write_bytes(HEADER.encode() + b"torn again")
+    second = repair_log(log)
+    assert second.torn_path != first.torn_path
+    assert first.torn_path.read_bytes() == tail  # never overwritten
+    assert second.torn_path.read_bytes() == b"torn again"
+
+
+def test_repair_without_a_log_after_a_crash_between_the_renames(repo: Path) -> None:
+    folder = repo / ".telemetry"
+    folder.mkdir()
+    (folder / "usage-20260101T000000Z.csv").write_text(HEADER)
+    done = run_cli("repair", cwd=repo)
+    assert done.returncode == 0 and "there is no .telemetry/usage.csv" in done.stdout
+    assert run_cli("check", cwd=repo).returncode == 0

@@ -1,0 +1,125 @@
+"""Spreadsheet formula injection: notes are neutralised on write and restored on read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import HEADER, run_cli
+
+from telemetry_csv.appending import log_row
+from telemetry_csv.errors import InvalidValueError
+from telemetry_csv.reading import read_rows
+from telemetry_csv.schema import Row, Schema, neutralise, restore
+
+SCHEMA = Schema()
+STAMP = "2026-02-23T22:19:12+01:00"
+
+# (note as given, note as stored in the file's field)
+NEUTRALISED = [
+    ("=1+1", "'=1+1"),
+    ('=HYPERLINK("http://evil.example","click")', '\'=HYPERLINK("http://evil.example","click")'),
+    ("+1 retry", "'+1 retry"),
+    ("-2 tests flaky", "'-2 tests flaky"),
+    ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+    ("'=already quoted", "''=already quoted"),
+    ("''-twice", "'''-twice"),
+]
+UNCHANGED = ["plain", "'quoted but harmless", "a = b", "1+1", "x-y", "email a@b.c", "'", "''", ""]
+
+
+@pytest.mark.parametrize(("given", "stored"), NEUTRALISED)
+def test_neutralise_and_restore(given: str, stored: str) -> None:
+    assert neutralise(given) == stored
+    assert restore(stored) == given
+
+
+@pytest.mark.parametrize("given", UNCHANGED)
+def test_harmless_notes_are_stored_as_given(given: str) -> None:
+    assert neutralise(given) == given
+    assert restore(given) == given
+
+
+@pytest.mark.parametrize("given", ["\tx", "\rx"])
+def test_tab_and_carriage_return_never_reach_the_file(given: str) -> None:
+    assert neutralise(given).startswith("'")  # as the rule says, should one ever be stored
+    normalised = SCHEMA.normalise(
+        model="m",
+        prompt_tokens=1,
+        completion_tokens=1,
+        task_success=True,
+        task_type="plan",
+        duration_ms=1,
+        notes=given,
+    )
+    assert normalised.row.notes == " x"  # log folds them into a space first
+
+
+@pytest.mark.parametrize(("given", "stored"), NEUTRALISED)
+def test_log_writes_the_neutral_form_and_read_gives_the_original(
+    tmp_path: Path, given: str, stored: str
+) -> None:
+    log = tmp_path / "usage.csv"
+    logged = log_row(
+        model="m",
+        prompt_tokens=1,
+        completion_tokens=2,
+        task_success=True,
+        task_type="plan",
+        duration_ms=3,
+        notes=given,
+        timestamp=STAMP,
+        path=log,
+    )
+    assert any("apostrophe" in notice for notice in logged.notices)
+    line = log.read_text().splitlines()[1]
+    assert SCHEMA.parse_line(line) == logged.row
+    assert next(iter(__import__("csv").reader([line])))[7] == stored
+    assert [row.notes for row in read_rows([log])] == [given]
+
+
+@pytest.mark.parametrize("notes", ["=1+1", "+1", "-1", "@x", "=cmd|' /C calc'!A0"])
+def test_check_flags_notes_that_are_not_neutralised(tmp_path: Path, notes: str) -> None:
+    log = tmp_path / "usage.csv"
+    field = f'"{notes}"' if "," in notes or '"' in notes else notes
+    log.write_text(HEADER + f"{STAMP},m,1,2,true,plan,3,{field}\n")
+    done = run_cli("check", str(log), cwd=tmp_path)
+    assert done.returncode == 1
+    problem = done.stdout.splitlines()[0]
+    assert problem.startswith(f"{log}:2: notes: ")
+    assert "a spreadsheet would run as a formula" in problem
+    assert "'" + notes[:5] in problem  # the fix is shown
+
+
+@pytest.mark.parametrize("model", ["=cmd", "+x", "-m", "@SUM"])
+def test_model_names_that_a_spreadsheet_would_run_are_refused(tmp_path: Path, model: str) -> None:
+    log = tmp_path / "usage.csv"
+    with pytest.raises(InvalidValueError, match="a model name must not start with"):
+        log_row(
+            model=model,
+            prompt_tokens=1,
+            completion_tokens=1,
+            task_success=True,
+            task_type="plan",
+            duration_ms=1,
+            path=log,
+        )
+    assert not log.exists()
+    log.write_text(HEADER + f"{STAMP},{model},1,2,true,plan,3,\n")
+    problems = SCHEMA.parse_line(f"{STAMP},{model},1,2,true,plan,3,")
+    assert [p.field for p in problems] == ["model"]
+
+
+def test_the_cli_shows_the_notice_and_check_accepts_the_result(repo: Path) -> None:
+    done = run_cli("log", "m", "1", "2", "true", "plan", "3", "=2+2", cwd=repo)
+    assert done.returncode == 0
+    assert "apostrophe" in done.stderr
+    assert (repo / ".telemetry" / "usage.csv").read_text().endswith(",'=2+2\n")
+    assert run_cli("check", cwd=repo).returncode == 0
+
+
+def test_round_trip_through_format_and_parse() -> None:
+    for given, _ in NEUTRALISED:
+        row = Row(STAMP, "m", 1, 2, True, "plan", 3, given)
+        line = SCHEMA.format_line(row)
+        assert SCHEMA.parse_line(line) == row
