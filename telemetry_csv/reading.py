@@ -58,7 +58,8 @@ def scan_files(
 
 
 # Lines are parsed in batches (see `Schema.parse_lines`); a batch holds at most this many
-# lines, or about this many characters, so memory stays bounded whatever the file.
+# items (rows, problems, lines to parse), or about this many characters of lines, so memory
+# stays bounded whatever the file.
 _BATCH_LINES = 4096
 _BATCH_CHARS = 1 << 20
 
@@ -84,15 +85,15 @@ def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
     # parsed; lines are parsed a batch at a time (see `Schema.parse_lines`).
     batch: list[Row | Problem | tuple[int, str]] = []
     add = batch.append
-    pending = pending_chars = 0
+    pending_chars = 0
     line_no = 0
     crlf_lines = lf_lines = 0
     first_crlf = first_lf = 0
     while True:
-        if pending >= _BATCH_LINES or pending_chars >= _BATCH_CHARS:
+        if len(batch) >= _BATCH_LINES or pending_chars >= _BATCH_CHARS:
             yield from _parse_batch(batch, schema, name)
             batch.clear()
-            pending = pending_chars = 0
+            pending_chars = 0
         raw = readline(limit)
         if not raw:
             break
@@ -179,7 +180,6 @@ def _scan_open_file(file, name: str, schema: Schema, max_bytes: int | None):
             add(Problem(name, line_no, "line", "blank line; delete it"))
             continue
         add((line_no, text))
-        pending += 1
         pending_chars += len(text)
     yield from _parse_batch(batch, schema, name)
     if line_no == 0:

@@ -182,6 +182,7 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
         raise LogFileError(
             f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
         )
+    _current_size(log_path)  # a directory or device given as the log: refused before any change
     ensure_folder(log_path.parent, log_path)
     with _locked(log_path, lock_timeout):
         size = _current_size(log_path)

@@ -1,0 +1,177 @@
+"""Hostile files for `check` and the reader under `report`: random bytes, truncation, huge
+fields and lines, NUL bytes, BOMs, CRLF, mixed encodings. Always a clear answer (exit 0 or 1,
+`PATH:LINE: field: message`), never a traceback, in bounded time and memory."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import HEADER, git_env
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from telemetry_csv.checking import check_files
+from telemetry_csv.errors import InvalidLogError
+from telemetry_csv.reading import Problem, read_rows, scan_file
+from telemetry_csv.schema import Row, Schema
+
+SCHEMA = Schema()
+CLI = str(Path(sys.executable).parent / "telemetry-csv")
+ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests\n"
+PROBLEM_LINE = re.compile(
+    r".+:\d+: (header|line|file|timestamp|model|prompt_tokens|"
+    r"completion_tokens|task_success|task_type|duration_ms|notes): .+"
+)
+FUZZED = {"library": 0, "cli": 0}
+
+pieces = st.one_of(
+    st.just(HEADER.encode()),
+    st.just(ROW.encode()),
+    st.just(ROW.replace("\n", "\r\n").encode()),
+    st.just(b"\xef\xbb\xbf"),
+    st.just(b"\x00"),
+    st.just(b"\n"),
+    st.just(b'"'),
+    st.just("Phase 6 tests é".encode("latin-1")),
+    st.just(b"=1+1,'=2,ghp_" + b"aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1234"),
+    st.binary(max_size=64),
+    st.text(max_size=40).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.integers(1, 20_000).map(lambda n: b"x" * n),  # huge fields and lines
+)
+
+
+@st.composite
+def hostile_files(draw: st.DrawFn) -> bytes:
+    data = b"".join(draw(st.lists(pieces, max_size=12)))
+    if data and draw(st.booleans()):
+        data = data[: draw(st.integers(0, len(data)))]  # truncated anywhere
+    return data
+
+
+@settings(
+    max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=hostile_files())
+def test_scan_check_and_read_rows_never_raise_anything_else(tmp_path: Path, data: bytes) -> None:
+    FUZZED["library"] += 1
+    path = tmp_path / "usage.csv"
+    path.write_bytes(data)
+    items = list(scan_file(path, SCHEMA))
+    assert all(type(item) in (Row, Problem) for item in items)
+    lines = data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+    for problem in (item for item in items if type(item) is Problem):
+        assert 0 <= problem.line <= lines and "\n" not in str(problem)
+        assert PROBLEM_LINE.fullmatch(str(problem)), str(problem)
+    result = check_files([path], SCHEMA)
+    assert result.rows == sum(type(item) is Row for item in items)
+    assert result.ok == (result.rows == len(items))
+    try:
+        rows = list(read_rows([path], SCHEMA))
+    except InvalidLogError as error:
+        assert "\n" not in str(error) and not result.ok
+    else:
+        assert result.ok and len(rows) == result.rows
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=hostile_files())
+def test_check_command_answers_every_hostile_file_clearly(tmp_path: Path, data: bytes) -> None:
+    FUZZED["cli"] += 1
+    path = tmp_path / "usage.csv"
+    path.write_bytes(data)
+    done = subprocess.run(
+        [CLI, "check", str(path)],
+        capture_output=True,
+        text=True,
+        env=git_env(),
+        cwd=tmp_path,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode in (0, 1) and done.stderr == ""
+    *problems, summary = done.stdout.splitlines()
+    assert summary.startswith("checked 1 file, ")
+    assert all(PROBLEM_LINE.fullmatch(line) for line in problems), problems
+    assert (done.returncode == 0) == summary.endswith("no problems")
+
+
+MEASURE = """
+import resource, subprocess, sys, time
+started = time.monotonic()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+print(done.returncode, round(time.monotonic() - started, 2),
+      resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)
+print(done.stdout[-2000:])
+print(done.stderr[-2000:])
+"""
+
+
+def peak(*command: str, cwd: Path) -> tuple[int, float, int, str]:
+    """Exit status, seconds and peak RSS (MiB) of one command, measured by a fresh parent."""
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=git_env(),
+        check=True,
+    )
+    first, _, output = done.stdout.partition("\n")
+    status, seconds, rss = first.split()
+    return int(status), float(seconds), int(rss), output
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("one 64 MiB line", lambda: HEADER.encode() + b"x" * (64 << 20)),
+        ("64 MiB of NUL", lambda: b"\x00" * (64 << 20)),
+        ("a million blank lines", lambda: HEADER.encode() + b"\n" * 1_000_000),
+        ("a million CRLF rows", lambda: (HEADER + ROW * 400_000).replace("\n", "\r\n").encode()),
+    ],
+)
+def test_huge_files_are_checked_in_bounded_time_and_memory(
+    tmp_path: Path, name: str, content
+) -> None:
+    path = tmp_path / "usage.csv"
+    path.write_bytes(content())
+    baseline = peak(sys.executable, "-c", "import telemetry_csv.checking", cwd=tmp_path)[2]
+    status, seconds, rss, output = peak(
+        CLI, "check", str(path), "--max-problems", "5", cwd=tmp_path
+    )
+    print(
+        f"\n{name}: {path.stat().st_size >> 20} MiB, exit {status}, {seconds}s, "
+        f"peak RSS {rss} MiB (interpreter with the package imported: {baseline} MiB)"
+    )
+    assert status == 1 and "Traceback" not in output
+    assert rss < baseline + 60, f"check held the file in memory: {rss} MiB"
+    assert seconds < 60
+
+
+def test_a_fifo_is_reported_not_waited_on(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "usage.csv"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    done = subprocess.run(
+        [CLI, "check", str(fifo)],
+        capture_output=True,
+        text=True,
+        env=git_env(),
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 1 and "not a regular file" in done.stdout
+    assert time.monotonic() - started < 10
+
+
+def test_zz_report_how_many_files_were_fuzzed() -> None:
+    print(f"\nfuzzed files: {FUZZED}")
