@@ -16,25 +16,34 @@ ALLOWED = f"expected an RFC 3339 date-time with seconds and an offset, e.g. {EXA
 MAX_FRACTION_DIGITS = 9
 
 _SHAPE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:(Z)|([+-])(\d{2}):(\d{2}))"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
 # A canonical, in-range date-time, for building whole-line patterns; the day of month still
 # has to be checked against the calendar (see `valid_date`).
 CANONICAL_PATTERN = (
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 
 _DIAGNOSES = (
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), "a date alone is not enough"),
-    (re.compile(r"\d{4}-\d{2}-\d{2} .*"), "use 'T' between the date and the time, not a space"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}(?:[zZ]|[+-].*)?"), "the seconds are missing"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}:\d{2}(?:\.\d+)?"), "the offset is missing"),
-    (re.compile(r".*\.\d{10,}.*"), f"at most {MAX_FRACTION_DIGITS} fraction digits"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}t.*|\d{4}-.*\dz"), "use upper-case 'T' and 'Z'"),
-    (re.compile(r".*[+-]\d{4}"), "write the offset as ±HH:MM, with a colon"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date alone is not enough"),
+    (
+        re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} .*"),
+        "use 'T' between the date and the time, not a space",
+    ),
+    (
+        re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[tT][0-9]{2}:[0-9]{2}(?:[zZ]|[+-].*)?"),
+        "the seconds are missing",
+    ),
+    (
+        re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[tT][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"),
+        "the offset is missing",
+    ),
+    (re.compile(r".*\.[0-9]{10,}.*"), f"at most {MAX_FRACTION_DIGITS} fraction digits"),
+    (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}t.*|[0-9]{4}-.*[0-9]z"), "use upper-case 'T' and 'Z'"),
+    (re.compile(r".*[+-][0-9]{4}"), "write the offset as ±HH:MM, with a colon"),
 )
 
 
