@@ -147,7 +147,10 @@ def test_max_bytes_option_rotates(log: Path, capsys: pytest.CaptureFixture[str])
         assert main(["log", *POSITIONAL, *STAMP, "--max-bytes", "1024", "-q"]) == 0
     assert "the log was full; backed it up to .telemetry/usage-" in capsys.readouterr().err
     assert main(["log", *POSITIONAL, "--max-bytes", "100"]) == 2
-    assert "max_bytes: 100 is not allowed; expected a whole number of bytes, at least 1024" in capsys.readouterr().err
+    assert (
+        "max_bytes: 100 is not allowed; expected a whole number of bytes, at least 1024"
+        in capsys.readouterr().err
+    )
 
 
 def test_configured_task_types(repo: Path, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
