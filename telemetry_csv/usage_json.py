@@ -440,10 +440,11 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
                 raise ValueError(f"usage.{name} is missing; {EXPECTED}")
         written = counts.get("cache_creation_input_tokens", 0)
         read = counts.get("cache_read_input_tokens", 0)
-        if written or read:
-            details.append(
-                f"prompt_tokens includes {written:,} cache-write and {read:,} cache-read tokens"
-            )
+        cached = [
+            f"{n:,} {label}" for n, label in ((written, "cache-write"), (read, "cache-read")) if n
+        ]
+        if cached:
+            details.append(f"prompt_tokens includes {' and '.join(cached)} tokens")
         prompt = counts["input_tokens"] + written + read
         return Usage(provider, model, prompt, counts["output_tokens"], tuple(details))
     # Gemini
@@ -489,9 +490,8 @@ def fill_from_usage(
         if name not in filled:
             filled[name] = from_response
         elif str(filled[name]).strip() != str(from_response):
-            notices.append(
-                f"{name}: using the given {filled[name]!s}, not the response's {from_response}"
-            )
+            shown = f"{from_response:,}" if isinstance(from_response, int) else from_response
+            notices.append(f"{name}: using the given {filled[name]!s}, not the response's {shown}")
     if "model" not in filled:
         raise UsageJsonError(
             f"model is missing: the {usage.provider} response does not name one; give it with --model"

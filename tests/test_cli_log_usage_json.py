@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,20 @@ def test_refusals_leave_the_log_byte_for_byte_unchanged(
     assert message in done.stderr
     assert done.stderr.count("\n") == 1
     assert log.read_bytes() == before.encode()
+
+
+def test_the_body_reader_is_imported_only_when_asked_for(repo: Path) -> None:
+    # log's start-up budget: without --usage-json, the module and its json parser stay unloaded.
+    script = (
+        "import sys\n"
+        "from telemetry_csv.cli.main import main\n"
+        "assert main(sys.argv[1:]) == 0\n"
+        "print('telemetry_csv.usage_json' in sys.modules, 'json' in sys.modules)\n"
+    )
+    plain = ["log", "m", "1", "2", "true", "execute", "3", "-q"]
+    body = ["log", "--usage-json", str(FIXTURES / "openai-responses.json"), *OUTCOME, "-q"]
+    for argv, loaded in ((plain, "False False"), (body, "True True")):
+        done = subprocess.run(
+            [sys.executable, "-c", script, *argv], cwd=repo, capture_output=True, text=True
+        )
+        assert (done.returncode, done.stdout.strip()) == (0, loaded), done.stderr

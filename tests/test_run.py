@@ -214,7 +214,7 @@ def test_usage_json_written_by_the_command(repo: Path, log: Path) -> None:
     assert done.returncode == 0, done.stderr
     [row] = rows(log)
     assert row[1:6] == ["claude-opus-4-1-20250805", "2073", "15", "true", "execute"]
-    assert "note: prompt_tokens includes 0 cache-write and 2,048 cache-read tokens" in done.stderr
+    assert "note: prompt_tokens includes 2,048 cache-read tokens" in done.stderr
     # Options still win over the body, for run as for log.
     done = run_cli(
         "run", "--task-type", "execute", "--usage-json", "out.sse", "--model", "opus",

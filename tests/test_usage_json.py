@@ -309,7 +309,7 @@ def test_fill_from_usage_given_values_win() -> None:
     values, notices = fill_from_usage({"prompt_tokens": "100", "model": "claude-x"}, usage)
     assert (values["prompt_tokens"], values["completion_tokens"]) == ("100", 512)
     # The cache note is about prompt_tokens, which the caller gave: only the override is told.
-    assert notices == ("prompt_tokens: using the given 100, not the response's 13062",)
+    assert notices == ("prompt_tokens: using the given 100, not the response's 13,062",)
 
 
 def test_fill_from_usage_needs_a_model() -> None:
