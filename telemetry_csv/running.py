@@ -3,7 +3,9 @@
 The command inherits standard input, output and error and stays in our process group, so it
 owns the terminal exactly as if it had been typed: Ctrl-C and Ctrl-\\ reach it from the terminal
 driver. While it runs we only survive those keys (so we can log after it stops), and pass on
-SIGTERM and SIGHUP, which are often sent to one process rather than to the group.
+SIGTERM and SIGHUP, which are often sent to one process rather than to the group. Signals
+that were ignored when we started stay ignored, for us and for the command, as a shell keeps
+them for its children.
 """
 
 from __future__ import annotations
@@ -140,12 +142,13 @@ def _signals_for_the_command() -> Iterator[_Child]:
         return
     # Handlers, not SIG_IGN: a caught signal is reset to its default in the command at exec,
     # whereas an ignored one would stay ignored there and Ctrl-C would no longer stop it.
+    # A signal that was already ignored when we started (SIGINT for a job started with `&`
+    # by a script, SIGHUP under nohup) stays ignored, for us and for the command.
     previous = {number: signal.getsignal(number) for number in (*_SURVIVED, *_FORWARDED)}
     try:
-        for number in _SURVIVED:
-            signal.signal(number, child.survive)
-        for number in _FORWARDED:
-            signal.signal(number, child.forward)
+        for number in (*_SURVIVED, *_FORWARDED):
+            if previous[number] != signal.SIG_IGN:
+                signal.signal(number, child.survive if number in _SURVIVED else child.forward)
         yield child
     finally:
         for number, handler in previous.items():

@@ -27,8 +27,15 @@ def rows(log: Path) -> list[list[str]]:
     return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
-def start(repo: Path, *args: str) -> subprocess.Popen[str]:
-    """`telemetry-csv run ...` in a process group of its own, as a terminal would start it."""
+def start(repo: Path, *args: str, ignored: tuple[int, ...] = ()) -> subprocess.Popen[str]:
+    """`telemetry-csv run ...` in a process group of its own, with the signal dispositions an
+    interactive shell gives a foreground job (whatever this test process inherited), except
+    for the `ignored` signals, as a script's `cmd &` or `nohup cmd` would leave them."""
+
+    def dispositions() -> None:
+        for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM):
+            signal.signal(number, signal.SIG_IGN if number in ignored else signal.SIG_DFL)
+
     return subprocess.Popen(
         [str(BIN / "telemetry-csv"), "run", *args],
         cwd=repo,
@@ -37,6 +44,7 @@ def start(repo: Path, *args: str) -> subprocess.Popen[str]:
         text=True,
         env=git_env(),
         start_new_session=True,
+        preexec_fn=dispositions,
     )
 
 
@@ -129,6 +137,30 @@ def test_sigterm_to_run_alone_is_passed_on(repo: Path, log: Path) -> None:
     _, err = process.communicate(timeout=20)
     assert process.returncode == 128 + signal.SIGTERM, err
     assert "failure (killed by SIGTERM)" in err
+    assert rows(log)[0][4] == "false"
+
+
+@pytest.mark.parametrize(
+    ("ignored", "send"),
+    [
+        (signal.SIGINT, lambda process: os.killpg(process.pid, signal.SIGINT)),  # script's `&`
+        (signal.SIGHUP, lambda process: os.kill(process.pid, signal.SIGHUP)),  # nohup
+    ],
+    ids=["SIGINT-ignored-by-a-script-job", "SIGHUP-ignored-by-nohup"],
+)
+def test_signals_ignored_at_start_stay_ignored_for_the_command(
+    repo: Path, log: Path, ignored: int, send
+) -> None:
+    process = start(
+        repo, *OPTIONS, "--", "sh", "-c", f"echo $$ > ready; exec sleep {LONG}", ignored=(ignored,)
+    )
+    wait_for(repo / "ready", process)
+    send(process)
+    with pytest.raises(subprocess.TimeoutExpired):
+        process.wait(timeout=0.3)  # neither run nor the command took any notice
+    os.killpg(process.pid, signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 128 + signal.SIGTERM, err
     assert rows(log)[0][4] == "false"
 
 
@@ -285,6 +317,7 @@ def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
 
     def take_the_terminal() -> None:  # in the child, after setsid: make it our controlling tty
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     process = subprocess.Popen(
         [str(BIN / "telemetry-csv"), "run", *OPTIONS, "--", "sh", "-c",
