@@ -135,6 +135,8 @@ def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
         events = _events(text)
     except ValueError as error:
         raise UsageJsonError(f"{where}: {error}") from None
+    except RecursionError:
+        raise UsageJsonError(f"{where}: JSON nested too deeply to be a response") from None
     try:
         return _combine(events)
     except ValueError as error:
@@ -145,7 +147,8 @@ def usage_from_response(response: object) -> Usage:
     """The usage in a response already in memory: a dict from `json.loads`, a list of streamed
     chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI, Anthropic, google-genai)."""
     value = _plain(response)
-    events = value if isinstance(value, list) else [value]
+    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
+    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
     try:
         return _combine(events)
     except ValueError as error:
@@ -153,7 +156,7 @@ def usage_from_response(response: object) -> Usage:
 
 
 def _plain(response: object) -> Any:
-    if isinstance(response, dict | list):
+    if isinstance(response, dict | list | int | float | type(None)):
         return response
     if isinstance(response, str | bytes):
         return _events_as_value(response)
@@ -168,11 +171,13 @@ def _plain(response: object) -> Any:
 
 
 def _events_as_value(body: str | bytes) -> list[Any]:
-    text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
     try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
         return _events(text)
-    except ValueError as error:
+    except ValueError as error:  # UnicodeDecodeError included
         raise UsageJsonError(f"response: {error}") from None
+    except RecursionError:
+        raise UsageJsonError("response: JSON nested too deeply to be a response") from None
 
 
 def _events(text: str) -> list[Any]:
@@ -181,7 +186,7 @@ def _events(text: str) -> list[Any]:
     if not body:
         raise ValueError(f"empty; {EXPECTED}")
     try:
-        value = json.loads(body)
+        value = _loads(body)
     except json.JSONDecodeError as whole_error:
         lines = body.splitlines()
         if any(line.startswith("data:") for line in lines):
@@ -195,6 +200,15 @@ def _events(text: str) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # Python's limit on the digits of an integer, not a syntax error
+        raise ValueError("a number in it is too long to be a token count") from None
+
+
 def _sse_payloads(lines: list[str]) -> Iterator[Any]:
     """The JSON `data` of each server-sent event; `[DONE]` and comments are skipped."""
     data: list[str] = []
@@ -205,7 +219,7 @@ def _sse_payloads(lines: list[str]) -> Iterator[Any]:
                 payload = "\n".join(data).strip()
                 if payload and payload != "[DONE]":
                     try:
-                        yield json.loads(payload)
+                        yield _loads(payload)
                     except json.JSONDecodeError as error:
                         raise ValueError(
                             f"the event at line {start} is not JSON ({error.msg})"
@@ -227,7 +241,7 @@ def _json_lines(lines: list[str]) -> Iterator[Any]:
     for number, line in enumerate(lines, start=1):
         if line.strip():
             try:
-                yield json.loads(line)
+                yield _loads(line)
             except json.JSONDecodeError as error:
                 raise ValueError(f"line {number} is not JSON ({error.msg})") from None
 
@@ -423,6 +437,7 @@ def _error_summary(events: list[Any]) -> str | None:
         error = event.get("error")
         if isinstance(error, dict):
             kind = error.get("type") or error.get("status") or error.get("code") or "error"
+            kind = " ".join(str(kind).split())[:60]
             message = " ".join(str(error.get("message") or "").split())
             if len(message) > 120:
                 message = message[:120] + "…"

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from telemetry_csv.usage_json import (
     ANTHROPIC,
@@ -125,6 +127,22 @@ def test_in_memory_responses() -> None:
     assert usage_from_response(fixture("gemini-stream.sse").read_bytes()).completion_tokens == 805
 
 
+def test_a_stream_of_sdk_chunks_in_memory() -> None:
+    # What `list(client.chat.completions.create(..., stream=True))` holds: chunk objects.
+    text = fixture("openai-chat-stream.sse").read_text()
+    chunks = [
+        SdkObject(json.loads(line.removeprefix("data: ")))
+        for line in text.splitlines()
+        if line.startswith("data: {")
+    ]
+    usage = usage_from_response(chunks)
+    assert (usage.model, usage.prompt_tokens, usage.completion_tokens) == (
+        "gpt-4o-mini-2024-07-18",
+        41,
+        7,
+    )
+
+
 def test_google_genai_snake_case_dump() -> None:
     # google-genai's GenerateContentResponse.model_dump() uses Python field names.
     dumped = {
@@ -133,6 +151,8 @@ def test_google_genai_snake_case_dump() -> None:
             "prompt_token_count": 40,
             "candidates_token_count": 3,
             "thoughts_token_count": 20,
+            "tool_use_prompt_token_count": None,
+            "cached_content_token_count": None,
             "total_token_count": 63,
         },
         "model_version": "gemini-2.5-flash",
@@ -209,6 +229,14 @@ def _truncated_after(name: str, marker: str) -> str:
             '{"usage": {"prompt_tokens": 1}}\n{"usage": oops}\n',
             "line 2 is not JSON",
         ),
+        (
+            '{"error": {"type": "a\\nb", "message": "x\\ny"}}',
+            "API error, not a response with token usage: a b: x y",
+        ),
+        ("[" * 100_000, "JSON nested too deeply to be a response"),
+        ("data: " + "[" * 100_000 + "\n\n", "JSON nested too deeply to be a response"),
+        ('{"usage": {"prompt_tokens": NaN}}', "usage.prompt_tokens is NaN; expected a whole"),
+        ('{"usage": {"prompt_tokens": 1' + "0" * 5000 + "}}", "a number in it is too long"),
     ],
 )
 def test_refused_bodies(body: str, message: str) -> None:
@@ -317,3 +345,34 @@ def test_fill_from_usage_needs_a_model() -> None:
         fill_from_usage({}, Usage(GEMINI, None, 9, 0))
     values, _ = fill_from_usage({"model": "gemini-2.5-flash"}, Usage(GEMINI, None, 9, 0))
     assert values["model"] == "gemini-2.5-flash"
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(
+        st.sampled_from(
+            ["usage", "usageMetadata", "model", "type", "object", "message", "response",
+             "prompt_tokens", "completion_tokens", "input_tokens", "output_tokens",
+             "cache_read_input_tokens", "promptTokenCount", "candidatesTokenCount", "id",
+             "error", "message_start", "message_delta", "chat.completion"]
+        ),
+        children,
+        max_size=5,
+    ),
+    max_leaves=20,
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(st.binary(max_size=200), JSON_VALUES.map(lambda value: json.dumps(value).encode()))
+)
+def test_any_body_gives_usage_or_one_line_refusal(data: bytes) -> None:
+    try:
+        usage = usage_from_body(data)
+    except UsageJsonError as error:
+        assert "\n" not in str(error)
+        return
+    assert usage.prompt_tokens >= 0 and usage.completion_tokens >= 0
+    assert usage.model is None or isinstance(usage.model, str)

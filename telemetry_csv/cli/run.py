@@ -182,7 +182,7 @@ def _end_like_the_command(result) -> None:
     too (a shell treats a child that exits normally after SIGINT as having handled it)."""
     import signal
 
-    if result.signal != signal.SIGINT:
+    if result.signal != signal.SIGINT or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         return
     sys.stdout.flush()
     sys.stderr.flush()
