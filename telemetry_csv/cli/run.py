@@ -86,6 +86,8 @@ def run(argv: Sequence[str]) -> int:
         _log(args, given, result, settings, body_before)
     except TelemetryError as error:
         _say(f"error: not logged: {error}")
+    except OSError as error:
+        _say(f"error: not logged: {error}")
     except KeyboardInterrupt:
         _say("error: not logged: interrupted")
     except Exception as error:  # the command's status must survive even a bug of ours
