@@ -94,18 +94,23 @@ def _scan_open_file(
     readline = file.readline
     parse_line = schema.parse_line if rows else schema.line_problems
     parse_batch = schema.parse_lines if rows else schema.lines_problems
-    # Items in line order: a Row or Problem, or the (line number, text) of a line still to be
-    # parsed; lines are parsed a batch at a time (see `Schema.parse_lines`).
-    batch: list[Row | Problem | tuple[int, str]] = []
-    add = batch.append
+    # Lines are parsed a batch at a time (see `Schema.parse_lines`): their texts and numbers,
+    # and the rows and problems found without parsing, each with how many texts came before it.
+    texts: list[str] = []
+    numbers: list[int] = []
+    others: list[tuple[int, Row | Problem]] = []
     pending_chars = 0
+
+    def add(item: Row | Problem) -> None:
+        others.append((len(texts), item))
+
     line_no = 0
     crlf_lines = lf_lines = 0
     first_crlf = first_lf = 0
     while True:
-        if len(batch) >= _BATCH_LINES or pending_chars >= _BATCH_CHARS:
-            yield from _parse_batch(batch, parse_batch, name)
-            batch.clear()
+        if len(texts) + len(others) >= _BATCH_LINES or pending_chars >= _BATCH_CHARS:
+            yield from _parse_batch(texts, numbers, others, parse_batch, name)
+            texts, numbers, others = [], [], []
             pending_chars = 0
         raw = readline(limit)
         if not raw:
@@ -192,9 +197,10 @@ def _scan_open_file(
         if not text:
             add(Problem(name, line_no, "line", "blank line; delete it"))
             continue
-        add((line_no, text))
+        texts.append(text)
+        numbers.append(line_no)
         pending_chars += len(text)
-    yield from _parse_batch(batch, parse_batch, name)
+    yield from _parse_batch(texts, numbers, others, parse_batch, name)
     if line_no == 0:
         yield Problem(name, 0, "file", f"empty file: the header is missing; add {HEADER_LINE}")
     if crlf_lines and lf_lines:
@@ -215,23 +221,28 @@ def _scan_open_file(
 
 
 def _parse_batch(
-    batch: list[Row | Problem | tuple[int, str]],
+    texts: list[str],
+    numbers: list[int],
+    others: list[tuple[int, Row | Problem]],
     parse_batch: Callable[[list[str]], list[Row | list[FieldProblem] | None]],
     name: str,
 ) -> Iterator[Row | Problem | None]:
-    texts = [item[1] for item in batch if type(item) is tuple]
-    results = iter(parse_batch(texts)) if texts else iter(())
-    for item in batch:
-        if type(item) is not tuple:
-            yield item
-            continue
-        result = next(results)
+    """The batch's items in line order: parsed lines, with the others put back in place."""
+    results = parse_batch(texts) if texts else []
+    pending = iter(others)
+    other = next(pending, None)
+    for index, result in enumerate(results):
+        while other is not None and other[0] == index:
+            yield other[1]
+            other = next(pending, None)
         if type(result) is not list:
             yield result
         else:
-            line_no = item[0]
             for problem in result:
-                yield Problem(name, line_no, problem.field, problem.message)
+                yield Problem(name, numbers[index], problem.field, problem.message)
+    while other is not None:
+        yield other[1]
+        other = next(pending, None)
 
 
 def read_rows(paths: Iterable[Path | str], schema: Schema | None = None) -> Iterator[Row]:

@@ -8,7 +8,6 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -137,6 +136,8 @@ class Schema:
         self._task_type_set = frozenset(self.task_types)
         self._line_pattern: re.Pattern[str] | None = None
         self._line_shape: re.Pattern[str] | None = None
+        self._line_screened: re.Pattern[str] | None = None
+        self._clean_models: set[str] = set()  # model names the secret scan found nothing in
 
     # Stored values: strict. Each returns why a stored string is wrong, or None.
 
@@ -250,21 +251,37 @@ class Schema:
         """`parse_line` for many lines at once: the secret screen then runs once over the whole
         batch, which is what keeps reading a large log fast."""
         results: list[Row | list[FieldProblem]] = []
-        screened: list[str] = []  # model and notes of every line the fast path accepted
-        owners: list[int] = []  # for each of those lines, its index in results
+        passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
+        models: list[str] = []
+        notes: list[str] = []
         match_canonical = self._match_canonical
-        for text in texts:
+        for index, text in enumerate(texts):
             row = match_canonical(text)
             if row is None:
                 results.append(self._diagnose_line(text))
             else:
-                owners.append(len(results))
+                passed.append(index)
                 results.append(row)
-                screened.append(row.model)
-                screened.append(row.notes)
-        for index in _screen_hits(screened, 2):
-            results[owners[index]] = self._diagnose_line(texts[owners[index]])
+                models.append(row.model)
+                notes.append(row.notes)
+        for hit in self._screen(models, notes):
+            results[passed[hit]] = self._diagnose_line(texts[passed[hit]])
         return results
+
+    def _screen(self, models: list[str], notes: list[str]) -> set[int]:
+        """Which of these lines might hold a credential in their model or notes. A log has few
+        distinct models, each judged once and remembered; notes go through the cheap screen."""
+        suspects = secrets_scan.screen(notes)
+        unseen = set(models) - self._clean_models
+        dirty = set()
+        for model in unseen:
+            if secrets_scan.find_secret(model):
+                dirty.add(model)
+            elif len(self._clean_models) < 10_000:
+                self._clean_models.add(model)
+        if dirty:
+            suspects.update(index for index, model in enumerate(models) if model in dirty)
+        return suspects
 
     def _match_canonical(self, text: str) -> Row | None:
         """The fast path: the row of a canonical, valid line, or None to ask `_diagnose_line`."""
@@ -298,29 +315,23 @@ class Schema:
 
     def lines_problems(self, texts: Sequence[str]) -> list[list[FieldProblem] | None]:
         """`line_problems` for many lines, with one secret screen over the batch."""
-        results: list[list[FieldProblem] | None] = []
+        results: list[list[FieldProblem] | None] = [None] * len(texts)
         passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
-        shape = self.line_shape.fullmatch
-        pattern = self.line_pattern.fullmatch
+        accepted = []  # and their matches
         valid_date = rfc3339.valid_date
-        for index, text in enumerate(texts):
-            if text[-1:] != '"':  # unquoted notes: the common case, matched without capturing
-                if shape(text) is not None and valid_date(text[:10]):
+        for index, match in enumerate(map(self.line_screened.fullmatch, texts)):
+            if match is not None and valid_date(texts[index][:10]):
+                note = match[2]
+                if note[:1] != '"' or "," in note or '"' in note[1:-1]:
                     passed.append(index)
-                    results.append(None)
+                    accepted.append(match)
                     continue
-            else:
-                match = pattern(text)
-                if match is not None and valid_date(text[:10]):
-                    inner = match.group(8)[1:-1]
-                    if "," in inner or '"' in inner:
-                        passed.append(index)
-                        results.append(None)
-                        continue
-            result = self._diagnose_line(text)
-            results.append(None if type(result) is Row else result)
-        # Whole lines are screened: the other fields cannot match, so only notes and model can.
-        for hit in _screen_hits([texts[index] for index in passed], 1):
+            result = self._diagnose_line(texts[index])
+            if type(result) is not Row:
+                results[index] = result
+        models = [match[1] for match in accepted]
+        notes = [match[2] for match in accepted]
+        for hit in self._screen(models, notes):
             result = self._diagnose_line(texts[passed[hit]])
             results[passed[hit]] = None if type(result) is Row else result
         return results
@@ -384,9 +395,21 @@ class Schema:
             self._line_shape = re.compile(_line_pattern_source(self.task_types, capture=False))
         return self._line_shape
 
+    @property
+    def line_screened(self) -> re.Pattern[str]:
+        """`line_shape` capturing only the model and the notes, for the secret screen."""
+        if self._line_screened is None:
+            self._line_screened = re.compile(
+                _line_pattern_source(self.task_types, capture=False, screened=True)
+            )
+        return self._line_screened
 
-def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> str:
+
+def _line_pattern_source(
+    task_types: Iterable[str], *, capture: bool = True, screened: bool = False
+) -> str:
     group = "(" if capture else "(?:"
+    text_group = "(" if capture or screened else "(?:"  # model and notes, for the secret screen
     count = rf"{group}0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
     # A value whose first character a spreadsheet would read as a formula (or the quote that
     # neutralises one) is left to the field-by-field path; excluding it with a first-character
@@ -395,13 +418,15 @@ def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> 
     # Model: printable ASCII without space, quote and comma.
     model_chars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",')
     first = "".join(c for c in model_chars if c not in leads)
-    model = rf"{group}[{re.escape(first)}][{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
+    model = (
+        rf"{text_group}[{re.escape(first)}][{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
+    )
     leads = re.escape(leads)
     plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
     quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029"
     most = NOTES_MAX_CHARS - 1
     notes = (
-        rf"{group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
+        rf"{text_group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
         rf"|\"[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
     )
     kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
@@ -409,22 +434,6 @@ def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> 
         rf"{group}{rfc3339.CANONICAL_PATTERN}),{model},{count},{count},"
         rf"{group}true|false),{group}{kinds}),{count},{notes}"
     )
-
-
-def _screen_hits(values: list[str], per_line: int) -> set[int]:
-    """Indexes of the lines (each `per_line` consecutive values) in which the secret screen
-    found something; `_diagnose_line` then judges each of them field by field."""
-    if not values:
-        return set()
-    offsets = secrets_scan.hit_offsets("\n".join(values))
-    if not offsets:
-        return set()
-    starts = []
-    position = 0
-    for value in values:
-        starts.append(position)
-        position += len(value) + 1
-    return {(bisect_right(starts, offset) - 1) // per_line for offset in offsets}
 
 
 def model_problem(value: str) -> str | None:

@@ -12,9 +12,10 @@ OpenAI project keys and Google API keys. Adding a pattern here is one entry in `
 with an example in the tests.
 
 Every regex starts with a literal, which Python's regex engine finds with a fast substring
-search, and `check` screens thousands of values joined into one block at once (`hit_offsets`),
-which keeps it fast on large logs. The regexes are compiled on first use, so `log` pays for
-them only when there is text to scan.
+search. `check` does not even run them on most notes: it first screens a whole batch of values
+at once (`screen`: a run of 16 key-like characters, or `-----BEGIN`, or `://`), in a few
+passes of C code, and runs the patterns only on the values the screen flags. The regexes are
+compiled on first use, so `log` pays for them only when there is text to scan.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "slack-token",
         "a Slack token",
-        (r"xox[abposre]-[0-9A-Za-z-]{10,}", r"xapp-\d-[A-Za-z0-9]+-\d+-[a-z0-9]+"),
+        (r"xox[abposre]-[0-9A-Za-z-]{11,}", r"xapp-\d-[A-Za-z0-9]+-\d+-[a-z0-9]{8,}"),
         _GITLEAKS
         + "slack-bot-token, slack-user-token, slack-app-token, slack-legacy-*; "
         + _DETECT_SECRETS
@@ -124,7 +125,7 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "jwt",
         "a JSON Web Token",
-        (r"eyJ[A-Za-z0-9_-]{10,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_\-+/=]*",),
+        (r"eyJ[A-Za-z0-9_-]{13,}\.ey[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_\-+/=]*",),
         _GITLEAKS + "jwt; " + _DETECT_SECRETS + "JwtTokenDetector",
     ),
     SecretPattern(
@@ -205,7 +206,9 @@ def _patterns() -> list[tuple[re.Pattern[str], SecretPattern]]:
     # fast substring search, whereas one big alternation would be tried at every character.
     if not _compiled:
         _compiled.extend(
-            (re.compile(regex), pattern) for pattern in PATTERNS for regex in pattern.regexes
+            (re.compile(regex, re.ASCII), pattern)
+            for pattern in PATTERNS
+            for regex in pattern.regexes
         )
     return _compiled
 
@@ -230,10 +233,41 @@ def _url_start(text: str, start: int) -> int:
     return start
 
 
-def hit_offsets(text: str) -> list[int]:
-    """Where any credential shape starts in `text` (a block of many values): a cheap screen, after
-    which each value concerned is checked on its own with `find_secret`."""
-    offsets = []
-    for regex, _ in _patterns():
-        offsets.extend(match.start() for match in regex.finditer(text))
-    return offsets
+# The screen: every shape above contains a run of at least MIN_RUN "token" characters, or
+# one of SCREEN_LITERALS (tests/test_secrets.py checks this for every pattern with generated
+# matches). Ordinary notes rarely do, so a value that passes the screen needs no regex at all.
+MIN_RUN = 16
+TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-+/="
+SCREEN_LITERALS = (b"-----BEGIN", b"://")
+_TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
+_RUN = b"a" * MIN_RUN
+
+
+def screen(values: list[str]) -> set[int]:
+    """The indexes of `values` that might hold a credential, found in a few passes of C code
+    over all of them at once (translate, find); `find_secret` then judges each one. The values
+    hold no line break (notes and model names never do): they are joined with one."""
+    if not values:
+        return set()
+    block = "\n".join(values).encode("utf-8", "surrogateescape")
+    starts = []
+    tokens = block.translate(_TOKEN_TABLE)
+    position = tokens.find(_RUN)
+    while position >= 0:
+        starts.append(position)
+        run_end = tokens.find(b" ", position)
+        if run_end < 0:
+            break
+        position = tokens.find(_RUN, run_end)
+    for literal in SCREEN_LITERALS:
+        position = block.find(literal)
+        while position >= 0:
+            starts.append(position)
+            position = block.find(literal, position + 1)
+    found = set()
+    line = previous = 0
+    for position in sorted(starts):
+        line += block.count(b"\n", previous, position)
+        previous = position
+        found.add(line)
+    return found

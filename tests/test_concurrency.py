@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import git, run_cli
 from logcheck import Reports, assert_backups_whole, assert_nothing_lost, log_files
 
+from conftest import git, run_cli
 from telemetry_csv.config import MIN_MAX_BYTES
 
 WRITERS = 8

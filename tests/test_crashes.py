@@ -9,10 +9,10 @@ import signal
 import time
 from pathlib import Path
 
-from conftest import HEADER, run_cli
 from logcheck import Reports, assert_backups_whole, assert_nothing_lost
 from writer_process import append_rows
 
+from conftest import HEADER, run_cli
 from telemetry_csv.checking import check_files
 from telemetry_csv.config import MIN_MAX_BYTES
 from telemetry_csv.repairing import repair_log

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, run_cli
 
+from conftest import HEADER, run_cli
 from telemetry_csv.appending import log_row
 from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.reading import read_rows

@@ -11,10 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, git_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import HEADER, git_env
 from telemetry_csv.checking import check_files
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.reading import Problem, read_rows, scan_file

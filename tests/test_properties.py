@@ -12,10 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import git_env
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import git_env
 from telemetry_csv import rfc3339
 from telemetry_csv.appending import log_row
 from telemetry_csv.errors import TelemetryError

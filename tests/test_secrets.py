@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, run_cli
 
+from conftest import HEADER, run_cli
 from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.schema import Schema
 from telemetry_csv.secrets_scan import PATTERNS, find_secret
@@ -164,3 +164,47 @@ def test_library_error_carries_no_secret() -> None:
         )
     assert secret not in str(caught.value)
     assert caught.value.field == "notes"
+
+
+@pytest.mark.parametrize(
+    "regex", [regex for pattern in PATTERNS for regex in pattern.regexes], ids=lambda r: r[:24]
+)
+def test_the_cheap_screen_sees_every_shape(regex: str) -> None:
+    """`check` only runs the patterns on values the screen flags, so the screen must flag every
+    string any pattern matches: generated matches, embedded in ordinary text."""
+    import re
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from telemetry_csv.secrets_scan import screen
+
+    compiled = re.compile(regex, re.ASCII)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(
+        match=st.from_regex(compiled, fullmatch=True), before=st.sampled_from(["", "see ", "x,"])
+    )
+    def check(match: str, before: str) -> None:
+        value = before + match + " done"
+        # Notes and model names never hold a line break (the screen joins values with one).
+        if "\n" not in value and compiled.search(
+            value
+        ):  # lookarounds may reject the generated text in context
+            assert screen(["ordinary note", value, "another"]) == {1}
+
+    check()
+
+
+def test_the_screen_leaves_ordinary_notes_alone() -> None:
+    from telemetry_csv.secrets_scan import screen
+
+    flagged = screen(ORDINARY)
+    assert [ORDINARY[i] for i in sorted(flagged)] == [
+        note
+        for note in ORDINARY
+        if find_secret(note)
+        or "://" in note
+        or "-----BEGIN" in note
+        or any(len(run) >= 16 for run in __import__("re").findall(r"[A-Za-z0-9_\-+/=]+", note))
+    ]

@@ -7,7 +7,6 @@ import signal
 from pathlib import Path
 
 from conftest import HEADER, git, run_cli
-
 from telemetry_csv import store
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"

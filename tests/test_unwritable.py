@@ -21,12 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import HEADER, git_env
 
 import telemetry_csv.appending
 import telemetry_csv.cli.log
 import telemetry_csv.cli.main
 import telemetry_csv.durations
+from conftest import HEADER, git_env
 from telemetry_csv.store import backup_paths, temporary_path
 
 NOBODY = 65534
