@@ -43,18 +43,30 @@ def lock_path(log_path: Path) -> Path:
     return log_path.with_name(log_path.name + ".lock")
 
 
+def backup_order(log_name: str, name: str) -> tuple[str, int] | None:
+    """Where a file named `name` sorts among the backups of the log named `log_name` (oldest
+    first: by the time in the name, then its suffix), or None if it is not one of them."""
+    pattern = _BACKUP_NAME.format(stem=re.escape(Path(log_name).stem))
+    match = re.fullmatch(pattern, name)
+    return (match.group(1), int(match.group(2) or 0)) if match else None
+
+
+def is_backup_name(name: str) -> bool:
+    """True for a file name of the backup form, `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, of any log."""
+    return re.fullmatch(_BACKUP_NAME.format(stem=".+"), name) is not None
+
+
 def backup_paths(log_path: Path) -> list[Path]:
     """The log's backups in its folder, oldest first (by the time in their names, then suffix)."""
-    pattern = re.compile(_BACKUP_NAME.format(stem=re.escape(log_path.stem)))
     found = []
     try:
         names = os.listdir(log_path.parent)
     except FileNotFoundError:
         return []
     for name in names:
-        match = pattern.fullmatch(name)
-        if match:
-            found.append((match.group(1), int(match.group(2) or 0), log_path.parent / name))
+        order = backup_order(log_path.name, name)
+        if order is not None:
+            found.append((*order, log_path.parent / name))
     return [path for _, _, path in sorted(found)]
 
 
@@ -117,6 +129,16 @@ def create_log(log_path: Path) -> bool:
             return False
         _install_new_log(log_path, HEADER_BYTES)
         return True
+
+
+def locked(log_path: Path, timeout: float) -> _locked:
+    """The log's lock, for a rewrite that must not race an append: `with locked(path, 10):`."""
+    return _locked(log_path, timeout)
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace a file whole, atomically: temporary file, fsync, rename, folder fsync."""
+    _install_new_log(path, content)
 
 
 class _locked:
