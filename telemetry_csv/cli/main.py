@@ -15,6 +15,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
     "log": ("log", "append one validated row to the log"),
     "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
+    "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
+    "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
 }
 
 USAGE = "usage: telemetry-csv [-h] [--version] COMMAND [ARGS...]"
