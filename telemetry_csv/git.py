@@ -113,6 +113,20 @@ def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes 
     return done.stdout
 
 
+def write_blob(revision: str, path: str, destination: Path, cwd: Path | str | None = None) -> bool:
+    """Stream a file's content at a revision into `destination`; False if it is not there."""
+    with open(destination, "wb") as out:
+        done = subprocess.run(
+            ["git", "cat-file", "blob", f"{revision}:{path}"],
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            check=False,
+            env=_environment(),
+        )
+    return done.returncode == 0
+
+
 def config_get(key: str, cwd: Path | str | None = None) -> str | None:
     out = run(["config", "--local", "--get", key], cwd, check=False)
     return out.decode().rstrip("\n") or None
