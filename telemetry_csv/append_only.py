@@ -107,16 +107,18 @@ def find_rewrite(
     return None
 
 
-def _what_happened(old: Sequence[Line], old_line: Line, new_line: Line | None) -> str:
+def _what_happened(
+    old: Sequence[Line], new: Sequence[Line], old_line: Line, new_line: Line | None
+) -> str:
     if old_line.number == 1:
         return "the header was changed"
     if new_line is None:
         return "a history row was deleted"
-    later = [line_key(line) for line in old[old_line.number :]]
-    if later and line_key(new_line) == later[0]:
-        return "a history row was deleted"
-    if line_key(new_line) in later:
+    if line_key(old_line) in {line_key(line) for line in new[new_line.number :]}:
         return "history rows were reordered"
+    following = old[old_line.number : old_line.number + 1]
+    if following and line_key(following[0]) == line_key(new_line):
+        return "a history row was deleted"
     return "a history row was changed"
 
 
@@ -156,10 +158,10 @@ def check_paths(
                 if other not in old_files and store.backup_order(name, other_name) is not None:
                     backup = git.read_blob(new_revision, other, cwd) or b""
                     moved.update(line_key(line) for line in read_lines(backup, schema)[1:])
-        old_lines = read_lines(old, schema)
-        found = find_rewrite(old_lines, read_lines(new, schema), moved)
+        old_lines, new_lines = read_lines(old, schema), read_lines(new, schema)
+        found = find_rewrite(old_lines, new_lines, moved)
         if found is not None:
-            what = _what_happened(old_lines, *found)
+            what = _what_happened(old_lines, new_lines, *found)
             rewrites.append(Rewrite(path, compared.old_label, compared.new_label, *found, what))
     return rewrites
 

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
-HEADER = "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
+HEADER = (
+    "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
+)
 
 
 def git(cwd: Path, *args: str) -> str:
