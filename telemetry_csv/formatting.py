@@ -52,12 +52,17 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
 
 
 def format_file(path: Path, schema: Schema, display: str | None = None) -> FormatResult:
-    """Rewrite one file in place if its canonical form differs. A log is rewritten under its
-    lock, so an append cannot land between the read and the rename and be lost."""
+    """Rewrite one file in place if its canonical form differs.
+
+    A log that `telemetry-csv log` writes to (its lock file exists) is rewritten under that
+    lock, so an append cannot land between the read and the rename and be lost. Without a
+    lock file nothing here has ever appended to it, and creating one would leave a stray file
+    beside a log that no .gitignore covers (a hook must not add files to a commit).
+    """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
-    if store.is_backup_name(path.name):
+    if store.is_backup_name(path.name) or not store.lock_path(path).exists():
         return _format_unlocked(path, schema, name)
     with store.locked(path, LOCK_TIMEOUT):
         return _format_unlocked(path, schema, name)

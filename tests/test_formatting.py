@@ -134,3 +134,27 @@ def test_the_command_formats_the_log_and_its_backups(repo: Path) -> None:
         "2 of 2 files reformatted, 0 line(s) left as they were\n"
     )
     assert run_cli("check", cwd=repo).returncode == 0
+
+
+def test_fmt_leaves_no_lock_file_beside_a_log_nothing_appends_to(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    assert format_file(log, SCHEMA).changed
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["usage.csv"]
+
+
+def test_fmt_takes_the_lock_of_a_log_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    from telemetry_csv import formatting
+    from telemetry_csv.errors import LockTimeoutError
+
+    log = tmp_path / "usage.csv"
+    log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    monkeypatch.setattr(formatting, "LOCK_TIMEOUT", 0.1)
+    with FileLock(str(tmp_path / "usage.csv.lock")), pytest.raises(LockTimeoutError):
+        format_file(log, SCHEMA)
+    assert log.read_bytes() == CANONICAL.replace("\n", "\r\n").encode()
+    assert format_file(log, SCHEMA).changed
