@@ -158,3 +158,13 @@ def test_try_repo_as_a_consumer_would(
     done = pre_commit(repo, pre_commit_env, "try-repo", str(source), "telemetry-csv-check")
     assert done.returncode == 1
     assert f"{LOG}:3: task_success: 'yes' is not allowed; expected true or false" in output(done)
+
+
+def test_this_repository_passes_its_own_hooks(
+    hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    """`pre-commit run --all-files` with this repository's config, on a copy of its tree."""
+    source, _ = hook_source
+    done = pre_commit(source, pre_commit_env, "run", "--all-files")
+    assert done.returncode == 0, output(done)
+    assert "telemetry-csv append-only...." in done.stdout
