@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telemetry_csv.reading import Problem, scan_file
-from telemetry_csv.schema import Row, Schema
+from telemetry_csv.schema import Schema
 
 DEFAULT_MAX_PROBLEMS = 100
 
@@ -47,8 +47,8 @@ def check_files(
     for path in paths:
         result.files += 1
         name = display.get(path) if display else None
-        for item in scan_file(path, schema, max_bytes=max_bytes, display=name):
-            if type(item) is Row:
+        for item in scan_file(path, schema, max_bytes=max_bytes, display=name, rows=False):
+            if item is None:
                 result.rows += 1
                 continue
             result.problem_count += 1

@@ -99,8 +99,9 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     if not isinstance(log, str) or not log.strip():
         raise fail("log", "expected a path relative to the repository root")
     max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < MIN_MAX_BYTES:
-        raise fail("max_bytes", f"expected a whole number of bytes, at least {MIN_MAX_BYTES}")
+    problem = max_bytes_problem(max_bytes)
+    if problem:
+        raise fail("max_bytes", problem)
     task_types = values.get("task_types", list(DEFAULT_TASK_TYPES))
     if (
         not isinstance(task_types, list)
@@ -129,8 +130,15 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     )
 
 
+def max_bytes_problem(value: object) -> str | None:
+    """Why a size limit is not allowed, or None: the one rule for the setting and `--max-bytes`."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < MIN_MAX_BYTES:
+        return f"expected a whole number of bytes, at least {MIN_MAX_BYTES}"
+    return None
+
+
 def validate_max_bytes(value: int) -> int:
-    """The same lower bound for `--max-bytes` as for the configured value."""
-    if value < MIN_MAX_BYTES:
-        raise ConfigError(f"max_bytes: {value} is not allowed; expected at least {MIN_MAX_BYTES}")
+    problem = max_bytes_problem(value)
+    if problem:
+        raise ConfigError(f"max_bytes: {value} is not allowed; {problem}")
     return value

@@ -6,7 +6,7 @@ import re
 
 from telemetry_csv.errors import InvalidValueError
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s)")
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
 _ORDER = ("h", "m", "s", "ms")
 ALLOWED = "expected a duration with units, largest first, e.g. 45s, 1m30s, 1h2m, 1.5s or 850ms"

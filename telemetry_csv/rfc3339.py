@@ -9,40 +9,61 @@ a space for `T`, days or times that do not exist, and leap seconds (`:60`), whic
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+import time
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 EXAMPLE = "2026-02-23T22:19:12+01:00"
 ALLOWED = f"expected an RFC 3339 date-time with seconds and an offset, e.g. {EXAMPLE}"
 MAX_FRACTION_DIGITS = 9
 
 _SHAPE = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(?:(Z)|([+-])(\d{2}):(\d{2}))"
+    r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
 # A canonical, in-range date-time, for building whole-line patterns; the day of month still
 # has to be checked against the calendar (see `valid_date`).
 CANONICAL_PATTERN = (
-    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
-    r"T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?"
-    r"(?:Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)"
+    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 
-_DIAGNOSES = (
-    (re.compile(r"\d{4}-\d{2}-\d{2}"), "a date alone is not enough"),
-    (re.compile(r"\d{4}-\d{2}-\d{2} .*"), "use 'T' between the date and the time, not a space"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}(?:[zZ]|[+-].*)?"), "the seconds are missing"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}[tT]\d{2}:\d{2}:\d{2}(?:\.\d+)?"), "the offset is missing"),
-    (re.compile(r".*\.\d{10,}.*"), f"at most {MAX_FRACTION_DIGITS} fraction digits"),
-    (re.compile(r"\d{4}-\d{2}-\d{2}t.*|\d{4}-.*\dz"), "use upper-case 'T' and 'Z'"),
-    (re.compile(r".*[+-]\d{4}"), "write the offset as ±HH:MM, with a colon"),
-)
+
+@cache
+def _diagnoses() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """Patterns for the usual mistakes, compiled only when a value is wrong (start-up time)."""
+    return (
+        (re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}"), "a date alone is not enough"),
+        (
+            re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} .*"),
+            "use 'T' between the date and the time, not a space",
+        ),
+        (
+            re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[tT][0-9]{2}:[0-9]{2}(?:[zZ]|[+-].*)?"),
+            "the seconds are missing",
+        ),
+        (
+            re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[tT][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"),
+            "the offset is missing",
+        ),
+        (re.compile(r".*\.[0-9]{10,}.*"), f"at most {MAX_FRACTION_DIGITS} fraction digits"),
+        (
+            re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}t.*|[0-9]{4}-.*[0-9]z"),
+            "use upper-case 'T' and 'Z'",
+        ),
+        (re.compile(r".*[+-][0-9]{4}"), "write the offset as ±HH:MM, with a colon"),
+    )
 
 
 def problem(value: str) -> str | None:
     """Why `value` is not an RFC 3339 date-time, or None when it is one."""
     match = _SHAPE.fullmatch(value)
     if match is None:
-        for pattern, reason in _DIAGNOSES:
+        for pattern, reason in _diagnoses():
             if pattern.fullmatch(value):
                 return f"{reason}; {ALLOWED}"
         return f"not an RFC 3339 date-time; {ALLOWED}"
@@ -67,11 +88,10 @@ def valid_date(text: str) -> bool:
     """Whether `YYYY-MM-DD` names a real day; cached, since a log has few distinct days."""
     known = _valid_dates.get(text)
     if known is None:
-        try:
-            date(int(text[0:4]), int(text[5:7]), int(text[8:10]))
-            known = True
-        except ValueError:
-            known = False
+        year, month, day = int(text[0:4]), int(text[5:7]), int(text[8:10])
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+        known = year >= 1 and 1 <= month <= 12 and 1 <= day <= days[month - 1]
         if len(_valid_dates) < 100_000:
             _valid_dates[text] = known
     return known
@@ -79,6 +99,8 @@ def valid_date(text: str) -> bool:
 
 def parse(value: str) -> datetime:
     """An aware datetime for a valid RFC 3339 value; fractions below a microsecond are dropped."""
+    from datetime import UTC, datetime, timedelta, timezone
+
     match = _SHAPE.fullmatch(value)
     if match is None or problem(value) is not None:
         raise ValueError(f"not a valid RFC 3339 date-time: {value!r}")
@@ -104,4 +126,9 @@ def normalise(value: str) -> str:
 
 def format_now() -> str:
     """Now, in the local offset, to the second: what `log` stamps a row with by default."""
-    return datetime.now().astimezone().replace(microsecond=0).isoformat()
+    # time.localtime instead of datetime: the same answer without importing datetime at start-up.
+    now = time.localtime()
+    offset = now.tm_gmtoff // 60
+    sign = "-" if offset < 0 else "+"
+    hours, minutes = divmod(abs(offset), 60)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", now) + f"{sign}{hours:02d}:{minutes:02d}"

@@ -28,7 +28,7 @@ from telemetry_csv.schema import HEADER_LINE
 
 HEADER_BYTES = (HEADER_LINE + "\n").encode()
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
-_BACKUP_NAME = r"{stem}-(\d{{8}}T\d{{6}}Z)(?:-(\d+))?\.csv"
+_BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
 
 
 @dataclass(frozen=True)

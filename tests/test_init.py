@@ -1,0 +1,61 @@
+"""`telemetry-csv init`: creates what is missing, keeps what exists, safe to run twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from conftest import HEADER, git, row_line
+from telemetry_csv.cli.main import main
+from telemetry_csv.initialise import PRE_COMMIT_SNIPPET, readme_text
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def test_creates_log_readme_and_gitignore(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    folder = repo / ".telemetry"
+    assert (folder / "usage.csv").read_text() == HEADER
+    assert (folder / "README.md").read_text() == readme_text()
+    assert "*.lock" in (folder / ".gitignore").read_text()
+    out = capsys.readouterr().out
+    assert "created  .telemetry/usage.csv" in out
+    assert "created  .telemetry/README.md" in out
+    assert PRE_COMMIT_SNIPPET in out
+
+
+def test_never_overwrites_and_is_safe_twice(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    log = repo / ".telemetry" / "usage.csv"
+    log.write_text(HEADER + row_line())
+    (repo / ".telemetry" / "README.md").write_text("our own words\n")
+    capsys.readouterr()
+    assert main(["init"]) == 0
+    assert log.read_text() == HEADER + row_line()
+    assert (repo / ".telemetry" / "README.md").read_text() == "our own words\n"
+    out = capsys.readouterr().out
+    assert "kept     .telemetry/usage.csv" in out and "created" not in out
+
+
+def test_lock_file_is_ignored_by_git(repo: Path) -> None:
+    assert main(["init"]) == 0
+    assert main(["log", "m", "1", "2", "true", "plan", "3", "-q"]) == 0
+    assert (repo / ".telemetry" / "usage.csv.lock").exists()
+    git(repo, "add", "-A")
+    staged = git(repo, "diff", "--cached", "--name-only").split()
+    assert ".telemetry/usage.csv" in staged
+    assert ".telemetry/usage.csv.lock" not in staged
+
+
+def test_this_repository_ships_the_readme_init_writes() -> None:
+    assert (REPOSITORY / ".telemetry" / "README.md").read_text() == readme_text()
+
+
+def test_this_repository_sample_log_passes_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(REPOSITORY)
+    assert main(["check", ".telemetry/usage.csv"]) == 0
+    rows = (REPOSITORY / ".telemetry" / "usage.csv").read_text().count("\n") - 1
+    assert 3 <= rows <= 5
