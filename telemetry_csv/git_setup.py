@@ -25,7 +25,7 @@ ATTRIBUTES_COMMENT = (
 
 @dataclass(frozen=True)
 class Step:
-    done: str  # "created", "updated", "kept", "registered", "skipped"
+    done: str  # "created", "updated", "kept", "added", "skipped"
     what: str  # the file or setting, as the user would name it
     detail: str = ""
 
@@ -81,7 +81,7 @@ def register_driver(root: Path) -> Step:
         return Step("kept", "merge driver in .git/config", command)
     for key, value in settings.items():
         git.config_set(key, value, root)
-    return Step("registered", "merge driver in .git/config", command)
+    return Step("added", "merge driver to .git/config", command)
 
 
 def set_up_git(log_path: Path, root: Path) -> list[Step]:

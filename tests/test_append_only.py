@@ -6,9 +6,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from conftest import HEADER, git
 from logfiles import commit_all, row, rows, write_log
-
 from telemetry_csv.append_only import find_rewrite
 from telemetry_csv.canonical import read_lines
 from telemetry_csv.hooks import append_only

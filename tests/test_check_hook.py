@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from logfiles import row, rows, write_log
 
+from logfiles import row, rows, write_log
 from telemetry_csv.hooks import check
 
 

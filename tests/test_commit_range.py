@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from conftest import git
 from logfiles import commit_all, row, rows, write_log
-
 from telemetry_csv.commit_range import parse_range, rows_in_range
 from telemetry_csv.config import load_settings
 from telemetry_csv.errors import InvalidLogError, InvalidValueError, TelemetryError

@@ -6,9 +6,9 @@ import codecs
 from pathlib import Path
 
 import pytest
+
 from conftest import HEADER, run_cli
 from logfiles import row, rows, write_log
-
 from telemetry_csv.formatting import format_bytes, format_file
 from telemetry_csv.hooks import fmt
 from telemetry_csv.reading import scan_file

@@ -15,8 +15,8 @@ LOG = ".telemetry/usage.csv"
 def test_init_writes_gitattributes_and_registers_the_driver(repo: Path) -> None:
     done = run_cli("init", cwd=repo)
     assert done.returncode == 0, done.stderr
-    assert f"created    .gitattributes: {ATTRIBUTE}\n" in done.stdout
-    assert "registered merge driver in .git/config: " in done.stdout
+    assert f"created  .gitattributes: {ATTRIBUTE}\n" in done.stdout
+    assert "added    merge driver to .git/config: " in done.stdout
     assert ATTRIBUTE in (repo / ".gitattributes").read_text().splitlines()
     driver = git(repo, "config", "--local", "merge.telemetry-csv.driver").strip()
     assert driver.endswith("merge-driver %O %A %B %P")
@@ -32,8 +32,8 @@ def test_init_appends_to_an_existing_gitattributes_once(repo: Path) -> None:
     (repo / ".gitattributes").write_text("*.png binary")  # no final newline
     assert run_cli("init", cwd=repo).returncode == 0
     again = run_cli("init", cwd=repo)
-    assert "kept       .gitattributes\n" in again.stdout
-    assert "kept       merge driver in .git/config" in again.stdout
+    assert "kept     .gitattributes\n" in again.stdout
+    assert "kept     merge driver in .git/config" in again.stdout
     text = (repo / ".gitattributes").read_text()
     assert text.startswith("*.png binary\n# telemetry-csv:")
     assert text.splitlines().count(ATTRIBUTE) == 1
@@ -49,7 +49,7 @@ def test_init_outside_a_repository_writes_attributes_and_says_what_to_do(tmp_pat
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "skipped    merge driver: not a git repository; run `telemetry-csv init --git`" in (
+    assert "skipped  merge driver: not a git repository; run `telemetry-csv init --git`" in (
         done.stdout
     )
     assert ATTRIBUTE in (tmp_path / ".gitattributes").read_text()
@@ -91,7 +91,7 @@ def test_a_fresh_clone_merges_cleanly_once_init_git_has_run(repo: Path, tmp_path
 
     done = run_cli("init", "--git", cwd=clone)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("kept       .gitattributes\nregistered merge driver")
+    assert done.stdout.startswith("kept     .gitattributes\nadded    merge driver to .git/config")
     assert "usage.csv" not in done.stdout  # --git touches only the git set-up
     git(clone, "merge", "-q", "--no-edit", "feature")
     assert (clone / LOG).read_text().endswith(rows(1, 2, 3))

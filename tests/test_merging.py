@@ -6,9 +6,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import HEADER, git, git_env, run_cli
 from logfiles import commit_all, row, rows, write_log
-
 from telemetry_csv.hooks import append_only
 from telemetry_csv.merging import merge_rows
 from telemetry_csv.reading import read_rows

@@ -13,6 +13,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import BIN, HEADER, git, git_env
 from logfiles import row, rows, write_log
 

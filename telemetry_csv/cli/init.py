@@ -40,10 +40,10 @@ def run(argv: Sequence[str]) -> int:
     log_path = Path(args.file) if args.file else settings.log_path
     if not args.git:
         for action in initialise(log_path):
-            print(f"{action.done:<10} {shown_path(action.path)}")
+            print(f"{action.done:<8} {shown_path(action.path)}")
     for step in set_up_git(log_path, settings.root):
         detail = f": {step.detail}" if step.detail else ""
-        print(f"{step.done:<10} {step.what}{detail}")
+        print(f"{step.done:<8} {step.what}{detail}")
     if not args.git:
         print("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
         print(PRE_COMMIT_SNIPPET)
