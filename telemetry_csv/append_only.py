@@ -37,18 +37,14 @@ class Rewrite:
 
     def __str__(self) -> str:
         number = self.new_line.number if self.new_line else self.old_line.number
-        what = self.what
-        width = max(len(self.old_label), len(self.new_label)) + len(" line 00000")
         old = f"{self.old_label} line {self.old_line.number}:"
         if self.new_line is None:
-            new, new_text = (
-                f"{self.new_label}:",
-                f"(no such row: the file ends at line {number - 1})",
-            )
+            new, new_text = f"{self.new_label}:", "(not there: the file ends before it)"
         else:
             new, new_text = f"{self.new_label} line {self.new_line.number}:", self.new_line.text
+        width = max(len(old), len(new))
         return (
-            f"{self.path}:{number}: {what}; rows may only be added at the end\n"
+            f"{self.path}:{number}: {self.what}; rows may only be added at the end\n"
             f"    {old:<{width}} {_shown(self.old_line.text)}\n"
             f"    {new:<{width}} {_shown(new_text)}\n"
             f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "

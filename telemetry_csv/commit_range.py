@@ -20,7 +20,7 @@ from telemetry_csv import git, store
 from telemetry_csv.canonical import line_key, read_lines
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import ConfigError, InvalidLogError, InvalidValueError
-from telemetry_csv.reading import scan_file
+from telemetry_csv.reading import Problem, scan_file
 from telemetry_csv.schema import Row, Schema
 
 RANGE_ALLOWED = "expected BASE..HEAD (or BASE...HEAD), e.g. origin/main..HEAD"
@@ -64,42 +64,63 @@ def log_files_at(revision: str, log_path: str, cwd: Path | None = None) -> list[
     return files
 
 
-def rows_at(revision: str, log_path: str, schema: Schema, cwd: Path | None = None) -> Iterator[Row]:
-    """Every row of the log and its backups at a revision, in append order; InvalidLogError
-    (`REV:PATH:LINE: field: message`) at the first problem, as `read_rows` does."""
+def scan_at(
+    revision: str, log_path: str, schema: Schema, cwd: Path | None = None
+) -> Iterator[Row | Problem]:
+    """Every row and problem of the log and its backups at a revision, in append order, as
+    `scan_file` gives them, each problem naming `REV:PATH:LINE`."""
     label = revision[:12]
     with tempfile.TemporaryDirectory(prefix="telemetry-csv-") as folder:
         copy = Path(folder) / "blob.csv"
         for path in log_files_at(revision, log_path, cwd):
             git.write_blob(revision, path, copy, cwd)
-            for item in scan_file(copy, schema, display=f"{label}:{path}"):
-                if type(item) is not Row:
-                    raise InvalidLogError(f"{item}; the rows at {label} cannot be read")
-                yield item
+            yield from scan_file(copy, schema, display=f"{label}:{path}")
+
+
+def added_items(
+    commits: CommitRange, log_path: str, schema: Schema, cwd: Path | None = None
+) -> Iterator[Row | Problem]:
+    """The rows at `commits.head` that are not at `commits.base`, in the head's order, with
+    the head's problems passed on (a report may stop at them or skip them)."""
+    before: Counter[str] = Counter()
+    for path in log_files_at(commits.base, log_path, cwd):
+        lines = read_lines(git.read_blob(commits.base, path, cwd) or b"", schema)
+        before.update(line_key(line) for line in lines[1:])
+    for item in scan_at(commits.head, log_path, schema, cwd):
+        if type(item) is Row:
+            line = schema.format_line(item)
+            if before[line] > 0:
+                before[line] -= 1
+                continue
+        yield item
 
 
 def rows_added(
     commits: CommitRange, log_path: str, schema: Schema, cwd: Path | None = None
 ) -> list[Row]:
-    """The rows at `commits.head` that are not at `commits.base`, in the head's order."""
-    before: Counter[str] = Counter()
-    for path in log_files_at(commits.base, log_path, cwd):
-        lines = read_lines(git.read_blob(commits.base, path, cwd) or b"", schema)
-        before.update(line_key(line) for line in lines[1:])
+    """The rows a range added; InvalidLogError at the first problem at its head."""
     added = []
-    for row in rows_at(commits.head, log_path, schema, cwd):
-        line = schema.format_line(row)
-        if before[line] > 0:
-            before[line] -= 1
-        else:
-            added.append(row)
+    for item in added_items(commits, log_path, schema, cwd):
+        if type(item) is not Row:
+            raise InvalidLogError(f"{item}; the rows at {commits.head[:12]} cannot be read")
+        added.append(item)
     return added
 
 
+def items_in_range(text: str, settings: Settings) -> Iterator[Row | Problem]:
+    """What `report --range TEXT` reads: the rows the range added to the configured log and
+    its backups, and the problems at its end."""
+    return added_items(*_located(text, settings))
+
+
 def rows_in_range(text: str, settings: Settings) -> list[Row]:
-    """What `report --range TEXT` reports on: the rows the range added to the configured log."""
+    """The rows the range added to the configured log; InvalidLogError at a problem."""
+    return rows_added(*_located(text, settings))
+
+
+def _located(text: str, settings: Settings) -> tuple[CommitRange, str, Schema, Path]:
     root = git.toplevel(settings.root)
     log_path = git.relative_path(settings.log_path, root)
     if log_path is None:
         raise ConfigError(f"the log {settings.log_path} is outside the repository {root}")
-    return rows_added(parse_range(text, root), log_path, settings.schema, root)
+    return parse_range(text, root), log_path, settings.schema, root

@@ -63,8 +63,8 @@ def test_an_edited_row_fails_with_the_line_and_both_versions(
     assert staged(committed) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{LOG}:3: a history row was changed; rows may only be added at the end",
-        f"    HEAD line 3:      {row(2).strip()}",
-        f"    staged line 3:    {edited.strip()}",
+        f"    HEAD line 3:   {row(2).strip()}",
+        f"    staged line 3: {edited.strip()}",
         f"    restore the committed rows with `git show HEAD:{LOG}`, then append new rows "
         "with `telemetry-csv log`",
     ]

@@ -87,3 +87,15 @@ def test_bad_ranges(
     with pytest.raises(error) as raised:
         parse_range(text, repo)
     assert str(raised.value).startswith(message)
+
+
+def test_items_pass_problems_on_for_a_report_to_skip(history: dict[str, str], repo: Path) -> None:
+    from telemetry_csv.commit_range import items_in_range
+    from telemetry_csv.reading import Problem
+
+    write_log(repo / LOG, rows(5, 6) + "broken\n" + rows(7))
+    head = commit_all(repo, "a broken line")
+    items = list(items_in_range(f"{history['after']}..HEAD", load_settings(repo)))
+    assert [type(item).__name__ for item in items] == ["Problem", "Row"]
+    assert isinstance(items[0], Problem) and str(items[0]).startswith(f"{head[:12]}:{LOG}:4: ")
+    assert items[1].duration_ms == 1007

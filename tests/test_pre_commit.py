@@ -122,7 +122,7 @@ def test_an_edited_history_row_fails(hooked: Path, pre_commit_env: dict[str, str
     done = commit(hooked, pre_commit_env, "rewrite history")
     assert done.returncode == 1
     assert f"{LOG}:2: a history row was changed; rows may only be added at the end" in output(done)
-    assert f"staged line 2:    {edited.strip()}" in output(done)
+    assert f"staged line 2: {edited.strip()}" in output(done)
 
 
 def test_an_append_and_a_rotation_pass(hooked: Path, pre_commit_env: dict[str, str]) -> None:
