@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, HEADER, git, git_env
+from conftest import BIN, HEADER, git, git_env, run_cli
 from logfiles import row, rows, write_log
 
 SOURCE = Path(__file__).resolve().parents[1]
@@ -169,3 +169,33 @@ def test_this_repository_passes_its_own_hooks(
     done = pre_commit(source, pre_commit_env, "run", "--all-files")
     assert done.returncode == 0, output(done)
     assert "telemetry-csv append-only...." in done.stdout
+
+
+def test_a_merge_of_two_logging_branches_passes_the_hooks(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """`git merge` with the driver registered and the hooks installed for merge commits."""
+    installed = pre_commit(hooked, pre_commit_env, "install", "--hook-type", "pre-merge-commit")
+    assert installed.returncode == 0, output(installed)
+    assert run_cli("init", "--git", cwd=hooked).returncode == 0
+    git(hooked, "add", "-A")
+    git(hooked, "commit", "-q", "--no-verify", "-m", ".gitattributes")
+    git(hooked, "checkout", "-q", "-b", "feature")
+    write_log(hooked / LOG, rows(1, 2, 3))
+    assert commit(hooked, pre_commit_env, "feature: row 3").returncode == 0
+    git(hooked, "checkout", "-q", "main")
+    write_log(hooked / LOG, rows(1, 2, 4))
+    assert commit(hooked, pre_commit_env, "main: row 4").returncode == 0
+
+    merged = subprocess.run(
+        ["git", "merge", "--no-edit", "feature"],
+        cwd=hooked,
+        capture_output=True,
+        text=True,
+        env=pre_commit_env,
+        check=False,
+    )
+    assert merged.returncode == 0, output(merged)
+    assert "telemetry-csv append-only" in output(merged) and "Failed" not in output(merged)
+    assert (hooked / LOG).read_text() == HEADER + rows(1, 2, 4, 3)
+    assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
