@@ -48,12 +48,10 @@ def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:
         except (csv.Error, StopIteration):
             return None
         return HEADER_LINE if tuple(fields) == HEADER else None
-    result = schema.parse_line(text)
-    if type(result) is not Row:
-        result = schema.read_fields(text)
-        if type(result) is not Row:
-            return None
-    return schema.format_line(result)
+    if schema.line_problems(text) is None:
+        return text  # valid lines are canonical: the common case, without building a Row
+    row = schema.read_fields(text)
+    return schema.format_line(row) if type(row) is Row else None
 
 
 def read_lines(data: bytes, schema: Schema) -> list[Line]:

@@ -11,15 +11,15 @@ file; keeping them here too would count them twice.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry_csv.canonical import line_key, read_lines
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.reading import scan_file
-from telemetry_csv.schema import HEADER_LINE, Row, Schema
+from telemetry_csv.schema import HEADER_LINE, Schema
 
 
 @dataclass(frozen=True)
@@ -59,24 +59,36 @@ def merge_rows(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) 
     return MergedLog(kept + added, len(added), already, len(ours) - len(kept))
 
 
-def read_canonical_rows(
-    path: Path | str, schema: Schema, label: str, *, may_be_empty: bool = False
-) -> list[str]:
-    """The rows of one version as canonical lines; InvalidLogError at its first problem."""
-    if may_be_empty and os.path.getsize(path) == 0:
-        return []  # git's base for a file that both sides added
-    rows = []
-    for item in scan_file(path, schema, display=label):
-        if type(item) is not Row:
-            raise InvalidLogError(f"{item}")
-        rows.append(schema.format_line(item))
-    return rows
+def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[str]:
+    """The rows of our or their version as canonical lines; InvalidLogError at its first problem."""
+    for problem in scan_file(path, schema, display=label, rows=False):
+        if problem is not None:
+            raise InvalidLogError(f"{problem}")
+    # Valid means: the header, then canonical lines, each ending in LF; they are the rows.
+    with open(path, encoding="utf-8", newline="") as file:
+        return file.read().split("\n")[1:-1]
+
+
+def read_base_rows(path: Path | str, schema: Schema, ours: Path | str) -> list[str]:
+    """The base's rows, leniently: it is only compared with, never written, and an old base may
+    predate a fix (`fmt`, a repaired row) that both sides have since committed. Empty when both
+    sides added the file."""
+    data = Path(path).read_bytes()
+    header = (HEADER_LINE + "\n").encode()
+    if data.startswith(header) and data.endswith(b"\n"):
+        with open(ours, "rb") as file:
+            if file.read(len(data)) == data:
+                # The usual case: we only appended, so the base is a valid start of our log.
+                return data.decode("utf-8").split("\n")[1:-1]
+    lines = read_lines(data, schema)
+    if lines and lines[0].canonical == HEADER_LINE:
+        lines = lines[1:]
+    return [line_key(line) for line in lines]
 
 
 def merge_files(base: Path, ours: Path, theirs: Path, schema: Schema, name: str) -> MergedLog:
-    """Merge three log files, as git hands them to a merge driver; `name` labels problems."""
-    return merge_rows(
-        read_canonical_rows(base, schema, f"{name} (base)", may_be_empty=True),
-        read_canonical_rows(ours, schema, f"{name} (ours)"),
-        read_canonical_rows(theirs, schema, f"{name} (theirs)"),
-    )
+    """Merge three log files as git hands them to a merge driver; `name` labels problems.
+    Ours and theirs must be valid logs; the base need not be."""
+    ours_rows = read_canonical_rows(ours, schema, f"{name} (ours)")
+    theirs_rows = read_canonical_rows(theirs, schema, f"{name} (theirs)")
+    return merge_rows(read_base_rows(base, schema, ours), ours_rows, theirs_rows)

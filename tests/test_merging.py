@@ -127,10 +127,31 @@ def test_an_invalid_side_is_left_as_a_conflict_with_the_reason(shared: Path) -> 
     assert git(shared, "diff", "--name-only", "--diff-filter=U").split() == [LOG]
 
 
-def test_the_driver_command_refuses_a_damaged_base(tmp_path: Path) -> None:
-    base = write_log(tmp_path / "base.csv", rows(1), header="")
+def test_the_driver_command_refuses_an_invalid_ours(tmp_path: Path) -> None:
+    base = write_log(tmp_path / "base.csv", rows(1))
+    ours = write_log(tmp_path / "ours.csv", rows(1, 2).replace("\n", "\r\n"))
+    theirs = write_log(tmp_path / "theirs.csv", rows(1, 3))
+    before = ours.read_bytes()
+    done = run_cli("merge-driver", str(base), str(ours), str(theirs), LOG, cwd=tmp_path)
+    assert done.returncode == 1
+    assert f"{LOG} (ours):2: file: mixed line endings: 2 CRLF and 1 LF lines" in done.stderr
+    assert ours.read_bytes() != before and b"<<<<<<< " in ours.read_bytes()
+
+
+def test_the_base_is_read_leniently(tmp_path: Path) -> None:
+    """An old base may predate a fix both sides committed since: no header, CRLF."""
+    base = write_log(tmp_path / "base.csv", rows(1).replace("\n", "\r\n"), header="")
     ours = write_log(tmp_path / "ours.csv", rows(1, 2))
     theirs = write_log(tmp_path / "theirs.csv", rows(1, 3))
     done = run_cli("merge-driver", str(base), str(ours), str(theirs), LOG, cwd=tmp_path)
-    assert done.returncode == 1
-    assert f"{LOG} (base):1: header: the header is missing" in done.stderr
+    assert done.returncode == 0, done.stderr
+    assert ours.read_text() == HEADER + rows(1, 2, 3)
+
+
+def test_both_sides_adding_the_log_merge_from_an_empty_base(tmp_path: Path) -> None:
+    base = tmp_path / "base.csv"
+    base.write_bytes(b"")
+    ours = write_log(tmp_path / "ours.csv", rows(1))
+    theirs = write_log(tmp_path / "theirs.csv", rows(2))
+    assert run_cli("merge-driver", str(base), str(ours), str(theirs), cwd=tmp_path).returncode == 0
+    assert ours.read_text() == HEADER + rows(1, 2)
