@@ -26,6 +26,14 @@ _EXPORTS = {
     "Schema": "telemetry_csv.schema",
     "HEADER": "telemetry_csv.schema",
     "log_files": "telemetry_csv.store",
+    "try_log_row": "telemetry_csv.tracking",
+    "track": "telemetry_csv.tracking",
+    "TrackedTask": "telemetry_csv.tracking",
+    "usage_from_response": "telemetry_csv.usage_json",
+    "read_usage": "telemetry_csv.usage_json",
+    "Usage": "telemetry_csv.usage_json",
+    "run_command": "telemetry_csv.running",
+    "CommandResult": "telemetry_csv.running",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

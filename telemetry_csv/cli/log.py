@@ -23,7 +23,8 @@ REQUIRED = POSITIONAL[:-1]
 USAGE = """\
 telemetry-csv log MODEL PROMPT_TOKENS COMPLETION_TOKENS SUCCESS TASK_TYPE DURATION_MS [NOTES]
        telemetry-csv log --model M --prompt-tokens N --completion-tokens N --task-success B
-                         --task-type T (--duration-ms N | --duration 1m30s) [--notes TEXT]"""
+                         --task-type T (--duration-ms N | --duration 1m30s) [--notes TEXT]
+       telemetry-csv log --usage-json FILE|- --task-success B --task-type T --duration 1m30s"""
 
 DESCRIPTION = """\
 Append one row to the repository's log (.telemetry/usage.csv at the root, or as configured).
@@ -33,37 +34,28 @@ leaves the file unchanged. Positional values and flags can be mixed, but not for
 exit status: 0 logged, 2 a value or argument refused, 3 the lock was busy,
              4 the log cannot be written (damaged, unreadable or read-only)
 
-example:
-  telemetry-csv log claude-3-opus 1500 3200 true execute 45000 "Phase 6 tests\""""
+With --usage-json, the model and token counts come from an API response body (OpenAI,
+Anthropic or Gemini; JSON or a stream); any of them given as options win over the body.
+
+examples:
+  telemetry-csv log claude-3-opus 1500 3200 true execute 45000 "Phase 6 tests"
+  curl ... | tee out.json | telemetry-csv log --usage-json - --task-success true \\
+      --task-type execute --duration 40s"""
 
 
 def build_parser():
+    from telemetry_csv.cli.fields import add_field_options, add_where_options
+
     parser = command_parser("log", DESCRIPTION, USAGE)
     parser.add_argument("values", nargs="*", metavar="FIELD", help="the fields, in column order")
-    fields = parser.add_argument_group("fields")
-    fields.add_argument("--model", help="model name, e.g. claude-3-opus or openai/gpt-4o")
-    fields.add_argument("--prompt-tokens", metavar="N")
-    fields.add_argument("--completion-tokens", metavar="N")
-    fields.add_argument("--task-success", metavar="BOOL", help="true/false (also yes/no, 1/0)")
-    fields.add_argument("--task-type", metavar="TYPE", help="plan|execute|verify|discuss|quick")
-    fields.add_argument("--duration-ms", metavar="N", help="wall time in milliseconds")
-    fields.add_argument("--duration", metavar="TEXT", help="wall time with units: 45s, 1m30s, 1h2m")
-    fields.add_argument("--notes", metavar="TEXT", help="one line; line breaks become spaces")
-    fields.add_argument(
-        "--timestamp", metavar="RFC3339", help="default: now, local offset, to the second"
-    )
-    where = parser.add_argument_group("where and how")
-    where.add_argument("--file", metavar="PATH", help="the log to append to (default: configured)")
-    where.add_argument(
-        "--max-bytes", type=int, metavar="N", help="back up the log before it passes N"
-    )
-    where.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
-    where.add_argument("-q", "--quiet", action="store_true", help="no confirmation line")
+    add_field_options(parser)
+    add_where_options(parser)
     return parser
 
 
-def gather_fields(args) -> dict[str, object]:
-    """One value per field from positionals and flags; a field given both ways is an error."""
+def gather_fields(args, from_body: Sequence[str] = ()) -> dict[str, object]:
+    """One value per field from positionals and flags; a field given both ways is an error.
+    Fields in `from_body` may be left out: a response body supplies them."""
     if len(args.values) > len(POSITIONAL):
         raise TelemetryError(
             f"too many arguments: expected at most {len(POSITIONAL)} "
@@ -87,7 +79,7 @@ def gather_fields(args) -> dict[str, object]:
         from telemetry_csv.durations import parse_duration
 
         values["duration_ms"] = parse_duration(args.duration)
-    missing = [field for field in REQUIRED if field not in values]
+    missing = [field for field in REQUIRED if field not in values and field not in from_body]
     if missing:
         field = missing[0]
         raise TelemetryError(
@@ -105,7 +97,14 @@ def _flag(field: str) -> str:
 
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_intermixed_args(argv)
-    values = gather_fields(args)
+    notices: tuple[str, ...] = ()
+    if args.usage_json is None:
+        values = gather_fields(args)
+    else:
+        from telemetry_csv import usage_json
+
+        values = gather_fields(args, from_body=usage_json.TAKEN)
+        values, notices = usage_json.fill_from_usage(values, usage_json.read_usage(args.usage_json))
 
     from telemetry_csv.appending import log_row
 
@@ -115,7 +114,7 @@ def run(argv: Sequence[str]) -> int:
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
-    for notice in logged.notices:
+    for notice in (*notices, *logged.notices):
         print(f"telemetry-csv log: note: {notice}", file=sys.stderr)
     if logged.backup is not None:
         print(

@@ -1,0 +1,196 @@
+"""`telemetry-csv run [options] -- COMMAND [ARGS...]`: run a command, then log how it went."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.errors import TelemetryError
+
+USAGE = "telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]"
+
+DESCRIPTION = """\
+Run COMMAND with its standard input, output and error untouched, measure its wall time, then
+log one row: task_success is true if it exits 0, duration_ms is the time it took. Exits with
+the command's own status (128+N if signal N killed it; Ctrl-C reaches the command). Everything
+telemetry-csv says goes to standard error, so the command's output stays its own.
+
+The model comes from --model, or from --usage-json FILE: a response body (OpenAI, Anthropic
+or Gemini; JSON or a stream) that the command wrote, read after it ends. Token counts come
+from --prompt-tokens / --completion-tokens, or from that body; without either they are 0.
+Options win over the body.
+
+Every option is checked before the command starts. If the row cannot be logged afterwards
+(for example the body holds no usage), the command's status still stands: the error is
+printed and nothing is written. A command that cannot start exits 127 (not found) or 126
+(not executable), as in a shell, and is not logged: nothing ran.
+
+examples:
+  telemetry-csv run --model claude-sonnet-4-5 --task-type verify -- pytest -q
+  telemetry-csv run --task-type execute --usage-json out.json -- ./ask-model.sh out.json"""
+
+# A stand-in that passes the model rule, for checking the other options before the command
+# runs when the model will come from the response body.
+_MODEL_FROM_BODY = "model-from-response"
+
+
+def build_parser():
+    from telemetry_csv.cli.fields import add_field_options, add_where_options
+
+    parser = command_parser("run", DESCRIPTION, USAGE)
+    add_field_options(parser, measured=False)
+    add_where_options(parser)
+    return parser
+
+
+def split_command(argv: Sequence[str]) -> tuple[list[str], list[str] | None]:
+    """Options before the first `--`, and the command after it (None without `--`)."""
+    args = list(argv)
+    if "--" not in args:
+        return args, None
+    index = args.index("--")
+    return args[:index], args[index + 1 :]
+
+
+def run(argv: Sequence[str]) -> int:
+    options, command = split_command(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(options)
+    if extra and (command is not None or extra[0].startswith("-")):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    if extra:
+        raise TelemetryError(
+            f"put -- before the command, as in `telemetry-csv run [options] -- {' '.join(extra)}`"
+        )
+    if not command:
+        raise TelemetryError(
+            "the command is missing: put it after --, as in "
+            "`telemetry-csv run --task-type verify -- pytest -q`"
+        )
+
+    from telemetry_csv.config import load_settings, validate_max_bytes
+    from telemetry_csv.running import run_command
+
+    settings = load_settings()
+    given = _given_fields(args)
+    _check_before_running(args, given, settings)
+    if args.max_bytes is not None:
+        validate_max_bytes(args.max_bytes)
+    body_before = _file_state(args.usage_json) if args.usage_json else None
+
+    result = run_command(command)
+
+    try:
+        _log(args, given, result, settings, body_before)
+    except TelemetryError as error:
+        _say(f"error: not logged: {error}")
+    except OSError as error:
+        _say(f"error: not logged: {error}")
+    except KeyboardInterrupt:
+        _say("error: not logged: interrupted")
+    except Exception as error:  # the command's status must survive even a bug of ours
+        _say(
+            f"error: not logged: unexpected {type(error).__name__}: {error} "
+            "(a bug in telemetry-csv; please report it)"
+        )
+    _end_like_the_command(result)
+    return result.exit_status
+
+
+def _given_fields(args) -> dict[str, object]:
+    names = ("model", "prompt_tokens", "completion_tokens", "task_type", "notes")
+    return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+
+
+def _check_before_running(args, given: dict[str, object], settings) -> None:
+    """Refuse now what would be refused after the command ran, when it is too late to fix."""
+    if "task_type" not in given:
+        raise TelemetryError(
+            f"task_type is missing: give --task-type ({'|'.join(settings.task_types)})"
+        )
+    if args.usage_json == "-":
+        raise TelemetryError(
+            "--usage-json -: standard input belongs to the command; "
+            "give a file that the command writes"
+        )
+    if "model" not in given and args.usage_json is None:
+        raise TelemetryError(
+            "model is missing: give --model, or --usage-json FILE with a response that names it"
+        )
+    settings.schema.normalise(
+        model=given.get("model", _MODEL_FROM_BODY),
+        prompt_tokens=given.get("prompt_tokens", 0),
+        completion_tokens=given.get("completion_tokens", 0),
+        task_success=True,
+        task_type=given["task_type"],
+        duration_ms=0,
+        notes=given.get("notes", ""),
+    )
+
+
+def _log(args, given: dict[str, object], result, settings, body_before) -> None:
+    from telemetry_csv.appending import log_row
+
+    values = dict(given)
+    notices: tuple[str, ...] = ()
+    if args.usage_json is not None:
+        from telemetry_csv import usage_json
+
+        if body_before is not None and _file_state(args.usage_json) == body_before:
+            raise usage_json.UsageJsonError(
+                f"--usage-json {args.usage_json}: the command did not write it (unchanged since "
+                "before it ran), so its counts are not this run's"
+            )
+        values, notices = usage_json.fill_from_usage(values, usage_json.read_usage(args.usage_json))
+    values.setdefault("prompt_tokens", 0)
+    values.setdefault("completion_tokens", 0)
+    logged = log_row(
+        **values,
+        task_success=result.succeeded,
+        duration_ms=result.duration_ms,
+        path=args.file,
+        settings=settings,
+        max_bytes=args.max_bytes,
+        lock_timeout=args.lock_timeout,
+    )
+    for notice in (*notices, *logged.notices):
+        _say(f"note: {notice}")
+    if logged.backup is not None:
+        _say(
+            f"note: the log was full; backed it up to {shown_path(logged.backup)} "
+            "and started a new one"
+        )
+    if not args.quiet:
+        row = logged.row
+        outcome = "success" if row.task_success else "failure"
+        _say(
+            f"logged {row.model} {row.task_type} {outcome} ({result.describe()}), "
+            f"{row.total_tokens:,} tokens, {row.duration_ms:,} ms to {shown_path(logged.path)}"
+        )
+
+
+def _file_state(name: str) -> tuple[int, ...] | None:
+    try:
+        info = os.stat(name)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _end_like_the_command(result) -> None:
+    """After Ctrl-C, die of SIGINT as the command did, so a calling shell loop or script stops
+    too (a shell treats a child that exits normally after SIGINT as having handled it)."""
+    import signal
+
+    if result.signal != signal.SIGINT or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def _say(message: str) -> None:
+    print(f"telemetry-csv run: {message}", file=sys.stderr)

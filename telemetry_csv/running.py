@@ -1,0 +1,155 @@
+"""Running a command the way a shell would, and measuring its wall time.
+
+The command inherits standard input, output and error and stays in our process group, so it
+owns the terminal exactly as if it had been typed: Ctrl-C and Ctrl-\\ reach it from the terminal
+driver. While it runs we only survive those keys (so we can log after it stops), and pass on
+SIGTERM and SIGHUP, which are often sent to one process rather than to the group. Signals
+that were ignored when we started stay ignored, for us and for the command, as a shell keeps
+them for its children.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import FrameType
+
+from telemetry_csv.errors import TelemetryError
+
+EXIT_NOT_EXECUTABLE = 126  # as POSIX shells report a command found but not runnable
+EXIT_NOT_FOUND = 127
+
+# Sent by the terminal to the whole foreground process group: the command gets them directly.
+_SURVIVED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name))
+# Often sent to one process (a supervisor, `kill PID`, a closed ssh session): passed on.
+_FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class CommandNotStartedError(TelemetryError):
+    """The command could not be started; `exit_code` is what a shell would return."""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    returncode: int  # as subprocess reports it: negative for a signal
+    duration_ms: int  # wall time from start to exit, by the monotonic clock
+
+    @property
+    def signal(self) -> int | None:
+        """The signal that ended the command, if one did."""
+        return -self.returncode if self.returncode < 0 else None
+
+    @property
+    def exit_status(self) -> int:
+        """The status a shell would show in `$?`: 128 + N for a command killed by signal N."""
+        return 128 - self.returncode if self.returncode < 0 else self.returncode
+
+    @property
+    def succeeded(self) -> bool:
+        return self.returncode == 0
+
+    def describe(self) -> str:
+        if self.signal is not None:
+            return f"killed by {signal_name(self.signal)}"
+        return f"exit {self.returncode}"
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def run_command(command: Sequence[str]) -> CommandResult:
+    """Run `command` (found on PATH like a shell would) in the foreground, and time it.
+
+    Raises CommandNotStartedError, with the shell's exit status 127 or 126, if it cannot start.
+    """
+    if not command:
+        raise CommandNotStartedError("no command given")
+    with _signals_for_the_command() as child:
+        start = time.monotonic()
+        try:
+            process = subprocess.Popen(list(command))
+        except FileNotFoundError:
+            raise _not_found(command[0]) from None
+        except PermissionError:
+            raise _not_started(command[0], EXIT_NOT_EXECUTABLE, "permission denied") from None
+        except OSError as error:
+            raise _not_started(
+                command[0], EXIT_NOT_EXECUTABLE, error.strerror or str(error)
+            ) from None
+        child.started(process)
+        returncode = process.wait()
+        end = time.monotonic()
+    return CommandResult(returncode, round((end - start) * 1000))
+
+
+def _not_found(name: str) -> CommandNotStartedError:
+    # The file may exist while the interpreter on its `#!` line does not: the same errno.
+    found = os.path.exists(name) if os.sep in name else shutil.which(name) is not None
+    if found:
+        return _not_started(
+            name, EXIT_NOT_EXECUTABLE, "its interpreter (the #! line) or loader was not found"
+        )
+    reason = "no such file" if os.sep in name else "command not found"
+    return _not_started(name, EXIT_NOT_FOUND, reason)
+
+
+def _not_started(name: str, status: int, reason: str) -> CommandNotStartedError:
+    error = CommandNotStartedError(f"cannot run {name!r}: {reason}")
+    error.exit_code = status
+    return error
+
+
+class _Child:
+    """The running command, as far as our signal handlers need to know it."""
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen[bytes] | None = None
+        self.pending: list[int] = []  # forwarded signals that arrived before it started
+
+    def started(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        for number in self.pending:
+            self.forward(number)
+        self.pending.clear()
+
+    def forward(self, number: int, frame: FrameType | None = None) -> None:
+        if self.process is None:
+            self.pending.append(number)
+        elif self.process.returncode is None:  # not yet reaped, so the pid is still its own
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.process.pid, number)
+
+    def survive(self, number: int, frame: FrameType | None = None) -> None:
+        """Stay alive: the terminal sent the same signal to the command, which decides."""
+
+
+@contextlib.contextmanager
+def _signals_for_the_command() -> Iterator[_Child]:
+    child = _Child()
+    if threading.current_thread() is not threading.main_thread():
+        yield child  # only the main thread may set handlers; the defaults stay
+        return
+    # Handlers, not SIG_IGN: a caught signal is reset to its default in the command at exec,
+    # whereas an ignored one would stay ignored there and Ctrl-C would no longer stop it.
+    # A signal that was already ignored when we started (SIGINT for a job started with `&`
+    # by a script, SIGHUP under nohup) stays ignored, for us and for the command.
+    previous = {number: signal.getsignal(number) for number in (*_SURVIVED, *_FORWARDED)}
+    try:
+        for number in (*_SURVIVED, *_FORWARDED):
+            if previous[number] != signal.SIG_IGN:
+                signal.signal(number, child.survive if number in _SURVIVED else child.forward)
+        yield child
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)

@@ -1,0 +1,516 @@
+"""Model and token counts from an LLM provider's response body.
+
+A body is one response: a JSON object, a JSON array of streamed chunks (Gemini without
+`alt=sse`), JSON lines, or a server-sent-events stream (`data: {...}` lines). Each event is
+recognised by the shape its provider documents, and a stream's counts are taken from its final
+usage (the counts in streams are cumulative, so a later event's value replaces an earlier one).
+
+How the provider's counts become a row's two columns, so that `prompt_tokens` always means
+"every token the model read" and `completion_tokens` "every token it wrote":
+
+- OpenAI chat completions: `usage.prompt_tokens` and `usage.completion_tokens`, as given (cached
+  prompt tokens and reasoning tokens are already inside them).
+- OpenAI responses: `usage.input_tokens` and `usage.output_tokens`, as given (likewise).
+- Anthropic messages: `input_tokens + cache_creation_input_tokens + cache_read_input_tokens`
+  and `output_tokens`. Anthropic's `input_tokens` counts only the tokens after the last cache
+  breakpoint, so it is added up the way OpenAI's `prompt_tokens` already is.
+- Google Gemini: `promptTokenCount + toolUsePromptTokenCount` and
+  `candidatesTokenCount + thoughtsTokenCount` (`promptTokenCount` already includes
+  `cachedContentTokenCount`; thinking is billed as output, like OpenAI's reasoning tokens).
+
+This module is imported only when a body is given, so `log` starts no slower without one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from telemetry_csv.errors import TelemetryError
+
+MAX_BODY_BYTES = 32 * 1024 * 1024  # far above any real response; a larger file is a mistake
+
+OPENAI_CHAT = "OpenAI Chat Completions"
+OPENAI_RESPONSES = "OpenAI Responses"
+ANTHROPIC = "Anthropic Messages"
+GEMINI = "Google Gemini"
+
+EXPECTED = (
+    "expected an OpenAI (usage.prompt_tokens or usage.input_tokens), Anthropic "
+    "(usage.input_tokens) or Gemini (usageMetadata.promptTokenCount) response"
+)
+
+
+class UsageJsonError(TelemetryError):
+    """A response body that cannot be read or holds no usable token counts."""
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What a response says about itself, already folded into the log's two token columns."""
+
+    provider: str
+    model: str | None
+    prompt_tokens: int
+    completion_tokens: int
+    # What the folding added, each starting with the column it is about.
+    details: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        text = (
+            f"{self.provider} response: {self.prompt_tokens:,} prompt and "
+            f"{self.completion_tokens:,} completion tokens"
+        )
+        if self.details:
+            text += f" ({'; '.join(self.details)})"
+        return text
+
+
+@dataclass
+class _Reading:
+    """The usage one event contributes to its response."""
+
+    provider: str
+    response_id: str | None = None
+    model: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    final: bool = False  # this event carries the response's final counts
+    whole: bool = False  # a complete, non-streamed response
+    stream_hint: str | None = None  # why a stream without final counts has none
+
+
+# Reading the body.
+
+
+def read_body(name: str, stdin: BinaryIO | None = None) -> bytes:
+    """The bytes of the file `name`, or of standard input for `-`, refusing huge ones."""
+    if name == "-":
+        source = stdin if stdin is not None else sys.stdin.buffer
+        data = source.read(MAX_BODY_BYTES + 1)
+        if len(data) > MAX_BODY_BYTES:
+            raise UsageJsonError(f"--usage-json -: {_too_large()}")
+        return data
+    try:
+        with open(name, "rb") as file:
+            if os.fstat(file.fileno()).st_size > MAX_BODY_BYTES:
+                raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
+            data = file.read(MAX_BODY_BYTES + 1)
+    except IsADirectoryError:
+        raise UsageJsonError(f"--usage-json {name}: is a folder, not a file") from None
+    except OSError as error:
+        raise UsageJsonError(
+            f"--usage-json {name}: cannot read it: {error.strerror or error}"
+        ) from None
+    if len(data) > MAX_BODY_BYTES:
+        raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
+    return data
+
+
+def _too_large() -> str:
+    return f"larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB; expected one response body"
+
+
+def read_usage(name: str, stdin: BinaryIO | None = None) -> Usage:
+    """The usage in the response body in file `name` (or `-` for standard input)."""
+    return usage_from_body(read_body(name, stdin), source=name)
+
+
+def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
+    """The usage in one response body: JSON, a JSON array of chunks, JSON lines or SSE."""
+    where = f"--usage-json {source}"
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            raise UsageJsonError(
+                f"{where}: not UTF-8 text (byte {error.start + 1}); expected a JSON response body"
+            ) from None
+    else:
+        text = data.removeprefix("\ufeff")
+    try:
+        events = _events(text)
+    except ValueError as error:
+        raise UsageJsonError(f"{where}: {error}") from None
+    except RecursionError:
+        raise UsageJsonError(f"{where}: JSON nested too deeply to be a response") from None
+    try:
+        return _combine(events)
+    except ValueError as error:
+        raise UsageJsonError(f"{where}: {error}") from None
+
+
+def usage_from_response(response: object) -> Usage:
+    """The usage in a response already in memory: a dict from `json.loads`, a list of streamed
+    chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI, Anthropic, google-genai)."""
+    value = _plain(response)
+    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
+    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
+    try:
+        return _combine(events)
+    except ValueError as error:
+        raise UsageJsonError(f"response: {error}") from None
+
+
+def _plain(response: object) -> Any:
+    if isinstance(response, dict | list | int | float | type(None)):
+        return response
+    if isinstance(response, str | bytes):
+        return _events_as_value(response)
+    for method in ("model_dump", "to_dict"):
+        dump = getattr(response, method, None)
+        if callable(dump):
+            return dump()
+    raise UsageJsonError(
+        f"response: a {type(response).__name__} is not a response body; {EXPECTED} "
+        "as a dict, JSON text or an SDK response object"
+    )
+
+
+def _events_as_value(body: str | bytes) -> list[Any]:
+    try:
+        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
+        return _events(text)
+    except ValueError as error:  # UnicodeDecodeError included
+        raise UsageJsonError(f"response: {error}") from None
+    except RecursionError:
+        raise UsageJsonError("response: JSON nested too deeply to be a response") from None
+
+
+def _events(text: str) -> list[Any]:
+    """The JSON values in a body, in order; raises ValueError saying why there are none."""
+    body = text.strip()
+    if not body:
+        raise ValueError(f"empty; {EXPECTED}")
+    try:
+        value = _loads(body)
+    except json.JSONDecodeError as whole_error:
+        lines = body.splitlines()
+        if any(line.startswith("data:") for line in lines):
+            return list(_sse_payloads(lines))
+        if len(lines) > 1 and lines[0].lstrip().startswith(("{", "[")):
+            return list(_json_lines(lines))
+        raise ValueError(
+            f"not JSON, JSON lines or a server-sent-events stream (line {whole_error.lineno}, "
+            f"column {whole_error.colno}: {whole_error.msg})"
+        ) from None
+    return value if isinstance(value, list) else [value]
+
+
+def _loads(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise
+    except ValueError:  # Python's limit on the digits of an integer, not a syntax error
+        raise ValueError("a number in it is too long to be a token count") from None
+
+
+def _sse_payloads(lines: list[str]) -> Iterator[Any]:
+    """The JSON `data` of each server-sent event; `[DONE]` and comments are skipped."""
+    data: list[str] = []
+    start = 0
+    for number, line in enumerate([*lines, ""], start=1):
+        if not line.strip():
+            if data:
+                payload = "\n".join(data).strip()
+                if payload and payload != "[DONE]":
+                    try:
+                        yield _loads(payload)
+                    except json.JSONDecodeError as error:
+                        raise ValueError(
+                            f"the event at line {start} is not JSON ({error.msg})"
+                        ) from None
+                data = []
+            continue
+        if line.startswith("data:"):
+            if not data:
+                start = number
+            value = line[5:]
+            data.append(value[1:] if value.startswith(" ") else value)
+        elif not line.startswith((":", "event:", "id:", "retry:")):
+            raise ValueError(
+                f"line {number} is not part of a server-sent-events stream: {line[:40]!r}"
+            )
+
+
+def _json_lines(lines: list[str]) -> Iterator[Any]:
+    for number, line in enumerate(lines, start=1):
+        if line.strip():
+            try:
+                yield _loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"line {number} is not JSON ({error.msg})") from None
+
+
+# Recognising each provider's events.
+
+
+def _readings(event: Any) -> Iterator[_Reading]:
+    if not isinstance(event, dict):
+        return
+    kind = event.get("type")
+    if isinstance(kind, str):
+        if kind == "message_start" and isinstance(event.get("message"), dict):
+            reading = _anthropic(event["message"], "message.")
+            reading.final = False  # only message_delta has the final output count
+            reading.stream_hint = (
+                "the Anthropic stream ended before its message_delta event, which holds the "
+                "final counts"
+            )
+            yield reading
+            return
+        if kind == "message_delta":
+            yield _anthropic(event, "")
+            return
+        if kind.startswith("response.") and isinstance(event.get("response"), dict):
+            yield _responses(event["response"], "response.")
+            return
+    if kind == "message" or (
+        kind is None and event.get("object") is None and _anthropic_shaped(event.get("usage"))
+    ):
+        reading = _anthropic(event, "")
+        reading.whole = True
+        yield reading
+        return
+    if event.get("object") == "response":
+        reading = _responses(event, "")
+        reading.whole = True
+        yield reading
+        return
+    if "usageMetadata" in event or "usage_metadata" in event:
+        yield _gemini(event)
+        return
+    usage = event.get("usage")
+    if event.get("object") in ("chat.completion", "chat.completion.chunk", "text_completion") or (
+        isinstance(usage, dict) and "prompt_tokens" in usage
+    ):
+        yield _openai_chat(event)
+
+
+def _anthropic_shaped(usage: Any) -> bool:
+    return isinstance(usage, dict) and "input_tokens" in usage and "prompt_tokens" not in usage
+
+
+def _anthropic(message: dict[str, Any], prefix: str) -> _Reading:
+    reading = _Reading(ANTHROPIC, _text(message, "id"), _model(message, "model", prefix))
+    usage = message.get("usage")
+    if isinstance(usage, dict):
+        if "input_tokens_details" in usage or "output_tokens_details" in usage:
+            reading.provider = OPENAI_RESPONSES  # the responses API's usage, without its markers
+        for name in (
+            "input_tokens",
+            "output_tokens",
+            "cache_creation_input_tokens",
+            "cache_read_input_tokens",
+        ):
+            _count(reading, usage, name, f"{prefix}usage.")
+        reading.final = bool(reading.counts)
+    return reading
+
+
+def _responses(response: dict[str, Any], prefix: str) -> _Reading:
+    reading = _Reading(OPENAI_RESPONSES, _text(response, "id"), _model(response, "model", prefix))
+    reading.stream_hint = (
+        "the OpenAI responses stream ended before its response.completed event, which holds "
+        "the counts"
+    )
+    usage = response.get("usage")
+    if isinstance(usage, dict):
+        for name in ("input_tokens", "output_tokens"):
+            _count(reading, usage, name, f"{prefix}usage.")
+        reading.final = True
+    return reading
+
+
+def _openai_chat(event: dict[str, Any]) -> _Reading:
+    reading = _Reading(OPENAI_CHAT, _text(event, "id"), _model(event, "model", ""))
+    reading.whole = event.get("object") != "chat.completion.chunk"
+    reading.stream_hint = (
+        'the OpenAI stream has no usage; request it with stream_options: {"include_usage": true}'
+    )
+    usage = event.get("usage")
+    if isinstance(usage, dict):
+        for name in ("prompt_tokens", "completion_tokens"):
+            _count(reading, usage, name, "usage.")
+        reading.final = "prompt_tokens" in reading.counts
+    return reading
+
+
+_GEMINI_COUNTS = (
+    ("promptTokenCount", "prompt_token_count"),
+    ("candidatesTokenCount", "candidates_token_count"),
+    ("toolUsePromptTokenCount", "tool_use_prompt_token_count"),
+    ("thoughtsTokenCount", "thoughts_token_count"),
+    ("totalTokenCount", "total_token_count"),
+)
+
+
+def _gemini(event: dict[str, Any]) -> _Reading:
+    # The REST API writes camelCase; google-genai's `model_dump()` writes snake_case.
+    camel = "usageMetadata" in event
+    reading = _Reading(
+        GEMINI,
+        _text(event, "responseId" if camel else "response_id"),
+        _model(event, "modelVersion" if camel else "model_version", ""),
+    )
+    usage = event["usageMetadata" if camel else "usage_metadata"]
+    if isinstance(usage, dict):
+        path = "usageMetadata." if camel else "usage_metadata."
+        for key, snake in _GEMINI_COUNTS:
+            _count(reading, usage, key if camel else snake, path, key)
+        # A zero count is left out of Gemini's JSON, so any count present makes a final reading.
+        reading.final = bool(reading.counts)
+    return reading
+
+
+def _count(
+    reading: _Reading, usage: dict[str, Any], name: str, path: str, key: str | None = None
+) -> None:
+    """Record `usage[name]` under `key` (default: the same name), refusing what is not a count."""
+    value = usage.get(name)
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(
+            f"{path}{name} is {json.dumps(value)[:40]}; expected a whole number of tokens, 0 or more"
+        )
+    reading.counts[key or name] = value
+
+
+def _text(obj: dict[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def _model(obj: dict[str, Any], key: str, prefix: str) -> str | None:
+    value = obj.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"{prefix}{key} is {json.dumps(value)[:40]}; expected a model name")
+    return value
+
+
+# One response's usage from all its events.
+
+
+def _combine(events: list[Any]) -> Usage:
+    readings = [reading for event in events for reading in _readings(event)]
+    if not readings:
+        raise ValueError(_error_summary(events) or f"no token usage found; {EXPECTED}")
+    providers = {reading.provider for reading in readings}
+    if len(providers) > 1:
+        raise ValueError(f"mixes {' and '.join(sorted(providers))} events; expected one response")
+    # Streamed events of one response share its id; complete responses each count on their own.
+    responses = list(
+        dict.fromkeys(
+            reading.response_id or f"response {index}"
+            for index, reading in enumerate(readings, start=1)
+            if reading.response_id or reading.whole
+        )
+    )
+    if len(responses) > 1:
+        shown = ", ".join(responses[:3]) + (", …" if len(responses) > 3 else "")
+        raise ValueError(
+            f"holds {len(responses)} responses ({shown}); expected one response per row"
+        )
+    if not any(reading.final for reading in readings):
+        hint = next((r.stream_hint for r in readings if r.stream_hint), None)
+        raise ValueError(hint or f"no token usage found; {EXPECTED}")
+    counts: dict[str, int] = {}
+    for reading in readings:
+        counts.update(reading.counts)  # streamed counts are cumulative: the last one stands
+    model = next((reading.model for reading in readings if reading.model), None)
+    provider = readings[0].provider
+    return _fold(provider, model, counts)
+
+
+def _error_summary(events: list[Any]) -> str | None:
+    """What an API error body says, so a failed request reads as one."""
+    for event in events:
+        if not isinstance(event, dict):
+            continue
+        error = event.get("error")
+        if isinstance(error, dict):
+            kind = error.get("type") or error.get("status") or error.get("code") or "error"
+            kind = " ".join(str(kind).split())[:60]
+            message = " ".join(str(error.get("message") or "").split())
+            if len(message) > 120:
+                message = message[:120] + "…"
+            return f"an API error, not a response with token usage: {kind}: {message}"
+    return None
+
+
+def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
+    details: list[str] = []
+    if provider == OPENAI_CHAT:
+        return Usage(provider, model, counts["prompt_tokens"], counts.get("completion_tokens", 0))
+    if provider in (ANTHROPIC, OPENAI_RESPONSES):
+        for name in ("input_tokens", "output_tokens"):
+            if name not in counts:
+                raise ValueError(f"usage.{name} is missing; {EXPECTED}")
+        written = counts.get("cache_creation_input_tokens", 0)
+        read = counts.get("cache_read_input_tokens", 0)
+        cached = [
+            f"{n:,} {label}" for n, label in ((written, "cache-write"), (read, "cache-read")) if n
+        ]
+        if cached:
+            details.append(f"prompt_tokens includes {' and '.join(cached)} tokens")
+        prompt = counts["input_tokens"] + written + read
+        return Usage(provider, model, prompt, counts["output_tokens"], tuple(details))
+    # Gemini
+    prompt = counts.get("promptTokenCount", 0)
+    completion = counts.get("candidatesTokenCount", 0)
+    if counts.get("toolUsePromptTokenCount"):
+        prompt += counts["toolUsePromptTokenCount"]
+        details.append(
+            f"prompt_tokens includes {counts['toolUsePromptTokenCount']:,} tool-use prompt tokens"
+        )
+    if counts.get("thoughtsTokenCount"):
+        completion += counts["thoughtsTokenCount"]
+        details.append(
+            f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens"
+        )
+    return Usage(provider, model, prompt, completion, tuple(details))
+
+
+# Combining with values given on the command line or in code.
+
+TAKEN = ("model", "prompt_tokens", "completion_tokens")
+
+
+def fill_from_usage(
+    values: dict[str, object], usage: Usage
+) -> tuple[dict[str, object], tuple[str, ...]]:
+    """`values` with model and token counts the caller left out taken from the response.
+
+    Values the caller gave win; the notices say where they differ from the response, and what
+    the provider's counts were folded from.
+    """
+    taken = {
+        "model": usage.model,
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+    }
+    filled = dict(values)
+    notices: list[str] = []
+    for name in TAKEN:
+        from_response = taken[name]
+        if from_response is None:
+            continue
+        if name not in filled:
+            filled[name] = from_response
+        elif str(filled[name]).strip() != str(from_response):
+            shown = f"{from_response:,}" if isinstance(from_response, int) else from_response
+            notices.append(f"{name}: using the given {filled[name]!s}, not the response's {shown}")
+    if "model" not in filled:
+        raise UsageJsonError(
+            f"model is missing: the {usage.provider} response does not name one; give it with --model"
+        )
+    # Each detail starts with the column it is about; it matters only if that column was taken.
+    notices.extend(detail for detail in usage.details if detail.split(" ", 1)[0] not in values)
+    return filled, tuple(notices)

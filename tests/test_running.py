@@ -1,0 +1,54 @@
+"""`run_command`: the library under `telemetry-csv run`, called in this process."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pytest
+
+from telemetry_csv.running import (
+    EXIT_NOT_FOUND,
+    CommandNotStartedError,
+    CommandResult,
+    run_command,
+)
+
+
+def test_exit_status_and_signal() -> None:
+    exited = run_command(["sh", "-c", "exit 9"])
+    assert (exited.returncode, exited.exit_status, exited.signal, exited.succeeded) == (
+        9, 9, None, False,
+    )  # fmt: skip
+    assert exited.describe() == "exit 9"
+    killed = run_command(["sh", "-c", "kill -TERM $$"])
+    assert (killed.returncode, killed.exit_status, killed.signal) == (
+        -signal.SIGTERM, 128 + signal.SIGTERM, signal.SIGTERM,
+    )  # fmt: skip
+    assert killed.describe() == "killed by SIGTERM"
+    assert run_command(["true"]).succeeded
+
+
+def test_handlers_are_put_back() -> None:
+    before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    run_command(["true"])
+    with pytest.raises(CommandNotStartedError):
+        run_command(["no-such-command-xyz"])
+    assert {number: signal.getsignal(number) for number in before} == before
+
+
+def test_not_found_carries_the_shell_status() -> None:
+    with pytest.raises(CommandNotStartedError) as caught:
+        run_command(["no-such-command-xyz", "arg"])
+    assert caught.value.exit_code == EXIT_NOT_FOUND
+    assert str(caught.value) == "cannot run 'no-such-command-xyz': command not found"
+
+
+def test_from_another_thread() -> None:
+    # Only the main thread may set signal handlers; elsewhere the command still runs and is timed.
+    results: list[CommandResult] = []
+    thread = threading.Thread(target=lambda: results.append(run_command(["sleep", "0.05"])))
+    thread.start()
+    thread.join()
+    assert results[0].succeeded
+    assert results[0].duration_ms >= 50
