@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telemetry_csv import git, store
-from telemetry_csv.canonical import Line, line_key, read_lines
+from telemetry_csv.canonical import Line, line_key, read_lines, row_keys
 from telemetry_csv.schema import Schema
 
 _SHOWN_CHARS = 200
@@ -153,7 +153,7 @@ def check_paths(
                 other_name = posixpath.basename(other)
                 if other not in old_files and store.backup_order(name, other_name) is not None:
                     backup = git.read_blob(new_revision, other, cwd) or b""
-                    moved.update(line_key(line) for line in read_lines(backup, schema)[1:])
+                    moved.update(row_keys(backup, schema))
         old_lines, new_lines = read_lines(old, schema), read_lines(new, schema)
         found = find_rewrite(old_lines, new_lines, moved)
         if found is not None:

@@ -74,3 +74,11 @@ def _is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def row_keys(data: bytes, schema: Schema) -> list[str]:
+    """The keys of a file's rows: every line's, but the header's (when line 1 is the header)."""
+    lines = read_lines(data, schema)
+    if lines and lines[0].canonical == HEADER_LINE:
+        lines = lines[1:]
+    return [line_key(line) for line in lines]

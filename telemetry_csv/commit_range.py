@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telemetry_csv import git, store
-from telemetry_csv.canonical import line_key, read_lines
+from telemetry_csv.canonical import row_keys
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import ConfigError, InvalidLogError, InvalidValueError
 from telemetry_csv.reading import Problem, scan_file
@@ -84,8 +84,7 @@ def added_items(
     the head's problems passed on (a report may stop at them or skip them)."""
     before: Counter[str] = Counter()
     for path in log_files_at(commits.base, log_path, cwd):
-        lines = read_lines(git.read_blob(commits.base, path, cwd) or b"", schema)
-        before.update(line_key(line) for line in lines[1:])
+        before.update(row_keys(git.read_blob(commits.base, path, cwd) or b"", schema))
     for item in scan_at(commits.head, log_path, schema, cwd):
         if type(item) is Row:
             line = schema.format_line(item)

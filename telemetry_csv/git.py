@@ -11,6 +11,7 @@ import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from typing import IO
 
 from telemetry_csv.errors import EXIT_FILE, TelemetryError
 
@@ -25,12 +26,7 @@ class GitError(TelemetryError):
 
 def run(args: Sequence[str], cwd: Path | str | None = None, *, check: bool = True) -> bytes:
     """git's standard output; raises GitError with git's own first line of complaint."""
-    try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, check=False, env=_environment()
-        )
-    except FileNotFoundError:
-        raise GitError("git is not installed or not on PATH") from None
+    done = _git(args, cwd)
     if check and done.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {_first_line(done.stderr)}")
     return done.stdout
@@ -38,13 +34,7 @@ def run(args: Sequence[str], cwd: Path | str | None = None, *, check: bool = Tru
 
 def toplevel(cwd: Path | str | None = None) -> Path:
     """The top folder of the work tree that holds `cwd`."""
-    done = subprocess.run(
-        ["git", "rev-parse", "--show-toplevel"],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-        env=_environment(),
-    )
+    done = _git(["rev-parse", "--show-toplevel"], cwd)
     if done.returncode != 0:
         raise GitError(f"not inside a git repository: {_first_line(done.stderr)}")
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
@@ -99,13 +89,7 @@ def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> lis
 
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:
     """A file's content at a revision (or in the index), or None if it is not there."""
-    done = subprocess.run(
-        ["git", "cat-file", "blob", f"{revision}:{path}"],
-        cwd=cwd,
-        capture_output=True,
-        check=False,
-        env=_environment(),
-    )
+    done = _git(["cat-file", "blob", f"{revision}:{path}"], cwd)
     if done.returncode != 0:
         if revision != INDEX and commit_id(revision, cwd) is None:
             raise GitError(f"{revision!r} is not a commit in this repository")
@@ -116,14 +100,7 @@ def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes 
 def write_blob(revision: str, path: str, destination: Path, cwd: Path | str | None = None) -> bool:
     """Stream a file's content at a revision into `destination`; False if it is not there."""
     with open(destination, "wb") as out:
-        done = subprocess.run(
-            ["git", "cat-file", "blob", f"{revision}:{path}"],
-            cwd=cwd,
-            stdout=out,
-            stderr=subprocess.DEVNULL,
-            check=False,
-            env=_environment(),
-        )
+        done = _git(["cat-file", "blob", f"{revision}:{path}"], cwd, stdout=out)
     return done.returncode == 0
 
 
@@ -143,6 +120,22 @@ def relative_path(path: Path, root: Path) -> str | None:
     except ValueError:
         return None
     return relative.as_posix()
+
+
+def _git(
+    args: Sequence[str], cwd: Path | str | None, *, stdout: IO[bytes] | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE if stdout is None else stdout,
+            stderr=subprocess.PIPE,
+            check=False,
+            env=_environment(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
 
 
 def _environment() -> dict[str, str]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from telemetry_csv.canonical import line_key, read_lines
+from telemetry_csv.canonical import row_keys
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.reading import scan_file
 from telemetry_csv.schema import HEADER_LINE, Schema
@@ -80,10 +80,7 @@ def read_base_rows(path: Path | str, schema: Schema, ours: Path | str) -> list[s
             if file.read(len(data)) == data:
                 # The usual case: we only appended, so the base is a valid start of our log.
                 return data.decode("utf-8").split("\n")[1:-1]
-    lines = read_lines(data, schema)
-    if lines and lines[0].canonical == HEADER_LINE:
-        lines = lines[1:]
-    return [line_key(line) for line in lines]
+    return row_keys(data, schema)
 
 
 def merge_files(base: Path, ours: Path, theirs: Path, schema: Schema, name: str) -> MergedLog:
