@@ -13,7 +13,9 @@ repos:
   - repo: https://github.com/telemetry-csv/telemetry-csv
     rev: v0.1.0
     hooks:
-      - id: telemetry-csv-check"""
+      - id: telemetry-csv-fmt
+      - id: telemetry-csv-check
+      - id: telemetry-csv-append-only"""
 
 
 @dataclass(frozen=True)

@@ -131,7 +131,7 @@ def _truncate(log_path: Path, start: int) -> None:
     try:
         if start == 0:
             # The whole file was one torn line (not even a header): start a proper empty log.
-            store.install_new_log(log_path, (HEADER_LINE + "\n").encode())
+            store.replace_file(log_path, (HEADER_LINE + "\n").encode())
             return
         fd = os.open(log_path, os.O_WRONLY)
         try:

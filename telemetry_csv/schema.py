@@ -338,6 +338,22 @@ class Schema:
 
     def _diagnose_line(self, text: str) -> Row | list[FieldProblem]:
         """The authoritative, field-by-field reading of a line; `line_pattern` is only a fast path."""
+        row = self.read_fields(text)
+        if isinstance(row, list):
+            return row
+        canonical = self.format_line(row)
+        if canonical != text:
+            return [
+                FieldProblem(
+                    "line",
+                    "the values are valid but the quoting is not canonical "
+                    f"(expected {describe_value(canonical, 80)}); rewrite it with `telemetry-csv fmt`",
+                )
+            ]
+        return row
+
+    def read_fields(self, text: str) -> Row | list[FieldProblem]:
+        """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems."""
         import csv
 
         try:
@@ -360,7 +376,7 @@ class Schema:
                 )
         if problems:
             return problems
-        row = Row(
+        return Row(
             fields[0],
             fields[1],
             int(fields[2]),
@@ -370,16 +386,6 @@ class Schema:
             int(fields[6]),
             restore(fields[7]),
         )
-        canonical = self.format_line(row)
-        if canonical != text:
-            return [
-                FieldProblem(
-                    "line",
-                    "the values are valid but the quoting is not canonical "
-                    f"(expected {describe_value(canonical, 80)}); rewrite it with `telemetry-csv fmt`",
-                )
-            ]
-        return row
 
     @property
     def line_pattern(self) -> re.Pattern[str]:

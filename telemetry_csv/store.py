@@ -47,22 +47,34 @@ def lock_path(log_path: Path) -> Path:
     return log_path.with_name(log_path.name + ".lock")
 
 
+def backup_order(log_name: str, name: str) -> tuple[str, int] | None:
+    """Where a file named `name` sorts among the backups of the log named `log_name` (oldest
+    first: by the time in the name, then its suffix), or None if it is not one of them."""
+    pattern = _BACKUP_NAME.format(stem=re.escape(Path(log_name).stem))
+    match = re.fullmatch(pattern, name)
+    return (match.group(1), int(match.group(2) or 0)) if match else None
+
+
+def is_backup_name(name: str) -> bool:
+    """True for a file name of the backup form, `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, of any log."""
+    return re.fullmatch(_BACKUP_NAME.format(stem=".+"), name) is not None
+
+
 def backup_paths(log_path: Path) -> list[Path]:
     """The log's backups in its folder, oldest first (by the time in their names, then suffix)."""
     return [path for _, _, path in _backups(log_path)]
 
 
 def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
-    pattern = re.compile(_BACKUP_NAME.format(stem=re.escape(log_path.stem)))
     found = []
     try:
         names = os.listdir(log_path.parent)
     except FileNotFoundError:
         return []
     for name in names:
-        match = pattern.fullmatch(name)
-        if match:
-            found.append((match.group(1), int(match.group(2) or 0), log_path.parent / name))
+        order = backup_order(log_path.name, name)
+        if order is not None:
+            found.append((*order, log_path.parent / name))
     return sorted(found)
 
 
@@ -210,8 +222,13 @@ def create_log(log_path: Path) -> bool:
 
 
 def locked(log_path: Path, timeout: float) -> _locked:
-    """The log's lock as a context manager, for anything else that changes the log (`repair`)."""
+    """The log's lock, for a rewrite that must not race an append: `with locked(path, 10):`."""
     return _locked(log_path, timeout)
+
+
+def replace_file(path: Path, content: bytes) -> None:
+    """Replace a file whole, atomically: temporary file, fsync, rename, folder fsync."""
+    _install_new_log(path, content)
 
 
 class _locked:
@@ -315,11 +332,6 @@ def _truncate_quietly(fd: int, size: int) -> None:
     with contextlib.suppress(OSError):
         os.ftruncate(fd, size)
         os.fsync(fd)
-
-
-def install_new_log(log_path: Path, content: bytes) -> None:
-    """Replace the log atomically with `content`; the caller must hold the log's lock."""
-    _install_new_log(log_path, content)
 
 
 def _install_new_log(log_path: Path, content: bytes) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import command_parser, files_to_read
 
 DESCRIPTION = """\
 Validate log files line by line, in constant memory. Without FILES, checks the repository's
@@ -41,23 +41,12 @@ def run(argv: Sequence[str]) -> int:
 
     from telemetry_csv.checking import check_files
     from telemetry_csv.config import load_settings
-    from telemetry_csv.errors import LogFileError
-    from telemetry_csv.store import log_files
 
     settings = load_settings()
-    if args.files:
-        paths = [Path(name) for name in args.files]
-        display = {path: name for path, name in zip(paths, args.files, strict=True)}
-    else:
-        log_path = Path(args.file) if args.file else settings.log_path
-        paths = log_files(log_path)
-        if not paths:
-            raise LogFileError(
-                f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`"
-            )
-        display = {path: shown_path(path) for path in paths}
+    named = files_to_read(args.files, args.file, settings)
+    display: dict[Path | str, str] = dict(named)
     result = check_files(
-        paths,
+        [path for path, _ in named],
         settings.schema,
         max_bytes=args.max_bytes or settings.max_bytes,
         max_problems=max(args.max_problems, 0),

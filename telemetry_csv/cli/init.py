@@ -10,12 +10,22 @@ from telemetry_csv.cli.parsing import command_parser, shown_path
 DESCRIPTION = """\
 Create .telemetry/usage.csv (header only), .telemetry/README.md and .telemetry/.gitignore at the
 repository root, or wherever the configuration puts the log. Existing files are kept as they are,
-so running it twice is safe."""
+so running it twice is safe.
+
+It also adds a line to .gitattributes (`.telemetry/*.csv merge=telemetry-csv text eol=lf`) and,
+inside a git repository, registers the merge driver in .git/config, so two branches that both
+logged rows merge without a conflict. .git/config is not committed: in a fresh clone, run
+`telemetry-csv init --git` once."""
 
 
 def build_parser():
     parser = command_parser("init", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="where the log goes (default: configured)")
+    parser.add_argument(
+        "--git",
+        action="store_true",
+        help="only the git set-up: .gitattributes and the merge driver (for a fresh clone)",
+    )
     return parser
 
 
@@ -23,11 +33,18 @@ def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
     from telemetry_csv.config import load_settings
+    from telemetry_csv.git_setup import set_up_git
     from telemetry_csv.initialise import PRE_COMMIT_SNIPPET, initialise
 
-    log_path = Path(args.file) if args.file else load_settings().log_path
-    for action in initialise(log_path):
-        print(f"{action.done:<8} {shown_path(action.path)}")
-    print("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
-    print(PRE_COMMIT_SNIPPET)
+    settings = load_settings()
+    log_path = Path(args.file) if args.file else settings.log_path
+    if not args.git:
+        for action in initialise(log_path):
+            print(f"{action.done:<8} {shown_path(action.path)}")
+    for step in set_up_git(log_path, settings.root):
+        detail = f": {step.detail}" if step.detail else ""
+        print(f"{step.done:<8} {step.what}{detail}")
+    if not args.git:
+        print("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
+        print(PRE_COMMIT_SNIPPET)
     return 0

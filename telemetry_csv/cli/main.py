@@ -16,6 +16,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("log", "append one validated row to the log"),
     "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
     "run": ("run", "run a command, then log its duration and success"),
+    "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
+    "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
     "repair": ("repair", "move a torn last line of the log aside (never deletes anything)"),
 }
 

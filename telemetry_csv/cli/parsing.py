@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from telemetry_csv.config import Settings
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -30,3 +33,20 @@ def shown_path(path: Path | str) -> str:
     relative = os.path.relpath(text)
     ups = relative.split(os.sep).count(os.pardir)
     return relative if ups <= 3 else text
+
+
+def files_to_read(
+    files: list[str], log_option: str | None, settings: Settings
+) -> list[tuple[Path, str]]:
+    """The files a command works on, each with the name to show: those given, or else the log
+    (`--file`, or the configured one) and all its backups."""
+    if files:
+        return [(Path(name), name) for name in files]
+    from telemetry_csv.errors import LogFileError
+    from telemetry_csv.store import log_files
+
+    log_path = Path(log_option) if log_option else settings.log_path
+    paths = log_files(log_path)
+    if not paths:
+        raise LogFileError(f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`")
+    return [(path, shown_path(path)) for path in paths]

@@ -1,0 +1,172 @@
+"""Speed of the hooks and the merge driver on a 10 MiB log, as ratios measured side by side.
+
+    .venv/bin/python benchmarks/bench_hooks.py [--rounds N]
+
+Every command runs as the subprocess git or pre-commit would start, start-up included, in a
+real repository whose HEAD holds a generated 10 MiB log. Prints, as medians over the rounds
+(commands interleaved round by round, so a noisy neighbour slows all of them alike):
+
+- append-only on an ordinary append, against `git cat-file` reading the two versions it must
+  compare (its floor);
+- append-only on a rotation in the same commit (every line compared by its canonical form),
+  against `check` on the same log;
+- fmt on a canonical log (nothing to do) and on the same log saved with CRLF and a BOM, against
+  `check`;
+- the merge driver on three 10 MiB versions, against `git merge-file` on the same files (which
+  conflicts, where the driver merges).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bench_log_check import TEN_MIB, generate_log
+
+BIN = Path(sys.executable).parent
+LOG = ".telemetry/usage.csv"
+BACKUP = ".telemetry/usage-20260301T120000Z.csv"
+ROW = "2026-11-20T10:00:00Z,claude-3-opus,1500,3200,true,execute,45000,benchmark row {n}\n"
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=_env())
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        GIT_AUTHOR_NAME="bench",
+        GIT_AUTHOR_EMAIL="bench@example.com",
+        GIT_COMMITTER_NAME="bench",
+        GIT_COMMITTER_EMAIL="bench@example.com",
+        GIT_CONFIG_GLOBAL=os.devnull,
+        GIT_CONFIG_NOSYSTEM="1",
+    )
+    return env
+
+
+def timed(command: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, env=_env(), check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in expect:
+        raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stdout!r}")
+    return elapsed
+
+
+def repository(folder: Path, *, rotated: bool) -> Path:
+    """A repository whose HEAD has the 10 MiB log, with one row appended and staged (after a
+    rotation in the same commit, if `rotated`)."""
+    repo = folder / ("rotated" if rotated else "appended")
+    (repo / ".telemetry").mkdir(parents=True)
+    git(repo, "init", "-q")
+    shutil.copy(folder / "usage.csv", repo / LOG)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "10 MiB log")
+    if rotated:
+        git(repo, "mv", LOG, BACKUP)
+        (repo / LOG).write_text(
+            (folder / "usage.csv").read_text().split("\n", 1)[0] + "\n" + ROW.format(n=1)
+        )
+    else:
+        with open(repo / LOG, "a") as file:
+            file.write(ROW.format(n=1))
+    git(repo, "add", "-A")
+    return repo
+
+
+def merge_versions(folder: Path) -> tuple[Path, Path, Path]:
+    text = (folder / "usage.csv").read_text()
+    base, ours, theirs = (folder / name for name in ("base.csv", "ours.csv", "theirs.csv"))
+    base.write_text(text)
+    ours.write_text(text + "".join(ROW.format(n=n) for n in range(0, 200, 2)))
+    theirs.write_text(text + "".join(ROW.format(n=n) for n in range(1, 200, 2)))
+    return base, ours, theirs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-hooks-") as name:
+        folder = Path(name)
+        rows = generate_log(folder / "usage.csv", TEN_MIB)
+        appended = repository(folder, rotated=False)
+        rotated = repository(folder, rotated=True)
+        canonical = (folder / "usage.csv").read_bytes()
+        resaved = b"\xef\xbb\xbf" + canonical.replace(b"\n", b"\r\n")
+        fmt_file = folder / "fmt.csv"
+        base, ours, theirs = merge_versions(folder)
+        result = folder / "result.csv"
+
+        def fmt_resaved() -> float:
+            fmt_file.write_bytes(resaved)
+            return timed([str(BIN / "telemetry-csv-fmt-hook"), str(fmt_file)], folder, (1,))
+
+        def merge_driver() -> float:
+            shutil.copy(ours, result)
+            return timed(
+                [str(BIN / "telemetry-csv"), "merge-driver", str(base), str(result), str(theirs)],
+                folder,
+            )
+
+        def merge_file() -> float:
+            shutil.copy(ours, result)
+            return timed(["git", "merge-file", str(result), str(base), str(theirs)], folder, (0, 1))
+
+        measures: dict[str, Callable[[], float]] = {
+            "git cat-file HEAD + index": lambda: (
+                timed(["git", "cat-file", "blob", f"HEAD:{LOG}"], appended)
+                + timed(["git", "cat-file", "blob", f":{LOG}"], appended)
+            ),
+            "append-only, append": lambda: timed(
+                [str(BIN / "telemetry-csv-append-only-hook"), LOG], appended
+            ),
+            "append-only, rotation": lambda: timed(
+                [str(BIN / "telemetry-csv-append-only-hook"), LOG, BACKUP], rotated
+            ),
+            "check (CLI)": lambda: timed(
+                [str(BIN / "telemetry-csv"), "check", "--max-bytes", str(2 * TEN_MIB), LOG],
+                appended,
+            ),
+            "fmt, canonical": lambda: timed(
+                [str(BIN / "telemetry-csv-fmt-hook"), str(folder / "usage.csv")], folder
+            ),
+            "fmt, CRLF + BOM": fmt_resaved,
+            "merge-driver": merge_driver,
+            "git merge-file": merge_file,
+        }
+        times: dict[str, list[float]] = {key: [] for key in measures}
+        for _ in range(args.rounds):
+            for key, measure in measures.items():
+                times[key].append(measure())
+        median = {key: statistics.median(values) for key, values in times.items()}
+
+    print(f"10 MiB log, {rows:,} rows, {args.rounds} rounds, medians as ratios:\n")
+    for label, measure, floor in (
+        (
+            "append-only on an append / git cat-file of both versions",
+            "append-only, append",
+            "git cat-file HEAD + index",
+        ),
+        ("append-only on a rotation / check", "append-only, rotation", "check (CLI)"),
+        ("fmt on a canonical log / check", "fmt, canonical", "check (CLI)"),
+        ("fmt on a CRLF + BOM save / check", "fmt, CRLF + BOM", "check (CLI)"),
+        ("merge-driver / git merge-file", "merge-driver", "git merge-file"),
+    ):
+        print(f"  {label:<58} {median[measure] / median[floor]:6.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""`telemetry-csv merge-driver BASE OURS THEIRS [PATH]`: git's merge driver for the log."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from telemetry_csv.cli.parsing import command_parser
+
+DESCRIPTION = """\
+Merge two versions of a log without a conflict: the header once, all of our rows in order,
+then the rows the other side added since the base that we do not already have. git runs it for
+files with `merge=telemetry-csv` in .gitattributes, once `telemetry-csv init` (or
+`telemetry-csv init --git` in a fresh clone) has registered it:
+
+  git config merge.telemetry-csv.driver 'telemetry-csv merge-driver %O %A %B %P'
+
+The result is written to OURS. If any version is not a valid log, nothing is guessed: OURS
+gets git's usual conflict markers, the reason is printed, and the exit status is 1.
+
+exit status: 0 merged, 1 left as a conflict, 2 bad arguments"""
+
+
+def build_parser():
+    parser = command_parser("merge-driver", DESCRIPTION)
+    parser.add_argument("base", metavar="BASE", help="the common ancestor's version (%%O)")
+    parser.add_argument("ours", metavar="OURS", help="our version; receives the result (%%A)")
+    parser.add_argument("theirs", metavar="THEIRS", help="their version (%%B)")
+    parser.add_argument(
+        "path", nargs="?", default=None, metavar="PATH", help="the file's path in the tree (%%P)"
+    )
+    return parser
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+
+    from telemetry_csv.config import load_settings
+    from telemetry_csv.errors import TelemetryError
+    from telemetry_csv.merging import merge_files
+
+    name = args.path or "log"
+    prefix = f"telemetry-csv merge-driver: {name}"
+    base, ours, theirs = Path(args.base), Path(args.ours), Path(args.theirs)
+    try:
+        settings = load_settings()
+        merged = merge_files(base, ours, theirs, settings.schema, name)
+    except TelemetryError as error:
+        print(f"{prefix}: not merged, left as a conflict: {error}", file=sys.stderr)
+        _leave_conflict(base, ours, theirs, name)
+        return 1
+    data = merged.data()
+    ours.write_bytes(data)
+    if merged.moved_away:
+        print(
+            f"{prefix}: left out {merged.moved_away} row(s) the other side moved to a backup "
+            "when it rotated the log",
+            file=sys.stderr,
+        )
+    if len(data) > settings.max_bytes:
+        print(
+            f"{prefix}: the merged log is {len(data):,} bytes, over max_bytes "
+            f"({settings.max_bytes:,}); before committing, back it up: `git mv {name} "
+            f"{Path(name).with_name(Path(name).stem + '-YYYYMMDDTHHMMSSZ.csv').as_posix()}` (the time now, in UTC), then "
+            "`telemetry-csv init` and `git add` the new log",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _leave_conflict(base: Path, ours: Path, theirs: Path, name: str) -> None:
+    """Write git's own line-by-line merge, conflict markers and all, into OURS."""
+    from telemetry_csv import git
+
+    # merge-file exits with the number of conflicts; any result is what the user should see.
+    git.run(
+        [
+            "merge-file",
+            "-L",
+            f"{name} (ours)",
+            "-L",
+            f"{name} (base)",
+            "-L",
+            f"{name} (theirs)",
+            str(ours),
+            str(base),
+            str(theirs),
+        ],
+        check=False,
+    )

@@ -1,0 +1,200 @@
+"""telemetry-csv-append-only, called as `main(argv)` in real git repositories."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from conftest import HEADER, git
+from logfiles import commit_all, row, rows, write_log
+from telemetry_csv.append_only import find_rewrite
+from telemetry_csv.canonical import read_lines
+from telemetry_csv.hooks import append_only
+from telemetry_csv.schema import Schema
+
+LOG = ".telemetry/usage.csv"
+BACKUP = ".telemetry/usage-20260301T120000Z.csv"
+
+
+@pytest.fixture(autouse=True)
+def _no_range_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
+    monkeypatch.delenv("PRE_COMMIT_TO_REF", raising=False)
+
+
+def staged(repo: Path, *names: str) -> int:
+    git(repo, "add", "-A")
+    return append_only.main(list(names) or [LOG])
+
+
+@pytest.fixture
+def committed(repo: Path) -> Path:
+    """A repository whose HEAD has a log of three rows."""
+    write_log(repo / LOG, rows(1, 2, 3))
+    commit_all(repo, "three rows")
+    return repo
+
+
+def test_first_commit_passes(repo: Path) -> None:
+    write_log(repo / LOG, rows(1))
+    assert staged(repo) == 0
+
+
+def test_a_file_new_in_this_commit_passes(repo: Path) -> None:
+    (repo / "README").write_text("x\n")
+    commit_all(repo, "no log yet")
+    write_log(repo / LOG, rows(1))
+    assert staged(repo) == 0
+
+
+def test_appending_passes(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_log(committed / LOG, rows(1, 2, 3, 4, 5))
+    assert staged(committed) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_an_edited_row_fails_with_the_line_and_both_versions(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edited = row(2).replace(",1002,", ",9002,")
+    write_log(committed / LOG, rows(1) + edited + rows(3, 4))
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{LOG}:3: a history row was changed; rows may only be added at the end",
+        f"    HEAD line 3:   {row(2).strip()}",
+        f"    staged line 3: {edited.strip()}",
+        f"    restore the committed rows with `git show HEAD:{LOG}`, then append new rows "
+        "with `telemetry-csv log`",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "what"),
+    [
+        (rows(1, 3), 3, "a history row was deleted"),
+        (rows(1, 2), 4, "a history row was deleted"),
+        (rows(2, 1, 3), 2, "history rows were reordered"),
+        (rows(1, 2, 4, 3), 4, "history rows were reordered"),
+        ("", 2, "a history row was deleted"),
+    ],
+)
+def test_deleted_and_reordered_rows_fail(
+    committed: Path, body: str, line: int, what: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_log(committed / LOG, body)
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:{line}: {what}; ")
+
+
+def test_a_changed_header_fails(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_log(committed / LOG, rows(1, 2, 3), header=HEADER.replace("notes", "note"))
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:1: the header was changed; ")
+
+
+def test_a_reformatted_history_passes(committed: Path) -> None:
+    """What `fmt` does to a file a spreadsheet re-saved changes bytes, not rows."""
+    resaved = "\ufeff" + (HEADER + rows(1, 2, 3, 4)).replace("\n", "\r\n")
+    (committed / LOG).write_bytes(resaved.replace(",task 2", ',"task 2"').encode())
+    assert staged(committed) == 0
+
+
+def test_a_rotation_in_the_same_commit_passes(committed: Path) -> None:
+    git(committed, "mv", LOG, BACKUP)
+    (committed / BACKUP).write_text(HEADER + rows(1, 2, 3, 4))  # a row logged before rotating
+    write_log(committed / LOG, rows(5))
+    assert staged(committed, LOG, BACKUP) == 0
+
+
+def test_a_rotation_that_drops_a_row_fails(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, BACKUP)
+    (committed / BACKUP).write_text(HEADER + rows(1, 3))
+    write_log(committed / LOG, rows(5))
+    assert staged(committed, LOG, BACKUP) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+def test_a_backup_that_was_already_committed_may_not_change(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, BACKUP)
+    write_log(committed / LOG, rows(4))
+    commit_all(committed, "rotated")
+    (committed / BACKUP).write_text(HEADER + rows(1, 3))
+    assert staged(committed, LOG, BACKUP) == 1
+    assert capsys.readouterr().out.startswith(f"{BACKUP}:3: a history row was deleted; ")
+
+
+def test_an_old_backup_does_not_excuse_a_rewrite(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only a backup new in this commit can have taken the log's rows."""
+    write_log(committed / BACKUP, rows(1, 2, 3))
+    commit_all(committed, "a copy, committed earlier")
+    write_log(committed / LOG, rows(4))
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+def test_a_range_compares_its_merge_base_with_its_end(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = git(committed, "rev-parse", "HEAD").strip()
+    write_log(committed / LOG, rows(1, 2, 3, 4))
+    good = commit_all(committed, "append")
+    assert append_only.main(["--from-ref", base, "--to-ref", good, LOG]) == 0
+    write_log(committed / LOG, rows(1, 3, 4))
+    bad = commit_all(committed, "delete row 2")
+    assert append_only.main(["--from-ref", base, "--to-ref", bad, LOG]) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:3: a history row was deleted; ")
+
+
+def test_a_range_from_pre_commit_environment(
+    committed: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = git(committed, "rev-parse", "HEAD").strip()
+    write_log(committed / LOG, rows(2, 3))
+    commit_all(committed, "delete row 1")
+    monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
+    monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
+    assert append_only.main([LOG]) == 1
+
+
+def test_outside_a_repository_it_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    write_log(tmp_path / "usage.csv", rows(1))
+    assert append_only.main(["usage.csv"]) == 1
+    assert capsys.readouterr().err.startswith(
+        "telemetry-csv-append-only: error: not inside a git repository"
+    )
+
+
+SCHEMA = Schema()
+
+
+def lines(text: str):
+    return read_lines(text.encode(), SCHEMA)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "moved", "first_bad"),
+    [
+        (rows(1, 2), rows(1, 2, 3), "", None),
+        (rows(1, 2), rows(3), rows(1, 2), None),  # rotation: all moved
+        (rows(1, 2, 3), rows(3, 4), rows(1, 2, 9), None),  # merge: their backup took 1, 2
+        (rows(1, 2, 3), rows(3, 4), rows(2), 2),  # row 1 neither moved nor kept
+        (rows(1, 1, 2), rows(1, 2), rows(1), None),  # one of two identical rows moved
+        (rows(1, 1, 2), rows(2), rows(1), 3),  # the other one was lost
+    ],
+)
+def test_find_rewrite(old: str, new: str, moved: str, first_bad: int | None) -> None:
+    moved_rows = Counter(line.canonical for line in lines(HEADER + moved)[1:])
+    found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved_rows)
+    assert (found[0].number if found else None) == first_bad

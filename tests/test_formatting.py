@@ -1,0 +1,160 @@
+"""fmt: canonical bytes, no value ever changed; the library, the hook's main and the command."""
+
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+import pytest
+
+from conftest import HEADER, run_cli
+from logfiles import row, rows, write_log
+from telemetry_csv.formatting import format_bytes, format_file
+from telemetry_csv.hooks import fmt
+from telemetry_csv.reading import scan_file
+from telemetry_csv.schema import Row, Schema
+
+SCHEMA = Schema()
+CANONICAL = HEADER + rows(1, 2) + row(3, notes='"quoted", with comma')
+
+
+def values(data: bytes, tmp_path: Path) -> list[Row]:
+    path = tmp_path / "values.csv"
+    path.write_bytes(data)
+    found = list(scan_file(path, SCHEMA))
+    assert all(type(item) is Row for item in found), found
+    return found
+
+
+@pytest.mark.parametrize(
+    ("saved", "why"),
+    [
+        (CANONICAL.replace("\n", "\r\n"), "CRLF line endings"),
+        ("\ufeff" + CANONICAL, "a byte order mark"),
+        ("\ufeff" + CANONICAL.replace("\n", "\r\n"), "both, as a spreadsheet saves it"),
+        (CANONICAL[:-1], "no final newline"),
+        (CANONICAL + "\n\n", "blank lines after the last row"),
+        (CANONICAL.replace("\n", "\r\n", 2), "mixed line endings"),
+        (
+            '"timestamp","model","prompt_tokens","completion_tokens","task_success",'
+            '"task_type","duration_ms","notes"\n' + CANONICAL.split("\n", 1)[1],
+            "a quoted header",
+        ),
+        (
+            HEADER
+            + rows(1)
+            + '"2026-02-03T10:00:00Z","claude-3-opus","1500","3200","true","execute","1002","task 2"\n'
+            + row(3, notes='"quoted", with comma'),
+            "every field quoted",
+        ),
+    ],
+)
+def test_fmt_restores_the_canonical_bytes(saved: str, why: str, tmp_path: Path) -> None:
+    formatted = format_bytes(saved.encode("utf-8"), SCHEMA, "usage.csv")
+    assert formatted.problems == []
+    assert formatted.data == CANONICAL.encode(), why
+    assert format_bytes(formatted.data, SCHEMA, "usage.csv").data == formatted.data
+
+
+def test_fmt_never_changes_a_value(tmp_path: Path) -> None:
+    saved = ("\ufeff" + CANONICAL).replace("\n", "\r\n").replace(",task 1", ',"task 1"')
+    formatted = format_bytes(saved.encode(), SCHEMA, "usage.csv")
+    assert values(formatted.data, tmp_path) == values(CANONICAL.encode(), tmp_path)
+
+
+def test_a_line_it_cannot_read_is_left_alone_and_reported() -> None:
+    bad = "2026-02-02T10:00:00Z,claude-3-opus,15OO,3200,true,execute,1,typo in tokens"
+    not_utf8 = b"2026-02-02T10:00:00Z,claude-3-opus,1,2,true,execute,1,caf\xe9"
+    saved = (HEADER + rows(1) + bad + "\r\n").encode() + not_utf8 + b"\r\n" + rows(2).encode()
+    formatted = format_bytes(saved, SCHEMA, "usage.csv")
+    assert (
+        formatted.data
+        == (HEADER + rows(1) + bad + "\n").encode() + not_utf8 + b"\n" + rows(2).encode()
+    )
+    assert [str(problem) for problem in formatted.problems] == [
+        "usage.csv:3: prompt_tokens: '15OO' is not allowed; expected a non-negative whole number, "
+        "digits only, at most 15 digits, e.g. 1500; left as it is",
+        "usage.csv:4: line: bytes that are not UTF-8; left as it is",
+    ]
+
+
+def test_a_missing_header_is_reported_not_invented() -> None:
+    formatted = format_bytes(rows(1, 2).encode(), SCHEMA, "usage.csv")
+    assert formatted.data == rows(1, 2).encode()
+    assert [(problem.line, problem.field) for problem in formatted.problems] == [(1, "header")]
+
+
+def test_format_file_rewrites_only_when_needed(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_bytes(codecs.BOM_UTF8 + CANONICAL.replace("\n", "\r\n").encode())
+    assert format_file(log, SCHEMA).changed
+    assert log.read_bytes() == CANONICAL.encode()
+    before = log.stat().st_mtime_ns
+    assert not format_file(log, SCHEMA).changed
+    assert log.stat().st_mtime_ns == before
+
+
+def test_the_hook_fixes_and_fails_once_then_passes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = write_log(tmp_path / "a.csv", rows(1, 2))
+    second = tmp_path / "b.csv"
+    second.write_bytes(("\ufeff" + CANONICAL).replace("\n", "\r\n").encode())
+    assert fmt.main([str(first), str(second)]) == 1
+    assert capsys.readouterr().out == f"Fixing {second}\n"
+    assert second.read_bytes() == CANONICAL.encode()
+    assert fmt.main([str(first), str(second)]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_the_hook_fails_on_a_line_it_must_leave(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    log = write_log(tmp_path / "usage.csv", rows(1) + "not,a,row\n")
+    assert fmt.main([str(log)]) == 1
+    assert capsys.readouterr().out == (
+        f"{log}:3: line: expected 8 fields, found 3; left as it is\n"
+    )
+    assert log.read_text() == HEADER + rows(1) + "not,a,row\n"
+
+
+def test_the_command_formats_the_log_and_its_backups(repo: Path) -> None:
+    folder = repo / ".telemetry"
+    write_log(folder / "usage-20260101T000000Z.csv", rows(1)).write_bytes(
+        (HEADER + rows(1)).replace("\n", "\r\n").encode()
+    )
+    write_log(folder / "usage.csv", rows(2)[:-1])
+    done = run_cli("fmt", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "reformatted .telemetry/usage-20260101T000000Z.csv\n"
+        "reformatted .telemetry/usage.csv\n"
+        "2 of 2 files reformatted, 0 line(s) left as they were\n"
+    )
+    assert run_cli("check", cwd=repo).returncode == 0
+
+
+def test_fmt_leaves_no_lock_file_beside_a_log_nothing_appends_to(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    assert format_file(log, SCHEMA).changed
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["usage.csv"]
+
+
+def test_fmt_takes_the_lock_of_a_log_in_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from filelock import FileLock
+
+    from telemetry_csv import formatting
+    from telemetry_csv.errors import LockTimeoutError
+
+    log = tmp_path / "usage.csv"
+    log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    monkeypatch.setattr(formatting, "LOCK_TIMEOUT", 0.1)
+    with FileLock(str(tmp_path / "usage.csv.lock")), pytest.raises(LockTimeoutError):
+        format_file(log, SCHEMA)
+    assert log.read_bytes() == CANONICAL.replace("\n", "\r\n").encode()
+    assert format_file(log, SCHEMA).changed

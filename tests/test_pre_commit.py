@@ -1,0 +1,201 @@
+"""The hooks through the real `pre-commit` executable, in temporary git repositories.
+
+pre-commit installs the hooks the way a consumer's `repo:`/`rev:` would: it clones a snapshot
+of this working tree (committed or not) and pip-installs it into a virtualenv. That happens
+once per test session, in a session-wide PRE_COMMIT_HOME.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, HEADER, git, git_env, run_cli
+from logfiles import row, rows, write_log
+
+SOURCE = Path(__file__).resolve().parents[1]
+LOG = ".telemetry/usage.csv"
+BACKUP = ".telemetry/usage-20260301T120000Z.csv"
+HOOKS = ("telemetry-csv-fmt", "telemetry-csv-check", "telemetry-csv-append-only")
+
+
+@pytest.fixture(scope="session")
+def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A git repository holding this working tree as one commit: (its path, the commit)."""
+    snapshot = tmp_path_factory.mktemp("hook-source")
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=SOURCE,
+        capture_output=True,
+        check=True,
+    ).stdout
+    for name in filter(None, listed.decode().split("\0")):
+        source = SOURCE / name
+        if source.is_file():
+            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, snapshot / name)
+    git(snapshot, "init", "-q", "-b", "main")
+    git(snapshot, "add", "-A")
+    git(snapshot, "commit", "-q", "-m", "snapshot")
+    return snapshot, git(snapshot, "rev-parse", "HEAD").strip()
+
+
+@pytest.fixture(scope="session")
+def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    env = git_env()
+    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "PRE_COMMIT_ALLOW_NO_CONFIG"):
+        env.pop(name, None)
+    return env
+
+
+def pre_commit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "pre-commit"), *args, "--color=never"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+def commit(repo: Path, env: dict[str, str], message: str) -> subprocess.CompletedProcess[str]:
+    """A real `git commit`, which runs the installed pre-commit hook."""
+    git(repo, "add", "-A")
+    return subprocess.run(
+        ["git", "commit", "-q", "-m", message],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+
+
+@pytest.fixture
+def hooked(repo: Path, hook_source: tuple[Path, str], pre_commit_env: dict[str, str]) -> Path:
+    """A repository using the three hooks, installed as its git pre-commit hook, with a first
+    commit of a valid two-row log (made through the hooks)."""
+    source, rev = hook_source
+    hooks = "".join(f"      - id: {hook}\n" for hook in HOOKS)
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n{hooks}"
+    )
+    installed = pre_commit(repo, pre_commit_env, "install")
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+    write_log(repo / LOG, rows(1, 2))
+    done = commit(repo, pre_commit_env, "first commit")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return repo
+
+
+def output(done: subprocess.CompletedProcess[str]) -> str:
+    return done.stdout + done.stderr
+
+
+def test_a_good_log_passes_every_hook(hooked: Path, pre_commit_env: dict[str, str]) -> None:
+    done = pre_commit(hooked, pre_commit_env, "run", "--all-files")
+    assert done.returncode == 0, output(done)
+    for name in ("telemetry-csv fmt", "telemetry-csv check", "telemetry-csv append-only"):
+        assert f"{name}." in done.stdout and "Passed" in done.stdout
+
+
+def test_a_bad_row_fails_naming_its_line(hooked: Path, pre_commit_env: dict[str, str]) -> None:
+    write_log(hooked / LOG, rows(1, 2) + row(3).replace("3200", "3,200"))
+    done = commit(hooked, pre_commit_env, "a bad row")
+    assert done.returncode == 1
+    assert f"{LOG}:4: line: expected 8 fields, found 9 (an unquoted comma in notes?)" in output(
+        done
+    )
+    assert git(hooked, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_an_edited_history_row_fails(hooked: Path, pre_commit_env: dict[str, str]) -> None:
+    edited = row(1).replace("task 1", "task one")
+    write_log(hooked / LOG, edited + rows(2, 3))
+    done = commit(hooked, pre_commit_env, "rewrite history")
+    assert done.returncode == 1
+    assert f"{LOG}:2: a history row was changed; rows may only be added at the end" in output(done)
+    assert f"staged line 2: {edited.strip()}" in output(done)
+
+
+def test_an_append_and_a_rotation_pass(hooked: Path, pre_commit_env: dict[str, str]) -> None:
+    write_log(hooked / LOG, rows(1, 2, 3))
+    appended = commit(hooked, pre_commit_env, "append")
+    assert appended.returncode == 0, output(appended)
+    git(hooked, "mv", LOG, BACKUP)
+    write_log(hooked / LOG, rows(4))
+    rotated = commit(hooked, pre_commit_env, "rotate")
+    assert rotated.returncode == 0, output(rotated)
+    assert git(hooked, "ls-files", ".telemetry").split() == [BACKUP, LOG]
+
+
+def test_the_fixer_fixes_a_spreadsheet_save_and_fails_once(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    saved = ("\ufeff" + HEADER + rows(1, 2, 3)).replace("\n", "\r\n")
+    (hooked / LOG).write_bytes(saved.encode())
+    first = commit(hooked, pre_commit_env, "re-saved by a spreadsheet")
+    assert first.returncode == 1
+    assert f"Fixing {LOG}" in output(first)
+    assert "files were modified by this hook" in output(first)
+    assert (hooked / LOG).read_bytes() == (HEADER + rows(1, 2, 3)).encode()
+    second = commit(hooked, pre_commit_env, "re-saved by a spreadsheet")
+    assert second.returncode == 0, output(second)
+
+
+def test_try_repo_as_a_consumer_would(
+    repo: Path, hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    source, _ = hook_source
+    write_log(repo / LOG, rows(1) + row(2).replace("true", "yes"))
+    git(repo, "add", "-A")
+    done = pre_commit(repo, pre_commit_env, "try-repo", str(source), "telemetry-csv-check")
+    assert done.returncode == 1
+    assert f"{LOG}:3: task_success: 'yes' is not allowed; expected true or false" in output(done)
+
+
+def test_this_repository_passes_its_own_hooks(
+    hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    """`pre-commit run --all-files` with this repository's config, on a copy of its tree."""
+    source, _ = hook_source
+    done = pre_commit(source, pre_commit_env, "run", "--all-files")
+    assert done.returncode == 0, output(done)
+    assert "telemetry-csv append-only...." in done.stdout
+
+
+def test_a_merge_of_two_logging_branches_passes_the_hooks(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """`git merge` with the driver registered and the hooks installed for merge commits."""
+    installed = pre_commit(hooked, pre_commit_env, "install", "--hook-type", "pre-merge-commit")
+    assert installed.returncode == 0, output(installed)
+    assert run_cli("init", "--git", cwd=hooked).returncode == 0
+    git(hooked, "add", "-A")
+    git(hooked, "commit", "-q", "--no-verify", "-m", ".gitattributes")
+    git(hooked, "checkout", "-q", "-b", "feature")
+    write_log(hooked / LOG, rows(1, 2, 3))
+    assert commit(hooked, pre_commit_env, "feature: row 3").returncode == 0
+    git(hooked, "checkout", "-q", "main")
+    write_log(hooked / LOG, rows(1, 2, 4))
+    assert commit(hooked, pre_commit_env, "main: row 4").returncode == 0
+
+    merged = subprocess.run(
+        ["git", "merge", "--no-edit", "feature"],
+        cwd=hooked,
+        capture_output=True,
+        text=True,
+        env=pre_commit_env,
+        check=False,
+    )
+    assert merged.returncode == 0, output(merged)
+    assert "telemetry-csv append-only" in output(merged) and "Failed" not in output(merged)
+    assert (hooked / LOG).read_text() == HEADER + rows(1, 2, 4, 3)
+    assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
