@@ -50,7 +50,7 @@ def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:
         return HEADER_LINE if tuple(fields) == HEADER else None
     if schema.line_problems(text) is None:
         return text  # valid lines are canonical: the common case, without building a Row
-    row = schema.read_fields(text)
+    row = schema.read_fields(text, formulas_as_text=True)
     return schema.format_line(row) if type(row) is Row else None
 
 

@@ -352,8 +352,12 @@ class Schema:
             ]
         return row
 
-    def read_fields(self, text: str) -> Row | list[FieldProblem]:
-        """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems."""
+    def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
+        """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
+
+        With `formulas_as_text`, a note that a spreadsheet would run as a formula is read as the
+        text it shows, so that `fmt` can store it neutralised; the value does not change.
+        """
         import csv
 
         try:
@@ -367,6 +371,8 @@ class Schema:
             return [
                 FieldProblem("line", f"expected {len(HEADER)} fields, found {len(fields)}{hint}")
             ]
+        if formulas_as_text and fields[7][:1] and fields[7][0] in FORMULA_STARTS:
+            fields[7] = neutralise(fields[7])
         problems = []
         for field, value in zip(HEADER, fields, strict=True):
             problem = self.field_problem(field, value)

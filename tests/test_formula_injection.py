@@ -123,3 +123,19 @@ def test_round_trip_through_format_and_parse() -> None:
         row = Row(STAMP, "m", 1, 2, True, "plan", 3, given)
         line = SCHEMA.format_line(row)
         assert SCHEMA.parse_line(line) == row
+
+
+def test_fmt_neutralises_notes_without_changing_them(repo: Path) -> None:
+    assert run_cli("init", cwd=repo).returncode == 0
+    log = repo / ".telemetry" / "usage.csv"
+    with open(log, "a") as file:
+        file.write(f'{STAMP},m,1,2,true,plan,3,=1+1\n{STAMP},m,1,2,true,plan,3,"@SUM(A1,A2)"\n')
+    assert run_cli("check", cwd=repo).returncode == 1
+    done = run_cli("fmt", cwd=repo)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert log.read_text().splitlines()[1:] == [
+        f"{STAMP},m,1,2,true,plan,3,'=1+1",
+        f'{STAMP},m,1,2,true,plan,3,"\'@SUM(A1,A2)"',
+    ]
+    assert run_cli("check", cwd=repo).returncode == 0
+    assert [row.notes for row in read_rows([log])] == ["=1+1", "@SUM(A1,A2)"]
