@@ -14,8 +14,12 @@ from pathlib import Path
 
 from telemetry_csv.appending import log_row
 
+PADDING = "padded so that a 1 KiB log rotates every few rows"
 
-def append_rows(log: Path, max_bytes: int, writer: str, count: int, report_fd: int) -> None:
+
+def append_rows(
+    log: Path, max_bytes: int, writer: str, count: int, report_fd: int, padding: str = PADDING
+) -> None:
     seq = 0
     while count < 0 or seq < count:
         logged = log_row(
@@ -25,7 +29,7 @@ def append_rows(log: Path, max_bytes: int, writer: str, count: int, report_fd: i
             task_success=True,
             task_type="execute",
             duration_ms=1,
-            notes=f"id={writer}:{seq} padded so that a 1 KiB log rotates every few rows",
+            notes=f"id={writer}:{seq} {padding}",
             path=log,
             max_bytes=max_bytes,
         )
