@@ -215,6 +215,8 @@ def _patterns() -> list[tuple[re.Pattern[str], SecretPattern]]:
 
 def find_secret(text: str) -> SecretMatch | None:
     """The earliest well-known credential shape in `text`, or None."""
+    if not _may_hold_secret(text):
+        return None  # the common case, decided without compiling or running a regex
     found: SecretMatch | None = None
     for regex, pattern in _patterns():
         match = regex.search(text)
@@ -241,6 +243,13 @@ TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 SCREEN_LITERALS = (b"-----BEGIN", b"://")
 _TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
 _RUN = b"a" * MIN_RUN
+
+
+def _may_hold_secret(text: str) -> bool:
+    """`screen` for one value."""
+    data = text.encode("utf-8", "surrogateescape")
+    begin, url = SCREEN_LITERALS
+    return _RUN in data.translate(_TOKEN_TABLE) or begin in data or url in data
 
 
 def screen(values: list[str]) -> set[int]:
