@@ -47,13 +47,13 @@ def test_reads_the_log_and_its_backups_from_a_subfolder(log: Path, repo: Path) -
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
     assert document["rows"] == 5 and document["totals"]["total_tokens"] == 6750
-    assert document["source"] == "`../../.telemetry/usage.csv` and 1 backup"
+    assert document["source"] == "../../.telemetry/usage.csv and 1 backup"
     assert document["first"] == "2026-11-21T00:15:00+01:00"  # from the backup
 
 
 def test_files_given_are_read_in_order(log: Path, repo: Path) -> None:
     document = report_json(str(log))
-    assert document["rows"] == 3 and document["source"] == f"`{log}`"
+    assert document["rows"] == 3 and document["source"] == str(log)
 
 
 def test_installed_command_on_a_real_repository(repo: Path) -> None:
@@ -76,7 +76,7 @@ def test_installed_command_on_a_real_repository(repo: Path) -> None:
     git(repo, "commit", "-q", "-m", "usage")
     markdown = run_cli("report", "--no-costs", cwd=repo)
     assert markdown.returncode == 0, markdown.stderr
-    assert "- Source: `.telemetry/usage.csv` and 1 backup, 5 rows" in markdown.stdout
+    assert "- Source: .telemetry/usage.csv and 1 backup, 5 rows" in markdown.stdout
     assert "| Runs              |                       5 |" in markdown.stdout
     again = run_cli("report", "--no-costs", cwd=repo)
     assert again.stdout == markdown.stdout  # no clock in the output

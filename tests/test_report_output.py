@@ -234,3 +234,13 @@ def test_csv_and_json_keep_names_exactly(name: str) -> None:
     report = build([row_line(model=name)])
     assert json.loads(render_json(report))["by_model"][0]["model"] == name
     assert list(csv.DictReader(io.StringIO(render_csv(report))))[1]["model"] == name
+
+
+def test_source_text_is_escaped_for_markdown() -> None:
+    from dataclasses import replace
+
+    report = replace(build(), source="logs/my_*usage*.csv and 2 backups")
+    markdown = render_markdown(report)
+    assert "- Source: logs/my\\_\\*usage\\*.csv and 2 backups, 5 rows" in markdown
+    assert "<em>" not in MARKDOWN.render(markdown)
+    assert "my_*usage*.csv" in MARKDOWN.render(markdown)

@@ -47,13 +47,13 @@ def render_markdown(report: Report, options: MarkdownOptions | None = None) -> s
     parts += ["### Success rate by model and task type", _matrix(report)]
     if options.days > 0:
         shown = report.by_day[-options.days :]
-        parts += ["### Daily", _shown("days", len(shown), len(report.by_day), "--days")]
+        parts += ["### Daily", _shown("day", len(shown), len(report.by_day), "--days")]
         parts.append(_periods("Day", shown, costs))
         if options.charts:
             parts.append(charts.daily_tokens_chart(shown))
     if options.weeks > 0:
         shown = report.by_week[-options.weeks :]
-        parts += ["### Weekly", _shown("ISO weeks", len(shown), len(report.by_week), "--weeks")]
+        parts += ["### Weekly", _shown("ISO week", len(shown), len(report.by_week), "--weeks")]
         parts.append(_periods("Week", shown, costs))
         if options.charts:
             parts.append(charts.weekly_success_chart(shown))
@@ -87,8 +87,18 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence
     )
 
 
+def text(value: str) -> str:
+    """Plain text (a path, a sentence) with every character that could start Markdown syntax
+    escaped; paths like `.telemetry/usage.csv` need none and stay as they are."""
+    return "".join("\\" + character if character in _SYNTAX else character for character in value)
+
+
+_SYNTAX = frozenset("\\`*_[]<>|~$&!#@")
+
+
 def _about(report: Report) -> str:
-    lines = [f"- Source: {report.source or 'rows given'}, {fmt.plural(report.rows_read, 'row')}"]
+    source = text(report.source) if report.source else "rows given"
+    lines = [f"- Source: {source}, {fmt.plural(report.rows_read, 'row')}"]
     if report.filters.active:
         lines.append(
             f"- Filters: {describe_filters(report.filters)} "
@@ -221,10 +231,12 @@ def _matrix(report: Report) -> str:
 
 
 def _shown(noun: str, shown: int, available: int, option: str) -> str:
+    if available == 1:
+        return f"The one {noun} with data."
     if shown == available:
-        return f"All {available:,} {noun} with data, oldest first."
+        return f"All {available:,} {noun}s with data, oldest first."
     return (
-        f"The most recent {shown:,} of {available:,} {noun} with data, oldest first "
+        f"The most recent {shown:,} of {available:,} {noun}s with data, oldest first "
         f"(`{option} N` shows more; the JSON output has all)."
     )
 

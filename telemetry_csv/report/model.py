@@ -107,7 +107,7 @@ class Report:
     costs: CostInfo
     filters: Filters = field(default_factory=Filters)
     zone: ReportZone = UTC_ZONE
-    source: str = ""  # what was read, for people: "`.telemetry/usage.csv` and 2 backups"
+    source: str = ""  # what was read, for people: ".telemetry/usage.csv and 2 backups"
     skipped: Skipped = field(default_factory=Skipped)
 
     @property

@@ -28,7 +28,7 @@ _TORN_LINE = "no newline at the end of the file"
 
 @dataclass
 class RowSource:
-    description: str  # what is read, for people: "`.telemetry/usage.csv` and 2 backups"
+    description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
     items: Iterator[Row | Problem]
 
 
@@ -42,8 +42,7 @@ def open_source(
     """The rows of `files`, or of the log at `log_path` and its backups, oldest first."""
     if files:
         paths = [(Path(name), name) for name in files]
-        shown = [f"`{name}`" for name in files]
-        description = _join(shown)
+        description = _join(list(files))
     else:
         found = log_files(log_path)
         if not found:
@@ -52,7 +51,7 @@ def open_source(
             )
         paths = [(path, display(path)) for path in found]
         backups = len(found) - (1 if found[-1] == log_path else 0)
-        description = f"`{display(log_path)}`"
+        description = display(log_path)
         if found[-1] != log_path:
             description += " (missing)"
         if backups:
