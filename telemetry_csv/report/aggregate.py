@@ -164,46 +164,62 @@ class _Scan:
         self.first, self.last = first, last
 
     def finish(self) -> Report:
+        """Every group's statistics, merging sorted duration lists upwards: cells into days and
+        (model, task type) pairs, days into weeks, pairs into models and task types, models into
+        the total. Each merge joins few sorted runs, which timsort does cheaply, and a list is
+        let go as soon as the groups above it are built."""
+        costed = self.pricer is not None
         cells = self.cells
         for cell in cells.values():
-            # Each cell becomes one sorted list, once: the groups below merge these lists (timsort
-            # joins sorted runs cheaply) without turning 8-byte array items into ints again.
-            values = cell[DURATIONS].tolist()
+            values = cell[DURATIONS].tolist()  # ints once, here, not again for every group
             values.sort()
             cell[DURATIONS] = values
             cell[APPEND_DURATION] = None
-        costed = self.pricer is not None
-        groupings: dict[str, dict] = {
-            "model": {},
-            "task_type": {},
-            "model_task_type": {},
-            "day": {},
-            "week": {},
-        }
-        for key, cell in cells.items():
-            model, kind, day = key
-            groupings["model"].setdefault(model, []).append(cell)
-            groupings["task_type"].setdefault(kind, []).append(cell)
-            groupings["model_task_type"].setdefault((model, kind), []).append(cell)
-            groupings["day"].setdefault(day, []).append(cell)
-            groupings["week"].setdefault(week_of(day), []).append(cell)
-        totals = _stats(list(cells.values()), costed)
-        by_model = _groups(groupings["model"], costed)
-        by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
-        by_kind = _groups(groupings["task_type"], costed)
+        by_day_cells: dict[int, list[list]] = {}
+        by_pair_cells: dict[tuple[str, str], list[list]] = {}
+        for (model, kind, day), cell in cells.items():
+            by_day_cells.setdefault(day, []).append(cell)
+            by_pair_cells.setdefault((model, kind), []).append(cell)
+        days = {day: _combine(parts) for day, parts in sorted(by_day_cells.items())}
+        pairs = {pair: _combine(parts) for pair, parts in by_pair_cells.items()}
+        del by_day_cells, by_pair_cells
+        cells.clear()
+
+        by_week_days: dict[int, list[list]] = {}
+        for day, part in days.items():
+            by_week_days.setdefault(week_of(day), []).append(part)
+        by_day = [Group(day_label(day), _stats(part, costed)) for day, part in days.items()]
+        del days
+        by_week = [
+            Group(week_label(week), _stats(_combine(parts), costed))
+            for week, parts in by_week_days.items()
+        ]
+        del by_week_days
+
+        by_model_pairs: dict[str, list[list]] = {}
+        by_kind_pairs: dict[str, list[list]] = {}
+        for (model, kind), part in pairs.items():
+            by_model_pairs.setdefault(model, []).append(part)
+            by_kind_pairs.setdefault(kind, []).append(part)
+        by_kind = [
+            Group(kind, _stats(_combine(parts), costed)) for kind, parts in by_kind_pairs.items()
+        ]
         by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
+        models = {model: _combine(parts) for model, parts in by_model_pairs.items()}
+        by_pair = [Group(pair, _stats(part, costed)) for pair, part in pairs.items()]
+        del pairs, by_model_pairs, by_kind_pairs
+        by_model = [Group(model, _stats(part, costed)) for model, part in models.items()]
+        by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
+        totals = (
+            _stats(_combine(list(models.values())), costed)
+            if models
+            else Stats(cost=Cost() if costed else None)
+        )
+        del models
         model_rank = {group.key: rank for rank, group in enumerate(by_model)}
         kind_rank = {group.key: rank for rank, group in enumerate(by_kind)}
-        by_pair = _groups(groupings["model_task_type"], costed)
         by_pair.sort(key=lambda group: (model_rank[group.key[0]], kind_rank[group.key[1]]))
-        by_day = [
-            Group(day_label(day), _stats(day_cells, costed))
-            for day, day_cells in sorted(groupings["day"].items())
-        ]
-        by_week = [
-            Group(week_label(week), _stats(week_cells, costed))
-            for week, week_cells in sorted(groupings["week"].items())
-        ]
+
         options = self.options
         if self.pricer is not None:
             costs = CostInfo(
@@ -238,37 +254,35 @@ def _hour_key(stamp: str) -> str:
     return stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]
 
 
-def _groups(grouped: dict, costed: bool) -> list[Group]:
-    return [Group(key, _stats(group_cells, costed)) for key, group_cells in grouped.items()]
+def _combine(parts: list[list]) -> list:
+    """One group's [runs, successes, prompt, completion, femto-dollars, unpriced, sorted
+    durations] from its parts'; a single part is used as it is (lists are never changed)."""
+    if len(parts) == 1:
+        return parts[0]
+    combined: list = [0, 0, 0, 0, 0, 0]
+    values: list[int] = []
+    for part in parts:
+        for index in range(6):
+            combined[index] += part[index]
+        values += part[DURATIONS]
+    values.sort()  # sorted runs, one after another: timsort merges them
+    combined.append(values)
+    return combined
 
 
-def _stats(cells: list[list], costed: bool) -> Stats:
-    runs = successes = prompt = completion = femto = unpriced = 0
-    for cell in cells:
-        runs += cell[RUNS]
-        successes += cell[SUCCESSES]
-        prompt += cell[PROMPT]
-        completion += cell[COMPLETION]
-        femto += cell[COST]
-        unpriced += cell[UNPRICED]
+def _stats(part: list, costed: bool) -> Stats:
+    runs, successes, prompt, completion, femto, unpriced, values = part[:7]
     return Stats(
         runs=runs,
         successes=successes,
         prompt_tokens=prompt,
         completion_tokens=completion,
-        durations=_durations(cells),
+        durations=_durations(values),
         cost=Cost(femto, runs - unpriced, unpriced) if costed else None,
     )
 
 
-def _durations(cells: list[list]) -> Durations:
-    if len(cells) == 1:
-        ordered = cells[0][DURATIONS]
-    else:
-        ordered = []
-        for cell in cells:
-            ordered += cell[DURATIONS]
-        ordered.sort()
+def _durations(ordered: list[int]) -> Durations:
     if not ordered:
         return Durations()
     total = sum(ordered)
