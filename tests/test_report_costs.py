@@ -200,3 +200,103 @@ def test_prices_at_extreme_timestamps_do_not_fail() -> None:
     result = build_report(parse(lines), ReportOptions())
     assert result.totals.cost is not None and result.totals.cost.priced_runs == 2
     assert [group.key for group in result.by_day] == ["0000-12-31", "10000-01-01"]
+
+
+class EvenMinutes:
+    """A price constraint of a kind the report does not know (the library only calls `active`)."""
+
+    def active(self, moment: datetime) -> bool:
+        return moment.minute % 2 == 0
+
+
+@pytest.fixture
+def custom_prices():
+    """Price data of our own, through genai-prices' own hook for custom data."""
+    from datetime import date
+
+    from genai_prices import data_snapshot
+    from genai_prices.types import (
+        ClauseEquals,
+        ConditionalPrice,
+        ModelInfo,
+        ModelPrice,
+        Provider,
+        StartDateConstraint,
+    )
+
+    def model(name: str, prices) -> ModelInfo:
+        return ModelInfo(id=name, match=ClauseEquals(equals=name), prices=prices)
+
+    providers = [
+        Provider(
+            id="testco",
+            name="Test Co",
+            api_pattern="https://test.example",
+            models=[
+                # a rate finer than a femto-dollar per token: priced row by row by the library
+                model(
+                    "fine", ModelPrice(input_mtok=Decimal("0.0000000003"), output_mtok=Decimal("1"))
+                ),
+                model(
+                    "odd",
+                    [
+                        ConditionalPrice(prices=ModelPrice(input_mtok=Decimal("1"))),
+                        ConditionalPrice(
+                            constraint=EvenMinutes(), prices=ModelPrice(input_mtok=Decimal("2"))
+                        ),
+                    ],
+                ),
+                model(
+                    "broken-later",
+                    [
+                        ConditionalPrice(prices=ModelPrice(input_mtok=Decimal("1"))),
+                        ConditionalPrice(
+                            constraint=StartDateConstraint(start_date=date(2026, 1, 1)),
+                            prices=ModelPrice(input_mtok=Decimal("NaN")),
+                        ),
+                    ],
+                ),
+            ],
+        )
+    ]
+    data_snapshot.set_custom_snapshot(
+        data_snapshot.DataSnapshot(providers=providers, from_auto_update=False)
+    )
+    yield
+    data_snapshot.set_custom_snapshot(None)
+
+
+def test_prices_the_report_cannot_reduce_are_left_to_the_library(custom_prices) -> None:
+    from decimal import ROUND_HALF_EVEN
+
+    lines = [
+        row_line("2026-06-01T12:00:00Z", "testco/fine", "333", "7"),
+        row_line("2026-06-01T12:00:00Z", "testco/fine", "1", "0"),
+        row_line("2026-06-01T12:01:59.5Z", "testco/odd", "1000", "0"),
+        row_line("2026-06-01T12:02:00Z", "testco/odd", "1000", "0"),
+        row_line("2026-06-01T12:33:00+00:30", "testco/odd", "1000", "0"),  # 12:03Z
+    ]
+    rows = parse(lines)
+    result = build_report(rows, ReportOptions())
+    costs = {group.key: group.stats.cost for group in result.by_model}
+    for model in ("testco/fine", "testco/odd"):
+        expected = sum(
+            int((library_price(row) * FEMTO_PER_USD).to_integral_value(ROUND_HALF_EVEN))  # type: ignore[operator]
+            for row in rows
+            if row.model == model
+        )
+        assert costs[model].femto_usd == expected, model  # type: ignore[union-attr]
+    odd = [library_price(row) for row in rows if row.model == "testco/odd"]
+    assert odd == [Decimal("0.001"), Decimal("0.002"), Decimal("0.001")]
+
+
+def test_a_price_the_library_cannot_compute_leaves_runs_unpriced(custom_prices) -> None:
+    lines = [
+        row_line("2025-12-31T23:59:59Z", "testco/broken-later", "1000000", "0"),
+        row_line("2026-01-01T00:00:00Z", "testco/broken-later", "1000000", "0"),
+    ]
+    result = build_report(parse(lines), ReportOptions())
+    cost = result.totals.cost
+    assert cost is not None
+    assert (cost.priced_runs, cost.unpriced_runs, cost.usd) == (1, 1, Decimal(1))
+    assert "$1.00 + 1 unpriced" in render_markdown(result)

@@ -158,8 +158,10 @@ class _Scan:
                 rates = pricing.base_rates
                 if prompt <= rates[3]:
                     cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
-                else:
+                elif pricing.tariff is not None:
                     cell[4] += pricing.tariff.cost(prompt, completion)
+                else:
+                    cell[5] += 1
         self.rows_read += read
         self.first, self.last = first, last
 

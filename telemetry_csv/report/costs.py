@@ -97,7 +97,7 @@ class Pricer:
 
     def priced_as(self, name: str) -> str | None:
         pricing = self.model(name)
-        return pricing.label if pricing else None
+        return pricing.label if pricing is not None and pricing.tariff is not None else None
 
 
 def _lookups(name: str) -> Iterator[tuple[str | None, str]]:
@@ -122,17 +122,23 @@ class ModelPricing:
         self.tariff: Tariff | None = None
         self.base_rates: tuple[int, int, int, int] = (0, 0, 0, -1)
 
-    def move_to(self, second: int) -> Tariff:
-        """Choose the price for the instant `second` (Unix time) and how long it holds."""
+    def move_to(self, second: int) -> None:
+        """Choose the price for the instant `second` (Unix time) and how long it holds. If the
+        library cannot price this model after all, its runs count as unpriced from here on."""
         clamped = min(max(second, _FIRST_SECOND), _LAST_SECOND)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
-        self.tariff = tariff = self._pricer.tariff(price)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
+            tariff = self._pricer.tariff(price)
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            self.tariff, self.base_rates = None, (0, 0, 0, -1)
+            self.start, self.end = -math.inf, math.inf
+            return
+        self.tariff = tariff
         self.base_rates = tariff.base_rates
         window = _price_window(self._info.prices, second, self._pricer._types)
         self.start, self.end = window if window else (second, second + 1)
-        return tariff
 
 
 def _price_window(prices: Any, second: int, types: Any) -> tuple[float, float] | None:
