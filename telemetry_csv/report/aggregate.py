@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from telemetry_csv.report.costs import Pricer, load_pricer
@@ -19,7 +19,7 @@ from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.model import Cost, CostInfo, Durations, Group, Report, Stats
 from telemetry_csv.report.percentiles import percentile
-from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
+from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone, hour_key
 from telemetry_csv.schema import Row
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
@@ -33,13 +33,12 @@ class ReportOptions:
     filters: Filters = field(default_factory=Filters)
     zone: ReportZone = UTC_ZONE
     costs: bool = True  # estimate costs when the `cost` extra is installed
-    pricer_factory: Callable[[], Pricer | None] = load_pricer
 
 
 def build_report(rows: Iterable[Row], options: ReportOptions | None = None) -> Report:
     """Aggregate `rows` in one pass; see the module docstring for what is kept."""
     options = options or ReportOptions()
-    pricer = options.pricer_factory() if options.costs else None
+    pricer = load_pricer() if options.costs else None
     scan = _Scan(options, pricer)
     scan.consume(rows)
     return scan.finish()
@@ -76,8 +75,8 @@ class _Scan:
         first_start: float = math.inf
         last_start: float = -math.inf
         if first is not None and last is not None:
-            first_start = new_hour(_hour_key(first), first)[1]
-            last_start = new_hour(_hour_key(last), last)[1]
+            first_start = new_hour(hour_key(first), first)[1]
+            last_start = new_hour(hour_key(last), last)[1]
         read = 0
         for stamp, model, prompt, completion, success, kind, duration, _ in rows:
             read += 1
@@ -85,7 +84,7 @@ class _Scan:
                 continue
             if kinds is not None and kind not in kinds:
                 continue
-            key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]
+            key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
             entry = hours.get(key)
             if entry is None:
                 entry = new_hour(key, stamp)
@@ -250,10 +249,6 @@ class _Scan:
 def _moment(start: int, stamp: str) -> tuple[int, int]:
     """The exact instant of a row whose stored hour starts at `start`: (seconds, nanoseconds)."""
     return start + int(stamp[14:16]) * 60 + int(stamp[17:19]), fraction_ns(stamp)
-
-
-def _hour_key(stamp: str) -> str:
-    return stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]
 
 
 def _combine(parts: list[list]) -> list:
