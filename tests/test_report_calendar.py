@@ -136,3 +136,31 @@ def test_unknown_zones_are_refused_in_one_line(name: str) -> None:
     message = str(caught.value)
     assert message.startswith("--tz: ") and "IANA time zone name" in message
     assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("tz", "name", "day"),
+    [
+        ("CET-1CEST", "local (TZ=CET-1CEST)", "2026-07-02"),  # a POSIX rule: the C library's
+        ("America/New_York", "local (America/New_York)", "2026-07-01"),
+        ("Asia/Tokyo", "local (Asia/Tokyo)", "2026-07-02"),
+    ],
+)
+def test_local_follows_tz_like_the_c_library(tmp_path, tz: str, name: str, day: str) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from conftest import HEADER, row_line
+
+    log = tmp_path / "usage.csv"
+    log.write_text(HEADER + row_line("2026-07-01T22:30:00Z"))
+    command = [sys.executable, "-m", "telemetry_csv", "report", "--tz", "local", "--format", "json"]
+    done = subprocess.run(
+        [*command, "--no-costs", str(log)],
+        env=dict(os.environ, TZ=tz), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    document = json.loads(done.stdout)
+    assert document["time_zone"] == name
+    assert [group["day"] for group in document["by_day"]] == [day]

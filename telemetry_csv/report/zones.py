@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
 
 from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.report.dates import SECONDS_PER_DAY, hour_start
@@ -78,29 +77,38 @@ def resolve_zone(text: str) -> ReportZone:
 
 
 def _local_zone() -> ReportZone:
-    """This machine's zone, by its IANA name when one can be found (`TZ`, `/etc/localtime`)."""
+    """This machine's zone as the C library sees it: `TZ` when set, else `/etc/localtime`; by its
+    IANA name when it has one, so the report can say which zone it used."""
     from zoneinfo import ZoneInfo
 
-    candidates = []
-    configured = os.environ.get("TZ", "").lstrip(":")
-    if configured:
-        candidates.append(configured)
+    if "TZ" in os.environ:
+        key = os.environ["TZ"].lstrip(":")
+        if key:
+            try:
+                if os.path.isabs(key):
+                    with open(key, "rb") as file:
+                        return ReportZone(f"local ({key})", ZoneInfo.from_file(file, key=key))
+                return ReportZone(f"local ({key})", ZoneInfo(key))
+            except (ValueError, KeyError, OSError):
+                pass
+        # A POSIX rule such as CET-1CEST (or an empty TZ, meaning UTC): only the C library
+        # understands it, so ask it.
+        return ReportZone(f"local (TZ={os.environ['TZ']})", system_local=True)
     try:
         target = os.readlink("/etc/localtime")
     except OSError:
         target = ""
     if "zoneinfo/" in target:
-        candidates.append(target.split("zoneinfo/", 1)[1])
-    for key in candidates:
+        key = target.split("zoneinfo/", 1)[1]
         try:
             return ReportZone(f"local ({key})", ZoneInfo(key))
         except (ValueError, KeyError, OSError):
-            continue
-    if not configured and Path("/etc/localtime").is_file():
+            pass
+    try:
         with open("/etc/localtime", "rb") as file:
             return ReportZone("local", ZoneInfo.from_file(file, key="localtime"))
-    # A POSIX TZ string such as CET-1CEST: only the C library understands it.
-    return ReportZone("local", system_local=True)
+    except (ValueError, OSError):
+        return ReportZone("local", system_local=True)
 
 
 class HourBuckets:
