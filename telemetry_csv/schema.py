@@ -76,6 +76,7 @@ class Row(NamedTuple):
 
 
 _new_row = tuple.__new__
+_DAY_AT_LINE_START = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T", re.MULTILINE)
 
 
 class FieldProblem(NamedTuple):
@@ -117,6 +118,7 @@ class Schema:
         self._task_type_set = frozenset(self.task_types)
         self._line_pattern: re.Pattern[str] | None = None
         self._line_shape: re.Pattern[str] | None = None
+        self._block_pattern: re.Pattern[str] | None = None
 
     # Stored values: strict. Each returns why a stored string is wrong, or None.
 
@@ -320,6 +322,69 @@ class Schema:
         if self._line_shape is None:
             self._line_shape = re.compile(_line_pattern_source(self.task_types, capture=False))
         return self._line_shape
+
+    @property
+    def block_pattern(self) -> re.Pattern[str]:
+        """Whole lines, each matching `line_shape` and ending in a newline."""
+        if self._block_pattern is None:
+            self._block_pattern = re.compile(f"(?:{self.line_shape.pattern}\n)*+")
+        return self._block_pattern
+
+    def count_block(self, text: str) -> int | None:
+        """How many lines `text` holds when every one is a canonical, valid row, else None:
+        `parse_block`'s verdict without building the rows, for `check`."""
+        if '"\n' in text:  # quoted notes: their quoting must be checked line by line
+            rows = self.parse_block(text)
+            return None if rows is None else len(rows)
+        if self.block_pattern.fullmatch(text) is None:
+            return None
+        if not all(rfc3339.valid_date(day) for day in set(_DAY_AT_LINE_START.findall(text))):
+            return None
+        return text.count("\n")
+
+    def parse_block(self, text: str) -> list[Row] | None:
+        """The rows of `text`, whole lines each ending in a newline, when every line is a
+        canonical, valid row; None when any is not (`parse_line` then tells what is wrong).
+
+        The fast path for big logs: one regex call checks every line of the block, then each line
+        is split on its first seven commas, which canonical lines allow. Same rules as
+        `parse_line`, the same rows.
+        """
+        if not text:
+            return []
+        if self.block_pattern.fullmatch(text) is None:
+            return None
+        rows: list[Row] = []
+        append = rows.append
+        valid_days: set[str] = set()
+        for line in text[:-1].split("\n"):
+            stamp, model, prompt, completion, success, kind, duration, notes = line.split(",", 7)
+            if notes[:1] == '"':
+                notes = notes[1:-1]
+                if "," not in notes and '"' not in notes:
+                    return None  # quoted without need: not canonical
+                notes = notes.replace('""', '"')
+            day = stamp[:10]
+            if day not in valid_days:
+                if not rfc3339.valid_date(day):
+                    return None
+                valid_days.add(day)
+            append(
+                _new_row(
+                    Row,
+                    (
+                        stamp,
+                        model,
+                        int(prompt),
+                        int(completion),
+                        success == "true",
+                        kind,
+                        int(duration),
+                        notes,
+                    ),
+                )
+            )
+        return rows
 
 
 def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> str:

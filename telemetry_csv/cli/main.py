@@ -15,6 +15,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
     "log": ("log", "append one validated row to the log"),
     "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
+    "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
     "run": ("run", "run a command, then log its duration and success"),
     "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
     "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
