@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, row_line, run_cli
+from conftest import FIXTURES, HEADER, row_line, run_cli
 from telemetry_csv.cli.main import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 OUTCOME = ["--task-success", "true", "--task-type", "execute", "--duration", "40s", *STAMP]
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
 
 
 def test_file(log: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,21 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, HEADER, git_env, row_line, run_cli
+from conftest import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 OPTIONS = ["--model", "claude-3-opus", "--task-type", "verify"]
 # How long a command waits to be signalled; far longer than any test takes to signal it.
 LONG = "30"
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[list[str]]:
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
 def start(repo: Path, *args: str, ignored: tuple[int, ...] = ()) -> subprocess.Popen[str]:
@@ -63,11 +53,14 @@ def wait_for(path: Path, process: subprocess.Popen[str]) -> str:
 def test_exit_status_is_the_commands_and_decides_success(
     repo: Path, log: Path, status: int, success: str
 ) -> None:
+    started = time.monotonic()
     done = run_cli("run", *OPTIONS, "--", "sh", "-c", f"exit {status}", cwd=repo)
+    elapsed_ms = (time.monotonic() - started) * 1000
     assert done.returncode == status, done.stderr
     assert done.stdout == ""
     [row] = rows(log)
-    assert row[1:7] == ["claude-3-opus", "0", "0", success, "verify", row[6]]
+    assert row[1:6] == ["claude-3-opus", "0", "0", success, "verify"]
+    assert row[6].isdigit() and int(row[6]) <= elapsed_ms  # measured, within what the test saw
     outcome = "success" if status == 0 else "failure"
     assert done.stderr == (
         f"telemetry-csv run: logged claude-3-opus verify {outcome} (exit {status}), 0 tokens, "

@@ -5,18 +5,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 import telemetry_csv
-from conftest import HEADER, row_line
+from conftest import FIXTURES, HEADER, row_line, rows
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.usage_json import UsageJsonError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 VALUES = {
     "model": "claude-3-opus",
     "prompt_tokens": 1500,
@@ -26,15 +24,6 @@ VALUES = {
     "duration_ms": 45000,
     "timestamp": "2026-02-23T22:19:12+01:00",
 }
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[list[str]]:
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
 def body(name: str) -> dict:
@@ -58,17 +47,14 @@ def test_try_log_row_returns_none_and_warns(log: Path, caplog: pytest.LogCapture
 
 
 def test_try_log_row_survives_unexpected_os_errors(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
-    os.chdir(gone)
+    monkeypatch.chdir(gone)
     gone.rmdir()  # the working directory no longer exists: Path.cwd() raises FileNotFoundError
-    try:
-        with caplog.at_level(logging.WARNING, logger="telemetry_csv"):
-            assert telemetry_csv.try_log_row(**VALUES) is None
-    finally:
-        os.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="telemetry_csv"):
+        assert telemetry_csv.try_log_row(**VALUES) is None
     assert caplog.messages[0].startswith("telemetry-csv: row not logged: [Errno 2]")
 
 

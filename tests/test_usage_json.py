@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import FIXTURES
 from telemetry_csv.usage_json import (
     ANTHROPIC,
     GEMINI,
@@ -25,8 +26,6 @@ from telemetry_csv.usage_json import (
     usage_from_body,
     usage_from_response,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 
 
 def fixture(name: str) -> Path:
