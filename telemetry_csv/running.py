@@ -1,6 +1,7 @@
 """Running a command the way a shell would, and measuring its wall time.
 
-The command inherits standard input, output and error and stays in our process group, so it
+The command inherits standard input, output and error (and any other descriptor we were handed
+open, as a shell would pass them on) and stays in our process group, so it
 owns the terminal exactly as if it had been typed: Ctrl-C and Ctrl-\\ reach it from the terminal
 driver. While it runs we only survive those keys (so we can log after it stops), and pass on
 SIGTERM and SIGHUP, which are often sent to one process rather than to the group. Signals
@@ -78,7 +79,9 @@ def run_command(command: Sequence[str]) -> CommandResult:
     with _signals_for_the_command() as child:
         start = time.monotonic()
         try:
-            process = subprocess.Popen(list(command))
+            # Descriptors the caller handed on (`cmd 3>file`) stay open for the command, as a
+            # shell leaves them; Python's own are non-inheritable, so nothing of ours leaks.
+            process = subprocess.Popen(list(command), close_fds=False)
         except FileNotFoundError:
             raise _not_found(command[0]) from None
         except PermissionError:

@@ -98,6 +98,17 @@ def test_standard_streams_are_the_commands(repo: Path, log: Path) -> None:
     assert len(rows(log)) == 2
 
 
+def test_inherited_descriptors_stay_open_for_the_command(repo: Path, log: Path) -> None:
+    # `cmd 3>file` in a shell: run must hand descriptor 3 on, as the shell would to cmd.
+    script = f"'{BIN / 'telemetry-csv'}' run {' '.join(OPTIONS)} -- sh -c 'echo x >&3' 3>fd3.txt"
+    done = subprocess.run(
+        ["sh", "-c", script], cwd=repo, capture_output=True, text=True, env=git_env()
+    )
+    assert done.returncode == 0, done.stderr
+    assert (repo / "fd3.txt").read_text() == "x\n"
+    assert rows(log)[0][4] == "true"
+
+
 def test_ctrl_c_reaches_the_command_and_the_row_is_logged(repo: Path, log: Path) -> None:
     ready = repo / "ready"
     process = start(repo, *OPTIONS, "--", "sh", "-c", f"echo $$ > ready; exec sleep {LONG}")
