@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -134,13 +137,35 @@ def test_ctrl_c_handled_by_the_command_is_its_decision(repo: Path, log: Path) ->
     assert rows(log)[0][4] == "true"
 
 
-def test_sigterm_to_run_alone_is_passed_on(repo: Path, log: Path) -> None:
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP], ids=lambda n: n.name)
+def test_sigterm_and_sighup_to_run_alone_are_passed_on(
+    repo: Path, log: Path, number: signal.Signals
+) -> None:
     process = start(repo, *OPTIONS, "--", "sh", "-c", f"echo $$ > ready; exec sleep {LONG}")
     wait_for(repo / "ready", process)
-    os.kill(process.pid, signal.SIGTERM)  # to run only, as a supervisor or `kill PID` would
+    os.kill(process.pid, number)  # to run only, as a supervisor, `kill PID` or a lost ssh would
     _, err = process.communicate(timeout=20)
-    assert process.returncode == 128 + signal.SIGTERM, err
-    assert "failure (killed by SIGTERM)" in err
+    assert process.returncode == 128 + number, err
+    assert f"failure (killed by {number.name})" in err
+    assert rows(log)[0][4] == "false"
+
+
+@pytest.mark.parametrize(
+    ("number", "status"),
+    [(signal.SIGINT, -signal.SIGINT), (signal.SIGQUIT, 128 + signal.SIGQUIT)],
+    ids=["SIGINT", "SIGQUIT"],
+)
+def test_sigint_and_sigquit_to_run_alone_are_passed_on(
+    repo: Path, log: Path, number: signal.Signals, status: int
+) -> None:
+    # `kill -INT PID` with no terminal involved (a CI runner, a supervisor): only run gets it.
+    # Swallowing it would let the command finish and log a success nobody wanted.
+    process = start(repo, *OPTIONS, "--", "sh", "-c", "echo $$ > ready; exec sleep 5")
+    wait_for(repo / "ready", process)
+    os.kill(process.pid, number)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == status, err
+    assert f"failure (killed by {number.name})" in err
     assert rows(log)[0][4] == "false"
 
 
@@ -311,9 +336,11 @@ def test_a_log_that_cannot_take_the_row_does_not_change_the_status(repo: Path, l
     assert log.read_text() == torn
 
 
-def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
-    """The whole path: a pseudo-terminal whose line discipline turns ^C into SIGINT for the
-    foreground process group, with run and the command in it."""
+@contextlib.contextmanager
+def on_a_terminal(repo: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`telemetry-csv run ARGS` with a pseudo-terminal as its controlling terminal, in the
+    terminal's foreground process group: the line discipline turns a typed ^C into SIGINT for
+    that whole group, run and the command alike. Yields the process and the terminal's end."""
     import fcntl
     import termios
 
@@ -324,22 +351,55 @@ def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     process = subprocess.Popen(
-        [str(BIN / "telemetry-csv"), "run", *OPTIONS, "--", "sh", "-c",
-         f"echo $$ > ready; exec sleep {LONG}"],
+        [str(BIN / "telemetry-csv"), "run", *args],
         cwd=repo, stdin=secondary, stdout=secondary, stderr=secondary, env=git_env(),
         start_new_session=True, preexec_fn=take_the_terminal,
     )  # fmt: skip
     os.close(secondary)
     try:
-        wait_for(repo / "ready", process)
-        os.write(primary, b"\x03")
-        assert process.wait(timeout=20) == -signal.SIGINT
-        screen = b""
-        while b"\n" not in screen.partition(b"logged")[2]:
-            screen += os.read(primary, 4096)
+        yield process, primary
     finally:
         os.close(primary)
         if process.poll() is None:
             process.kill()
+
+
+def screen_until_logged(primary: int) -> bytes:
+    """What the terminal showed, up to the end of run's `logged` line."""
+    screen = b""
+    while b"\n" not in screen.partition(b"logged")[2]:
+        screen += os.read(primary, 4096)
+    return screen
+
+
+def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
+    command = ["sh", "-c", f"echo $$ > ready; exec sleep {LONG}"]
+    with on_a_terminal(repo, *OPTIONS, "--", *command) as (process, terminal):
+        wait_for(repo / "ready", process)
+        os.write(terminal, b"\x03")
+        assert process.wait(timeout=20) == -signal.SIGINT
+        screen = screen_until_logged(terminal)
     assert b"telemetry-csv run: logged claude-3-opus verify failure (killed by SIGINT)" in screen
     assert rows(log)[0][4] == "false"
+
+
+def test_ctrl_c_typed_at_a_terminal_reaches_the_command_once(repo: Path, log: Path) -> None:
+    # The terminal already sent it to the command: passing it on as well would make one Ctrl-C
+    # count as two (many programs take a second one as "stop cleaning up, quit now").
+    # Each SIGINT is counted in a Python handler, which runs as soon as the signal lands.
+    script = (
+        "import os, signal, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: open('got', 'a').write('INT\\n'))\n"
+        "open('ready', 'w').write(f'{os.getpid()}\\n')\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not os.path.exists('got') and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "time.sleep(0.3)\n"  # time for a second SIGINT to arrive, if one were sent
+    )
+    with on_a_terminal(repo, *OPTIONS, "--", sys.executable, "-c", script) as (process, terminal):
+        wait_for(repo / "ready", process)
+        os.write(terminal, b"\x03")
+        assert process.wait(timeout=20) == 0
+        screen_until_logged(terminal)
+    assert (repo / "got").read_text() == "INT\n"
+    assert rows(log)[0][4] == "true"
