@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import command_parser
 from telemetry_csv.errors import TelemetryError
 
 USAGE = "telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]"
@@ -155,20 +155,12 @@ def _log(args, given: dict[str, object], result, settings, body_before) -> None:
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
-    for notice in (*notices, *logged.notices):
-        _say(f"note: {notice}")
-    if logged.backup is not None:
-        _say(
-            f"note: the log was full; backed it up to {shown_path(logged.backup)} "
-            "and started a new one"
-        )
+    from telemetry_csv.cli import output
+
+    for note in output.notes(logged, notices):
+        _say(f"note: {note}")
     if not args.quiet:
-        row = logged.row
-        outcome = "success" if row.task_success else "failure"
-        _say(
-            f"logged {row.model} {row.task_type} {outcome} ({result.describe()}), "
-            f"{row.total_tokens:,} tokens, {row.duration_ms:,} ms to {shown_path(logged.path)}"
-        )
+        _say(output.confirmation(logged, result.describe()))
 
 
 def _file_state(name: str) -> tuple[int, ...] | None:
