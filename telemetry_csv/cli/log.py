@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
 from telemetry_csv.cli.parsing import command_parser
@@ -117,7 +116,7 @@ def run(argv: Sequence[str]) -> int:
     from telemetry_csv.cli import output
 
     for note in output.notes(logged, notices):
-        print(f"telemetry-csv log: note: {note}", file=sys.stderr)
+        output.say(f"telemetry-csv log: note: {note}")
     if not args.quiet:
         print(output.confirmation(logged))
     return 0

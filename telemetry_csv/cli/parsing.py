@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import IO, NoReturn
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        # argparse would swallow a write error; let a closed pipe reach main like any output.
+        stream = file or sys.stdout
+        if stream is not None:
+            stream.write(self.format_help())
 
 
 def command_parser(name: str, description: str, usage: str | None = None) -> ArgumentParser:

@@ -82,11 +82,11 @@ def run(argv: Sequence[str]) -> int:
 
     result = run_command(command)
 
+    # Only the append is tried here: a message that cannot be shown afterwards (stderr closed)
+    # must not be taken for a row that was not logged.
     try:
-        _log(args, given, result, settings, body_before)
-    except TelemetryError as error:
-        _say(f"error: not logged: {error}")
-    except OSError as error:
+        logged, notices = _log(args, given, result, settings, body_before)
+    except (TelemetryError, OSError) as error:
         _say(f"error: not logged: {error}")
     except KeyboardInterrupt:
         _say("error: not logged: interrupted")
@@ -95,6 +95,13 @@ def run(argv: Sequence[str]) -> int:
             f"error: not logged: unexpected {type(error).__name__}: {error} "
             "(a bug in telemetry-csv; please report it)"
         )
+    else:
+        from telemetry_csv.cli import output
+
+        for note in output.notes(logged, notices):
+            _say(f"note: {note}")
+        if not args.quiet:
+            _say(output.confirmation(logged, result.describe()))
     _end_like_the_command(result)
     return result.exit_status
 
@@ -130,7 +137,7 @@ def _check_before_running(args, given: dict[str, object], settings) -> None:
     )
 
 
-def _log(args, given: dict[str, object], result, settings, body_before) -> None:
+def _log(args, given: dict[str, object], result, settings, body_before):
     from telemetry_csv.appending import log_row
 
     values = dict(given)
@@ -155,12 +162,7 @@ def _log(args, given: dict[str, object], result, settings, body_before) -> None:
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
-    from telemetry_csv.cli import output
-
-    for note in output.notes(logged, notices):
-        _say(f"note: {note}")
-    if not args.quiet:
-        _say(output.confirmation(logged, result.describe()))
+    return logged, notices
 
 
 def _file_state(name: str) -> tuple[int, ...] | None:
@@ -174,15 +176,19 @@ def _file_state(name: str) -> tuple[int, ...] | None:
 def _end_like_the_command(result) -> None:
     """After Ctrl-C, die of SIGINT as the command did, so a calling shell loop or script stops
     too (a shell treats a child that exits normally after SIGINT as having handled it)."""
+    import contextlib
     import signal
 
     if result.signal != signal.SIGINT or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         return
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGINT)
 
 
 def _say(message: str) -> None:
-    print(f"telemetry-csv run: {message}", file=sys.stderr)
+    from telemetry_csv.cli.output import say
+
+    say(f"telemetry-csv run: {message}")
