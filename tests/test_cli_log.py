@@ -148,6 +148,20 @@ def test_max_bytes_option_rotates(log: Path, capsys: pytest.CaptureFixture[str])
     )
 
 
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "1e400", "soon"])
+def test_lock_timeout_option_is_checked(repo: Path, log: Path, value: str) -> None:
+    # nan reached filelock (a traceback); -1 meant "wait for ever".
+    done = run_cli("log", *POSITIONAL, "--lock-timeout", value, cwd=repo)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"telemetry-csv log: error: argument --lock-timeout: {value!r} is not allowed; "
+        "expected a number of seconds, 0 or more, not infinite (see --help)\n"
+    )
+    assert not log.exists()
+    assert main(["log", *POSITIONAL, "--lock-timeout", "0.5", "-q"]) == 0
+    assert len(lines(log)) == 1
+
+
 def test_configured_task_types(repo: Path, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\ntask_types = ["review"]\n')
     assert main(["log", *POSITIONAL]) == 2

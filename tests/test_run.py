@@ -239,6 +239,7 @@ def test_commands_that_cannot_start_exit_like_a_shell_and_log_nothing(
         (["--model", "a b", "--task-type", "plan"], "model: 'a b' is not allowed"),
         ([*OPTIONS, "--prompt-tokens", "1,500"], "prompt_tokens: '1,500' is not allowed"),
         ([*OPTIONS, "--max-bytes", "10"], "max_bytes: 10 is not allowed"),
+        ([*OPTIONS, "--lock-timeout", "nan"], "--lock-timeout: 'nan' is not allowed"),
         ([*OPTIONS, "--usage-json", "-"], "--usage-json -: standard input belongs to the command"),
     ],
 )

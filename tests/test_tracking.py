@@ -68,6 +68,15 @@ def test_try_log_row_when_the_log_cannot_be_written(
     assert "Not a directory" in caplog.messages[0]
 
 
+@pytest.mark.parametrize("value", [float("nan"), -1, float("inf")])
+def test_log_row_refuses_a_bad_lock_timeout(log: Path, value: float) -> None:
+    with pytest.raises(
+        TelemetryError, match=r"^lock_timeout: .* is not allowed; expected a number"
+    ):
+        telemetry_csv.log_row(**VALUES, lock_timeout=value)
+    assert not log.exists()
+
+
 def test_track_logs_success_with_measured_duration(log: Path) -> None:
     started = time.monotonic()
     with telemetry_csv.track("plan", model="gpt-4o", notes="sketch, then code") as task:

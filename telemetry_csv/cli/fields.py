@@ -43,5 +43,18 @@ def add_where_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--max-bytes", type=int, metavar="N", help="back up the log before it passes N"
     )
-    where.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
+    where.add_argument("--lock-timeout", type=_lock_timeout, metavar="SECONDS", help="default: 10")
     where.add_argument("-q", "--quiet", action="store_true", help="no confirmation line")
+
+
+def _lock_timeout(text: str) -> float:
+    from telemetry_csv.config import lock_timeout_problem
+
+    try:
+        value: float | None = float(text)
+    except ValueError:
+        value = None
+    problem = lock_timeout_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; {problem}")
+    return float(text)
