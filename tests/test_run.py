@@ -299,21 +299,17 @@ def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> 
         "telemetry-csv run: error: not logged: --usage-json out.json: the command did not write "
         "it (unchanged since before it ran), so its counts are not this run's\n"
     )
-    # The command fails before writing a body at all.
+    # The command fails before writing a body at all, and only the body could name the model.
     done = run_cli(
-        "run",
-        "--task-type",
-        "plan",
-        "--usage-json",
-        "new.json",
-        "--",
-        "sh",
-        "-c",
-        "exit 7",
+        "run", "--task-type", "plan", "--usage-json", "new.json", "--", "sh", "-c", "exit 7",
         cwd=repo,
-    )
+    )  # fmt: skip
     assert done.returncode == 7
-    assert "not logged: --usage-json new.json: cannot read it: No such file" in done.stderr
+    assert done.stderr == (
+        "telemetry-csv run: error: not logged: --usage-json new.json: cannot read it: No such "
+        "file or directory; the command failed (exit 7) and only the response would have named "
+        "the model: give --model too, so that such failures are logged\n"
+    )
     # The command writes an API error instead of a response.
     error_body = FIXTURES / "anthropic-error.json"
     done = run_cli(
@@ -323,6 +319,46 @@ def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> 
     assert done.returncode == 0
     assert "not logged: --usage-json out.json: an API error" in done.stderr
     assert log.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("exit 7", "cannot read it: No such file or directory"),
+        (f"cp '{FIXTURES / 'anthropic-error.json'}' out.json; exit 7", "an API error, not a"),
+        ("cp out.json out.json.bak; exit 7", "the command did not write it"),
+    ],
+    ids=["no-body", "error-body", "untouched-body"],
+)
+def test_a_failed_command_without_a_usable_body_is_logged_as_a_failure(
+    repo: Path, log: Path, script: str, reason: str
+) -> None:
+    # Dropping the row would leave only the successes in the log and inflate the success rate.
+    (repo / "out.json").write_bytes((FIXTURES / "openai-chat-completion.json").read_bytes())
+    if script.startswith("exit"):
+        (repo / "out.json").unlink()
+    options = ["--task-type", "plan", "--usage-json", "out.json", "--model", "gpt-4o"]
+    done = run_cli("run", *options, "--prompt-tokens", "12", "--", "sh", "-c", script, cwd=repo)
+    assert done.returncode == 7
+    [row] = rows(log)
+    assert row[1:6] == ["gpt-4o", "12", "0", "false", "plan"]
+    note, confirmation = done.stderr.splitlines()
+    assert note.startswith("telemetry-csv run: note: --usage-json out.json: ")
+    assert reason in note
+    assert note.endswith("; the command failed, so the failure is logged without the response")
+    assert confirmation.startswith("telemetry-csv run: logged gpt-4o plan failure (exit 7), 12 ")
+
+
+def test_a_successful_command_without_a_usable_body_is_still_refused(repo: Path, log: Path) -> None:
+    # Its counts would be made up; a failure's row matters more than its counts, a success's not.
+    options = ["--task-type", "plan", "--usage-json", "out.json", "--model", "gpt-4o"]
+    done = run_cli("run", *options, "--", "true", cwd=repo)
+    assert done.returncode == 0
+    assert done.stderr == (
+        "telemetry-csv run: error: not logged: --usage-json out.json: cannot read it: "
+        "No such file or directory\n"
+    )
+    assert not log.exists()
 
 
 def test_a_log_that_cannot_take_the_row_does_not_change_the_status(repo: Path, log: Path) -> None:

@@ -24,7 +24,8 @@ Options win over the body.
 
 Every option is checked before the command starts. If the row cannot be logged afterwards
 (for example the body holds no usage), the command's status still stands: the error is
-printed and nothing is written. A command that cannot start exits 127 (not found) or 126
+printed and nothing is written. A command that failed is logged as a failure even without a
+usable body (with the counts given as options, else 0), provided --model names the model. A command that cannot start exits 127 (not found) or 126
 (not executable), as in a shell, and is not logged: nothing ran.
 
 examples:
@@ -145,12 +146,25 @@ def _log(args, given: dict[str, object], result, settings, body_before):
     if args.usage_json is not None:
         from telemetry_csv import usage_json
 
-        if body_before is not None and _file_state(args.usage_json) == body_before:
-            raise usage_json.UsageJsonError(
-                f"--usage-json {args.usage_json}: the command did not write it (unchanged since "
-                "before it ran), so its counts are not this run's"
+        try:
+            usage = _usage_written_by_the_command(args.usage_json, body_before)
+        except usage_json.UsageJsonError as error:
+            # A failed command often leaves no body, or an error or a cut-off stream. Its row
+            # still counts (without it the log would show only successes), as long as --model
+            # names the model; a success without its counts is refused as before.
+            if result.succeeded:
+                raise
+            if "model" not in given:
+                raise usage_json.UsageJsonError(
+                    f"{error}; the command failed ({result.describe()}) and only the response "
+                    "would have named the model: give --model too, so that such failures are "
+                    "logged"
+                ) from None
+            notices = (
+                f"{error}; the command failed, so the failure is logged without the response",
             )
-        values, notices = usage_json.fill_from_usage(values, usage_json.read_usage(args.usage_json))
+        else:
+            values, notices = usage_json.fill_from_usage(values, usage)
     values.setdefault("prompt_tokens", 0)
     values.setdefault("completion_tokens", 0)
     logged = log_row(
@@ -163,6 +177,19 @@ def _log(args, given: dict[str, object], result, settings, body_before):
         lock_timeout=args.lock_timeout,
     )
     return logged, notices
+
+
+def _usage_written_by_the_command(name: str, before: tuple[int, ...] | None):
+    """The usage in the body the command wrote to `name`; refused if it left the file as it was
+    before it ran, since those counts belong to an earlier run."""
+    from telemetry_csv import usage_json
+
+    if before is not None and _file_state(name) == before:
+        raise usage_json.UsageJsonError(
+            f"--usage-json {name}: the command did not write it (unchanged since before it ran), "
+            "so its counts are not this run's"
+        )
+    return usage_json.read_usage(name)
 
 
 def _file_state(name: str) -> tuple[int, ...] | None:
