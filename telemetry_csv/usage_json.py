@@ -24,7 +24,6 @@ This module is imported only when a body is given, so `log` starts no slower wit
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,26 +87,30 @@ class _Reading:
 
 def read_body(name: str, stdin: BinaryIO | None = None) -> bytes:
     """The bytes of the file `name`, or of standard input for `-`, refusing huge ones."""
-    if name == "-":
-        source = stdin if stdin is not None else sys.stdin.buffer
-        data = source.read(MAX_BODY_BYTES + 1)
-        if len(data) > MAX_BODY_BYTES:
-            raise UsageJsonError(f"--usage-json -: {_too_large()}")
-        return data
+    where = f"--usage-json {name}"
     try:
-        with open(name, "rb") as file:
-            if os.fstat(file.fileno()).st_size > MAX_BODY_BYTES:
-                raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
-            data = file.read(MAX_BODY_BYTES + 1)
+        if name == "-":
+            source = stdin if stdin is not None else _standard_input()
+            data = source.read(MAX_BODY_BYTES + 1)
+        else:
+            with open(name, "rb") as file:
+                data = file.read(MAX_BODY_BYTES + 1)
     except IsADirectoryError:
-        raise UsageJsonError(f"--usage-json {name}: is a folder, not a file") from None
+        raise UsageJsonError(f"{where}: is a folder, not a file") from None
     except OSError as error:
-        raise UsageJsonError(
-            f"--usage-json {name}: cannot read it: {error.strerror or error}"
-        ) from None
-    if len(data) > MAX_BODY_BYTES:
-        raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
+        what = "standard input" if name == "-" else "it"
+        raise UsageJsonError(f"{where}: cannot read {what}: {error.strerror or error}") from None
+    if len(data) > MAX_BODY_BYTES:  # one byte more than allowed was read: enough to tell
+        raise UsageJsonError(f"{where}: {_too_large()}")
     return data
+
+
+def _standard_input() -> BinaryIO:
+    if sys.stdin is None:  # descriptor 0 was closed when we started (`<&-`)
+        raise UsageJsonError(
+            "--usage-json -: standard input is closed; pipe a response body into it, or give a file"
+        )
+    return sys.stdin.buffer
 
 
 def _too_large() -> str:

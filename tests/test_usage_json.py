@@ -310,7 +310,7 @@ def test_not_utf8_and_unreadable(tmp_path: Path) -> None:
 def test_too_large(tmp_path: Path) -> None:
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as file:
-        file.truncate(MAX_BODY_BYTES + 1)  # sparse: refused by size before it is read
+        file.truncate(MAX_BODY_BYTES + 1)  # sparse: no disk space for the one byte too many
     with pytest.raises(UsageJsonError, match="larger than 32 MiB; expected one response body"):
         read_usage(str(huge))
     with pytest.raises(UsageJsonError, match=r"^--usage-json -: larger than 32 MiB"):
