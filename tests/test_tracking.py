@@ -13,8 +13,10 @@ import pytest
 import telemetry_csv
 from conftest import FIXTURES, HEADER, row_line, rows
 from telemetry_csv.errors import TelemetryError
+from telemetry_csv.schema import count_allowed
 from telemetry_csv.usage_json import UsageJsonError
 
+count_rule = count_allowed()
 VALUES = {
     "model": "claude-3-opus",
     "prompt_tokens": 1500,
@@ -153,6 +155,54 @@ def test_unreadable_response_is_a_warning_not_a_crash(
     )
     assert "a object is not a response body" in caplog.messages[1]
     assert rows(log)[0][1:5] == ["m", "0", "0", "true"]
+
+
+class BrokenSdkObject:
+    """An SDK response whose model_dump() fails, as a version mismatch might make it."""
+
+    def model_dump(self) -> dict:
+        raise RuntimeError("pydantic could not serialise it")
+
+
+def test_a_response_that_fails_to_dump_is_a_warning_not_a_crash(
+    log: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warnings = caplog.at_level(logging.WARNING, logger="telemetry_csv")
+    with warnings, telemetry_csv.track("execute", model="m") as task:
+        assert task.add_response(BrokenSdkObject()) is None
+        task.add_usage(3, 4)
+    assert caplog.messages == [
+        "telemetry-csv: response not counted: unexpected RuntimeError: "
+        "pydantic could not serialise it"
+    ]
+    assert caplog.records[0].exc_info is not None  # the traceback, for whoever reports the bug
+    assert rows(log)[0][1:5] == ["m", "3", "4", "true"]
+    # strict=True: the caller asked to hear about it, in the block.
+    with pytest.raises(RuntimeError), telemetry_csv.track("plan", model="m", strict=True) as task:
+        task.add_response(BrokenSdkObject())
+    assert rows(log)[1][4] == "false"
+
+
+def test_add_usage_takes_counts_by_the_schemas_rule(
+    log: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warnings = caplog.at_level(logging.WARNING, logger="telemetry_csv")
+    with warnings, telemetry_csv.track("execute", model="m") as task:
+        task.add_usage("5", 2)  # digits, as the CLI takes them
+        task.add_usage(1.5)  # refused, not kept to sink the whole row at the end
+        task.add_usage(completion_tokens=-1)
+        task.add_usage(True)
+    assert caplog.messages == [
+        "telemetry-csv: usage not counted: prompt_tokens: '1.5' is not allowed; " + count_rule,
+        "telemetry-csv: usage not counted: completion_tokens: '-1' is not allowed; " + count_rule,
+        "telemetry-csv: usage not counted: prompt_tokens: 'True' is not allowed; " + count_rule,
+    ]
+    assert (task.prompt_tokens, task.completion_tokens) == (5, 2)
+    assert rows(log)[0][1:5] == ["m", "5", "2", "true"]
+    refused = pytest.raises(TelemetryError, match=r"prompt_tokens: '1\.5' is not allowed")
+    with refused, telemetry_csv.track("plan", model="m", strict=True) as task:
+        task.add_usage(1.5)
+    assert rows(log)[1][4] == "false"
 
 
 def test_no_model_means_no_row_and_a_warning(log: Path, caplog: pytest.LogCaptureFixture) -> None:
