@@ -124,7 +124,26 @@ def read_usage(name: str, stdin: BinaryIO | None = None) -> Usage:
 
 def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
     """The usage in one response body: JSON, a JSON array of chunks, JSON lines or SSE."""
-    where = f"--usage-json {source}"
+    return _usage_in_body(data, f"--usage-json {source}")
+
+
+def usage_from_response(response: object) -> Usage:
+    """The usage in a response already in memory: a dict from `json.loads`, a body as text or
+    bytes, a list of streamed chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI,
+    Anthropic, google-genai)."""
+    if isinstance(response, str | bytes):
+        return _usage_in_body(response, "response")
+    value = _plain(response)
+    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
+    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
+    try:
+        return _combine(events)
+    except ValueError as error:
+        raise UsageJsonError(f"response: {error}") from None
+
+
+def _usage_in_body(data: bytes | str, where: str) -> Usage:
+    """`usage_from_body`, with `where` (the option and file, or "response") opening errors."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -135,34 +154,17 @@ def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
     else:
         text = data.removeprefix("\ufeff")
     try:
-        events = _events(text)
+        return _combine(_events(text))
     except ValueError as error:
         raise UsageJsonError(f"{where}: {error}") from None
     except RecursionError:
         raise UsageJsonError(f"{where}: JSON nested too deeply to be a response") from None
-    try:
-        return _combine(events)
-    except ValueError as error:
-        raise UsageJsonError(f"{where}: {error}") from None
-
-
-def usage_from_response(response: object) -> Usage:
-    """The usage in a response already in memory: a dict from `json.loads`, a list of streamed
-    chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI, Anthropic, google-genai)."""
-    value = _plain(response)
-    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
-    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
-    try:
-        return _combine(events)
-    except ValueError as error:
-        raise UsageJsonError(f"response: {error}") from None
 
 
 def _plain(response: object) -> Any:
+    """A decoded JSON value as it is; an SDK object as the dict it dumps to."""
     if isinstance(response, dict | list | int | float | type(None)):
         return response
-    if isinstance(response, str | bytes):
-        return _events_as_value(response)
     for method in ("model_dump", "to_dict"):
         dump = getattr(response, method, None)
         if callable(dump):
@@ -171,16 +173,6 @@ def _plain(response: object) -> Any:
         f"response: a {type(response).__name__} is not a response body; {EXPECTED} "
         "as a dict, JSON text or an SDK response object"
     )
-
-
-def _events_as_value(body: str | bytes) -> list[Any]:
-    try:
-        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
-        return _events(text)
-    except ValueError as error:  # UnicodeDecodeError included
-        raise UsageJsonError(f"response: {error}") from None
-    except RecursionError:
-        raise UsageJsonError("response: JSON nested too deeply to be a response") from None
 
 
 def _events(text: str) -> list[Any]:
