@@ -56,17 +56,8 @@ class Usage:
     model: str | None
     prompt_tokens: int
     completion_tokens: int
-    # What the folding added, each starting with the column it is about.
-    details: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        text = (
-            f"{self.provider} response: {self.prompt_tokens:,} prompt and "
-            f"{self.completion_tokens:,} completion tokens"
-        )
-        if self.details:
-            text += f" ({'; '.join(self.details)})"
-        return text
+    # What the folding added, as (column, note): a note matters only if its column is used.
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -264,22 +255,22 @@ def _readings(event: Any) -> Iterator[_Reading]:
         if kind.startswith("response.") and isinstance(event.get("response"), dict):
             yield _responses(event["response"], "response.")
             return
-    if kind == "message" or (
-        kind is None and event.get("object") is None and _anthropic_shaped(event.get("usage"))
-    ):
-        reading = _anthropic(event, "")
+    # A bare body, without the type or object marker, is told by its usage's own keys.
+    bare = kind is None and event.get("object") is None
+    usage = event.get("usage")
+    if event.get("object") == "response" or (bare and _responses_shaped(usage)):
+        reading = _responses(event, "")
         reading.whole = True
         yield reading
         return
-    if event.get("object") == "response":
-        reading = _responses(event, "")
+    if kind == "message" or (bare and _anthropic_shaped(usage)):
+        reading = _anthropic(event, "")
         reading.whole = True
         yield reading
         return
     if "usageMetadata" in event or "usage_metadata" in event:
         yield _gemini(event)
         return
-    usage = event.get("usage")
     if event.get("object") in ("chat.completion", "chat.completion.chunk", "text_completion") or (
         isinstance(usage, dict) and "prompt_tokens" in usage
     ):
@@ -290,12 +281,17 @@ def _anthropic_shaped(usage: Any) -> bool:
     return isinstance(usage, dict) and "input_tokens" in usage and "prompt_tokens" not in usage
 
 
+def _responses_shaped(usage: Any) -> bool:
+    """OpenAI responses usage: input/output tokens like Anthropic's, plus their details."""
+    return _anthropic_shaped(usage) and (
+        "input_tokens_details" in usage or "output_tokens_details" in usage
+    )
+
+
 def _anthropic(message: dict[str, Any], prefix: str) -> _Reading:
     reading = _Reading(ANTHROPIC, _text(message, "id"), _model(message, "model", prefix))
     usage = message.get("usage")
     if isinstance(usage, dict):
-        if "input_tokens_details" in usage or "output_tokens_details" in usage:
-            reading.provider = OPENAI_RESPONSES  # the responses API's usage, without its markers
         for name in (
             "input_tokens",
             "output_tokens",
@@ -441,7 +437,7 @@ def _error_summary(events: list[Any]) -> str | None:
 
 
 def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
-    details: list[str] = []
+    details: list[tuple[str, str]] = []
     if provider == OPENAI_CHAT:
         return Usage(provider, model, counts["prompt_tokens"], counts.get("completion_tokens", 0))
     if provider in (ANTHROPIC, OPENAI_RESPONSES):
@@ -454,7 +450,9 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
             f"{n:,} {label}" for n, label in ((written, "cache-write"), (read, "cache-read")) if n
         ]
         if cached:
-            details.append(f"prompt_tokens includes {' and '.join(cached)} tokens")
+            details.append(
+                ("prompt_tokens", f"prompt_tokens includes {' and '.join(cached)} tokens")
+            )
         prompt = counts["input_tokens"] + written + read
         return Usage(provider, model, prompt, counts["output_tokens"], tuple(details))
     # Gemini
@@ -463,12 +461,19 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
     if counts.get("toolUsePromptTokenCount"):
         prompt += counts["toolUsePromptTokenCount"]
         details.append(
-            f"prompt_tokens includes {counts['toolUsePromptTokenCount']:,} tool-use prompt tokens"
+            (
+                "prompt_tokens",
+                f"prompt_tokens includes {counts['toolUsePromptTokenCount']:,} tool-use "
+                "prompt tokens",
+            )
         )
     if counts.get("thoughtsTokenCount"):
         completion += counts["thoughtsTokenCount"]
         details.append(
-            f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens"
+            (
+                "completion_tokens",
+                f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens",
+            )
         )
     return Usage(provider, model, prompt, completion, tuple(details))
 
@@ -506,6 +511,6 @@ def fill_from_usage(
         raise UsageJsonError(
             f"model is missing: the {usage.provider} response does not name one; give it with --model"
         )
-    # Each detail starts with the column it is about; it matters only if that column was taken.
-    notices.extend(detail for detail in usage.details if detail.split(" ", 1)[0] not in values)
+    # A detail matters only if its column was taken from the response.
+    notices.extend(note for column, note in usage.details if column not in values)
     return filled, tuple(notices)

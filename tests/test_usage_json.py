@@ -69,12 +69,21 @@ def test_each_provider_body(
 
 def test_details_say_what_was_folded_in() -> None:
     assert read_usage(str(fixture("anthropic-message.json"))).details == (
-        "prompt_tokens includes 1,024 cache-write and 12,000 cache-read tokens",
+        ("prompt_tokens", "prompt_tokens includes 1,024 cache-write and 12,000 cache-read tokens"),
     )
     assert read_usage(str(fixture("gemini-generate-content.json"))).details == (
-        "completion_tokens includes 467 thinking tokens",
+        ("completion_tokens", "completion_tokens includes 467 thinking tokens"),
     )
     assert read_usage(str(fixture("openai-chat-completion.json"))).details == ()
+
+
+def test_bare_responses_usage_is_told_from_anthropics_by_its_details() -> None:
+    # Both APIs name their counts input_tokens / output_tokens; only the responses API has
+    # the *_details objects. A bare body (no "object": "response") is still recognised.
+    body = {"usage": {"input_tokens": 5, "output_tokens": 2, "output_tokens_details": {}}}
+    assert usage_from_response(body).provider == OPENAI_RESPONSES
+    body = {"usage": {"input_tokens": 5, "output_tokens": 2, "cache_read_input_tokens": 1}}
+    assert usage_from_response(body).provider == ANTHROPIC
 
 
 def test_gemini_tool_use_prompt_tokens_count_as_prompt() -> None:
@@ -82,7 +91,7 @@ def test_gemini_tool_use_prompt_tokens_count_as_prompt() -> None:
     body["usageMetadata"]["toolUsePromptTokenCount"] = 25
     usage = usage_from_response(body)
     assert usage.prompt_tokens == 1204 + 25
-    assert "prompt_tokens includes 25 tool-use prompt tokens" in usage.details
+    assert ("prompt_tokens", "prompt_tokens includes 25 tool-use prompt tokens") in usage.details
 
 
 def test_standard_input() -> None:
@@ -323,7 +332,7 @@ def test_fill_from_usage_given_values_win() -> None:
         "claude-x",
         13062,
         512,
-        ("prompt_tokens includes 1 cache-write and 2 cache-read tokens",),
+        (("prompt_tokens", "prompt_tokens includes 1 cache-write and 2 cache-read tokens"),),
     )
     values, notices = fill_from_usage({"task_type": "plan"}, usage)
     assert values == {
@@ -332,7 +341,7 @@ def test_fill_from_usage_given_values_win() -> None:
         "prompt_tokens": 13062,
         "completion_tokens": 512,
     }
-    assert notices == usage.details
+    assert notices == ("prompt_tokens includes 1 cache-write and 2 cache-read tokens",)
     values, notices = fill_from_usage({"prompt_tokens": "100", "model": "claude-x"}, usage)
     assert (values["prompt_tokens"], values["completion_tokens"]) == ("100", 512)
     # The cache note is about prompt_tokens, which the caller gave: only the override is told.
