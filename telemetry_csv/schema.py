@@ -160,7 +160,7 @@ class Schema:
         self._require("timestamp", stamp, timestamp)
 
         model_text = str(model).strip() if model is not None else ""
-        self._require("model", model_text, model)
+        self._require("model", model_text, model if model is not None else "")
 
         counts = {}
         for field, raw in (

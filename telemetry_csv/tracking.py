@@ -141,7 +141,6 @@ class track:
             "max_bytes": max_bytes,
             "lock_timeout": lock_timeout,
         }
-        self._strict = strict
         self._start: float | None = None
 
     def __enter__(self) -> TrackedTask:
@@ -185,14 +184,6 @@ class track:
             "notes": task.notes,
             **self._where,
         }
-        if task.model is None:
-            error: Exception = TelemetryError(
-                "model is missing: pass model= to track(), set task.model, "
-                "or count a response that names it with task.add_response()"
-            )
-            logger.warning("telemetry-csv: row not logged: %s", error)
-            task.error = error
-        else:
-            task.logged, task.error = _log_or_error(values)
-        if self._strict and not raised and task.error is not None:
+        task.logged, task.error = _log_or_error(values)
+        if task._strict and not raised and task.error is not None:
             raise task.error

@@ -211,7 +211,10 @@ def test_no_model_means_no_row_and_a_warning(log: Path, caplog: pytest.LogCaptur
         pass
     assert isinstance(task.error, TelemetryError)
     assert task.logged is None
-    assert "model is missing" in caplog.messages[0]
+    assert caplog.messages == [
+        "telemetry-csv: row not logged: model: '' is not allowed; expected a model name such as "
+        "claude-3-opus; it must not be empty"
+    ]
     assert not log.exists()
 
 
