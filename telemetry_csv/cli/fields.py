@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-# What `run` measures itself, so it offers no option for it.
-MEASURED = ("task_success", "duration_ms", "duration", "timestamp")
-
 
 def add_field_options(parser: argparse.ArgumentParser, *, measured: bool = True) -> None:
     """--model, the token counts, --task-type, --notes and --usage-json; with `measured`, also

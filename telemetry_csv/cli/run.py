@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+from argparse import Namespace
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.parsing import command_parser
+from telemetry_csv.cli.parsing import ArgumentParser, command_parser
 from telemetry_csv.errors import TelemetryError
+
+if TYPE_CHECKING:
+    from telemetry_csv.appending import LoggedRow
+    from telemetry_csv.config import Settings
+    from telemetry_csv.running import CommandResult
+    from telemetry_csv.usage_json import Usage
+
+FileState = tuple[int, ...]  # what tells a file's version apart: inode, size, times
 
 USAGE = "telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]"
 
@@ -37,7 +47,7 @@ examples:
 _MODEL_FROM_BODY = "model-from-response"
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     from telemetry_csv.cli.fields import add_field_options, add_where_options
 
     parser = command_parser("run", DESCRIPTION, USAGE)
@@ -107,12 +117,12 @@ def run(argv: Sequence[str]) -> int:
     return result.exit_status
 
 
-def _given_fields(args) -> dict[str, object]:
+def _given_fields(args: Namespace) -> dict[str, object]:
     names = ("model", "prompt_tokens", "completion_tokens", "task_type", "notes")
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
-def _check_before_running(args, given: dict[str, object], settings) -> None:
+def _check_before_running(args: Namespace, given: dict[str, object], settings: Settings) -> None:
     """Refuse now what would be refused after the command ran, when it is too late to fix."""
     if "task_type" not in given:
         raise TelemetryError(
@@ -138,7 +148,13 @@ def _check_before_running(args, given: dict[str, object], settings) -> None:
     )
 
 
-def _log(args, given: dict[str, object], result, settings, body_before):
+def _log(
+    args: Namespace,
+    given: dict[str, object],
+    result: CommandResult,
+    settings: Settings,
+    body_before: FileState | None,
+) -> tuple[LoggedRow, tuple[str, ...]]:
     from telemetry_csv.appending import log_row
 
     values = dict(given)
@@ -179,7 +195,7 @@ def _log(args, given: dict[str, object], result, settings, body_before):
     return logged, notices
 
 
-def _usage_written_by_the_command(name: str, before: tuple[int, ...] | None):
+def _usage_written_by_the_command(name: str, before: FileState | None) -> Usage:
     """The usage in the body the command wrote to `name`; refused if it left the file as it was
     before it ran, since those counts belong to an earlier run."""
     from telemetry_csv import usage_json
@@ -192,7 +208,7 @@ def _usage_written_by_the_command(name: str, before: tuple[int, ...] | None):
     return usage_json.read_usage(name)
 
 
-def _file_state(name: str) -> tuple[int, ...] | None:
+def _file_state(name: str) -> FileState | None:
     try:
         info = os.stat(name)
     except OSError:
@@ -200,7 +216,7 @@ def _file_state(name: str) -> tuple[int, ...] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def _end_like_the_command(result) -> None:
+def _end_like_the_command(result: CommandResult) -> None:
     """After Ctrl-C, die of SIGINT as the command did, so a calling shell loop or script stops
     too (a shell treats a child that exits normally after SIGINT as having handled it)."""
     import contextlib
