@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
-# Response bodies written by hand in the shapes each provider documents (see their README).
+# Response bodies written by hand in the shapes each provider documents; not recorded.
 FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 HEADER = (
     "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"

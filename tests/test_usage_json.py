@@ -1,4 +1,5 @@
-"""Token usage from real provider response bodies: each provider, streams, and refusals."""
+"""Token usage from response bodies in each provider's documented shape: each provider, streams,
+and refusals."""
 
 from __future__ import annotations
 
