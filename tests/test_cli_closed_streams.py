@@ -60,10 +60,15 @@ def test_output_to_a_closed_pipe_is_no_traceback(
     assert (done.returncode, done.stderr) == (CLOSED_PIPE, "")
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["log", "m", "1", "2", "maybe", "plan", "3"], ["log", "--nope"], ["nope"]],
+    ids=["refused-value", "argparse-error", "unknown-command"],
+)
 def test_errors_keep_their_status_when_stderr_is_a_closed_pipe(
-    repo: Path, log: Path, closed_pipe: int
+    repo: Path, log: Path, closed_pipe: int, args: list[str]
 ) -> None:
-    done = telemetry_csv("log", "m", "1", "2", "maybe", "plan", "3", cwd=repo, stderr=closed_pipe)
+    done = telemetry_csv(*args, cwd=repo, stderr=closed_pipe)
     assert (done.returncode, done.stdout) == (2, "")
     assert not log.exists()
 
