@@ -162,7 +162,7 @@ class Schema:
         self._require("timestamp", stamp, timestamp)
 
         model_text = str(model).strip() if model is not None else ""
-        self._require("model", model_text, model)
+        self._require("model", model_text, model if model is not None else "")
 
         counts = {}
         for field, raw in (
@@ -170,7 +170,7 @@ class Schema:
             ("completion_tokens", completion_tokens),
             ("duration_ms", duration_ms),
         ):
-            counts[field] = _normalise_count(field, raw)
+            counts[field] = normalise_count(field, raw)
 
         success = parse_success(task_success) if task_success is not None else None
         if success is None:
@@ -469,7 +469,8 @@ def _normalise_timestamp(value: object) -> str:
     return rfc3339.normalise(str(value))
 
 
-def _normalise_count(field: str, value: object) -> int:
+def normalise_count(field: str, value: object) -> int:
+    """A count given as input (an int, or digits), or InvalidValueError naming `field`."""
     if _is_count(value):
         text = str(value)
     elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
