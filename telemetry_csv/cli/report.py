@@ -17,6 +17,10 @@ type, model x task type success rates, daily and weekly tables. Rows are streame
 does not grow with the log. An invalid row stops the report with the same PATH:LINE: field:
 message as `check`, unless --skip-invalid.
 
+With --range BASE..HEAD, only the rows those commits added to the log and its backups, read
+from git's objects (not the working tree): what one pull request cost. Rotations inside the
+range neither add nor lose rows.
+
 Dates in --since/--until are whole days in the --tz time zone; date-times are exact instants.
 The default output has no clock in it: the same rows always give the same bytes.
 
@@ -26,7 +30,8 @@ exit status: 0 report written (also when no row matches), 1 invalid rows,
 examples:
   telemetry-csv report --since 2026-11-01 --tz Europe/Berlin
   telemetry-csv report --format json -o usage.json
-  telemetry-csv report --charts --github-summary"""
+  telemetry-csv report --charts --github-summary
+  telemetry-csv report --range origin/main..HEAD --github-summary"""
 
 FORMATS = ("markdown", "json", "csv")
 
@@ -44,6 +49,11 @@ def build_parser():
         "--file", metavar="PATH", help="the log whose backups to read too (default: configured)"
     )
     rows = parser.add_argument_group("which rows")
+    rows.add_argument(
+        "--range",
+        metavar="BASE..HEAD",
+        help="only the rows these commits added, read from git (e.g. origin/main..HEAD)",
+    )
     rows.add_argument("--since", metavar="DATE|TIME", help="from this day (inclusive) or instant")
     rows.add_argument("--until", metavar="DATE|TIME", help="to this day (inclusive) or instant")
     rows.add_argument(
@@ -130,11 +140,15 @@ def run(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
 
+    if args.range is not None and (args.files or args.file):
+        raise TelemetryError("--range reads the log from git; give it without FILES or --file")
     source = open_source(
         settings.schema,
         files=args.files,
         log_path=Path(args.file) if args.file else settings.log_path,
         display=shown_path,
+        commit_range=args.range,
+        settings=settings,
     )
     rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     report = build_report(rows, ReportOptions(filters=filters, zone=zone, costs=not args.no_costs))

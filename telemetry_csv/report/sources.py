@@ -1,8 +1,8 @@
 """Where a report's rows come from, chosen in one place, and what happens to invalid rows.
 
-`open_source` picks the rows: the files given, else the configured log and all its backups
-(found the way `log` and `check` find them). A new source (say, rows added between two commits)
-is one more branch there; everything after it only sees rows.
+`open_source` picks the rows: the rows a range of commits added (read from git), the files
+given, or else the configured log and all its backups (found the way `log` and `check` find
+them). Everything after it only sees rows.
 
 `valid_rows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
 message` that `check` prints (InvalidLogError, exit 1), unless invalid rows are to be skipped, in
@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
 from telemetry_csv.reading import Problem, scan_file
 from telemetry_csv.report.model import Skipped
@@ -38,8 +39,17 @@ def open_source(
     files: Sequence[str] = (),
     log_path: Path,
     display: Callable[[Path], str] = str,
+    commit_range: str | None = None,
+    settings: Settings | None = None,
 ) -> RowSource:
-    """The rows of `files`, or of the log at `log_path` and its backups, oldest first."""
+    """The rows `commit_range` added to the configured log (`settings` say which), or the rows
+    of `files`, or of the log at `log_path` and its backups, oldest first."""
+    if commit_range is not None:
+        from telemetry_csv.commit_range import items_in_range
+
+        if settings is None:
+            raise ValueError("a commit range needs the settings that locate the log")
+        return RowSource(f"rows added in {commit_range}", items_in_range(commit_range, settings))
     if files:
         paths = [(Path(name), name) for name in files]
         description = _join(list(files))
