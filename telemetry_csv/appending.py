@@ -6,7 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from telemetry_csv import store
-from telemetry_csv.config import Settings, load_settings, validate_max_bytes
+from telemetry_csv.config import (
+    Settings,
+    load_settings,
+    validate_lock_timeout,
+    validate_max_bytes,
+)
 from telemetry_csv.schema import Row
 
 
@@ -52,6 +57,8 @@ def log_row(
         log_path,
         settings.schema.format_line(normalised.row),
         max_bytes=validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes,
-        lock_timeout=settings.lock_timeout if lock_timeout is None else lock_timeout,
+        lock_timeout=(
+            settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
+        ),
     )
     return LoggedRow(normalised.row, log_path, result.created, result.backup, normalised.notices)

@@ -115,12 +115,9 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
             "(lower-case letters, digits, - and _, starting with a letter, at most 32 characters)",
         )
     lock_timeout = values.get("lock_timeout", DEFAULT_LOCK_TIMEOUT)
-    if (
-        isinstance(lock_timeout, bool)
-        or not isinstance(lock_timeout, int | float)
-        or lock_timeout < 0
-    ):
-        raise fail("lock_timeout", "expected a number of seconds, 0 or more")
+    problem = lock_timeout_problem(lock_timeout)
+    if problem:
+        raise fail("lock_timeout", problem)
     return Settings(
         root=root,
         log_path=root / log,
@@ -142,3 +139,23 @@ def validate_max_bytes(value: int) -> int:
     if problem:
         raise ConfigError(f"max_bytes: {value} is not allowed; {problem}")
     return value
+
+
+def lock_timeout_problem(value: object) -> str | None:
+    """Why a wait for the log's lock is not allowed, or None: the one rule for the setting,
+    `--lock-timeout` and `log_row`. filelock takes a negative timeout as "wait for ever" and
+    fails on nan, so only finite seconds, 0 or more, are allowed."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 <= value < float("inf")  # also false for nan
+    ):
+        return "expected a number of seconds, 0 or more, not infinite"
+    return None
+
+
+def validate_lock_timeout(value: float) -> float:
+    problem = lock_timeout_problem(value)
+    if problem:
+        raise ConfigError(f"lock_timeout: {value} is not allowed; {problem}")
+    return float(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 from telemetry_csv.errors import InvalidValueError
@@ -28,3 +29,33 @@ def parse_duration(text: str) -> int:
     for part in parts:
         total += float(part.group(1)) * _UNIT_MS[part.group(2)]
     return round(total)
+
+
+def format_duration(ms: float) -> str:
+    """A duration for people, at the precision that matters for its size.
+
+    `850ms`, `4.2s`, `52s`, `1m 05s`, `2h 03m`, `3d 04h`. Each size is rounded half up before
+    the unit is chosen, so 59.6 s reads `1m 00s`, never `60s`.
+    """
+    if ms < 0:
+        raise ValueError(f"a duration cannot be negative: {ms}")
+    whole_ms = _round_half_up(ms)
+    if whole_ms < 1000:
+        return f"{whole_ms}ms"
+    tenths = _round_half_up(ms / 100)
+    if tenths < 100:
+        return f"{tenths // 10}.{tenths % 10}s"
+    seconds = _round_half_up(ms / 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    minutes = _round_half_up(ms / 60_000)
+    if minutes < 24 * 60:
+        return f"{minutes // 60}h {minutes % 60:02d}m"
+    hours = _round_half_up(ms / 3_600_000)
+    return f"{hours // 24}d {hours % 24:02d}h"
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)

@@ -1,11 +1,13 @@
 """Running a command the way a shell would, and measuring its wall time.
 
-The command inherits standard input, output and error and stays in our process group, so it
-owns the terminal exactly as if it had been typed: Ctrl-C and Ctrl-\\ reach it from the terminal
-driver. While it runs we only survive those keys (so we can log after it stops), and pass on
-SIGTERM and SIGHUP, which are often sent to one process rather than to the group. Signals
-that were ignored when we started stay ignored, for us and for the command, as a shell keeps
-them for its children.
+The command inherits standard input, output and error (and any other descriptor we were handed
+open, as a shell passes them on) and stays in our process group, so it owns the terminal
+exactly as if it had been typed: Ctrl-C and Ctrl-\\ reach it from the terminal driver. We
+survive those while it runs (so we can log after it stops) and pass on the signals the command
+would not otherwise get: SIGTERM and SIGHUP, which are usually sent to one process rather than
+to the group, and SIGINT and SIGQUIT when they did not come from the terminal's keys (`kill -INT
+PID`, a CI runner or a supervisor). Signals that were ignored when we started stay ignored, for
+us and for the command, as a shell keeps them for its children.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from telemetry_csv.errors import TelemetryError
 EXIT_NOT_EXECUTABLE = 126  # as POSIX shells report a command found but not runnable
 EXIT_NOT_FOUND = 127
 
-# Sent by the terminal to the whole foreground process group: the command gets them directly.
-_SURVIVED = tuple(getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name))
+# Sent by the terminal's keys to the whole foreground process group, the command included;
+# passed on only when they came some other way.
+_KEYS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name))
 # Often sent to one process (a supervisor, `kill PID`, a closed ssh session): passed on.
 _FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -78,7 +81,9 @@ def run_command(command: Sequence[str]) -> CommandResult:
     with _signals_for_the_command() as child:
         start = time.monotonic()
         try:
-            process = subprocess.Popen(list(command))
+            # Descriptors the caller handed on (`cmd 3>file`) stay open for the command, as a
+            # shell leaves them; Python's own are non-inheritable, so nothing of ours leaks.
+            process = subprocess.Popen(list(command), close_fds=False)
         except FileNotFoundError:
             raise _not_found(command[0]) from None
         except PermissionError:
@@ -130,8 +135,31 @@ class _Child:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.process.pid, number)
 
-    def survive(self, number: int, frame: FrameType | None = None) -> None:
-        """Stay alive: the terminal sent the same signal to the command, which decides."""
+    def forward_unless_typed(self, number: int, frame: FrameType | None = None) -> None:
+        """Pass on a Ctrl-C or Ctrl-\\ unless the terminal sent it to the command already, so
+        that one key press never reaches it twice; either way we stay alive to log."""
+        if self.process is not None and _in_the_terminals_foreground():
+            return
+        self.forward(number)
+
+
+def _in_the_terminals_foreground() -> bool:
+    """Whether our process group is the foreground one of our controlling terminal, so that a
+    SIGINT or SIGQUIT we get was (as far as can be told) typed, and the command got it too.
+
+    A signal handler cannot see who sent the signal; this is what uv does (astral-sh/uv#13925).
+    The controlling terminal is asked rather than standard input, which may be redirected.
+    """
+    try:
+        terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False  # no controlling terminal: a process sent it, to us alone
+    try:
+        return os.tcgetpgrp(terminal) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(terminal)
 
 
 @contextlib.contextmanager
@@ -144,11 +172,12 @@ def _signals_for_the_command() -> Iterator[_Child]:
     # whereas an ignored one would stay ignored there and Ctrl-C would no longer stop it.
     # A signal that was already ignored when we started (SIGINT for a job started with `&`
     # by a script, SIGHUP under nohup) stays ignored, for us and for the command.
-    previous = {number: signal.getsignal(number) for number in (*_SURVIVED, *_FORWARDED)}
+    previous = {number: signal.getsignal(number) for number in (*_KEYS, *_FORWARDED)}
     try:
-        for number in (*_SURVIVED, *_FORWARDED):
+        for number in (*_KEYS, *_FORWARDED):
             if previous[number] != signal.SIG_IGN:
-                signal.signal(number, child.survive if number in _SURVIVED else child.forward)
+                handler = child.forward_unless_typed if number in _KEYS else child.forward
+                signal.signal(number, handler)
         yield child
     finally:
         for number, handler in previous.items():

@@ -64,24 +64,44 @@ class TrackedTask:
     _strict: bool = field(default=False, repr=False)
 
     def add_usage(self, prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
-        """Count the tokens of one more model call."""
-        self.prompt_tokens += prompt_tokens
-        self.completion_tokens += completion_tokens
+        """Count the tokens of one more model call. Counts the log would refuse (1.5, -1) are
+        not counted: a warning, or InvalidValueError with `strict=True`."""
+        from telemetry_csv.schema import normalise_count
+
+        try:
+            prompt = normalise_count("prompt_tokens", prompt_tokens)
+            completion = normalise_count("completion_tokens", completion_tokens)
+        except TelemetryError as error:
+            if self._strict:
+                raise
+            logger.warning("telemetry-csv: usage not counted: %s", error)
+            return
+        self.prompt_tokens += prompt
+        self.completion_tokens += completion
 
     def add_response(self, response: object) -> Usage | None:
         """Count one more API response: a dict, JSON text, a list of streamed chunks, or an
         OpenAI / Anthropic / google-genai SDK object. The first model seen names the task unless
         `model` was set. Returns what was counted, or None (with a warning) if the response has
-        no usage this package recognises; with `strict=True` that raises UsageJsonError instead.
+        no usage this package recognises or cannot be read at all; with `strict=True` the error
+        is raised instead.
         """
         from telemetry_csv.usage_json import UsageJsonError, usage_from_response
 
         try:
             usage = usage_from_response(response)
-        except UsageJsonError as error:
+        except Exception as error:  # an SDK object's model_dump() may fail any way it likes
             if self._strict:
                 raise
-            logger.warning("telemetry-csv: response not counted: %s", error)
+            if isinstance(error, UsageJsonError):
+                logger.warning("telemetry-csv: response not counted: %s", error)
+            else:
+                logger.warning(
+                    "telemetry-csv: response not counted: unexpected %s: %s",
+                    type(error).__name__,
+                    error,
+                    exc_info=True,
+                )
             return None
         self.add_usage(usage.prompt_tokens, usage.completion_tokens)
         if self.model is None:
@@ -121,7 +141,6 @@ class track:
             "max_bytes": max_bytes,
             "lock_timeout": lock_timeout,
         }
-        self._strict = strict
         self._start: float | None = None
 
     def __enter__(self) -> TrackedTask:
@@ -165,14 +184,6 @@ class track:
             "notes": task.notes,
             **self._where,
         }
-        if task.model is None:
-            error: Exception = TelemetryError(
-                "model is missing: pass model= to track(), set task.model, "
-                "or count a response that names it with task.add_response()"
-            )
-            logger.warning("telemetry-csv: row not logged: %s", error)
-            task.error = error
-        else:
-            task.logged, task.error = _log_or_error(values)
-        if self._strict and not raised and task.error is not None:
+        task.logged, task.error = _log_or_error(values)
+        if task._strict and not raised and task.error is not None:
             raise task.error

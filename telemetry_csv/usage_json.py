@@ -24,7 +24,6 @@ This module is imported only when a body is given, so `log` starts no slower wit
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -57,17 +56,8 @@ class Usage:
     model: str | None
     prompt_tokens: int
     completion_tokens: int
-    # What the folding added, each starting with the column it is about.
-    details: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        text = (
-            f"{self.provider} response: {self.prompt_tokens:,} prompt and "
-            f"{self.completion_tokens:,} completion tokens"
-        )
-        if self.details:
-            text += f" ({'; '.join(self.details)})"
-        return text
+    # What the folding added, as (column, note): a note matters only if its column is used.
+    details: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -88,26 +78,30 @@ class _Reading:
 
 def read_body(name: str, stdin: BinaryIO | None = None) -> bytes:
     """The bytes of the file `name`, or of standard input for `-`, refusing huge ones."""
-    if name == "-":
-        source = stdin if stdin is not None else sys.stdin.buffer
-        data = source.read(MAX_BODY_BYTES + 1)
-        if len(data) > MAX_BODY_BYTES:
-            raise UsageJsonError(f"--usage-json -: {_too_large()}")
-        return data
+    where = f"--usage-json {name}"
     try:
-        with open(name, "rb") as file:
-            if os.fstat(file.fileno()).st_size > MAX_BODY_BYTES:
-                raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
-            data = file.read(MAX_BODY_BYTES + 1)
+        if name == "-":
+            source = stdin if stdin is not None else _standard_input()
+            data = source.read(MAX_BODY_BYTES + 1)
+        else:
+            with open(name, "rb") as file:
+                data = file.read(MAX_BODY_BYTES + 1)
     except IsADirectoryError:
-        raise UsageJsonError(f"--usage-json {name}: is a folder, not a file") from None
+        raise UsageJsonError(f"{where}: is a folder, not a file") from None
     except OSError as error:
-        raise UsageJsonError(
-            f"--usage-json {name}: cannot read it: {error.strerror or error}"
-        ) from None
-    if len(data) > MAX_BODY_BYTES:
-        raise UsageJsonError(f"--usage-json {name}: {_too_large()}")
+        what = "standard input" if name == "-" else "it"
+        raise UsageJsonError(f"{where}: cannot read {what}: {error.strerror or error}") from None
+    if len(data) > MAX_BODY_BYTES:  # one byte more than allowed was read: enough to tell
+        raise UsageJsonError(f"{where}: {_too_large()}")
     return data
+
+
+def _standard_input() -> BinaryIO:
+    if sys.stdin is None:  # descriptor 0 was closed when we started (`<&-`)
+        raise UsageJsonError(
+            "--usage-json -: standard input is closed; pipe a response body into it, or give a file"
+        )
+    return sys.stdin.buffer
 
 
 def _too_large() -> str:
@@ -121,7 +115,26 @@ def read_usage(name: str, stdin: BinaryIO | None = None) -> Usage:
 
 def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
     """The usage in one response body: JSON, a JSON array of chunks, JSON lines or SSE."""
-    where = f"--usage-json {source}"
+    return _usage_in_body(data, f"--usage-json {source}")
+
+
+def usage_from_response(response: object) -> Usage:
+    """The usage in a response already in memory: a dict from `json.loads`, a body as text or
+    bytes, a list of streamed chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI,
+    Anthropic, google-genai)."""
+    if isinstance(response, str | bytes):
+        return _usage_in_body(response, "response")
+    value = _plain(response)
+    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
+    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
+    try:
+        return _combine(events)
+    except ValueError as error:
+        raise UsageJsonError(f"response: {error}") from None
+
+
+def _usage_in_body(data: bytes | str, where: str) -> Usage:
+    """`usage_from_body`, with `where` (the option and file, or "response") opening errors."""
     if isinstance(data, bytes):
         try:
             text = data.decode("utf-8-sig")
@@ -132,34 +145,17 @@ def usage_from_body(data: bytes | str, *, source: str = "-") -> Usage:
     else:
         text = data.removeprefix("\ufeff")
     try:
-        events = _events(text)
+        return _combine(_events(text))
     except ValueError as error:
         raise UsageJsonError(f"{where}: {error}") from None
     except RecursionError:
         raise UsageJsonError(f"{where}: JSON nested too deeply to be a response") from None
-    try:
-        return _combine(events)
-    except ValueError as error:
-        raise UsageJsonError(f"{where}: {error}") from None
-
-
-def usage_from_response(response: object) -> Usage:
-    """The usage in a response already in memory: a dict from `json.loads`, a list of streamed
-    chunks, or an SDK object with `model_dump()` / `to_dict()` (OpenAI, Anthropic, google-genai)."""
-    value = _plain(response)
-    # A stream kept in memory is a list of chunks, each possibly an SDK object itself.
-    events = [_plain(chunk) for chunk in value] if isinstance(value, list) else [value]
-    try:
-        return _combine(events)
-    except ValueError as error:
-        raise UsageJsonError(f"response: {error}") from None
 
 
 def _plain(response: object) -> Any:
+    """A decoded JSON value as it is; an SDK object as the dict it dumps to."""
     if isinstance(response, dict | list | int | float | type(None)):
         return response
-    if isinstance(response, str | bytes):
-        return _events_as_value(response)
     for method in ("model_dump", "to_dict"):
         dump = getattr(response, method, None)
         if callable(dump):
@@ -168,16 +164,6 @@ def _plain(response: object) -> Any:
         f"response: a {type(response).__name__} is not a response body; {EXPECTED} "
         "as a dict, JSON text or an SDK response object"
     )
-
-
-def _events_as_value(body: str | bytes) -> list[Any]:
-    try:
-        text = body.decode("utf-8-sig") if isinstance(body, bytes) else body
-        return _events(text)
-    except ValueError as error:  # UnicodeDecodeError included
-        raise UsageJsonError(f"response: {error}") from None
-    except RecursionError:
-        raise UsageJsonError("response: JSON nested too deeply to be a response") from None
 
 
 def _events(text: str) -> list[Any]:
@@ -269,22 +255,22 @@ def _readings(event: Any) -> Iterator[_Reading]:
         if kind.startswith("response.") and isinstance(event.get("response"), dict):
             yield _responses(event["response"], "response.")
             return
-    if kind == "message" or (
-        kind is None and event.get("object") is None and _anthropic_shaped(event.get("usage"))
-    ):
-        reading = _anthropic(event, "")
+    # A bare body, without the type or object marker, is told by its usage's own keys.
+    bare = kind is None and event.get("object") is None
+    usage = event.get("usage")
+    if event.get("object") == "response" or (bare and _responses_shaped(usage)):
+        reading = _responses(event, "")
         reading.whole = True
         yield reading
         return
-    if event.get("object") == "response":
-        reading = _responses(event, "")
+    if kind == "message" or (bare and _anthropic_shaped(usage)):
+        reading = _anthropic(event, "")
         reading.whole = True
         yield reading
         return
     if "usageMetadata" in event or "usage_metadata" in event:
         yield _gemini(event)
         return
-    usage = event.get("usage")
     if event.get("object") in ("chat.completion", "chat.completion.chunk", "text_completion") or (
         isinstance(usage, dict) and "prompt_tokens" in usage
     ):
@@ -295,12 +281,17 @@ def _anthropic_shaped(usage: Any) -> bool:
     return isinstance(usage, dict) and "input_tokens" in usage and "prompt_tokens" not in usage
 
 
+def _responses_shaped(usage: Any) -> bool:
+    """OpenAI responses usage: input/output tokens like Anthropic's, plus their details."""
+    return _anthropic_shaped(usage) and (
+        "input_tokens_details" in usage or "output_tokens_details" in usage
+    )
+
+
 def _anthropic(message: dict[str, Any], prefix: str) -> _Reading:
     reading = _Reading(ANTHROPIC, _text(message, "id"), _model(message, "model", prefix))
     usage = message.get("usage")
     if isinstance(usage, dict):
-        if "input_tokens_details" in usage or "output_tokens_details" in usage:
-            reading.provider = OPENAI_RESPONSES  # the responses API's usage, without its markers
         for name in (
             "input_tokens",
             "output_tokens",
@@ -446,7 +437,7 @@ def _error_summary(events: list[Any]) -> str | None:
 
 
 def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
-    details: list[str] = []
+    details: list[tuple[str, str]] = []
     if provider == OPENAI_CHAT:
         return Usage(provider, model, counts["prompt_tokens"], counts.get("completion_tokens", 0))
     if provider in (ANTHROPIC, OPENAI_RESPONSES):
@@ -459,7 +450,9 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
             f"{n:,} {label}" for n, label in ((written, "cache-write"), (read, "cache-read")) if n
         ]
         if cached:
-            details.append(f"prompt_tokens includes {' and '.join(cached)} tokens")
+            details.append(
+                ("prompt_tokens", f"prompt_tokens includes {' and '.join(cached)} tokens")
+            )
         prompt = counts["input_tokens"] + written + read
         return Usage(provider, model, prompt, counts["output_tokens"], tuple(details))
     # Gemini
@@ -468,12 +461,19 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
     if counts.get("toolUsePromptTokenCount"):
         prompt += counts["toolUsePromptTokenCount"]
         details.append(
-            f"prompt_tokens includes {counts['toolUsePromptTokenCount']:,} tool-use prompt tokens"
+            (
+                "prompt_tokens",
+                f"prompt_tokens includes {counts['toolUsePromptTokenCount']:,} tool-use "
+                "prompt tokens",
+            )
         )
     if counts.get("thoughtsTokenCount"):
         completion += counts["thoughtsTokenCount"]
         details.append(
-            f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens"
+            (
+                "completion_tokens",
+                f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens",
+            )
         )
     return Usage(provider, model, prompt, completion, tuple(details))
 
@@ -511,6 +511,6 @@ def fill_from_usage(
         raise UsageJsonError(
             f"model is missing: the {usage.provider} response does not name one; give it with --model"
         )
-    # Each detail starts with the column it is about; it matters only if that column was taken.
-    notices.extend(detail for detail in usage.details if detail.split(" ", 1)[0] not in values)
+    # A detail matters only if its column was taken from the response.
+    notices.extend(note for column, note in usage.details if column not in values)
     return filled, tuple(notices)

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+# Response bodies written by hand in the shapes each provider documents; not recorded.
+FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 HEADER = (
     "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
 )
@@ -45,6 +47,17 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(root, "init", "-q", "-b", "main")
     monkeypatch.chdir(root)
     return root
+
+
+@pytest.fixture
+def log(repo: Path) -> Path:
+    """Where the repository's log goes by default (not created)."""
+    return repo / ".telemetry" / "usage.csv"
+
+
+def rows(log: Path) -> list[list[str]]:
+    """The log's rows, each split at every comma (enough for rows without quoted notes)."""
+    return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
 def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess[str]:

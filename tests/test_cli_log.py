@@ -14,12 +14,7 @@ POSITIONAL = ["claude-3-opus", "1500", "3200", "true", "execute", "45000", "Phas
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 
 
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[str]:
+def lines(log: Path) -> list[str]:
     return log.read_text().splitlines()[1:]
 
 
@@ -38,7 +33,7 @@ def test_flag_form_with_friendly_values(log: Path) -> None:
         "--notes", "rename, then \"fix\"", "--timestamp", "2026-02-23t22:19:12z",
     ]  # fmt: skip
     assert main(argv) == 0
-    assert rows(log) == [
+    assert lines(log) == [
         '2026-02-23T22:19:12Z,openai/gpt-4o,900,120,true,quick,90000,"rename, then ""fix"""'
     ]
 
@@ -54,7 +49,7 @@ def test_forms_mix_but_not_for_one_field(log: Path, capsys: pytest.CaptureFixtur
     assert not log.exists()
     assert main(["log", "claude-3-opus", "1", "2", "--task-success", "no", "--task-type", "plan",
                  "--duration-ms", "3", *STAMP]) == 0  # fmt: skip
-    assert rows(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,"]
+    assert lines(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,"]
     assert main(["log", *POSITIONAL, "--model", "x", *STAMP]) == 2
     assert capsys.readouterr().err.endswith(
         "error: model given twice: as argument 1 and as --model\n"
@@ -119,7 +114,7 @@ def test_line_breaks_in_notes_are_folded_with_a_notice(
     assert captured.err == (
         "telemetry-csv log: note: notes: folded 2 line break(s) or tab(s) into spaces\n"
     )
-    assert rows(log)[0].endswith(",first second third")
+    assert lines(log)[0].endswith(",first second third")
 
 
 def test_refuses_after_a_torn_last_line(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -153,6 +148,20 @@ def test_max_bytes_option_rotates(log: Path, capsys: pytest.CaptureFixture[str])
     )
 
 
+@pytest.mark.parametrize("value", ["nan", "-1", "inf", "1e400", "soon"])
+def test_lock_timeout_option_is_checked(repo: Path, log: Path, value: str) -> None:
+    # nan reached filelock (a traceback); -1 meant "wait for ever".
+    done = run_cli("log", *POSITIONAL, "--lock-timeout", value, cwd=repo)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (
+        f"telemetry-csv log: error: argument --lock-timeout: {value!r} is not allowed; "
+        "expected a number of seconds, 0 or more, not infinite (see --help)\n"
+    )
+    assert not log.exists()
+    assert main(["log", *POSITIONAL, "--lock-timeout", "0.5", "-q"]) == 0
+    assert len(lines(log)) == 1
+
+
 def test_configured_task_types(repo: Path, log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\ntask_types = ["review"]\n')
     assert main(["log", *POSITIONAL]) == 2
@@ -166,13 +175,13 @@ def test_installed_command_from_a_subfolder_never_prints_a_traceback(repo: Path,
     done = run_cli("log", *POSITIONAL, cwd=sub)
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("to ../../.telemetry/usage.csv\n")
-    assert len(rows(log)) == 1
+    assert len(lines(log)) == 1
     for bad in (["1,500"], ["--max-bytes", "x"], ["--nope"]):
         done = run_cli("log", *POSITIONAL[:1], *bad, cwd=sub)
         assert done.returncode == 2
         assert "Traceback" not in done.stderr
         assert done.stderr.count("\n") == 1, done.stderr
-    assert len(rows(log)) == 1
+    assert len(lines(log)) == 1
 
 
 def test_unknown_command_and_help(capsys: pytest.CaptureFixture[str]) -> None:

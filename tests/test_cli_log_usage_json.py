@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, row_line, run_cli
+from conftest import BIN, FIXTURES, HEADER, row_line, run_cli
 from telemetry_csv.cli.main import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 OUTCOME = ["--task-success", "true", "--task-type", "execute", "--duration", "40s", *STAMP]
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
 
 
 def test_file(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -45,6 +39,31 @@ def test_standard_input_through_the_installed_command(repo: Path, log: Path) -> 
     assert log.read_text() == HEADER + row_line(
         model="gpt-4o-mini-2024-07-18", prompt="41", completion="7", duration="40000"
     )
+
+
+@pytest.mark.parametrize(
+    ("redirect", "message"),
+    [
+        (
+            "<&-",
+            "--usage-json -: standard input is closed; pipe a response body into it, "
+            "or give a file",
+        ),
+        # Open for writing only: reading it fails (EBADF), as any read error would.
+        ("0>written", "--usage-json -: cannot read standard input: Bad file descriptor"),
+    ],
+    ids=["closed", "write-only"],
+)
+def test_unreadable_standard_input_is_a_one_line_error(
+    repo: Path, log: Path, redirect: str, message: str
+) -> None:
+    command = " ".join(["exec", str(BIN / "telemetry-csv"), "log", "--usage-json", "-", *OUTCOME])
+    done = subprocess.run(
+        ["sh", "-c", f"{command} {redirect}"], cwd=repo, capture_output=True, text=True
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == f"telemetry-csv log: error: {message}\n"
+    assert not log.exists()
 
 
 def test_flags_and_positionals_win_over_the_body(

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_csv.config import DEFAULT_MAX_BYTES, find_repo_root, load_settings
+from telemetry_csv.config import (
+    DEFAULT_MAX_BYTES,
+    find_repo_root,
+    load_settings,
+    lock_timeout_problem,
+)
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.schema import DEFAULT_TASK_TYPES
 
@@ -73,6 +78,9 @@ def test_a_key_in_both_places_is_an_error(repo: Path) -> None:
         ('task_types = ["Plan"]', "lower-case letters"),
         ('task_types = ["plan", "plan"]', "distinct"),
         ("lock_timeout = -1", "lock_timeout = -1 is not allowed"),
+        ("lock_timeout = nan", "lock_timeout = nan is not allowed; expected a number of seconds"),
+        ("lock_timeout = inf", "lock_timeout = inf is not allowed; expected a number of seconds"),
+        ('lock_timeout = "5"', "lock_timeout = '5' is not allowed"),
         ("log = 3", "log = 3 is not allowed"),
         ("colour = true", "unknown setting 'colour'; allowed settings are log, max_bytes"),
         ("max_bytes = ", "not valid TOML"),
@@ -90,3 +98,13 @@ def test_bad_settings_are_one_line_errors(repo: Path, toml: str, fragment: str) 
 def test_pyproject_without_our_table_is_ignored(repo: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
     assert load_settings(repo).max_bytes == DEFAULT_MAX_BYTES
+
+
+@pytest.mark.parametrize("value", [0, 0.5, 10, 3600])
+def test_lock_timeout_rule_accepts(value: float) -> None:
+    assert lock_timeout_problem(value) is None
+
+
+@pytest.mark.parametrize("value", [-1, -0.5, float("nan"), float("inf"), True, "5", None])
+def test_lock_timeout_rule_refuses(value: object) -> None:
+    assert lock_timeout_problem(value) == "expected a number of seconds, 0 or more, not infinite"

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import BIN, HEADER, git_env, row_line, run_cli
+from conftest import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 OPTIONS = ["--model", "claude-3-opus", "--task-type", "verify"]
 # How long a command waits to be signalled; far longer than any test takes to signal it.
 LONG = "30"
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[list[str]]:
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
 def start(repo: Path, *args: str, ignored: tuple[int, ...] = ()) -> subprocess.Popen[str]:
@@ -63,11 +56,14 @@ def wait_for(path: Path, process: subprocess.Popen[str]) -> str:
 def test_exit_status_is_the_commands_and_decides_success(
     repo: Path, log: Path, status: int, success: str
 ) -> None:
+    started = time.monotonic()
     done = run_cli("run", *OPTIONS, "--", "sh", "-c", f"exit {status}", cwd=repo)
+    elapsed_ms = (time.monotonic() - started) * 1000
     assert done.returncode == status, done.stderr
     assert done.stdout == ""
     [row] = rows(log)
-    assert row[1:7] == ["claude-3-opus", "0", "0", success, "verify", row[6]]
+    assert row[1:6] == ["claude-3-opus", "0", "0", success, "verify"]
+    assert row[6].isdigit() and int(row[6]) <= elapsed_ms  # measured, within what the test saw
     outcome = "success" if status == 0 else "failure"
     assert done.stderr == (
         f"telemetry-csv run: logged claude-3-opus verify {outcome} (exit {status}), 0 tokens, "
@@ -105,6 +101,17 @@ def test_standard_streams_are_the_commands(repo: Path, log: Path) -> None:
     assert len(rows(log)) == 2
 
 
+def test_inherited_descriptors_stay_open_for_the_command(repo: Path, log: Path) -> None:
+    # `cmd 3>file` in a shell: run must hand descriptor 3 on, as the shell would to cmd.
+    script = f"'{BIN / 'telemetry-csv'}' run {' '.join(OPTIONS)} -- sh -c 'echo x >&3' 3>fd3.txt"
+    done = subprocess.run(
+        ["sh", "-c", script], cwd=repo, capture_output=True, text=True, env=git_env()
+    )
+    assert done.returncode == 0, done.stderr
+    assert (repo / "fd3.txt").read_text() == "x\n"
+    assert rows(log)[0][4] == "true"
+
+
 def test_ctrl_c_reaches_the_command_and_the_row_is_logged(repo: Path, log: Path) -> None:
     ready = repo / "ready"
     process = start(repo, *OPTIONS, "--", "sh", "-c", f"echo $$ > ready; exec sleep {LONG}")
@@ -130,13 +137,35 @@ def test_ctrl_c_handled_by_the_command_is_its_decision(repo: Path, log: Path) ->
     assert rows(log)[0][4] == "true"
 
 
-def test_sigterm_to_run_alone_is_passed_on(repo: Path, log: Path) -> None:
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGHUP], ids=lambda n: n.name)
+def test_sigterm_and_sighup_to_run_alone_are_passed_on(
+    repo: Path, log: Path, number: signal.Signals
+) -> None:
     process = start(repo, *OPTIONS, "--", "sh", "-c", f"echo $$ > ready; exec sleep {LONG}")
     wait_for(repo / "ready", process)
-    os.kill(process.pid, signal.SIGTERM)  # to run only, as a supervisor or `kill PID` would
+    os.kill(process.pid, number)  # to run only, as a supervisor, `kill PID` or a lost ssh would
     _, err = process.communicate(timeout=20)
-    assert process.returncode == 128 + signal.SIGTERM, err
-    assert "failure (killed by SIGTERM)" in err
+    assert process.returncode == 128 + number, err
+    assert f"failure (killed by {number.name})" in err
+    assert rows(log)[0][4] == "false"
+
+
+@pytest.mark.parametrize(
+    ("number", "status"),
+    [(signal.SIGINT, -signal.SIGINT), (signal.SIGQUIT, 128 + signal.SIGQUIT)],
+    ids=["SIGINT", "SIGQUIT"],
+)
+def test_sigint_and_sigquit_to_run_alone_are_passed_on(
+    repo: Path, log: Path, number: signal.Signals, status: int
+) -> None:
+    # `kill -INT PID` with no terminal involved (a CI runner, a supervisor): only run gets it.
+    # Swallowing it would let the command finish and log a success nobody wanted.
+    process = start(repo, *OPTIONS, "--", "sh", "-c", "echo $$ > ready; exec sleep 5")
+    wait_for(repo / "ready", process)
+    os.kill(process.pid, number)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == status, err
+    assert f"failure (killed by {number.name})" in err
     assert rows(log)[0][4] == "false"
 
 
@@ -210,6 +239,7 @@ def test_commands_that_cannot_start_exit_like_a_shell_and_log_nothing(
         (["--model", "a b", "--task-type", "plan"], "model: 'a b' is not allowed"),
         ([*OPTIONS, "--prompt-tokens", "1,500"], "prompt_tokens: '1,500' is not allowed"),
         ([*OPTIONS, "--max-bytes", "10"], "max_bytes: 10 is not allowed"),
+        ([*OPTIONS, "--lock-timeout", "nan"], "--lock-timeout: 'nan' is not allowed"),
         ([*OPTIONS, "--usage-json", "-"], "--usage-json -: standard input belongs to the command"),
     ],
 )
@@ -269,21 +299,17 @@ def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> 
         "telemetry-csv run: error: not logged: --usage-json out.json: the command did not write "
         "it (unchanged since before it ran), so its counts are not this run's\n"
     )
-    # The command fails before writing a body at all.
+    # The command fails before writing a body at all, and only the body could name the model.
     done = run_cli(
-        "run",
-        "--task-type",
-        "plan",
-        "--usage-json",
-        "new.json",
-        "--",
-        "sh",
-        "-c",
-        "exit 7",
+        "run", "--task-type", "plan", "--usage-json", "new.json", "--", "sh", "-c", "exit 7",
         cwd=repo,
-    )
+    )  # fmt: skip
     assert done.returncode == 7
-    assert "not logged: --usage-json new.json: cannot read it: No such file" in done.stderr
+    assert done.stderr == (
+        "telemetry-csv run: error: not logged: --usage-json new.json: cannot read it: No such "
+        "file or directory; the command failed (exit 7) and only the response would have named "
+        "the model: give --model too, so that such failures are logged\n"
+    )
     # The command writes an API error instead of a response.
     error_body = FIXTURES / "anthropic-error.json"
     done = run_cli(
@@ -293,6 +319,46 @@ def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> 
     assert done.returncode == 0
     assert "not logged: --usage-json out.json: an API error" in done.stderr
     assert log.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    ("script", "reason"),
+    [
+        ("exit 7", "cannot read it: No such file or directory"),
+        (f"cp '{FIXTURES / 'anthropic-error.json'}' out.json; exit 7", "an API error, not a"),
+        ("cp out.json out.json.bak; exit 7", "the command did not write it"),
+    ],
+    ids=["no-body", "error-body", "untouched-body"],
+)
+def test_a_failed_command_without_a_usable_body_is_logged_as_a_failure(
+    repo: Path, log: Path, script: str, reason: str
+) -> None:
+    # Dropping the row would leave only the successes in the log and inflate the success rate.
+    (repo / "out.json").write_bytes((FIXTURES / "openai-chat-completion.json").read_bytes())
+    if script.startswith("exit"):
+        (repo / "out.json").unlink()
+    options = ["--task-type", "plan", "--usage-json", "out.json", "--model", "gpt-4o"]
+    done = run_cli("run", *options, "--prompt-tokens", "12", "--", "sh", "-c", script, cwd=repo)
+    assert done.returncode == 7
+    [row] = rows(log)
+    assert row[1:6] == ["gpt-4o", "12", "0", "false", "plan"]
+    note, confirmation = done.stderr.splitlines()
+    assert note.startswith("telemetry-csv run: note: --usage-json out.json: ")
+    assert reason in note
+    assert note.endswith("; the command failed, so the failure is logged without the response")
+    assert confirmation.startswith("telemetry-csv run: logged gpt-4o plan failure (exit 7), 12 ")
+
+
+def test_a_successful_command_without_a_usable_body_is_still_refused(repo: Path, log: Path) -> None:
+    # Its counts would be made up; a failure's row matters more than its counts, a success's not.
+    options = ["--task-type", "plan", "--usage-json", "out.json", "--model", "gpt-4o"]
+    done = run_cli("run", *options, "--", "true", cwd=repo)
+    assert done.returncode == 0
+    assert done.stderr == (
+        "telemetry-csv run: error: not logged: --usage-json out.json: cannot read it: "
+        "No such file or directory\n"
+    )
+    assert not log.exists()
 
 
 def test_a_log_that_cannot_take_the_row_does_not_change_the_status(repo: Path, log: Path) -> None:
@@ -307,9 +373,11 @@ def test_a_log_that_cannot_take_the_row_does_not_change_the_status(repo: Path, l
     assert log.read_text() == torn
 
 
-def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
-    """The whole path: a pseudo-terminal whose line discipline turns ^C into SIGINT for the
-    foreground process group, with run and the command in it."""
+@contextlib.contextmanager
+def on_a_terminal(repo: Path, *args: str) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """`telemetry-csv run ARGS` with a pseudo-terminal as its controlling terminal, in the
+    terminal's foreground process group: the line discipline turns a typed ^C into SIGINT for
+    that whole group, run and the command alike. Yields the process and the terminal's end."""
     import fcntl
     import termios
 
@@ -320,22 +388,55 @@ def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
         signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     process = subprocess.Popen(
-        [str(BIN / "telemetry-csv"), "run", *OPTIONS, "--", "sh", "-c",
-         f"echo $$ > ready; exec sleep {LONG}"],
+        [str(BIN / "telemetry-csv"), "run", *args],
         cwd=repo, stdin=secondary, stdout=secondary, stderr=secondary, env=git_env(),
         start_new_session=True, preexec_fn=take_the_terminal,
     )  # fmt: skip
     os.close(secondary)
     try:
-        wait_for(repo / "ready", process)
-        os.write(primary, b"\x03")
-        assert process.wait(timeout=20) == -signal.SIGINT
-        screen = b""
-        while b"\n" not in screen.partition(b"logged")[2]:
-            screen += os.read(primary, 4096)
+        yield process, primary
     finally:
         os.close(primary)
         if process.poll() is None:
             process.kill()
+
+
+def screen_until_logged(primary: int) -> bytes:
+    """What the terminal showed, up to the end of run's `logged` line."""
+    screen = b""
+    while b"\n" not in screen.partition(b"logged")[2]:
+        screen += os.read(primary, 4096)
+    return screen
+
+
+def test_ctrl_c_typed_at_a_real_terminal(repo: Path, log: Path) -> None:
+    command = ["sh", "-c", f"echo $$ > ready; exec sleep {LONG}"]
+    with on_a_terminal(repo, *OPTIONS, "--", *command) as (process, terminal):
+        wait_for(repo / "ready", process)
+        os.write(terminal, b"\x03")
+        assert process.wait(timeout=20) == -signal.SIGINT
+        screen = screen_until_logged(terminal)
     assert b"telemetry-csv run: logged claude-3-opus verify failure (killed by SIGINT)" in screen
     assert rows(log)[0][4] == "false"
+
+
+def test_ctrl_c_typed_at_a_terminal_reaches_the_command_once(repo: Path, log: Path) -> None:
+    # The terminal already sent it to the command: passing it on as well would make one Ctrl-C
+    # count as two (many programs take a second one as "stop cleaning up, quit now").
+    # Each SIGINT is counted in a Python handler, which runs as soon as the signal lands.
+    script = (
+        "import os, signal, time\n"
+        "signal.signal(signal.SIGINT, lambda *_: open('got', 'a').write('INT\\n'))\n"
+        "open('ready', 'w').write(f'{os.getpid()}\\n')\n"
+        "deadline = time.monotonic() + 10\n"
+        "while not os.path.exists('got') and time.monotonic() < deadline:\n"
+        "    time.sleep(0.01)\n"
+        "time.sleep(0.3)\n"  # time for a second SIGINT to arrive, if one were sent
+    )
+    with on_a_terminal(repo, *OPTIONS, "--", sys.executable, "-c", script) as (process, terminal):
+        wait_for(repo / "ready", process)
+        os.write(terminal, b"\x03")
+        assert process.wait(timeout=20) == 0
+        screen_until_logged(terminal)
+    assert (repo / "got").read_text() == "INT\n"
+    assert rows(log)[0][4] == "true"

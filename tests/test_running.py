@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -52,3 +55,51 @@ def test_from_another_thread() -> None:
     thread.join()
     assert results[0].succeeded
     assert results[0].duration_ms >= 50
+
+
+FOREGROUND_CHECK = """
+import os, sys
+from telemetry_csv.running import _in_the_terminals_foreground
+if sys.argv[1] == "own-group":  # a job put in the background: a group of its own, same terminal
+    pid = os.fork()
+    if pid == 0:
+        os.setpgid(0, 0)
+        print(_in_the_terminals_foreground(), flush=True)
+        os._exit(0)
+    os.waitpid(pid, 0)
+else:
+    print(_in_the_terminals_foreground(), flush=True)
+"""
+
+
+@pytest.mark.parametrize(
+    ("terminal", "where", "typed"),
+    [
+        (True, "foreground", "True"),  # Ctrl-C went to our whole group: the command has it
+        (True, "own-group", "False"),  # not our group's key press: someone sent it to us
+        (False, "no-terminal", "False"),  # a supervisor or CI runner: only we got it
+    ],
+)
+def test_a_typed_signal_is_told_by_the_terminals_foreground_group(
+    terminal: bool, where: str, typed: str
+) -> None:
+    import fcntl
+    import termios
+
+    primary, secondary = os.openpty()
+
+    def new_session() -> None:  # after setsid; with a terminal, make it the controlling one
+        if terminal:
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", FOREGROUND_CHECK, where],
+            stdin=secondary if terminal else subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=20,
+            start_new_session=True, preexec_fn=new_session,
+        )  # fmt: skip
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert (done.returncode, done.stdout.strip()) == (0, typed), done.stderr

@@ -128,18 +128,23 @@ def test_backup_names_follow_the_documented_pattern(tmp_path: Path) -> None:
 def test_an_existing_backup_name_is_never_overwritten(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
     append(log)
-    # Pre-create every name this second (and the next) could produce without a suffix.
+    # Take every name the next few seconds could produce without a suffix (and the first
+    # suffix), so the rotation below must find a name of its own even on a slow machine.
     import time
 
+    now = time.time()
     taken = []
-    for offset in (0, 1):
-        name = time.strftime("usage-%Y%m%dT%H%M%SZ.csv", time.gmtime(time.time() + offset))
-        (tmp_path / name).write_text("precious\n")
-        taken.append(tmp_path / name)
-    append(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1)
+    for offset in range(10):
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now + offset))
+        for name in (f"usage-{stamp}.csv", f"usage-{stamp}-1.csv"):
+            (tmp_path / name).write_text("precious\n")
+            taken.append(tmp_path / name)
+    result = append(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1)
     for path in taken:
         assert path.read_text() == "precious\n"
-    assert any(path.name.endswith("-1.csv") for path in store.backup_paths(log))
+    assert result.backup is not None and result.backup not in taken
+    assert result.backup.name.endswith("-2.csv")
+    assert result.backup.read_text() == HEADER + LINE + "\n"
 
 
 def test_lock_file_sits_beside_the_log(tmp_path: Path) -> None:

@@ -5,18 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import time
 from pathlib import Path
 
 import pytest
 
 import telemetry_csv
-from conftest import HEADER, row_line
+from conftest import FIXTURES, HEADER, row_line, rows
 from telemetry_csv.errors import TelemetryError
+from telemetry_csv.schema import count_allowed
 from telemetry_csv.usage_json import UsageJsonError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
+count_rule = count_allowed()
 VALUES = {
     "model": "claude-3-opus",
     "prompt_tokens": 1500,
@@ -26,15 +26,6 @@ VALUES = {
     "duration_ms": 45000,
     "timestamp": "2026-02-23T22:19:12+01:00",
 }
-
-
-@pytest.fixture
-def log(repo: Path) -> Path:
-    return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[list[str]]:
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
 def body(name: str) -> dict:
@@ -58,17 +49,14 @@ def test_try_log_row_returns_none_and_warns(log: Path, caplog: pytest.LogCapture
 
 
 def test_try_log_row_survives_unexpected_os_errors(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     gone = tmp_path / "gone"
     gone.mkdir()
-    os.chdir(gone)
+    monkeypatch.chdir(gone)
     gone.rmdir()  # the working directory no longer exists: Path.cwd() raises FileNotFoundError
-    try:
-        with caplog.at_level(logging.WARNING, logger="telemetry_csv"):
-            assert telemetry_csv.try_log_row(**VALUES) is None
-    finally:
-        os.chdir(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="telemetry_csv"):
+        assert telemetry_csv.try_log_row(**VALUES) is None
     assert caplog.messages[0].startswith("telemetry-csv: row not logged: [Errno 2]")
 
 
@@ -80,6 +68,15 @@ def test_try_log_row_when_the_log_cannot_be_written(
         assert telemetry_csv.try_log_row(**VALUES) is None
     assert caplog.messages[0].startswith("telemetry-csv: row not logged: cannot read ")
     assert "Not a directory" in caplog.messages[0]
+
+
+@pytest.mark.parametrize("value", [float("nan"), -1, float("inf")])
+def test_log_row_refuses_a_bad_lock_timeout(log: Path, value: float) -> None:
+    with pytest.raises(
+        TelemetryError, match=r"^lock_timeout: .* is not allowed; expected a number"
+    ):
+        telemetry_csv.log_row(**VALUES, lock_timeout=value)
+    assert not log.exists()
 
 
 def test_track_logs_success_with_measured_duration(log: Path) -> None:
@@ -160,13 +157,64 @@ def test_unreadable_response_is_a_warning_not_a_crash(
     assert rows(log)[0][1:5] == ["m", "0", "0", "true"]
 
 
+class BrokenSdkObject:
+    """An SDK response whose model_dump() fails, as a version mismatch might make it."""
+
+    def model_dump(self) -> dict:
+        raise RuntimeError("pydantic could not serialise it")
+
+
+def test_a_response_that_fails_to_dump_is_a_warning_not_a_crash(
+    log: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warnings = caplog.at_level(logging.WARNING, logger="telemetry_csv")
+    with warnings, telemetry_csv.track("execute", model="m") as task:
+        assert task.add_response(BrokenSdkObject()) is None
+        task.add_usage(3, 4)
+    assert caplog.messages == [
+        "telemetry-csv: response not counted: unexpected RuntimeError: "
+        "pydantic could not serialise it"
+    ]
+    assert caplog.records[0].exc_info is not None  # the traceback, for whoever reports the bug
+    assert rows(log)[0][1:5] == ["m", "3", "4", "true"]
+    # strict=True: the caller asked to hear about it, in the block.
+    with pytest.raises(RuntimeError), telemetry_csv.track("plan", model="m", strict=True) as task:
+        task.add_response(BrokenSdkObject())
+    assert rows(log)[1][4] == "false"
+
+
+def test_add_usage_takes_counts_by_the_schemas_rule(
+    log: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    warnings = caplog.at_level(logging.WARNING, logger="telemetry_csv")
+    with warnings, telemetry_csv.track("execute", model="m") as task:
+        task.add_usage("5", 2)  # digits, as the CLI takes them
+        task.add_usage(1.5)  # refused, not kept to sink the whole row at the end
+        task.add_usage(completion_tokens=-1)
+        task.add_usage(True)
+    assert caplog.messages == [
+        "telemetry-csv: usage not counted: prompt_tokens: '1.5' is not allowed; " + count_rule,
+        "telemetry-csv: usage not counted: completion_tokens: '-1' is not allowed; " + count_rule,
+        "telemetry-csv: usage not counted: prompt_tokens: 'True' is not allowed; " + count_rule,
+    ]
+    assert (task.prompt_tokens, task.completion_tokens) == (5, 2)
+    assert rows(log)[0][1:5] == ["m", "5", "2", "true"]
+    refused = pytest.raises(TelemetryError, match=r"prompt_tokens: '1\.5' is not allowed")
+    with refused, telemetry_csv.track("plan", model="m", strict=True) as task:
+        task.add_usage(1.5)
+    assert rows(log)[1][4] == "false"
+
+
 def test_no_model_means_no_row_and_a_warning(log: Path, caplog: pytest.LogCaptureFixture) -> None:
     warnings = caplog.at_level(logging.WARNING, logger="telemetry_csv")
     with warnings, telemetry_csv.track("execute") as task:
         pass
     assert isinstance(task.error, TelemetryError)
     assert task.logged is None
-    assert "model is missing" in caplog.messages[0]
+    assert caplog.messages == [
+        "telemetry-csv: row not logged: model: '' is not allowed; expected a model name such as "
+        "claude-3-opus; it must not be empty"
+    ]
     assert not log.exists()
 
 

@@ -1,4 +1,5 @@
-"""Token usage from real provider response bodies: each provider, streams, and refusals."""
+"""Token usage from response bodies in each provider's documented shape: each provider, streams,
+and refusals."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import FIXTURES
 from telemetry_csv.usage_json import (
     ANTHROPIC,
     GEMINI,
@@ -25,8 +27,6 @@ from telemetry_csv.usage_json import (
     usage_from_body,
     usage_from_response,
 )
-
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
 
 
 def fixture(name: str) -> Path:
@@ -70,12 +70,21 @@ def test_each_provider_body(
 
 def test_details_say_what_was_folded_in() -> None:
     assert read_usage(str(fixture("anthropic-message.json"))).details == (
-        "prompt_tokens includes 1,024 cache-write and 12,000 cache-read tokens",
+        ("prompt_tokens", "prompt_tokens includes 1,024 cache-write and 12,000 cache-read tokens"),
     )
     assert read_usage(str(fixture("gemini-generate-content.json"))).details == (
-        "completion_tokens includes 467 thinking tokens",
+        ("completion_tokens", "completion_tokens includes 467 thinking tokens"),
     )
     assert read_usage(str(fixture("openai-chat-completion.json"))).details == ()
+
+
+def test_bare_responses_usage_is_told_from_anthropics_by_its_details() -> None:
+    # Both APIs name their counts input_tokens / output_tokens; only the responses API has
+    # the *_details objects. A bare body (no "object": "response") is still recognised.
+    body = {"usage": {"input_tokens": 5, "output_tokens": 2, "output_tokens_details": {}}}
+    assert usage_from_response(body).provider == OPENAI_RESPONSES
+    body = {"usage": {"input_tokens": 5, "output_tokens": 2, "cache_read_input_tokens": 1}}
+    assert usage_from_response(body).provider == ANTHROPIC
 
 
 def test_gemini_tool_use_prompt_tokens_count_as_prompt() -> None:
@@ -83,7 +92,7 @@ def test_gemini_tool_use_prompt_tokens_count_as_prompt() -> None:
     body["usageMetadata"]["toolUsePromptTokenCount"] = 25
     usage = usage_from_response(body)
     assert usage.prompt_tokens == 1204 + 25
-    assert "prompt_tokens includes 25 tool-use prompt tokens" in usage.details
+    assert ("prompt_tokens", "prompt_tokens includes 25 tool-use prompt tokens") in usage.details
 
 
 def test_standard_input() -> None:
@@ -311,7 +320,7 @@ def test_not_utf8_and_unreadable(tmp_path: Path) -> None:
 def test_too_large(tmp_path: Path) -> None:
     huge = tmp_path / "huge.json"
     with open(huge, "wb") as file:
-        file.truncate(MAX_BODY_BYTES + 1)  # sparse: refused by size before it is read
+        file.truncate(MAX_BODY_BYTES + 1)  # sparse: no disk space for the one byte too many
     with pytest.raises(UsageJsonError, match="larger than 32 MiB; expected one response body"):
         read_usage(str(huge))
     with pytest.raises(UsageJsonError, match=r"^--usage-json -: larger than 32 MiB"):
@@ -324,7 +333,7 @@ def test_fill_from_usage_given_values_win() -> None:
         "claude-x",
         13062,
         512,
-        ("prompt_tokens includes 1 cache-write and 2 cache-read tokens",),
+        (("prompt_tokens", "prompt_tokens includes 1 cache-write and 2 cache-read tokens"),),
     )
     values, notices = fill_from_usage({"task_type": "plan"}, usage)
     assert values == {
@@ -333,7 +342,7 @@ def test_fill_from_usage_given_values_win() -> None:
         "prompt_tokens": 13062,
         "completion_tokens": 512,
     }
-    assert notices == usage.details
+    assert notices == ("prompt_tokens includes 1 cache-write and 2 cache-read tokens",)
     values, notices = fill_from_usage({"prompt_tokens": "100", "model": "claude-x"}, usage)
     assert (values["prompt_tokens"], values["completion_tokens"]) == ("100", 512)
     # The cache note is about prompt_tokens, which the caller gave: only the override is told.

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-# What `run` measures itself, so it offers no option for it.
-MEASURED = ("task_success", "duration_ms", "duration", "timestamp")
-
 
 def add_field_options(parser: argparse.ArgumentParser, *, measured: bool = True) -> None:
     """--model, the token counts, --task-type, --notes and --usage-json; with `measured`, also
@@ -43,5 +40,18 @@ def add_where_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--max-bytes", type=int, metavar="N", help="back up the log before it passes N"
     )
-    where.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
+    where.add_argument("--lock-timeout", type=_lock_timeout, metavar="SECONDS", help="default: 10")
     where.add_argument("-q", "--quiet", action="store_true", help="no confirmation line")
+
+
+def _lock_timeout(text: str) -> float:
+    from telemetry_csv.config import lock_timeout_problem
+
+    try:
+        value: float | None = float(text)
+    except ValueError:
+        value = None
+    problem = lock_timeout_problem(value)
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; {problem}")
+    return float(text)

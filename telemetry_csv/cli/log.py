@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import command_parser
 from telemetry_csv.errors import TelemetryError
 
 # The positional form's order, as the old shell script took it.
@@ -114,19 +113,10 @@ def run(argv: Sequence[str]) -> int:
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
-    for notice in (*notices, *logged.notices):
-        print(f"telemetry-csv log: note: {notice}", file=sys.stderr)
-    if logged.backup is not None:
-        print(
-            f"telemetry-csv log: note: the log was full; backed it up to "
-            f"{shown_path(logged.backup)} and started a new one",
-            file=sys.stderr,
-        )
+    from telemetry_csv.cli import output
+
+    for note in output.notes(logged, notices):
+        output.say(f"telemetry-csv log: note: {note}")
     if not args.quiet:
-        row = logged.row
-        outcome = "success" if row.task_success else "failure"
-        print(
-            f"logged {row.model} {row.task_type} {outcome}, {row.total_tokens:,} tokens, "
-            f"{row.duration_ms:,} ms to {shown_path(logged.path)}"
-        )
+        print(output.confirmation(logged))
     return 0

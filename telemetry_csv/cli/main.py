@@ -3,6 +3,12 @@
 Only the chosen command's module is imported, so `telemetry-csv log` loads neither the report
 nor the hooks. A `TelemetryError` becomes one line on stderr and its exit status; a traceback
 means a bug in telemetry-csv, never a user mistake.
+
+A reader that goes away (`telemetry-csv check | head -1`) is no error either. Standard output
+closed under us ends the command quietly with 141, the status a shell shows for a program that
+SIGPIPE killed, as C tools are (Python ignores SIGPIPE and raises BrokenPipeError instead).
+Whatever the command did before (a row `log` appended) stays done. Standard error closed loses
+only messages: the exit status stays the command's own.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
     "log": ("log", "append one validated row to the log"),
     "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
+    "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
     "run": ("run", "run a command, then log its duration and success"),
     "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
     "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
@@ -22,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 USAGE = "usage: telemetry-csv [-h] [--version] COMMAND [ARGS...]"
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def _help() -> str:
@@ -39,7 +47,23 @@ def _help() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
+    from telemetry_csv.cli import output
+
+    try:
+        try:
+            status = _main(list(sys.argv[1:] if argv is None else argv))
+        finally:  # argparse's --help ends in SystemExit: flush on that way out too
+            if sys.stdout is not None:
+                sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+    except BrokenPipeError:
+        output.silence(sys.stdout)
+        return EXIT_CLOSED_PIPE
+    return status
+
+
+def _main(args: list[str]) -> int:
+    from telemetry_csv.cli.output import say
+
     if not args or args[0] in ("-h", "--help"):
         print(_help())
         return 0 if args else 2
@@ -50,10 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     name = args[0]
     if name not in COMMANDS:
-        print(
+        say(
             f"telemetry-csv: error: unknown command {name!r}; "
-            f"choose from {', '.join(COMMANDS)} (see --help)",
-            file=sys.stderr,
+            f"choose from {', '.join(COMMANDS)} (see --help)"
         )
         return 2
     import importlib
@@ -64,8 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return module.run(args[1:])
     except TelemetryError as error:
-        print(f"telemetry-csv {name}: error: {error}", file=sys.stderr)
+        say(f"telemetry-csv {name}: error: {error}")
         return error.exit_code
     except KeyboardInterrupt:
-        print(f"telemetry-csv {name}: interrupted", file=sys.stderr)
+        say(f"telemetry-csv {name}: interrupted")
         return 130

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     from telemetry_csv.config import Settings
@@ -14,6 +15,12 @@ if TYPE_CHECKING:
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        # argparse would swallow a write error; let a closed pipe reach main like any output.
+        stream = file or sys.stdout
+        if stream is not None:
+            stream.write(self.format_help())
 
 
 def command_parser(name: str, description: str, usage: str | None = None) -> ArgumentParser:

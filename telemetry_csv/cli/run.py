@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import os
 import sys
+from argparse import Namespace
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import ArgumentParser, command_parser
 from telemetry_csv.errors import TelemetryError
+
+if TYPE_CHECKING:
+    from telemetry_csv.appending import LoggedRow
+    from telemetry_csv.config import Settings
+    from telemetry_csv.running import CommandResult
+    from telemetry_csv.usage_json import Usage
+
+FileState = tuple[int, ...]  # what tells a file's version apart: inode, size, times
 
 USAGE = "telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]"
 
@@ -24,7 +34,8 @@ Options win over the body.
 
 Every option is checked before the command starts. If the row cannot be logged afterwards
 (for example the body holds no usage), the command's status still stands: the error is
-printed and nothing is written. A command that cannot start exits 127 (not found) or 126
+printed and nothing is written. A command that failed is logged as a failure even without a
+usable body (with the counts given as options, else 0), provided --model names the model. A command that cannot start exits 127 (not found) or 126
 (not executable), as in a shell, and is not logged: nothing ran.
 
 examples:
@@ -36,7 +47,7 @@ examples:
 _MODEL_FROM_BODY = "model-from-response"
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     from telemetry_csv.cli.fields import add_field_options, add_where_options
 
     parser = command_parser("run", DESCRIPTION, USAGE)
@@ -82,11 +93,11 @@ def run(argv: Sequence[str]) -> int:
 
     result = run_command(command)
 
+    # Only the append is tried here: a message that cannot be shown afterwards (stderr closed)
+    # must not be taken for a row that was not logged.
     try:
-        _log(args, given, result, settings, body_before)
-    except TelemetryError as error:
-        _say(f"error: not logged: {error}")
-    except OSError as error:
+        logged, notices = _log(args, given, result, settings, body_before)
+    except (TelemetryError, OSError) as error:
         _say(f"error: not logged: {error}")
     except KeyboardInterrupt:
         _say("error: not logged: interrupted")
@@ -95,16 +106,23 @@ def run(argv: Sequence[str]) -> int:
             f"error: not logged: unexpected {type(error).__name__}: {error} "
             "(a bug in telemetry-csv; please report it)"
         )
+    else:
+        from telemetry_csv.cli import output
+
+        for note in output.notes(logged, notices):
+            _say(f"note: {note}")
+        if not args.quiet:
+            _say(output.confirmation(logged, result.describe()))
     _end_like_the_command(result)
     return result.exit_status
 
 
-def _given_fields(args) -> dict[str, object]:
+def _given_fields(args: Namespace) -> dict[str, object]:
     names = ("model", "prompt_tokens", "completion_tokens", "task_type", "notes")
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
-def _check_before_running(args, given: dict[str, object], settings) -> None:
+def _check_before_running(args: Namespace, given: dict[str, object], settings: Settings) -> None:
     """Refuse now what would be refused after the command ran, when it is too late to fix."""
     if "task_type" not in given:
         raise TelemetryError(
@@ -130,7 +148,13 @@ def _check_before_running(args, given: dict[str, object], settings) -> None:
     )
 
 
-def _log(args, given: dict[str, object], result, settings, body_before) -> None:
+def _log(
+    args: Namespace,
+    given: dict[str, object],
+    result: CommandResult,
+    settings: Settings,
+    body_before: FileState | None,
+) -> tuple[LoggedRow, tuple[str, ...]]:
     from telemetry_csv.appending import log_row
 
     values = dict(given)
@@ -138,12 +162,25 @@ def _log(args, given: dict[str, object], result, settings, body_before) -> None:
     if args.usage_json is not None:
         from telemetry_csv import usage_json
 
-        if body_before is not None and _file_state(args.usage_json) == body_before:
-            raise usage_json.UsageJsonError(
-                f"--usage-json {args.usage_json}: the command did not write it (unchanged since "
-                "before it ran), so its counts are not this run's"
+        try:
+            usage = _usage_written_by_the_command(args.usage_json, body_before)
+        except usage_json.UsageJsonError as error:
+            # A failed command often leaves no body, or an error or a cut-off stream. Its row
+            # still counts (without it the log would show only successes), as long as --model
+            # names the model; a success without its counts is refused as before.
+            if result.succeeded:
+                raise
+            if "model" not in given:
+                raise usage_json.UsageJsonError(
+                    f"{error}; the command failed ({result.describe()}) and only the response "
+                    "would have named the model: give --model too, so that such failures are "
+                    "logged"
+                ) from None
+            notices = (
+                f"{error}; the command failed, so the failure is logged without the response",
             )
-        values, notices = usage_json.fill_from_usage(values, usage_json.read_usage(args.usage_json))
+        else:
+            values, notices = usage_json.fill_from_usage(values, usage)
     values.setdefault("prompt_tokens", 0)
     values.setdefault("completion_tokens", 0)
     logged = log_row(
@@ -155,23 +192,23 @@ def _log(args, given: dict[str, object], result, settings, body_before) -> None:
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
-    for notice in (*notices, *logged.notices):
-        _say(f"note: {notice}")
-    if logged.backup is not None:
-        _say(
-            f"note: the log was full; backed it up to {shown_path(logged.backup)} "
-            "and started a new one"
-        )
-    if not args.quiet:
-        row = logged.row
-        outcome = "success" if row.task_success else "failure"
-        _say(
-            f"logged {row.model} {row.task_type} {outcome} ({result.describe()}), "
-            f"{row.total_tokens:,} tokens, {row.duration_ms:,} ms to {shown_path(logged.path)}"
-        )
+    return logged, notices
 
 
-def _file_state(name: str) -> tuple[int, ...] | None:
+def _usage_written_by_the_command(name: str, before: FileState | None) -> Usage:
+    """The usage in the body the command wrote to `name`; refused if it left the file as it was
+    before it ran, since those counts belong to an earlier run."""
+    from telemetry_csv import usage_json
+
+    if before is not None and _file_state(name) == before:
+        raise usage_json.UsageJsonError(
+            f"--usage-json {name}: the command did not write it (unchanged since before it ran), "
+            "so its counts are not this run's"
+        )
+    return usage_json.read_usage(name)
+
+
+def _file_state(name: str) -> FileState | None:
     try:
         info = os.stat(name)
     except OSError:
@@ -179,18 +216,22 @@ def _file_state(name: str) -> tuple[int, ...] | None:
     return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
 
-def _end_like_the_command(result) -> None:
+def _end_like_the_command(result: CommandResult) -> None:
     """After Ctrl-C, die of SIGINT as the command did, so a calling shell loop or script stops
     too (a shell treats a child that exits normally after SIGINT as having handled it)."""
+    import contextlib
     import signal
 
     if result.signal != signal.SIGINT or signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
         return
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream.flush()
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.kill(os.getpid(), signal.SIGINT)
 
 
 def _say(message: str) -> None:
-    print(f"telemetry-csv run: {message}", file=sys.stderr)
+    from telemetry_csv.cli.output import say
+
+    say(f"telemetry-csv run: {message}")

@@ -1,0 +1,228 @@
+"""Speed and memory of `telemetry-csv report`, as ratios measured side by side in one run.
+
+    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory]
+
+pandas is raced against but is not a dependency of telemetry-csv; install it into the same
+environment for the benchmark only:
+
+    .venv/bin/pip install pandas
+
+Prints, on a generated 10 MiB log (every command a fresh process, start-up included):
+- `report` (Markdown) against a bare `csv.reader` pass over the same file (aim: under 3x),
+  with and without cost estimates (costs need the `cost` extra, genai-prices);
+- `report` against pandas `read_csv` + groupby computing the same summary (aim: faster); the
+  run also checks that both agree on every group's runs, tokens, p50 and p95;
+- peak memory (max RSS of the `report` process) on a 100 MiB set of log backups (aim: under
+  150 MB), against the same for the csv.reader pass.
+
+Then, in one process (CPU time, best of the rounds), where the report's time goes: reading and
+validating every row into `Row`s, aggregating, rendering, each against the csv.reader pass.
+
+Commands are interleaved round by round, so a noisy neighbour slows all of them alike; each
+figure is the median over the rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from report_data import MIB, write_backups, write_log  # noqa: E402
+
+PYTHON = sys.executable
+TOOL = str(Path(sys.executable).parent / "telemetry-csv")
+CSV_PASS = (
+    "import csv, sys\n"
+    "with open(sys.argv[1], newline='', encoding='utf-8') as file:\n"
+    "    for _ in csv.reader(file):\n"
+    "        pass\n"
+)
+PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+)
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def peak_rss_mb(command: list[str]) -> float:
+    """Max RSS of `command`, measured in a fresh parent so no earlier child counts."""
+    done = subprocess.run(
+        [PYTHON, "-c", PEAK_RSS, *command], check=True, capture_output=True, text=True
+    )
+    return int(done.stdout) / 1024  # Linux reports KiB
+
+
+def cpu_time(function) -> float:
+    start = time.process_time()
+    function()
+    return time.process_time() - start
+
+
+def breakdown(log: Path, rounds: int) -> dict[str, float]:
+    """Best CPU time of each stage of a report, in this process."""
+    from telemetry_csv.reading import scan_files
+    from telemetry_csv.report.aggregate import ReportOptions, build_report
+    from telemetry_csv.report.markdown import render_markdown
+    from telemetry_csv.schema import Schema
+
+    schema = Schema()
+
+    def csv_pass() -> None:
+        with open(log, newline="", encoding="utf-8") as file:
+            for _ in csv.reader(file):
+                pass
+
+    def read_and_aggregate():
+        return build_report(scan_files([log], schema), ReportOptions(costs=False))
+
+    report = read_and_aggregate()
+    stages = {
+        "csv.reader": csv_pass,
+        "read and validate (scan_files)": lambda: sum(1 for _ in scan_files([log], schema)),
+        "... and aggregate (build_report)": read_and_aggregate,
+        "render Markdown": lambda: render_markdown(report),
+    }
+    best = {name: min(cpu_time(stage) for _ in range(rounds)) for name, stage in stages.items()}
+    return best
+
+
+def has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def check_against_pandas(log: Path) -> str:
+    """Compare the report's JSON with pandas on the same file; returns a one-line verdict."""
+    sys.path.insert(0, str(HERE))
+    from pandas_summary import summarise
+
+    done = subprocess.run(
+        [TOOL, "report", "--format", "json", "--no-costs", str(log)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(done.stdout)
+    tables = summarise(str(log))
+    compared = 0
+    for name, keys in (
+        ("by_model", ["model"]),
+        ("by_task_type", ["task_type"]),
+        ("by_model_task_type", ["model", "task_type"]),
+        ("by_day", ["day"]),
+        ("by_week", ["week"]),
+    ):
+        table = tables[name]
+        assert len(table) == len(report[name]), f"{name}: {len(table)} vs {len(report[name])}"
+        for group in report[name]:
+            key = tuple(group[k] for k in keys)
+            expected = table.loc[key if len(key) > 1 else key[0]]
+            for field in ("runs", "successes", "prompt_tokens", "completion_tokens"):
+                assert int(expected[field]) == group[field], (name, key, field)
+            for field in ("p50", "p95"):
+                assert abs(float(expected[field]) - group["duration_ms"][field]) < 1e-3, (
+                    name,
+                    key,
+                    field,
+                )
+            compared += 1
+    return f"report and pandas agree on all {compared} groups (runs, tokens, p50, p95)"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=11)
+    parser.add_argument("--skip-memory", action="store_true", help="skip the 100 MiB set")
+    args = parser.parse_args()
+    costs = has("genai_prices")
+    pandas = has("pandas")
+    with tempfile.TemporaryDirectory() as folder:
+        log = Path(folder) / "ten" / "usage.csv"
+        log.parent.mkdir()
+        rows = write_log(log, 10 * MIB)
+        print(f"log file: {log.stat().st_size:,} bytes, {rows:,} rows")
+        commands = {
+            "csv.reader": [PYTHON, "-c", CSV_PASS, str(log)],
+            "report --no-costs": [TOOL, "report", "--no-costs", str(log)],
+        }
+        if costs:
+            commands["report (with costs)"] = [TOOL, "report", str(log)]
+        if pandas:
+            commands["pandas"] = [PYTHON, str(HERE / "pandas_summary.py"), str(log)]
+        for command in commands.values():
+            timed(command)  # warm the page cache and .pyc files
+        times: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(args.rounds):
+            for name, command in commands.items():
+                times[name].append(timed(command))
+        median = {name: statistics.median(values) for name, values in times.items()}
+        verdict = check_against_pandas(log) if pandas else None
+        stages = breakdown(log, max(3, args.rounds // 2))
+
+        memory = {}
+        if not args.skip_memory:
+            backups = Path(folder) / "hundred" / ".telemetry"
+            big_log, big_rows = write_backups(backups, 100 * MIB)
+            files = sorted(backups.glob("usage*.csv"))
+            size = sum(path.stat().st_size for path in files)
+            print(f"backup set: {len(files)} files, {size:,} bytes, {big_rows:,} rows")
+            memory["csv.reader (one 10 MiB file)"] = peak_rss_mb(
+                [PYTHON, "-c", CSV_PASS, str(files[0])]
+            )
+            memory["report --no-costs"] = peak_rss_mb(
+                [TOOL, "report", "--no-costs", "--file", str(big_log)]
+            )
+            if costs:
+                memory["report (with costs)"] = peak_rss_mb(
+                    [TOOL, "report", "--file", str(big_log)]
+                )
+            memory["report --format json --no-costs"] = peak_rss_mb(
+                [TOOL, "report", "--format", "json", "--no-costs", "--file", str(big_log)]
+            )
+
+    base = median["csv.reader"]
+    print(f"rounds: {args.rounds} (medians; ratios are what to compare across machines)")
+    for name, value in median.items():
+        if name.startswith("report"):
+            print(f"{name:22s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
+    if pandas:
+        print(f"{'pandas':22s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)")
+    if pandas:
+        for name in ("report --no-costs", "report (with costs)"):
+            if name in median:
+                print(
+                    f"{name:22s} vs pandas:            {median[name] / median['pandas']:5.2f}x "
+                    "(aim: under 1x, faster)"
+                )
+        print(verdict)
+    else:
+        print("pandas is not installed: `.venv/bin/pip install pandas` to race against it")
+    if not costs:
+        print("genai-prices is not installed: `.venv/bin/pip install -e '.[cost]'` to time costs")
+    print("in one process, CPU time against the csv.reader pass over the 10 MiB log:")
+    for name, seconds in stages.items():
+        if name != "csv.reader":
+            print(f"  {name:32s} {seconds / stages['csv.reader']:5.2f}x")
+    for name, megabytes in memory.items():
+        aim = "for comparison" if name.startswith("csv") else "aim: under 150 MB"
+        print(f"peak RSS, 100 MiB of backups, {name}: {megabytes:.0f} MB ({aim})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""Writing to the user: the notes and confirmation `log` and `run` print once a row is appended,
+and lines on standard error that survive a reader who went away.
+
+Standard error carries only diagnostics, so losing it (`2>&-`, a closed pipe) must never change
+an outcome or an exit status: `say` drops what cannot be written. Standard output is the
+command's result; a closed one ends the command with `EXIT_CLOSED_PIPE` (see cli/main.py).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, TextIO
+
+from telemetry_csv.cli.parsing import shown_path
+
+if TYPE_CHECKING:
+    from telemetry_csv.appending import LoggedRow
+
+
+def notes(logged: LoggedRow, notices: Iterable[str] = ()) -> list[str]:
+    """What the user should hear about a row before its confirmation: `notices` (say, from a
+    response body), what normalising the values changed, and a backup of a full log."""
+    lines = [*notices, *logged.notices]
+    if logged.backup is not None:
+        lines.append(
+            f"the log was full; backed it up to {shown_path(logged.backup)} and started a new one"
+        )
+    return lines
+
+
+def confirmation(logged: LoggedRow, how: str | None = None) -> str:
+    """`logged MODEL TYPE success, N tokens, N ms to PATH`, with `how` (for `run`, how the
+    command ended) after the outcome."""
+    row = logged.row
+    outcome = "success" if row.task_success else "failure"
+    if how:
+        outcome += f" ({how})"
+    return (
+        f"logged {row.model} {row.task_type} {outcome}, {row.total_tokens:,} tokens, "
+        f"{row.duration_ms:,} ms to {shown_path(logged.path)}"
+    )
+
+
+def say(line: str) -> None:
+    """Write one line on standard error if anyone can read it; otherwise drop it quietly."""
+    stream = sys.stderr
+    if stream is None:  # descriptor 2 was closed when we started (`2>&-`)
+        return
+    try:
+        stream.write(line + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        silence(stream)
+
+
+def silence(stream: TextIO | None) -> None:
+    """Point a stream whose reader has gone at the null device, so that what is still buffered
+    in it goes nowhere instead of failing again when Python flushes it at exit (which would
+    print a complaint and change the exit status to 120)."""
+    if stream is None:
+        return
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, stream.fileno())
+        finally:
+            os.close(null)
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,255 @@
+"""Cost estimates from the optional `genai-prices` package, each row priced at its own timestamp.
+
+`pip install 'telemetry-csv[cost]'` adds it; it prices offline from the data it ships and knows
+when each price applied. It is imported only when a report asks for costs, so `log` never pays
+for it. A model it does not know is unpriced, and reports say so; it is never priced at $0.
+
+Asking the library for every row would cost about 0.1 ms a row, more than the rest of the report,
+so each model's prices are reduced to exact integer rates, checked against the library:
+
+- a model's price changes only at the instants its price constraints name (a start date at UTC
+  midnight, a daily time-of-day window), so a price, once chosen by the library for an instant,
+  holds until the next such instant (`ModelPricing.start`/`end`);
+- within one price, the cost of a run is linear in its prompt and completion tokens between the
+  thresholds of tiered prices (the tier is chosen by the run's prompt tokens). The library is asked
+  for the cost at a few points of each tier, the rates are derived and then verified at another
+  point, and the rates are kept as whole femto-dollars per token. A price that does not fit (a
+  constraint or tier this module does not know, or a rate finer than 1e-15 dollars) is left to
+  the library, row by row: slower, never wrong.
+
+Model names: `provider/model` is looked up as that provider's model first, then as a whole name,
+then by the model part alone; the report shows what each name was priced as.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import warnings
+from collections.abc import Iterator
+from datetime import UTC, datetime, time
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from telemetry_csv.report.dates import SECONDS_PER_DAY, days_from_civil
+from telemetry_csv.report.model import FEMTO_PER_USD
+
+INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
+PACKAGE = "genai-prices"
+
+_LOOKUP_INSTANT = datetime(
+    2025, 1, 1, tzinfo=UTC
+)  # lookups ignore time; a fixed one keeps `now` out
+_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY
+_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY
+_PROBE = 1_000_000
+
+
+def load_pricer() -> Pricer | None:
+    """A pricer when `genai-prices` can be imported, else None."""
+    try:
+        import genai_prices
+    except ImportError:
+        return None
+    return Pricer(genai_prices)
+
+
+class Pricer:
+    def __init__(self, library: Any):
+        from genai_prices import types
+
+        self._library = library
+        self._types = types
+        self.price_data = f"{PACKAGE} {library.__version__}"
+        self._models: dict[str, ModelPricing | None] = {}
+        self._tariffs: dict[int, tuple[object, Tariff]] = {}
+
+    def model(self, name: str) -> ModelPricing | None:
+        """How to price rows of model `name`, or None when no price is known for it."""
+        if name in self._models:
+            return self._models[name]
+        found = None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for provider_id, reference in _lookups(name):
+                try:
+                    calculation = self._library.calc_price(
+                        self._library.Usage(input_tokens=0, output_tokens=0),
+                        reference,
+                        provider_id=provider_id,
+                        genai_request_timestamp=_LOOKUP_INSTANT,
+                    )
+                except (LookupError, ValueError):
+                    continue
+                found = ModelPricing(self, calculation.model, calculation.provider)
+                break
+        self._models[name] = found
+        return found
+
+    def tariff(self, price: object) -> Tariff:
+        """The integer rates of one library price, derived once and verified."""
+        known = self._tariffs.get(id(price))
+        if known is not None and known[0] is price:
+            return known[1]
+        tariff = _derive_tariff(price, self._library.Usage, self._types.TieredPrices)
+        self._tariffs[id(price)] = (price, tariff)  # holding `price` keeps its id unique
+        return tariff
+
+    def priced_as(self, name: str) -> str | None:
+        pricing = self.model(name)
+        return pricing.label if pricing is not None and pricing.tariff is not None else None
+
+
+def _lookups(name: str) -> Iterator[tuple[str | None, str]]:
+    if "/" in name:
+        provider, _, reference = name.partition("/")
+        yield provider, reference
+        yield None, name
+        yield None, reference
+    else:
+        yield None, name
+
+
+class ModelPricing:
+    """One model's prices over time; `tariff` holds for instants in [start, end)."""
+
+    def __init__(self, pricer: Pricer, info: Any, provider: Any):
+        self._pricer = pricer
+        self._info = info
+        self.label = f"{provider.id}/{info.id}"
+        self.start: float = 0
+        self.end: float = 0
+        self.tariff: Tariff | None = None
+        self.base_rates: tuple[int, int, int, int] = (0, 0, 0, -1)
+
+    def move_to(self, second: int) -> None:
+        """Choose the price for the instant `second` (Unix time) and how long it holds. If the
+        library cannot price this model after all, its runs count as unpriced from here on."""
+        clamped = min(max(second, _FIRST_SECOND), _LAST_SECOND)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
+            tariff = self._pricer.tariff(price)
+        except (ArithmeticError, LookupError, TypeError, ValueError):
+            self.tariff, self.base_rates = None, (0, 0, 0, -1)
+            self.start, self.end = -math.inf, math.inf
+            return
+        self.tariff = tariff
+        self.base_rates = tariff.base_rates
+        window = _price_window(self._info.prices, second, self._pricer._types)
+        self.start, self.end = window if window else (second, second + 1)
+
+
+def _price_window(prices: Any, second: int, types: Any) -> tuple[float, float] | None:
+    """The instants around `second` between which the library picks the same price; None when a
+    constraint is of a kind this module does not know."""
+    if not isinstance(prices, list):
+        return (-math.inf, math.inf)
+    changes: list[int] = []
+    day = second // SECONDS_PER_DAY
+    for conditional in prices:
+        constraint = conditional.constraint
+        if constraint is None:
+            continue
+        if isinstance(constraint, types.StartDateConstraint):
+            start = constraint.start_date
+            changes.append(days_from_civil(start.year, start.month, start.day) * SECONDS_PER_DAY)
+        elif isinstance(constraint, types.TimeOfDateConstraint):
+            for moment in (constraint.start_time, constraint.end_time):
+                second_of_day = _utc_second_of_day(moment)
+                if second_of_day is None:
+                    return None
+                changes += [(d * SECONDS_PER_DAY + second_of_day) for d in (day - 1, day, day + 1)]
+        else:
+            return None
+    before = max((change for change in changes if change <= second), default=-math.inf)
+    after = min((change for change in changes if change > second), default=math.inf)
+    return before, after
+
+
+def _utc_second_of_day(moment: time) -> int | None:
+    if moment.microsecond:
+        return None
+    offset = moment.utcoffset()
+    shift = 0 if offset is None else int(offset.total_seconds())
+    return (moment.hour * 3600 + moment.minute * 60 + moment.second - shift) % SECONDS_PER_DAY
+
+
+class Tariff:
+    """Femto-dollar rates per prompt token, per completion token and per run, for each tier."""
+
+    __slots__ = ("_calculate", "base_rates", "rates", "thresholds")
+
+    def __init__(
+        self,
+        thresholds: tuple[int, ...],
+        rates: tuple[tuple[int, int, int], ...],
+        calculate: Any = None,
+    ):
+        self.thresholds = thresholds  # a tier applies above its threshold of prompt tokens
+        self.rates = rates
+        self._calculate = calculate  # the library's own calculation, when rates cannot be exact
+        # The rates of the lowest tier and its last prompt-token count, for callers that inline
+        # the common case; a limit of -1 sends every run through `cost`.
+        if calculate is None:
+            limit = thresholds[0] if thresholds else 1 << 62
+            self.base_rates = (*rates[0], limit)
+        else:
+            self.base_rates = (0, 0, 0, -1)
+
+    def cost(self, prompt: int, completion: int) -> int:
+        """The cost of one run, in femto-dollars."""
+        if self._calculate is not None:
+            return _femto(self._calculate(prompt, completion))
+        rates = self.rates[bisect.bisect_left(self.thresholds, prompt) if self.thresholds else 0]
+        return rates[0] * prompt + rates[1] * completion + rates[2]
+
+
+def _derive_tariff(price: Any, usage: Any, tiered: type) -> Tariff:
+    def calculate(prompt: int, completion: int) -> Decimal:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = price.calc_price(usage(input_tokens=prompt, output_tokens=completion))
+        return result["total_price"]
+
+    thresholds = tuple(
+        sorted(
+            {
+                tier.start
+                for value in vars(price).values()
+                if isinstance(value, tiered)
+                for tier in value.tiers
+            }
+        )
+    )
+    rates = []
+    lows = (-1, *thresholds)
+    highs = (*thresholds, None)
+    for low, high in zip(lows, highs, strict=True):
+        first = low + 1
+        second = high if high is not None and high > first else first + _PROBE
+        if high is not None and second > high:
+            return Tariff(
+                thresholds, (), calculate
+            )  # a tier one token wide: leave it to the library
+        at_first = calculate(first, 0)
+        prompt_rate = (calculate(second, 0) - at_first) / (second - first)
+        completion_rate = (calculate(first, _PROBE) - at_first) / _PROBE
+        per_run = at_first - prompt_rate * first
+        expected = prompt_rate * second + completion_rate * _PROBE + per_run
+        exact = [_whole_femto(value) for value in (prompt_rate, completion_rate, per_run)]
+        if calculate(second, _PROBE) != expected or None in exact:
+            return Tariff(thresholds, (), calculate)
+        rates.append(tuple(exact))
+    return Tariff(thresholds, tuple(rates))  # type: ignore[arg-type]
+
+
+def _whole_femto(dollars: Decimal) -> int | None:
+    scaled = dollars * FEMTO_PER_USD
+    whole = scaled.to_integral_value()
+    return int(whole) if whole == scaled else None
+
+
+def _femto(dollars: Decimal) -> int:
+    return int((dollars * FEMTO_PER_USD).to_integral_value(rounding=ROUND_HALF_EVEN))

@@ -1,0 +1,84 @@
+"""The report as CSV: one row per group, for spreadsheets and `pandas.read_csv`.
+
+Columns: `group` (`total`, `model`, `task_type`, `model_task_type`, `day`, `week`), the key
+columns `model`, `task_type`, `period` (empty where they do not apply), then the statistics.
+Rows follow the JSON's order: the total first, then each grouping in its sort order.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from telemetry_csv.report.json_format import stats_document
+from telemetry_csv.report.model import Report, Stats
+
+COLUMNS = (
+    "group",
+    "model",
+    "task_type",
+    "period",
+    "runs",
+    "successes",
+    "failures",
+    "success_rate",
+    "prompt_tokens",
+    "completion_tokens",
+    "total_tokens",
+    "duration_ms_total",
+    "duration_ms_mean",
+    "duration_ms_p50",
+    "duration_ms_p95",
+    "duration_ms_max",
+    "cost_usd",
+    "unpriced_runs",
+)
+
+
+def render_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerow(_row("total", "", "", "", report.totals))
+    for group in report.by_model:
+        writer.writerow(_row("model", str(group.key), "", "", group.stats))
+    for group in report.by_task_type:
+        writer.writerow(_row("task_type", "", str(group.key), "", group.stats))
+    for group in report.by_model_task_type:
+        model, kind = group.key
+        writer.writerow(_row("model_task_type", model, kind, "", group.stats))
+    for group in report.by_day:
+        writer.writerow(_row("day", "", "", str(group.key), group.stats))
+    for group in report.by_week:
+        writer.writerow(_row("week", "", "", str(group.key), group.stats))
+    return out.getvalue()
+
+
+def _row(group: str, model: str, kind: str, period: str, stats: Stats) -> list[object]:
+    document = stats_document(stats)
+    durations = document["duration_ms"]
+    cost = document["cost"]
+    return [
+        group,
+        model,
+        kind,
+        period,
+        document["runs"],
+        document["successes"],
+        document["failures"],
+        _blank(document["success_rate"]),
+        document["prompt_tokens"],
+        document["completion_tokens"],
+        document["total_tokens"],
+        durations["total"],
+        _blank(durations["mean"]),
+        _blank(durations["p50"]),
+        _blank(durations["p95"]),
+        _blank(durations["max"]),
+        _blank(cost["usd"]) if cost else "",
+        cost["unpriced_runs"] if cost else "",
+    ]
+
+
+def _blank(value: object) -> object:
+    return "" if value is None else value

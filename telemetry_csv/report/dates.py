@@ -1,0 +1,105 @@
+"""Calendar arithmetic on stored timestamps: day numbers, ISO weeks, instants, no datetime.
+
+A report buckets every row by day, so building a `datetime` per row would cost more than reading
+it. Days are counted from 1970-01-01 (day 0) in the proleptic Gregorian calendar, which also
+covers the instants just outside `datetime`'s years 1..9999 that a valid row with an extreme
+offset can name. Weeks are ISO 8601 weeks, keyed by the day number of their Monday.
+"""
+
+from __future__ import annotations
+
+SECONDS_PER_DAY = 86_400
+
+
+def days_from_civil(year: int, month: int, day: int) -> int:
+    """The day number of a calendar date (Howard Hinnant's `days_from_civil`)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146_097 + day_of_era - 719_468
+
+
+def civil_from_days(days: int) -> tuple[int, int, int]:
+    """The (year, month, day) of a day number; the inverse of `days_from_civil`."""
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    return year_of_era + era * 400 + (month <= 2), month, day
+
+
+def day_label(days: int) -> str:
+    """`YYYY-MM-DD` for a day number."""
+    year, month, day = civil_from_days(days)
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def week_of(days: int) -> int:
+    """The ISO week a day belongs to, as the day number of that week's Monday."""
+    return days - (days + 3) % 7  # day 0, 1970-01-01, was a Thursday
+
+
+def week_label(monday: int) -> str:
+    """`YYYY-Www` for the ISO week starting on day number `monday`."""
+    thursday = monday + 3  # an ISO week belongs to the year of its Thursday
+    year = civil_from_days(thursday)[0]
+    week = (thursday - days_from_civil(year, 1, 1)) // 7 + 1
+    return f"{year:04d}-W{week:02d}"
+
+
+def parse_day(text: str) -> int | None:
+    """The day number of a `YYYY-MM-DD` date that exists, else None."""
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    digits = text[:4] + text[5:7] + text[8:]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
+    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
+        return None
+    return days_from_civil(year, month, day)
+
+
+def _days_in_month(year: int, month: int) -> int:
+    if month == 2:
+        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+        return 29 if leap else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
+def offset_seconds(timestamp: str) -> int:
+    """The UTC offset of a valid stored timestamp, in seconds east of UTC."""
+    if timestamp[-1] == "Z":
+        return 0
+    sign = -1 if timestamp[-6] == "-" else 1
+    return sign * (int(timestamp[-5:-3]) * 3600 + int(timestamp[-2:]) * 60)
+
+
+def hour_start(timestamp: str) -> int:
+    """The instant (Unix seconds) at which the stored timestamp's hour, in its own offset, begins."""
+    days = days_from_civil(int(timestamp[:4]), int(timestamp[5:7]), int(timestamp[8:10]))
+    return days * SECONDS_PER_DAY + int(timestamp[11:13]) * 3600 - offset_seconds(timestamp)
+
+
+def fraction_ns(timestamp: str) -> int:
+    """The fraction of a second of a valid stored timestamp, in nanoseconds."""
+    if timestamp[19] != ".":
+        return 0
+    end = 20
+    while timestamp[end].isdigit():
+        end += 1
+    return int(timestamp[20:end].ljust(9, "0"))
+
+
+def instant(timestamp: str) -> tuple[int, int]:
+    """A valid stored timestamp as (Unix seconds, nanoseconds), exact to the nanosecond."""
+    seconds = hour_start(timestamp) + int(timestamp[14:16]) * 60 + int(timestamp[17:19])
+    return seconds, fraction_ns(timestamp)

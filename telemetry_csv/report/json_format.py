@@ -1,0 +1,104 @@
+"""The report as JSON: a stable contract for scripts (documented in the README).
+
+Top level: `format_version`, `source`, `time_zone`, `filters`, `rows_read`, `skipped`, `rows`,
+`first`, `last`, `totals`, `by_model`, `by_task_type`, `by_model_task_type`, `by_day`,
+`by_week`, `costs`. Each group carries its key (`model`, `task_type`, both, `day` as
+`YYYY-MM-DD`, or `week` as `YYYY-Www`) and the same statistics as `totals`. Lists are in the
+Markdown's sort orders; every day and week is listed. Keys are never dropped: a value that does
+not exist is `null`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telemetry_csv.report.model import Cost, Group, Report, Stats
+
+FORMAT_VERSION = 1
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_document(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    filters = report.filters
+    return {
+        "format_version": FORMAT_VERSION,
+        "source": report.source,
+        "time_zone": report.zone.name,
+        "filters": {
+            "since": filters.since.text if filters.since else None,
+            "until": filters.until.text if filters.until else None,
+            "models": list(filters.models),
+            "task_types": list(filters.task_types),
+        },
+        "rows_read": report.rows_read,
+        "skipped": {"rows": report.skipped.rows, "file_problems": report.skipped.file_problems},
+        "rows": report.rows,
+        "first": report.first,
+        "last": report.last,
+        "totals": stats_document(report.totals),
+        "by_model": [
+            {"model": group.key, **stats_document(group.stats)} for group in report.by_model
+        ],
+        "by_task_type": [
+            {"task_type": group.key, **stats_document(group.stats)} for group in report.by_task_type
+        ],
+        "by_model_task_type": [_pair(group) for group in report.by_model_task_type],
+        "by_day": [{"day": group.key, **stats_document(group.stats)} for group in report.by_day],
+        "by_week": [{"week": group.key, **stats_document(group.stats)} for group in report.by_week],
+        "costs": _costs(report),
+    }
+
+
+def _pair(group: Group) -> dict[str, Any]:
+    model, kind = group.key
+    return {"model": model, "task_type": kind, **stats_document(group.stats)}
+
+
+def stats_document(stats: Stats) -> dict[str, Any]:
+    durations = stats.durations
+    return {
+        "runs": stats.runs,
+        "successes": stats.successes,
+        "failures": stats.failures,
+        "success_rate": _number(stats.success_rate, 6),
+        "prompt_tokens": stats.prompt_tokens,
+        "completion_tokens": stats.completion_tokens,
+        "total_tokens": stats.total_tokens,
+        "duration_ms": {
+            "total": durations.total,
+            "mean": _number(durations.mean, 3),
+            "p50": _number(durations.p50, 3),
+            "p95": _number(durations.p95, 3),
+            "max": durations.max,
+        },
+        "cost": _cost(stats.cost),
+    }
+
+
+def _cost(cost: Cost | None) -> dict[str, Any] | None:
+    if cost is None:
+        return None
+    usd = cost.usd
+    return {
+        "usd": None if usd is None else float(round(usd, 6)),
+        "priced_runs": cost.priced_runs,
+        "unpriced_runs": cost.unpriced_runs,
+    }
+
+
+def _costs(report: Report) -> dict[str, Any]:
+    costs = report.costs
+    return {
+        "status": costs.status,
+        "price_data": costs.price_data,
+        "currency": "USD" if costs.estimated else None,
+        "models": [{"model": model, "priced_as": label} for model, label in costs.priced_as],
+    }
+
+
+def _number(value: float | None, places: int) -> float | None:
+    return None if value is None else round(value, places)

@@ -1,0 +1,113 @@
+"""Where a report's rows come from, chosen in one place, and what happens to invalid rows.
+
+`open_source` picks the rows: the rows a range of commits added (read from git), the files
+given, or else the configured log and all its backups (found the way `log` and `check` find
+them). Everything after it only sees rows.
+
+`valid_rows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
+message` that `check` prints (InvalidLogError, exit 1), unless invalid rows are to be skipped, in
+which case it counts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry_csv.config import Settings
+from telemetry_csv.errors import InvalidLogError, LogFileError
+from telemetry_csv.reading import Problem, scan_file
+from telemetry_csv.report.model import Skipped
+from telemetry_csv.schema import Row, Schema
+from telemetry_csv.store import log_files
+
+# The one line problem after which `scan_file` still yields the line's row: a last line with no
+# newline may be the torn end of an interrupted write, so its row is not trusted when skipping.
+_TORN_LINE = "no newline at the end of the file"
+
+
+@dataclass
+class RowSource:
+    description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
+    items: Iterator[Row | Problem]
+
+
+def open_source(
+    schema: Schema,
+    *,
+    files: Sequence[str] = (),
+    log_path: Path,
+    display: Callable[[Path], str] = str,
+    commit_range: str | None = None,
+    settings: Settings | None = None,
+) -> RowSource:
+    """The rows `commit_range` added to the configured log (`settings` say which), or the rows
+    of `files`, or of the log at `log_path` and its backups, oldest first."""
+    if commit_range is not None:
+        from telemetry_csv.commit_range import items_in_range
+
+        if settings is None:
+            raise ValueError("a commit range needs the settings that locate the log")
+        return RowSource(f"rows added in {commit_range}", items_in_range(commit_range, settings))
+    if files:
+        paths = [(Path(name), name) for name in files]
+        description = _join(list(files))
+    else:
+        found = log_files(log_path)
+        if not found:
+            raise LogFileError(
+                f"no log at {display(log_path)}; create it with `telemetry-csv init`"
+            )
+        paths = [(path, display(path)) for path in found]
+        backups = len(found) - (1 if found[-1] == log_path else 0)
+        description = display(log_path)
+        if found[-1] != log_path:
+            description += " (missing)"
+        if backups:
+            description += f" and {backups} backup{'s' if backups != 1 else ''}"
+    return RowSource(description, _scan_all(paths, schema))
+
+
+def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Row | Problem]:
+    for path, name in paths:
+        yield from scan_file(path, schema, display=name)
+
+
+def _join(items: list[str]) -> str:
+    if len(items) <= 2:
+        return " and ".join(items)
+    return ", ".join(items[:-1]) + f" and {items[-1]}"
+
+
+class ValidRows:
+    """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
+
+    def __init__(self, items: Iterable[Row | Problem], *, skip_invalid: bool = False):
+        self._items = items
+        self._skip_invalid = skip_invalid
+        self._bad_lines: set[tuple[str, int]] = set()
+        self._file_problems = 0
+
+    @property
+    def skipped(self) -> Skipped:
+        return Skipped(rows=len(self._bad_lines), file_problems=self._file_problems)
+
+    def __iter__(self) -> Iterator[Row]:
+        drop_next_row = False
+        for item in self._items:
+            if type(item) is Row:
+                if drop_next_row:
+                    drop_next_row = False
+                    continue
+                yield item
+                continue
+            if not self._skip_invalid:
+                raise InvalidLogError(f"{item}; run `telemetry-csv check` for every problem")
+            drop_next_row = False
+            if item.line == 0 or item.field in ("file", "header"):
+                self._file_problems += 1
+                continue
+            self._bad_lines.add((item.path, item.line))
+            # Only the last line of a file can be torn, so a row right after it is that line's.
+            drop_next_row = item.field == "line" and item.message.startswith(_TORN_LINE)

@@ -1,0 +1,140 @@
+"""The report's time zone, and exact day buckets for stored timestamps at little cost per row.
+
+`--tz` takes `UTC` (the default, so CI and every laptop agree), an IANA name such as
+`Europe/Berlin`, or `local`. A zone here only answers one question: its UTC offset at an instant.
+
+`HourBuckets` caches, per stored hour (`YYYY-MM-DDTHH` plus the row's own offset), the instant the
+hour starts and the report-zone day it falls on. The cached day is used only when the zone has the
+same offset at the first and last second of that hour and both seconds fall on the same local day;
+otherwise (an hour containing local midnight, as with `+05:30` rows in a UTC report, or a DST
+change) the day is worked out for each row from its exact second. That is exact as long as a zone
+never changes its offset twice within one hour, which no zone in the tz database does.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta, tzinfo
+
+from telemetry_csv.errors import InvalidValueError
+from telemetry_csv.report.dates import SECONDS_PER_DAY, hour_start
+
+TZ_ALLOWED = "expected UTC, local, or an IANA time zone name such as Europe/Berlin"
+
+# datetime's range, for asking a zone about instants a valid row can name beyond it.
+_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY  # 0001-01-02T00:00:00Z
+_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY  # 9999-12-30T23:59:59Z
+
+
+class ReportZone:
+    """A time zone, by the name the report shows, that gives its UTC offset at an instant."""
+
+    def __init__(self, name: str, zone: tzinfo | None = None, *, system_local: bool = False):
+        self.name = name
+        self._zone = zone  # None for UTC and for the C library's local time
+        self._system_local = system_local
+
+    @property
+    def is_utc(self) -> bool:
+        return self._zone is None and not self._system_local
+
+    def offset_at(self, seconds: int) -> int:
+        """Seconds east of UTC at the instant `seconds` (Unix time)."""
+        clamped = min(max(seconds, _FIRST_SECOND), _LAST_SECOND)
+        if self._zone is not None:
+            offset = datetime.fromtimestamp(clamped, self._zone).utcoffset()
+            return 0 if offset is None else offset // timedelta(seconds=1)
+        if self._system_local:
+            import time
+
+            return time.localtime(clamped).tm_gmtoff
+        return 0
+
+    def day_at(self, seconds: int) -> int:
+        """The local day number of the instant `seconds`."""
+        return (seconds + self.offset_at(seconds)) // SECONDS_PER_DAY
+
+    def __repr__(self) -> str:
+        return f"ReportZone({self.name!r})"
+
+
+UTC_ZONE = ReportZone("UTC", None)
+
+
+def resolve_zone(text: str) -> ReportZone:
+    """The zone `--tz` names; raises InvalidValueError for anything else."""
+    name = text.strip()
+    if name.upper() in ("UTC", "Z"):
+        return UTC_ZONE
+    if name.lower() == "local":
+        return _local_zone()
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ReportZone(name, ZoneInfo(name))
+    except (ValueError, KeyError, OSError):  # not found, a folder, an unsafe path, ...
+        raise InvalidValueError("--tz", text, TZ_ALLOWED) from None
+
+
+def _local_zone() -> ReportZone:
+    """This machine's zone as the C library sees it: `TZ` when set, else `/etc/localtime`; by its
+    IANA name when it has one, so the report can say which zone it used."""
+    from zoneinfo import ZoneInfo
+
+    if "TZ" in os.environ:
+        key = os.environ["TZ"].lstrip(":")
+        if key:
+            try:
+                if os.path.isabs(key):
+                    with open(key, "rb") as file:
+                        return ReportZone(f"local ({key})", ZoneInfo.from_file(file, key=key))
+                return ReportZone(f"local ({key})", ZoneInfo(key))
+            except (ValueError, KeyError, OSError):
+                pass
+        # A POSIX rule such as CET-1CEST (or an empty TZ, meaning UTC): only the C library
+        # understands it, so ask it.
+        return ReportZone(f"local (TZ={os.environ['TZ']})", system_local=True)
+    try:
+        target = os.readlink("/etc/localtime")
+    except OSError:
+        target = ""
+    if "zoneinfo/" in target:
+        key = target.split("zoneinfo/", 1)[1]
+        try:
+            return ReportZone(f"local ({key})", ZoneInfo(key))
+        except (ValueError, KeyError, OSError):
+            pass
+    try:
+        with open("/etc/localtime", "rb") as file:
+            return ReportZone("local", ZoneInfo.from_file(file, key="localtime"))
+    except (ValueError, OSError):
+        return ReportZone("local", system_local=True)
+
+
+class HourBuckets:
+    """Per stored hour: (local day, or None when it must be worked out per row; hour start)."""
+
+    def __init__(self, zone: ReportZone):
+        self.zone = zone
+        self.hours: dict[str, tuple[int | None, int]] = {}
+
+    def entry(self, key: str, timestamp: str) -> tuple[int | None, int]:
+        start = hour_start(timestamp)
+        end = start + 3599
+        zone = self.zone
+        first_offset = zone.offset_at(start)
+        last_offset = zone.offset_at(end)
+        day: int | None = (start + first_offset) // SECONDS_PER_DAY
+        if first_offset != last_offset or day != (end + last_offset) // SECONDS_PER_DAY:
+            day = None
+        entry = self.hours[key] = (day, start)
+        return entry
+
+    def exact_day(self, start: int, timestamp: str) -> int:
+        """The local day of one row, from its second (a day starts on a whole second)."""
+        return self.zone.day_at(start + int(timestamp[14:16]) * 60 + int(timestamp[17:19]))
+
+
+def hour_key(timestamp: str) -> str:
+    """The cache key of a stored timestamp's hour: `YYYY-MM-DDTHH` and its offset."""
+    return timestamp[:13] if timestamp[-1] == "Z" else timestamp[:13] + timestamp[-6:]

@@ -1,0 +1,221 @@
+"""`telemetry-csv report` as users run it: sources, errors, options, output files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from report_fixtures import LINES
+
+from conftest import HEADER, git, row_line, run_cli
+from telemetry_csv.cli.main import main
+
+
+@pytest.fixture
+def log(repo: Path) -> Path:
+    """The fixture rows split across a backup (rows 1-2) and the log (rows 3-5)."""
+    folder = repo / ".telemetry"
+    folder.mkdir()
+    (folder / "usage-20261121T000000Z.csv").write_text(HEADER + "".join(LINES[:2]))
+    path = folder / "usage.csv"
+    path.write_text(HEADER + "".join(LINES[2:]))
+    return path
+
+
+def report_json(*args: str) -> dict:
+    return json.loads(run(*args, "--format", "json", "--no-costs"))
+
+
+def run(*args: str) -> str:
+    done = subprocess.run(
+        [str(Path(os.sys.executable).parent / "telemetry-csv"), "report", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_reads_the_log_and_its_backups_from_a_subfolder(log: Path, repo: Path) -> None:
+    sub = repo / "src" / "deep"
+    sub.mkdir(parents=True)
+    done = run_cli("report", "--format", "json", "--no-costs", cwd=sub)
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)
+    assert document["rows"] == 5 and document["totals"]["total_tokens"] == 6750
+    assert document["source"] == "../../.telemetry/usage.csv and 1 backup"
+    assert document["first"] == "2026-11-21T00:15:00+01:00"  # from the backup
+
+
+def test_files_given_are_read_in_order(log: Path, repo: Path) -> None:
+    document = report_json(str(log))
+    assert document["rows"] == 3 and document["source"] == str(log)
+
+
+def test_installed_command_on_a_real_repository(repo: Path) -> None:
+    """init, log rows (one rotation makes a backup), commit, report: from the installed script."""
+    assert run_cli("init", cwd=repo).returncode == 0
+    stamps = ["2026-11-20T10:00:00Z", "2026-11-20T23:30:00-05:00", "2026-11-21T09:00:00+01:00"]
+    for index, stamp in enumerate(stamps):
+        done = run_cli(
+            "log", "claude-3-opus", str(1000 * (index + 1)), "100", "true", "plan", "60000",
+            "--timestamp", stamp, "--max-bytes", "1024", "-q", cwd=repo,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    # Fill the log so the next append rotates it into a backup.
+    log = repo / ".telemetry" / "usage.csv"
+    log.write_text(log.read_text() + row_line("2026-11-21T10:00:00Z", notes="x" * 800))
+    done = run_cli("log", "openai/gpt-4o", "5", "5", "false", "verify", "1000",
+                   "--timestamp", "2026-11-22T00:00:00Z", "--max-bytes", "1024", cwd=repo)  # fmt: skip
+    assert done.returncode == 0 and "backed it up" in done.stderr
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "usage")
+    markdown = run_cli("report", "--no-costs", cwd=repo)
+    assert markdown.returncode == 0, markdown.stderr
+    assert "- Source: .telemetry/usage.csv and 1 backup, 5 rows" in markdown.stdout
+    assert "| Runs              |                       5 |" in markdown.stdout
+    again = run_cli("report", "--no-costs", cwd=repo)
+    assert again.stdout == markdown.stdout  # no clock in the output
+
+
+def test_an_invalid_row_stops_the_report_with_checks_words(log: Path, repo: Path) -> None:
+    log.write_text(log.read_text() + row_line(task_type="deploy"))
+    checked = run_cli("check", cwd=repo)
+    problem = checked.stdout.splitlines()[0]
+    assert problem.startswith(".telemetry/usage.csv:5: task_type: ")
+    done = run_cli("report", cwd=repo)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr == (
+        f"telemetry-csv report: error: {problem}; run `telemetry-csv check` for every problem\n"
+    )
+
+
+def test_skip_invalid_counts_what_it_leaves_out(log: Path, repo: Path) -> None:
+    backup = repo / ".telemetry" / "usage-20261121T000000Z.csv"
+    backup.write_text(backup.read_text() + row_line(prompt="-1") + "\n")
+    log.write_text(log.read_text() + row_line().rstrip("\n"))  # torn: its row is not trusted
+    done = run_cli("report", "--skip-invalid", "--no-costs", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "**Skipped 3 invalid rows** (`--skip-invalid`); `telemetry-csv check` lists them."
+        in done.stdout
+    )
+    document = json.loads(
+        run_cli("report", "--skip-invalid", "--format", "json", "--no-costs", cwd=repo).stdout
+    )
+    assert document["skipped"] == {"rows": 3, "file_problems": 0}
+    assert document["rows"] == 5
+
+
+def test_empty_log_and_missing_log(repo: Path) -> None:
+    assert run_cli("report", cwd=repo).returncode == 4  # no log at all: like check
+    assert run_cli("init", cwd=repo).returncode == 0
+    done = run_cli("report", cwd=repo)
+    assert done.returncode == 0
+    assert "No rows yet" in done.stdout
+
+
+def test_no_match_exits_zero_and_says_so(log: Path, repo: Path) -> None:
+    done = run_cli("report", "--model", "nope", cwd=repo)
+    assert done.returncode == 0
+    assert "No rows match the filters (model `nope`)." in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--tz", "Mars/Olympus"], "--tz: 'Mars/Olympus' is not allowed; expected UTC, local, or an IANA"),
+        (["--since", "2026-02-30"], "--since: '2026-02-30' is not allowed; expected a date (YYYY-MM-DD"),
+        (["--until", "yesterday"], "--until: 'yesterday' is not allowed"),
+        (["--since", "2026-11-22", "--until", "2026-11-21"], "--until: '2026-11-21' is not allowed; it is before --since 2026-11-22"),
+        (["--task-type", "deploy"], "--task-type: 'deploy' is not allowed; expected one of plan|"),
+        (["--days", "-1"], "argument --days: '-1' is not allowed; expected a whole number"),
+        (["--format", "xml"], "argument --format: invalid choice"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_one_line_errors(
+    log: Path, repo: Path, args: list[str], fragment: str
+) -> None:
+    done = run_cli("report", *args, cwd=repo)
+    assert done.returncode == 2
+    assert fragment in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_output_file_and_formats(log: Path, repo: Path) -> None:
+    target = repo / "out" / "usage.json"
+    target.parent.mkdir()
+    assert main(["report", "--format", "json", "-o", str(target), "--no-costs"]) == 0
+    assert json.loads(target.read_text())["rows"] == 5
+    assert main(["report", "--format", "csv", "-o", str(repo / "usage.csv"), "--no-costs"]) == 0
+    assert (repo / "usage.csv").read_text().startswith("group,model,task_type,period,runs,")
+    done = run_cli("report", "-o", str(repo / "missing" / "r.md"), cwd=repo)
+    assert done.returncode == 4 and "cannot write" in done.stderr
+    assert not (repo / "missing").exists()
+
+
+def test_output_file_untouched_when_the_report_fails(log: Path, repo: Path) -> None:
+    target = repo / "report.md"
+    target.write_text("previous")
+    log.write_text(log.read_text() + "broken\n")
+    assert run_cli("report", "-o", str(target), cwd=repo).returncode == 1
+    assert target.read_text() == "previous"
+
+
+def test_github_summary_appends_markdown(log: Path, repo: Path) -> None:
+    summary = repo / "summary.md"
+    summary.write_text("# Earlier step\n")
+    env = dict(os.environ, GITHUB_STEP_SUMMARY=str(summary))
+    command = [str(Path(os.sys.executable).parent / "telemetry-csv"), "report"]
+    done = subprocess.run(
+        [*command, "--format", "json", "--github-summary", "--no-costs"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
+    text = summary.read_text()
+    assert text.startswith("# Earlier step\n## LLM usage report\n")
+    env.pop("GITHUB_STEP_SUMMARY")
+    done = subprocess.run(
+        [*command, "--github-summary"],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "GITHUB_STEP_SUMMARY is not set" in done.stderr
+    assert done.stdout.startswith("## LLM usage report")
+
+
+def test_tz_option_moves_rows_between_days(log: Path, repo: Path) -> None:
+    utc = report_json()
+    kolkata = report_json("--tz", "Asia/Kolkata")
+    assert [day["day"] for day in utc["by_day"]] == [
+        "2026-11-20",
+        "2026-11-21",
+        "2026-11-22",
+        "2026-11-23",
+    ]
+    assert [day["day"] for day in kolkata["by_day"]] == ["2026-11-21", "2026-11-23"]
+    assert kolkata["time_zone"] == "Asia/Kolkata"
+
+
+def test_filters_on_the_command_line(log: Path, repo: Path) -> None:
+    args = ["--since", "2026-11-21", "--model", "claude-3-opus", "--task-type", "plan"]
+    assert report_json(*args)["rows"] == 2  # rows 1 (11-21 UTC) and 5 (11-23)
+    assert report_json(*args, "--until", "2026-11-22")["rows"] == 1
+    assert report_json(*args, "--until", "2026-11-21T04:29:59Z")["rows"] == 0
+
+
+def test_wrapper_script_passes_arguments(log: Path, repo: Path) -> None:
+    script = Path(__file__).resolve().parents[1] / "scripts" / "telemetry-report.sh"
+    env = dict(os.environ, PATH=f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    done = subprocess.run(
+        ["sh", str(script), "--format", "json", "--no-costs"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5

@@ -1,0 +1,302 @@
+"""Cost estimates: each row at its own timestamp, exactly as genai-prices prices it; unknown
+models unpriced, never $0; without the `cost` extra, a hint instead of cost columns."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from decimal import Decimal
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from report_fixtures import rows as parse
+
+from conftest import HEADER, row_line
+from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.markdown import render_markdown
+from telemetry_csv.report.model import FEMTO_PER_USD
+from telemetry_csv.schema import Row
+
+genai_prices = pytest.importorskip("genai_prices")
+
+# Prices that change: claude-sonnet-4-6 drops its >200k-token tier on 2026-03-13 (UTC);
+# deepseek-chat costs more from 00:30 to 16:30 UTC every day; deepseek-v4-flash has start dates
+# and time-of-day windows; gemini-2.5-pro is tiered above 200k prompt tokens.
+MODELS = [
+    "claude-sonnet-4-6",
+    "deepseek/deepseek-chat",
+    "deepseek-v4-flash",
+    "gemini-2.5-pro",
+    "openai/gpt-4o",
+    "anthropic/claude-3-5-haiku-20241022",
+    "llama3.1:70b",  # no price known
+    "no-such-provider/gpt-4o",  # provider unknown: priced by the model part
+]
+
+
+def library_price(row: Row) -> Decimal | None:
+    """What genai-prices says one row costs at its own timestamp, asked the documented way."""
+    model = row.model
+    attempts = [(None, model)]
+    if "/" in model:
+        provider, _, reference = model.partition("/")
+        attempts = [(provider, reference), (None, model), (None, reference)]
+    for provider, reference in attempts:
+        try:
+            calculation = genai_prices.calc_price(
+                genai_prices.Usage(
+                    input_tokens=row.prompt_tokens, output_tokens=row.completion_tokens
+                ),
+                reference,
+                provider_id=provider,
+                genai_request_timestamp=row.when(),
+            )
+        except LookupError:
+            continue
+        return calculation.total_price
+    return None
+
+
+def assert_costs_match_library(rows: list[Row]) -> None:
+    result = build_report(rows, ReportOptions())
+    assert result.costs.status == "estimated"
+    for group in result.by_model:
+        prices = [library_price(row) for row in rows if row.model == group.key]
+        cost = group.stats.cost
+        assert cost is not None
+        if all(price is None for price in prices):
+            assert (cost.priced_runs, cost.unpriced_runs, cost.usd) == (0, len(prices), None)
+            continue
+        assert None not in prices
+        assert cost.femto_usd == int(sum(prices) * FEMTO_PER_USD), group.key  # type: ignore[arg-type]
+        assert cost.unpriced_runs == 0
+
+
+def test_hand_picked_rows_cross_every_kind_of_price_change() -> None:
+    lines = [
+        row_line("2026-03-12T23:59:59Z", "claude-sonnet-4-6", "250000", "1000"),  # tier, old
+        row_line("2026-03-13T00:59:59+01:00", "claude-sonnet-4-6", "250000", "1000"),  # still old
+        row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "250000", "1000"),  # new price
+        row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "150000", "1000"),
+        row_line("2026-05-01T00:29:59Z", "deepseek/deepseek-chat", "1000000", "1000000"),
+        row_line("2026-05-01T00:30:00Z", "deepseek/deepseek-chat", "1000000", "1000000"),
+        row_line(
+            "2026-05-01T05:59:59+05:30", "deepseek/deepseek-chat", "1000", "1000"
+        ),  # 00:29:59Z
+        row_line("2026-05-01T06:00:00+05:30", "deepseek/deepseek-chat", "1000", "1000"),  # 00:30Z
+        row_line(
+            "2026-05-01T22:00:00-05:00", "deepseek/deepseek-chat", "7", "3"
+        ),  # 03:00Z next day
+        row_line("2026-08-16T23:59:59Z", "deepseek-v4-flash", "1000000", "0"),
+        row_line("2026-08-17T00:00:00Z", "deepseek-v4-flash", "1000000", "0"),
+        row_line("2026-09-10T01:30:00Z", "deepseek-v4-flash", "1000000", "0"),
+        row_line("2026-09-10T06:00:00.5Z", "deepseek-v4-flash", "1000000", "0"),
+        row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200000", "10"),
+        row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200001", "10"),
+        row_line("2026-06-01T12:00:00Z", "openai/gpt-4o", "0", "0"),
+        row_line("2026-06-01T12:00:00Z", "anthropic/claude-3-5-haiku-20241022", "2210", "380"),
+        row_line("2026-06-01T12:00:00Z", "llama3.1:70b", "6400", "1210"),
+        row_line("2026-06-01T12:00:00Z", "no-such-provider/gpt-4o", "1000", "10"),
+    ]
+    rows = parse(lines)
+    prices = [library_price(row) for row in rows]
+    assert prices[0] != prices[2] and prices[4] != prices[5] and prices[6] != prices[7]
+    assert prices[9] != prices[10] and prices[13] != prices[14] * 200000 / 200001
+    assert_costs_match_library(rows)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(MODELS),
+            st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 1, 1)),
+            st.sampled_from(["Z", "+05:30", "-09:30", "+01:00"]),
+            st.integers(min_value=0, max_value=400_000),
+            st.integers(min_value=0, max_value=50_000),
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_random_rows_cost_what_the_library_says(cases) -> None:
+    lines = [
+        row_line(moment.isoformat(timespec="seconds") + offset, model, str(prompt), str(completion))
+        for model, moment, offset, prompt, completion in cases
+    ]
+    assert_costs_match_library(parse(lines))
+
+
+def test_markdown_shows_costs_price_data_and_unpriced_models() -> None:
+    lines = [
+        row_line("2026-06-01T12:00:00Z", "openai/gpt-4o", "1000000", "100000"),
+        row_line("2026-06-01T13:00:00Z", "llama3.1:70b", "6400", "1210"),
+    ]
+    text = render_markdown(build_report(parse(lines), ReportOptions()))
+    overview = {
+        cells[0]: cells[1]
+        for line in text.split("### By model")[0].splitlines()
+        if (cells := [cell.strip() for cell in line.strip("|").split("|")]) and len(cells) == 2
+    }
+    assert overview["Estimated cost"] == "$3.50 + 1 unpriced"  # 1M x $2.50 + 100k x $10 per M
+    assert f"genai-prices {version('genai-prices')} price data" in text
+    assert "`llama3.1:70b`" in text.split("No known price (unpriced): ")[1]
+    assert "Priced as: `openai/gpt-4o` as `openai/gpt-4o`." in text
+    assert "unpriced |" in text and "$0.00" not in text
+
+
+def test_no_costs_option_leaves_them_out_without_a_hint() -> None:
+    result = build_report(parse([row_line()]), ReportOptions(costs=False))
+    text = render_markdown(result)
+    assert result.costs.status == "off"
+    assert "cost" not in text.lower()
+
+
+BLOCKED = (
+    "import sys\n"
+    "sys.modules['genai_prices'] = None  # as if the extra were not installed\n"
+    "from telemetry_csv.cli.main import main\n"
+    "raise SystemExit(main(sys.argv[1:]))\n"
+)
+
+
+def test_without_the_extra_a_one_line_hint_and_no_cost_columns(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_text(HEADER + row_line(model="openai/gpt-4o"))
+    run = [sys.executable, "-c", BLOCKED, "report"]
+    markdown = subprocess.run([*run, str(log)], capture_output=True, text=True, check=True).stdout
+    assert "Estimated cost" not in markdown
+    hints = [line for line in markdown.splitlines() if "cost" in line.lower()]
+    assert hints == ["Costs are not estimated: `pip install 'telemetry-csv[cost]'` adds estimates."]
+    document = json.loads(
+        subprocess.run(
+            [*run, "--format", "json", str(log)], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    assert document["costs"] == {
+        "status": "unavailable",
+        "price_data": None,
+        "currency": None,
+        "models": [],
+    }
+    assert document["totals"]["cost"] is None
+    assert "genai_prices" not in subprocess.run(
+        [sys.executable, "-c", "import sys; from telemetry_csv.cli.main import main; "
+         "main(['log', '--help']); print(sorted(sys.modules))"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def test_prices_at_extreme_timestamps_do_not_fail() -> None:
+    lines = [
+        row_line("0001-01-01T00:00:00+01:00", "openai/gpt-4o"),
+        row_line("9999-12-31T23:59:59-09:00", "openai/gpt-4o"),
+    ]
+    result = build_report(parse(lines), ReportOptions())
+    assert result.totals.cost is not None and result.totals.cost.priced_runs == 2
+    assert [group.key for group in result.by_day] == ["0000-12-31", "10000-01-01"]
+
+
+class EvenMinutes:
+    """A price constraint of a kind the report does not know (the library only calls `active`)."""
+
+    def active(self, moment: datetime) -> bool:
+        return moment.minute % 2 == 0
+
+
+@pytest.fixture
+def custom_prices():
+    """Price data of our own, through genai-prices' own hook for custom data."""
+    from datetime import date
+
+    from genai_prices import data_snapshot
+    from genai_prices.types import (
+        ClauseEquals,
+        ConditionalPrice,
+        ModelInfo,
+        ModelPrice,
+        Provider,
+        StartDateConstraint,
+    )
+
+    def model(name: str, prices) -> ModelInfo:
+        return ModelInfo(id=name, match=ClauseEquals(equals=name), prices=prices)
+
+    providers = [
+        Provider(
+            id="testco",
+            name="Test Co",
+            api_pattern="https://test.example",
+            models=[
+                # a rate finer than a femto-dollar per token: priced row by row by the library
+                model(
+                    "fine", ModelPrice(input_mtok=Decimal("0.0000000003"), output_mtok=Decimal("1"))
+                ),
+                model(
+                    "odd",
+                    [
+                        ConditionalPrice(prices=ModelPrice(input_mtok=Decimal("1"))),
+                        ConditionalPrice(
+                            constraint=EvenMinutes(), prices=ModelPrice(input_mtok=Decimal("2"))
+                        ),
+                    ],
+                ),
+                model(
+                    "broken-later",
+                    [
+                        ConditionalPrice(prices=ModelPrice(input_mtok=Decimal("1"))),
+                        ConditionalPrice(
+                            constraint=StartDateConstraint(start_date=date(2026, 1, 1)),
+                            prices=ModelPrice(input_mtok=Decimal("NaN")),
+                        ),
+                    ],
+                ),
+            ],
+        )
+    ]
+    data_snapshot.set_custom_snapshot(
+        data_snapshot.DataSnapshot(providers=providers, from_auto_update=False)
+    )
+    yield
+    data_snapshot.set_custom_snapshot(None)
+
+
+def test_prices_the_report_cannot_reduce_are_left_to_the_library(custom_prices) -> None:
+    from decimal import ROUND_HALF_EVEN
+
+    lines = [
+        row_line("2026-06-01T12:00:00Z", "testco/fine", "333", "7"),
+        row_line("2026-06-01T12:00:00Z", "testco/fine", "1", "0"),
+        row_line("2026-06-01T12:01:59.5Z", "testco/odd", "1000", "0"),
+        row_line("2026-06-01T12:02:00Z", "testco/odd", "1000", "0"),
+        row_line("2026-06-01T12:33:00+00:30", "testco/odd", "1000", "0"),  # 12:03Z
+    ]
+    rows = parse(lines)
+    result = build_report(rows, ReportOptions())
+    costs = {group.key: group.stats.cost for group in result.by_model}
+    for model in ("testco/fine", "testco/odd"):
+        expected = sum(
+            int((library_price(row) * FEMTO_PER_USD).to_integral_value(ROUND_HALF_EVEN))  # type: ignore[operator]
+            for row in rows
+            if row.model == model
+        )
+        assert costs[model].femto_usd == expected, model  # type: ignore[union-attr]
+    odd = [library_price(row) for row in rows if row.model == "testco/odd"]
+    assert odd == [Decimal("0.001"), Decimal("0.002"), Decimal("0.001")]
+
+
+def test_a_price_the_library_cannot_compute_leaves_runs_unpriced(custom_prices) -> None:
+    lines = [
+        row_line("2025-12-31T23:59:59Z", "testco/broken-later", "1000000", "0"),
+        row_line("2026-01-01T00:00:00Z", "testco/broken-later", "1000000", "0"),
+    ]
+    result = build_report(parse(lines), ReportOptions())
+    cost = result.totals.cost
+    assert cost is not None
+    assert (cost.priced_runs, cost.unpriced_runs, cost.usd) == (1, 1, Decimal(1))
+    assert "$1.00 + 1 unpriced" in render_markdown(result)

@@ -1,0 +1,82 @@
+"""`report --range BASE..HEAD`: only the rows a range of commits added, read from real git."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import git, run_cli
+from telemetry_csv.cli.main import main
+
+
+def log(cwd: Path, notes: str, *extra: str) -> None:
+    assert (
+        main(["log", "claude-3-opus", "100", "20", "true", "execute", "1000", notes, "-q", *extra])
+        == 0
+    )
+
+
+def report_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
+    capsys.readouterr()
+    assert main(["report", "--format", "json", "--no-costs", *args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_range_counts_only_the_rows_the_branch_added_across_a_rotation(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init"]) == 0
+    for i in range(3):
+        log(repo, f"base {i}")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "checkout", "-qb", "feature")
+    # A small limit makes the branch's appends rotate the log into backups part-way.
+    for i in range(12):
+        log(repo, f"feature {i}", "--max-bytes", "1024")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "feature work")
+    assert list((repo / ".telemetry").glob("usage-*.csv")), "the branch should have rotated"
+    # Uncommitted rows are not part of any range.
+    log(repo, "not committed")
+
+    report = report_json(capsys, "--range", "main..feature")
+    assert report["rows"] == 12
+    assert report["totals"]["prompt_tokens"] == 1200
+    everything = report_json(capsys)
+    assert everything["rows"] == 16
+
+    capsys.readouterr()
+    assert main(["report", "--range", "main..feature", "--no-costs"]) == 0
+    assert "rows added in main..feature" in capsys.readouterr().out
+
+
+def test_range_errors_are_one_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init"]) == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    capsys.readouterr()
+    assert main(["report", "--range", "main"]) == 2
+    assert "expected BASE..HEAD" in capsys.readouterr().err
+    assert main(["report", "--range", "nope..HEAD"]) == 4
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope" in err
+    assert main(["report", "--range", "main..HEAD", "some.csv"]) == 2
+    assert "without FILES or --file" in capsys.readouterr().err
+
+
+def test_installed_command_reports_a_range(repo: Path) -> None:
+    assert run_cli("init", cwd=repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    done = run_cli("log", "openai/gpt-4o", "5", "6", "false", "verify", "700", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    git(repo, "commit", "-qam", "one row")
+    done = run_cli("report", "--range", "HEAD~1..HEAD", "--format", "json", "--no-costs", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["rows"] == 1
+    assert data["by_model"][0]["model"] == "openai/gpt-4o"
+    assert data["by_model"][0]["success_rate"] == 0
