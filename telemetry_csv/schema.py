@@ -56,7 +56,8 @@ _COUNT = re.compile(r"0|[1-9][0-9]*")
 # is run as a formula by Excel, LibreOffice and Google Sheets. Notes that start with them are
 # stored behind one apostrophe, which spreadsheets show as text; a note that already starts
 # with apostrophes followed by one of them gets one more, so reading strips exactly one and
-# every note comes back exactly as given. Model names may not start with them at all.
+# every note comes back exactly as given. Model names follow the same rule: Cloudflare's are
+# named `@cf/…`.
 FORMULA_STARTS = "=+-@\t\r"
 _NEEDS_NEUTRALISING = re.compile(r"'*[=+\-@\t\r]")
 _NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
@@ -183,7 +184,12 @@ class Schema:
         self._require("timestamp", stamp, timestamp)
 
         model_text = str(model).strip() if model is not None else ""
-        self._require("model", model_text, model if model is not None else "")
+        self._require("model", neutralise(model_text), model if model is not None else "")
+        if neutralise(model_text) != model_text:
+            notices.append(
+                "model: stored with an apostrophe in front so that spreadsheets do not run it "
+                "as a formula; reports show it as given"
+            )
 
         counts = {}
         for field, raw in (
@@ -241,7 +247,7 @@ class Schema:
         if "," in notes or '"' in notes:
             notes = '"' + notes.replace('"', '""') + '"'
         return (
-            f"{row.timestamp},{row.model},{row.prompt_tokens},{row.completion_tokens},"
+            f"{row.timestamp},{neutralise(row.model)},{row.prompt_tokens},{row.completion_tokens},"
             f"{'true' if row.task_success else 'false'},{row.task_type},{row.duration_ms},{notes}"
         )
 
@@ -291,6 +297,8 @@ class Schema:
         if match is None or not rfc3339.valid_date(text[:10]):
             return None
         stamp, model, prompt, completion, success, kind, duration, notes = match.groups()
+        if model[0] == "'":
+            model = model[1:]  # neutralised: the pattern only lets `'+[=+-@]` through
         if notes[:1] == '"':
             notes = notes[1:-1]
             if "," not in notes and '"' not in notes:
@@ -357,8 +365,9 @@ class Schema:
     def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
         """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
 
-        With `formulas_as_text`, a note that a spreadsheet would run as a formula is read as the
-        text it shows, so that `fmt` can store it neutralised; the value does not change.
+        With `formulas_as_text`, a note or model name that a spreadsheet would run as a formula
+        is read as the text it shows, so that `fmt` can store it neutralised; the value does not
+        change.
         """
         import csv
 
@@ -373,8 +382,10 @@ class Schema:
             return [
                 FieldProblem("line", f"expected {len(HEADER)} fields, found {len(fields)}{hint}")
             ]
-        if formulas_as_text and fields[7][:1] and fields[7][0] in FORMULA_STARTS:
-            fields[7] = neutralise(fields[7])
+        if formulas_as_text:
+            for index in (1, 7):
+                if fields[index][:1] and fields[index][0] in FORMULA_STARTS:
+                    fields[index] = neutralise(fields[index])
         problems = []
         for field, value in zip(HEADER, fields, strict=True):
             problem = self.field_problem(field, value)
@@ -386,7 +397,7 @@ class Schema:
             return problems
         return Row(
             fields[0],
-            fields[1],
+            restore(fields[1]),
             int(fields[2]),
             int(fields[3]),
             fields[4] == "true",
@@ -456,6 +467,8 @@ class Schema:
         valid_days: set[str] = set()
         for line in text[:-1].split("\n"):
             stamp, model, prompt, completion, success, kind, duration, notes = line.split(",", 7)
+            if model[0] == "'":
+                model = model[1:]  # neutralised: the pattern only lets `'+[=+-@]` through
             if notes[:1] == '"':
                 notes = notes[1:-1]
                 if "," not in notes and '"' not in notes:
@@ -508,8 +521,11 @@ def _line_pattern_source(
     # Model: printable ASCII without space, quote and comma.
     model_chars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",')
     first = "".join(c for c in model_chars if c not in leads)
+    # A model name a spreadsheet would run is stored neutralised (`'@cf/meta/llama-3-8b`): that
+    # exact form is let through here, so such names keep the fast path.
     model = (
-        rf"{text_group}[{re.escape(first)}][{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
+        rf"{text_group}(?:[{re.escape(first)}]|'+[=+\-@])"
+        rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
     )
     leads = re.escape(leads)
     plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
@@ -526,7 +542,15 @@ def _line_pattern_source(
     )
 
 
-def model_problem(value: str) -> str | None:
+def model_problem(stored: str) -> str | None:
+    """Why a stored model name is wrong; judged, like notes, without a neutralising apostrophe."""
+    if stored[:1] and stored[0] in FORMULA_STARTS:
+        return (
+            f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
+            f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
+            "`telemetry-csv log` does (reports show it without)"
+        )
+    value = restore(stored)
     if not value:
         return "expected a model name such as claude-3-opus; it must not be empty"
     if len(value) > MODEL_MAX_CHARS:
@@ -536,11 +560,6 @@ def model_problem(value: str) -> str | None:
         return (
             f"character {bad.group()!r} at position {bad.start() + 1}: a model name has no "
             "whitespace, control characters, commas or quotes"
-        )
-    if value[0] in FORMULA_STARTS:
-        return (
-            f"a model name must not start with {value[0]!r}: a spreadsheet would run it as a "
-            "formula; model names start with a letter or digit, e.g. claude-3-opus"
         )
     secret = secrets_scan.find_secret(value)
     if secret:

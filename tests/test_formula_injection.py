@@ -8,7 +8,6 @@ import pytest
 
 from conftest import HEADER, run_cli
 from telemetry_csv.appending import log_row
-from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.reading import read_rows
 from telemetry_csv.schema import Row, Schema, neutralise, restore
 
@@ -91,23 +90,30 @@ def test_check_flags_notes_that_are_not_neutralised(tmp_path: Path, notes: str) 
     assert "'" + notes[:5] in problem  # the fix is shown
 
 
-@pytest.mark.parametrize("model", ["=cmd", "+x", "-m", "@SUM"])
-def test_model_names_that_a_spreadsheet_would_run_are_refused(tmp_path: Path, model: str) -> None:
+@pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])
+def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> None:
     log = tmp_path / "usage.csv"
-    with pytest.raises(InvalidValueError, match="a model name must not start with"):
-        log_row(
-            model=model,
-            prompt_tokens=1,
-            completion_tokens=1,
-            task_success=True,
-            task_type="plan",
-            duration_ms=1,
-            path=log,
-        )
-    assert not log.exists()
-    log.write_text(HEADER + f"{STAMP},{model},1,2,true,plan,3,\n")
-    problems = SCHEMA.parse_line(f"{STAMP},{model},1,2,true,plan,3,")
-    assert [p.field for p in problems] == ["model"]
+    logged = log_row(
+        model=model,
+        prompt_tokens=1,
+        completion_tokens=1,
+        task_success=True,
+        task_type="plan",
+        duration_ms=1,
+        path=log,
+        timestamp=STAMP,
+    )
+    assert logged.row.model == model
+    assert any(notice.startswith("model: stored with an apostrophe") for notice in logged.notices)
+    line = log.read_text().splitlines()[1]
+    assert line.split(",")[1] == "'" + model
+    assert [row.model for row in read_rows([log])] == [model]
+    assert SCHEMA._match_canonical(line) == logged.row  # neutralised names keep the fast path
+    unneutralised = f"{STAMP},{model},1,2,true,plan,3,"
+    problems = SCHEMA.parse_line(unneutralised) if model[0] != "'" else []
+    if model[0] != "'":
+        assert [p.field for p in problems] == ["model"]
+        assert "a spreadsheet would run as a formula" in problems[0].message
 
 
 def test_the_cli_shows_the_notice_and_check_accepts_the_result(repo: Path) -> None:

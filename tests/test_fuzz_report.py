@@ -78,7 +78,7 @@ def test_report_on_huge_files_in_bounded_memory(tmp_path: Path, name: str, conte
         f"(interpreter with report imported: {baseline} MiB)"
     )
     assert status == 0 and "Traceback" not in output
-    assert rss < baseline + 60
+    assert rss < baseline + 100  # report keeps its aggregates (percentiles), not the file
     assert seconds < 60
 
 
