@@ -230,6 +230,25 @@ def find_secret(text: str) -> SecretMatch | None:
     return found
 
 
+def redact(text: str) -> str:
+    """`text` with every credential shape in it replaced by "(value not shown)"."""
+    if not _may_hold_secret(text):
+        return text
+    spans = sorted(
+        (_url_start(text, match.start()), match.end())
+        for regex, _ in _patterns()
+        for match in regex.finditer(text)
+    )
+    parts = []
+    position = 0
+    for start, end in spans:
+        if end <= position:
+            continue
+        parts.append(text[position : max(start, position)] + "(value not shown)")
+        position = end
+    return "".join(parts) + text[position:]
+
+
 def _url_start(text: str, start: int) -> int:
     # A match at "://" is reported where its URL starts, at the scheme.
     if text.startswith("://", start):

@@ -208,3 +208,21 @@ def test_the_screen_leaves_ordinary_notes_alone() -> None:
         or "-----BEGIN" in note
         or any(len(run) >= 16 for run in __import__("re").findall(r"[A-Za-z0-9_+/=]+", note))
     ]
+
+
+def test_argument_errors_hide_secrets_and_stay_on_one_line(repo: Path) -> None:
+    secret = SECRETS["github-token"]
+    done = run_cli("log", "m", "1", "2", "true", "plan", "3", "--max-bytes", secret, cwd=repo)
+    assert done.returncode == 2 and secret not in done.stderr
+    assert "(value not shown)" in done.stderr
+    done = run_cli("log", "m", "1", "2", "true", "plan", "3", "--no-such\noption", cwd=repo)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "--no-such\\noption" in done.stderr
+
+
+def test_redact_replaces_every_secret_and_keeps_the_rest() -> None:
+    from telemetry_csv.secrets_scan import redact
+
+    text = f"a {SECRETS['github-token']} b {SECRETS['url-with-password']} c"
+    assert redact(text) == "a (value not shown) b (value not shown)db.internal/app c"
+    assert redact("nothing here") == "nothing here"

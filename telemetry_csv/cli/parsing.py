@@ -14,13 +14,24 @@ if TYPE_CHECKING:
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
 
     def print_help(self, file: IO[str] | None = None) -> None:
         # argparse would swallow a write error; let a closed pipe reach main like any output.
         stream = file or sys.stdout
         if stream is not None:
             stream.write(self.format_help())
+
+
+def one_line(message: str) -> str:
+    """argparse quotes arguments as they were typed: keep its message on one line (control
+    characters escaped) and never repeat a credential someone pasted as an argument."""
+    import re
+
+    from telemetry_csv.secrets_scan import redact
+
+    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], message)
+    return redact(escaped)
 
 
 def command_parser(name: str, description: str, usage: str | None = None) -> ArgumentParser:
