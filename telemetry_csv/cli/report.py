@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from telemetry_csv.cli.parsing import command_parser, shown_path
-from telemetry_csv.errors import TelemetryError
+from telemetry_csv.errors import LogFileError, TelemetryError
 
 DESCRIPTION = """\
 Summarise the log and all its backups (or FILES) for a pull request: overview, by model, by task
@@ -34,10 +34,6 @@ examples:
   telemetry-csv report --range origin/main..HEAD --github-summary"""
 
 FORMATS = ("markdown", "json", "csv")
-
-
-class OutputError(TelemetryError):
-    exit_code = 4
 
 
 def build_parser():
@@ -184,7 +180,7 @@ def _write(path: Path, text: str) -> None:
         os.replace(temporary, path)
     except OSError as error:
         temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
+        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _append(path: Path, text: str) -> None:
@@ -192,7 +188,7 @@ def _append(path: Path, text: str) -> None:
         with open(path, "a", encoding="utf-8") as file:
             file.write(text)
     except OSError as error:
-        raise OutputError(
+        raise LogFileError(
             f"cannot append to GITHUB_STEP_SUMMARY ({path}): {error.strerror or error}"
         ) from None
 
