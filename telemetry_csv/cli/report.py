@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from telemetry_csv.cli.parsing import command_parser, shown_path
-from telemetry_csv.errors import LogFileError, TelemetryError
+from telemetry_csv.errors import TelemetryError
 
 DESCRIPTION = """\
 Summarise the log and all its backups (or FILES) for a pull request: overview, by model, by task
@@ -115,12 +115,14 @@ def run(argv: Sequence[str]) -> int:
 
     from dataclasses import replace
 
+    from telemetry_csv.cli.report_output import append_file, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
     from telemetry_csv.report.zones import resolve_zone
+    from telemetry_csv.store import log_files
 
     settings = load_settings()
     filters = build_filters(
@@ -146,6 +148,13 @@ def run(argv: Sequence[str]) -> int:
         commit_range=args.range,
         settings=settings,
     )
+    # Refused before anything is read: a report written over a log would replace its rows.
+    logs = [*source.paths, *log_files(settings.log_path)]
+    output = args.output if args.output != "-" else None
+    if output:
+        refuse_log_files("--output", output, logs)
+    if summary_path:
+        refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
     rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     report = build_report(rows, ReportOptions(filters=filters, zone=zone, costs=not args.no_costs))
     report = replace(report, source=source.description, skipped=rows.skipped)
@@ -162,35 +171,14 @@ def run(argv: Sequence[str]) -> int:
     else:
         text = render_markdown(report, markdown_options)
 
-    if args.output and args.output != "-":
-        _write(Path(args.output), text)
+    if output:
+        write_file(output, text)
     else:
         _print(text)
     if summary_path:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
-        _append(Path(summary_path), markdown)
+        append_file(summary_path, markdown, "GITHUB_STEP_SUMMARY")
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace `path` whole: a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def _append(path: Path, text: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(text)
-    except OSError as error:
-        raise LogFileError(
-            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {error.strerror or error}"
-        ) from None
 
 
 def _print(text: str) -> None:

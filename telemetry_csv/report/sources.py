@@ -31,6 +31,7 @@ _TORN_LINE = "no newline at the end of the file"
 class RowSource:
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
     items: Iterator[Row | Problem]
+    paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
 
 
 def open_source(
@@ -66,7 +67,7 @@ def open_source(
             description += " (missing)"
         if backups:
             description += f" and {backups} backup{'s' if backups != 1 else ''}"
-    return RowSource(description, _scan_all(paths, schema))
+    return RowSource(description, _scan_all(paths, schema), tuple(path for path, _ in paths))
 
 
 def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Row | Problem]:
