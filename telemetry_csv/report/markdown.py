@@ -1,7 +1,7 @@
 """The report as GitHub-flavoured Markdown, for pull requests and job summaries.
 
-Tables are `tabulate`'s pipe format. Model names go in code spans, so no character in a name can
-start emphasis, a link, maths or an @-mention; inside tables every `|` is escaped as `\\|`, which
+Tables are `tabulate`'s pipe format. Model names and task types go in code spans, so no character
+in a name can start emphasis, a link, maths or an @-mention; inside tables every `|` is escaped as `\\|`, which
 GitHub turns back into `|` even inside a code span.
 
 Sort orders: models by total tokens (most first), then runs, then name; task types by runs, then
@@ -198,7 +198,7 @@ def _by_task_type(groups: Sequence[Group]) -> str:
     headers += ["Mean duration", "p50", "p95", "Tokens"]
     rows = [
         [
-            str(group.key),
+            code(str(group.key)),
             fmt.count(group.stats.runs),
             fmt.count(group.stats.successes),
             fmt.count(group.stats.failures),
@@ -227,7 +227,8 @@ def _matrix(report: Report) -> str:
                 rate = fmt.percent(stats.successes, stats.runs)
                 row.append(f"{rate} ({stats.successes:,}/{stats.runs:,})")
         rows.append(row)
-    return table(["Model", *kinds], rows, ["left"] + ["right"] * len(kinds))
+    headers = ["Model", *(code(kind) for kind in kinds)]
+    return table(headers, rows, ["left"] + ["right"] * len(kinds))
 
 
 def _shown(noun: str, shown: int, available: int, option: str) -> str:
