@@ -223,11 +223,13 @@ class _Scan:
 
         options = self.options
         if self.pricer is not None:
-            costs = CostInfo(
-                "estimated",
-                self.pricer.price_data,
-                tuple((group.key, self.pricer.priced_as(group.key)) for group in by_model),
+            # A model counts as priced when some of its runs were: a price the library cannot
+            # compute at some instants leaves only those runs unpriced.
+            priced_as = tuple(
+                (group.key, self.pricer.priced_as(group.key) if _priced(group.stats) else None)
+                for group in by_model
             )
+            costs = CostInfo("estimated", self.pricer.price_data, priced_as)
         else:
             costs = CostInfo("unavailable" if options.costs else "off")
         return Report(
@@ -244,6 +246,10 @@ class _Scan:
             filters=options.filters,
             zone=options.zone,
         )
+
+
+def _priced(stats: Stats) -> bool:
+    return stats.cost is not None and stats.cost.priced_runs > 0
 
 
 def _moment(start: int, stamp: str) -> tuple[int, int]:

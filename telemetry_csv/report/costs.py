@@ -96,8 +96,9 @@ class Pricer:
         return tariff
 
     def priced_as(self, name: str) -> str | None:
+        """The library's `provider/model` that `name` is looked up as, or None."""
         pricing = self.model(name)
-        return pricing.label if pricing is not None and pricing.tariff is not None else None
+        return pricing.label if pricing is not None else None
 
 
 def _lookups(name: str) -> Iterator[tuple[str | None, str]]:
@@ -124,19 +125,17 @@ class ModelPricing:
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
-        library cannot price this model after all, its runs count as unpriced from here on."""
+        library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
         clamped = min(max(second, _FIRST_SECOND), _LAST_SECOND)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
-            tariff = self._pricer.tariff(price)
+            tariff: Tariff | None = self._pricer.tariff(price)
         except (ArithmeticError, LookupError, TypeError, ValueError):
-            self.tariff, self.base_rates = None, (0, 0, 0, -1)
-            self.start, self.end = -math.inf, math.inf
-            return
+            tariff = None
         self.tariff = tariff
-        self.base_rates = tariff.base_rates
+        self.base_rates = tariff.base_rates if tariff is not None else (0, 0, 0, -1)
         window = _price_window(self._info.prices, second, self._pricer._types)
         self.start, self.end = window if window else (second, second + 1)
 
