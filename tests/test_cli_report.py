@@ -219,3 +219,13 @@ def test_wrapper_script_passes_arguments(log: Path, repo: Path) -> None:
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
+
+
+def test_file_option_with_files_is_refused(log: Path, repo: Path) -> None:
+    """--file names the log whose backups to read; with FILES it would be silently ignored."""
+    done = run_cli("report", str(log), "--file", str(log), cwd=repo)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "telemetry-csv report: error: --file reads a log and its backups; "
+        "give either FILES or --file, not both\n"
+    )

@@ -140,6 +140,10 @@ def run(argv: Sequence[str]) -> int:
 
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
+    if args.files and args.file:
+        raise TelemetryError(
+            "--file reads a log and its backups; give either FILES or --file, not both"
+        )
     source = open_source(
         settings.schema,
         files=args.files,
