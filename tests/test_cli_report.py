@@ -176,8 +176,21 @@ def test_github_summary_appends_markdown(log: Path, repo: Path) -> None:
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
-    text = summary.read_text()
-    assert text.startswith("# Earlier step\n## LLM usage report\n")
+    first = summary.read_text()
+    assert first.startswith("# Earlier step\n\n## LLM usage report\n")
+    report = first.removeprefix("# Earlier step\n\n")
+    done = subprocess.run(
+        [*command, "--github-summary", "--no-costs", "-o", "out.md"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert summary.read_text() == first + "\n" + report  # a blank line between the two
+    summary.write_text("no newline at the end")
+    done = subprocess.run(
+        [*command, "--github-summary", "--no-costs", "-o", "out.md"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert summary.read_text() == "no newline at the end\n\n" + report
     env.pop("GITHUB_STEP_SUMMARY")
     done = subprocess.run(
         [*command, "--github-summary"],

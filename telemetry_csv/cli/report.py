@@ -115,7 +115,7 @@ def run(argv: Sequence[str]) -> int:
 
     from dataclasses import replace
 
-    from telemetry_csv.cli.report_output import append_file, refuse_log_files, write_file
+    from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.filters import build_filters
@@ -181,7 +181,7 @@ def run(argv: Sequence[str]) -> int:
         _print(text)
     if summary_path:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
-        append_file(summary_path, markdown, "GITHUB_STEP_SUMMARY")
+        append_markdown(summary_path, markdown, "GITHUB_STEP_SUMMARY")
     return 0
 
 

@@ -83,10 +83,18 @@ def _replace(real: Path, data: bytes, old: os.stat_result | None) -> None:
         raise
 
 
-def append_file(name: str, text: str, what: str) -> None:
-    """Append `text` to the file `name` (the job summary, named `what` in errors)."""
+def append_markdown(name: str, text: str, what: str) -> None:
+    """Append Markdown to the file `name` (the job summary, named `what` in errors), after a
+    blank line when the file already holds something, so its first block starts afresh."""
+    data = text.encode("utf-8")
     try:
-        with open(name, "a", encoding="utf-8") as stream:
-            stream.write(text)
+        with open(name, "a+b") as stream:
+            if stream.seekable():
+                size = stream.seek(0, os.SEEK_END)
+                stream.seek(max(size - 2, 0))
+                tail = stream.read(2)
+                if size and tail != b"\n\n" and tail != b"\n":
+                    data = (b"\n" if tail.endswith(b"\n") else b"\n\n") + data
+            stream.write(data)
     except OSError as error:
         raise LogFileError(f"cannot append to {what} ({name}): {error.strerror or error}") from None
