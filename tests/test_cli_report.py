@@ -242,3 +242,10 @@ def test_file_option_with_files_is_refused(log: Path, repo: Path) -> None:
         "telemetry-csv report: error: --file reads a log and its backups; "
         "give either FILES or --file, not both\n"
     )
+
+
+def test_json_filters_show_the_bounds_normalised(log: Path, repo: Path) -> None:
+    """As the README documents: the form the report used, not the characters typed."""
+    document = report_json("--since", " 2026-11-21 ", "--until", "2026-11-23t10:00:00z")
+    assert document["filters"]["since"] == "2026-11-21"
+    assert document["filters"]["until"] == "2026-11-23T10:00:00Z"
