@@ -8,6 +8,8 @@ offset can name. Weeks are ISO 8601 weeks, keyed by the day number of their Mond
 
 from __future__ import annotations
 
+from telemetry_csv import rfc3339
+
 SECONDS_PER_DAY = 86_400
 
 
@@ -56,23 +58,13 @@ def week_label(monday: int) -> str:
 
 
 def parse_day(text: str) -> int | None:
-    """The day number of a `YYYY-MM-DD` date that exists, else None."""
+    """The day number of a `YYYY-MM-DD` date that a stored timestamp may name, else None."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         return None
     digits = text[:4] + text[5:7] + text[8:]
-    if not (digits.isascii() and digits.isdigit()):
+    if not (digits.isascii() and digits.isdigit()) or not rfc3339.valid_date(text):
         return None
-    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
-    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
-        return None
-    return days_from_civil(year, month, day)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        return 29 if leap else 28
-    return 30 if month in (4, 6, 9, 11) else 31
+    return days_from_civil(int(text[:4]), int(text[5:7]), int(text[8:]))
 
 
 def offset_seconds(timestamp: str) -> int:
