@@ -31,7 +31,7 @@ from datetime import UTC, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from telemetry_csv.report.dates import SECONDS_PER_DAY, days_from_civil
+from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
 from telemetry_csv.report.model import FEMTO_PER_USD
 
 INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
@@ -40,8 +40,6 @@ PACKAGE = "genai-prices"
 _LOOKUP_INSTANT = datetime(
     2025, 1, 1, tzinfo=UTC
 )  # lookups ignore time; a fixed one keeps `now` out
-_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY
-_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY
 _PROBE = 1_000_000
 
 
@@ -126,11 +124,11 @@ class ModelPricing:
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
         library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
-        clamped = min(max(second, _FIRST_SECOND), _LAST_SECOND)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
+                moment = datetime.fromtimestamp(datetime_second(second), UTC)
+                price = self._info.get_prices(moment)
             tariff: Tariff | None = self._pricer.tariff(price)
         except (ArithmeticError, LookupError, TypeError, ValueError):
             tariff = None

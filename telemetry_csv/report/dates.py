@@ -11,6 +11,15 @@ from __future__ import annotations
 from telemetry_csv import rfc3339
 
 SECONDS_PER_DAY = 86_400
+# The instants `datetime` can hold in any time zone, a day inside its years 1..9999.
+_DATETIME_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY  # 0001-01-02T00:00:00Z
+_DATETIME_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY  # 9999-12-30T23:59:59Z
+
+
+def datetime_second(seconds: int) -> int:
+    """`seconds` (Unix time) moved into `datetime`'s range, for asking a time zone or a price
+    list about instants a valid row can name beyond it (they answer the same there)."""
+    return min(max(seconds, _DATETIME_FIRST_SECOND), _DATETIME_LAST_SECOND)
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
