@@ -8,7 +8,7 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv import rfc3339
@@ -76,7 +76,6 @@ class Row(NamedTuple):
 
 
 _new_row = tuple.__new__
-_DAY_AT_LINE_START = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T", re.MULTILINE)
 
 
 class FieldProblem(NamedTuple):
@@ -221,40 +220,14 @@ class Schema:
     def parse_line(self, text: str) -> Row | list[FieldProblem]:
         """The row stored on one line (without its line ending), or every problem with it."""
         match = self.line_pattern.fullmatch(text)
-        if match is not None and rfc3339.valid_date(text[:10]):
-            stamp, model, prompt, completion, success, kind, duration, notes = match.groups()
-            if notes[:1] == '"':
-                notes = notes[1:-1]
-                if "," not in notes and '"' not in notes:
-                    return self._diagnose_line(text)  # quoted without need: not canonical
-                notes = notes.replace('""', '"')
-            # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
-            return _new_row(
-                Row,
-                (
-                    stamp,
-                    model,
-                    int(prompt),
-                    int(completion),
-                    success == "true",
-                    kind,
-                    int(duration),
-                    notes,
-                ),
-            )
+        if match is not None:
+            return _stored_row(match.groups())
         return self._diagnose_line(text)
 
     def line_problems(self, text: str) -> list[FieldProblem] | None:
         """None for a valid line, else its problems; cheaper than `parse_line` when no row is needed."""
-        if text[-1:] != '"':  # unquoted notes: the common case, matched without capturing
-            if self.line_shape.fullmatch(text) is not None and rfc3339.valid_date(text[:10]):
-                return None
-        else:
-            match = self.line_pattern.fullmatch(text)
-            if match is not None and rfc3339.valid_date(text[:10]):
-                inner = match.group(8)[1:-1]
-                if "," in inner or '"' in inner:
-                    return None
+        if self.line_shape.fullmatch(text) is not None:
+            return None
         result = self._diagnose_line(text)
         return None if type(result) is Row else result
 
@@ -311,7 +284,7 @@ class Schema:
 
     @property
     def line_pattern(self) -> re.Pattern[str]:
-        """A pattern that only canonical, valid lines match (the day still needs `valid_date`)."""
+        """A pattern that only canonical, valid lines match: the fast path of `parse_line`."""
         if self._line_pattern is None:
             self._line_pattern = re.compile(_line_pattern_source(self.task_types))
         return self._line_pattern
@@ -330,61 +303,40 @@ class Schema:
             self._block_pattern = re.compile(f"(?:{self.line_shape.pattern}\n)*+")
         return self._block_pattern
 
-    def count_block(self, text: str) -> int | None:
-        """How many lines `text` holds when every one is a canonical, valid row, else None:
-        `parse_block`'s verdict without building the rows, for `check`."""
-        if '"\n' in text:  # quoted notes: their quoting must be checked line by line
-            rows = self.parse_block(text)
-            return None if rows is None else len(rows)
-        if self.block_pattern.fullmatch(text) is None:
-            return None
-        if not all(rfc3339.valid_date(day) for day in set(_DAY_AT_LINE_START.findall(text))):
-            return None
-        return text.count("\n")
+    def clean_end(self, text: str, start: int = 0) -> int:
+        """Where the run of whole lines from `start` (a line's first character) that are all
+        canonical, valid rows ends: just after the last of them, or `start` if there is none.
+
+        The fast path for big logs: one regex call checks a run of thousands of lines. A line it
+        stops at may still be valid (`parse_line` says), only not in the pattern's reach.
+        """
+        return self.block_pattern.match(text, start).end()  # type: ignore[union-attr]
+
+    def rows_of(self, text: str) -> list[Row]:
+        """The rows of `text`, whole lines that `clean_end` accepted: each is split on its first
+        seven commas, which canonical lines allow."""
+        return [_stored_row(line.split(",", 7)) for line in text[:-1].split("\n")] if text else []
 
     def parse_block(self, text: str) -> list[Row] | None:
         """The rows of `text`, whole lines each ending in a newline, when every line is a
-        canonical, valid row; None when any is not (`parse_line` then tells what is wrong).
+        canonical, valid row the fast path knows; None otherwise (`parse_line` then tells)."""
+        return self.rows_of(text) if self.clean_end(text) == len(text) else None
 
-        The fast path for big logs: one regex call checks every line of the block, then each line
-        is split on its first seven commas, which canonical lines allow. Same rules as
-        `parse_line`, the same rows.
-        """
-        if not text:
-            return []
-        if self.block_pattern.fullmatch(text) is None:
-            return None
-        rows: list[Row] = []
-        append = rows.append
-        valid_days: set[str] = set()
-        for line in text[:-1].split("\n"):
-            stamp, model, prompt, completion, success, kind, duration, notes = line.split(",", 7)
-            if notes[:1] == '"':
-                notes = notes[1:-1]
-                if "," not in notes and '"' not in notes:
-                    return None  # quoted without need: not canonical
-                notes = notes.replace('""', '"')
-            day = stamp[:10]
-            if day not in valid_days:
-                if not rfc3339.valid_date(day):
-                    return None
-                valid_days.add(day)
-            append(
-                _new_row(
-                    Row,
-                    (
-                        stamp,
-                        model,
-                        int(prompt),
-                        int(completion),
-                        success == "true",
-                        kind,
-                        int(duration),
-                        notes,
-                    ),
-                )
-            )
-        return rows
+    def count_block(self, text: str) -> int | None:
+        """`parse_block`'s verdict as a number of lines, without building the rows (`check`)."""
+        return text.count("\n") if self.clean_end(text) == len(text) else None
+
+
+def _stored_row(fields: Sequence[str]) -> Row:
+    """The Row of a canonical line's eight fields, as the fast paths split or matched them."""
+    stamp, model, prompt, completion, success, kind, duration, notes = fields
+    if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
+        notes = notes[1:-1].replace('""', '"')
+    # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
+    return _new_row(
+        Row,
+        (stamp, model, int(prompt), int(completion), success == "true", kind, int(duration), notes),
+    )
 
 
 def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> str:
@@ -402,9 +354,11 @@ def _line_pattern_source(task_types: Iterable[str], *, capture: bool = True) -> 
     plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
     quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029"
     most = NOTES_MAX_CHARS - 1
+    # Quoted notes are canonical only when they hold a comma or a quote: the lookahead finds one
+    # before the closing quote (a quote inside is doubled, so it is followed by another).
     notes = (
         rf"{group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
-        rf"|\"[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
+        rf"|\"(?=[^\n]*[,\"][^\n])[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
     )
     kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
     return (
