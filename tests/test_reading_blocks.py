@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from conftest import HEADER, row_line
 from telemetry_csv.checking import check_files
-from telemetry_csv.reading import Problem, scan_file
+from telemetry_csv.reading import Problem, scan_file, scan_runs
 from telemetry_csv.schema import Row, Schema
 
 SCHEMA = Schema()
@@ -203,3 +203,59 @@ def test_bytes_that_are_not_utf8_deep_in_the_file(tmp_path: Path) -> None:
     problems = [item for item in scan_file(path, SCHEMA) if isinstance(item, Problem)]
     assert [(p.line, p.field) for p in problems] == [(4002, "line")]
     assert "not UTF-8" in problems[0].message
+
+
+def flat(path: Path, rows: bool, block_bytes: int) -> list:
+    items = []
+    for item in scan_runs(path, SCHEMA, rows=rows, block_bytes=block_bytes):
+        if type(item) is str:
+            items += SCHEMA.rows_of(item) if rows else [None] * item.count("\n")
+        else:
+            items.append(item)
+    return items
+
+
+HEADER_LINES = st.sampled_from(
+    [HEADER.encode(), HEADER.replace("\n", "\r\n").encode(), b"\xef\xbb\xbf" + HEADER.encode(),
+     HEADER.replace("notes", "note").encode(), b""]
+)  # fmt: skip
+RAW_LINES = st.one_of(
+    lines().map(lambda line: line.encode() + b"\n"),
+    lines().map(lambda line: line.encode() + b"\r\n"),
+    st.sampled_from([b"\n", b"\xff\xfe\n", row_line().encode()[:-5] + b"\xe9\n", b"x" * 17_000 + b"\n",
+                     row_line(notes="x" * 1000).encode(), row_line(notes="-dash").encode()]),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(HEADER_LINES, st.lists(RAW_LINES, max_size=30), st.booleans())
+def test_blocks_of_any_size_read_exactly_what_lines_do(
+    tmp_path_factory, header: bytes, body: list[bytes], torn: bool
+) -> None:
+    """The same rows and problems, at the same lines, whatever the block size: none (line by
+    line), a few bytes (lines longer than a block), or the usual 256 KiB."""
+    data = header + b"".join(body)
+    if torn:
+        data = data.rstrip(b"\n")
+    path = tmp_path_factory.mktemp("sizes") / "usage.csv"
+    path.write_bytes(data)
+    for rows in (True, False):
+        expected = flat(path, rows, 0)
+        for block_bytes in (1, 50, 333, 4096, 256 * 1024):
+            assert flat(path, rows, block_bytes) == expected, block_bytes
+
+
+def test_a_line_the_pattern_leaves_to_the_slow_path_does_not_end_the_fast_path(
+    tmp_path: Path,
+) -> None:
+    """A valid note starting with '-' (left to the field-by-field path) every 100 lines: the
+    lines between still come in runs, and rows and line numbers are those of line by line."""
+    lines = [row_line(notes="-dash" if index % 100 == 7 else "ok") for index in range(5000)]
+    path = tmp_path / "usage.csv"
+    path.write_text(HEADER + "".join(lines), encoding="utf-8")
+    items = list(scan_runs(path, SCHEMA))
+    runs = [item for item in items if type(item) is str]
+    assert sum(run.count("\n") for run in runs) == 5000 - 50
+    assert sum(type(item) is Row for item in items) == 50
+    assert flat(path, True, 256 * 1024) == flat(path, True, 0)
+    assert all(type(item) is Row for item in flat(path, True, 256 * 1024))
