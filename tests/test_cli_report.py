@@ -249,3 +249,24 @@ def test_json_filters_show_the_bounds_normalised(log: Path, repo: Path) -> None:
     document = report_json("--since", " 2026-11-21 ", "--until", "2026-11-23t10:00:00z")
     assert document["filters"]["since"] == "2026-11-21"
     assert document["filters"]["until"] == "2026-11-23T10:00:00Z"
+
+
+def test_skip_invalid_after_a_torn_header_keeps_the_next_files_rows(log: Path, repo: Path) -> None:
+    """A backup that is only a header without its newline (torn) has no row to drop: the next
+    file's first row, even one the fast path leaves to the slow one, still counts."""
+    backup = repo / ".telemetry" / "usage-20261121T000000Z.csv"
+    backup.write_text(HEADER.rstrip("\n"))
+    log.write_text(HEADER + row_line(notes="-starts with a dash") + row_line())
+    document = report_json("--skip-invalid")
+    assert document["skipped"] == {"rows": 1, "file_problems": 0}
+    assert document["rows"] == 2
+
+
+def test_skip_invalid_does_not_trust_a_torn_first_line(log: Path, repo: Path) -> None:
+    """A file that is one row with no header and no newline: the row may be torn, so it is
+    skipped like any torn last line (before, the header problem hid that it was torn)."""
+    lone = repo / "lone.csv"
+    lone.write_text("\ufeff" + row_line().rstrip("\n"))
+    document = report_json("--skip-invalid", str(lone), str(log))
+    assert document["rows"] == 3  # the log's three rows, not the torn one
+    assert document["skipped"] == {"rows": 1, "file_problems": 2}

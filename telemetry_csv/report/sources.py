@@ -25,6 +25,7 @@ from telemetry_csv.store import log_files
 # The one line problem after which `scan_file` still yields the line's row: a last line with no
 # newline may be the torn end of an interrupted write, so its row is not trusted when skipping.
 _TORN_LINE = "no newline at the end of the file"
+_NO_HEADER = "the header is missing"
 
 
 @dataclass
@@ -95,20 +96,32 @@ class ValidRows:
         return Skipped(rows=len(self._bad_lines), file_problems=self._file_problems)
 
     def __iter__(self) -> Iterator[Row]:
-        drop_next_row = False
+        """The rows. The row of a torn last line is not trusted: it comes right after the
+        torn-line problem, or, when the torn line is line 1 of its file, right after the
+        problem saying the header is missing."""
+        torn_row = False  # the next item, if a row, is a torn line's
+        torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
         for item in self._items:
             if type(item) is Row:
-                if drop_next_row:
-                    drop_next_row = False
-                    continue
-                yield item
+                if not torn_row:
+                    yield item
+                torn_row, torn_first = False, None
                 continue
             if not self._skip_invalid:
                 raise InvalidLogError(f"{item}; run `telemetry-csv check` for every problem")
-            drop_next_row = False
+            torn_row = False
+            if torn_first is not None:
+                on_line_1 = item.path == torn_first and item.line == 1
+                torn_row = on_line_1 and item.message.startswith(_NO_HEADER)
+                if not (on_line_1 and item.field == "file"):  # a byte order mark comes first
+                    torn_first = None
             if item.line == 0 or item.field in ("file", "header"):
                 self._file_problems += 1
                 continue
             self._bad_lines.add((item.path, item.line))
-            # Only the last line of a file can be torn, so a row right after it is that line's.
-            drop_next_row = item.field == "line" and item.message.startswith(_TORN_LINE)
+            if item.field == "line" and item.message.startswith(_TORN_LINE):
+                # Only the last line of a file can be torn, so its row is the next one.
+                if item.line == 1:
+                    torn_first = item.path
+                else:
+                    torn_row = True
