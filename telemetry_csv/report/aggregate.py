@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import NamedTuple
 
 from telemetry_csv.report.costs import Pricer, load_pricer
@@ -36,8 +37,9 @@ class ReportOptions:
     costs: bool = True  # estimate costs when the `cost` extra is installed
 
 
-def build_report(rows: Iterable[Row], options: ReportOptions | None = None) -> Report:
-    """Aggregate `rows` in one pass; see the module docstring for what is kept."""
+def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None) -> Report:
+    """Aggregate `rows` in one pass; see the module docstring for what is kept. A str among
+    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
     return _report(_scan(rows, options, pricer), options, pricer)
@@ -50,7 +52,7 @@ class _Scanned(NamedTuple):
     last: str | None
 
 
-def _scan(rows: Iterable[Row], options: ReportOptions, pricer: Pricer | None) -> _Scanned:
+def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | None) -> _Scanned:
     """The one pass over the rows: each lands in its cell (see the module docstring)."""
     filters = options.filters
     models = frozenset(filters.models) or None
@@ -73,8 +75,9 @@ def _scan(rows: Iterable[Row], options: ReportOptions, pricer: Pricer | None) ->
     first_start: float = math.inf
     last_start: float = -math.inf
     read = 0
-    for stamp, model, prompt, completion, success, kind, duration, _ in rows:
+    for fields in _fields(rows):
         read += 1
+        stamp, model, prompt, completion, success, kind, duration, _ = fields
         if models is not None and model not in models:
             continue
         if kinds is not None and kind not in kinds:
@@ -131,11 +134,13 @@ def _scan(rows: Iterable[Row], options: ReportOptions, pricer: Pricer | None) ->
             durations = array("q")
             cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
         # Literal indexes (see RUNS...): a global look-up per field would cost more.
+        prompt = int(prompt)
+        completion = int(completion)
         cell[0] += 1
-        cell[1] += success
+        cell[1] += success == "true"
         cell[2] += prompt
         cell[3] += completion
-        cell[7](duration)
+        cell[7](int(duration))
         if pricer is not None:
             pricing = pricings.get(model, False)
             if pricing is False:
@@ -157,6 +162,17 @@ def _scan(rows: Iterable[Row], options: ReportOptions, pricer: Pricer | None) ->
             else:
                 cell[5] += 1
     return _Scanned(cells, read, first, last)
+
+
+def _fields(items: Iterable[Row | str]) -> Iterator[Sequence]:
+    """Each row's eight fields as stored (the counts as digits or ints): a run of canonical
+    lines is split on each line's first seven commas, which such lines allow."""
+    split = str.split
+    for item in items:
+        if type(item) is str:
+            yield from map(split, item[:-1].split("\n"), repeat(","), repeat(7))
+        else:
+            yield (*item[:4], "true" if item[4] else "false", *item[5:])  # type: ignore[misc]
 
 
 def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Report:

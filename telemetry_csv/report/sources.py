@@ -17,7 +17,7 @@ from pathlib import Path
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
-from telemetry_csv.reading import Problem, scan_file
+from telemetry_csv.reading import Problem, scan_runs
 from telemetry_csv.report.model import Skipped
 from telemetry_csv.schema import Row, Schema
 from telemetry_csv.store import log_files
@@ -31,7 +31,7 @@ _NO_HEADER = "the header is missing"
 @dataclass
 class RowSource:
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
-    items: Iterator[Row | Problem]
+    items: Iterator[str | Row | Problem]  # a str is a run of valid lines (see scan_runs)
     paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
 
 
@@ -71,9 +71,9 @@ def open_source(
     return RowSource(description, _scan_all(paths, schema), tuple(path for path, _ in paths))
 
 
-def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Row | Problem]:
+def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[str | Row | Problem]:
     for path, name in paths:
-        yield from scan_file(path, schema, display=name)
+        yield from scan_runs(path, schema, display=name)  # type: ignore[misc]
 
 
 def _join(items: list[str]) -> str:
@@ -85,7 +85,7 @@ def _join(items: list[str]) -> str:
 class ValidRows:
     """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
 
-    def __init__(self, items: Iterable[Row | Problem], *, skip_invalid: bool = False):
+    def __init__(self, items: Iterable[str | Row | Problem], *, skip_invalid: bool = False):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_lines: set[tuple[str, int]] = set()
@@ -95,13 +95,17 @@ class ValidRows:
     def skipped(self) -> Skipped:
         return Skipped(rows=len(self._bad_lines), file_problems=self._file_problems)
 
-    def __iter__(self) -> Iterator[Row]:
-        """The rows. The row of a torn last line is not trusted: it comes right after the
+    def __iter__(self) -> Iterator[str | Row]:
+        """Rows, and runs of valid lines (see `scan_runs`) as they come. The row of a torn last line is not trusted: it comes right after the
         torn-line problem, or, when the torn line is line 1 of its file, right after the
         problem saying the header is missing."""
         torn_row = False  # the next item, if a row, is a torn line's
         torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
         for item in self._items:
+            if type(item) is str:
+                torn_row, torn_first = False, None
+                yield item
+                continue
             if type(item) is Row:
                 if not torn_row:
                     yield item
