@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple
@@ -61,7 +61,8 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     until_day = filters.until.day if filters.until else None
     since_instant = filters.since.instant if filters.since else None
     until_instant = filters.until.instant if filters.until else None
-    by_day = since_day is not None or until_day is not None
+    by_name = models is not None or kinds is not None
+    by_time = filters.since is not None or filters.until is not None
     by_instant = since_instant is not None or until_instant is not None
 
     buckets = HourBuckets(options.zone)
@@ -75,104 +76,102 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     first_start: float = math.inf
     last_start: float = -math.inf
     read = 0
-    for fields in _fields(rows):
-        read += 1
-        stamp, model, prompt, completion, success, kind, duration, _ = fields
-        if models is not None and model not in models:
-            continue
-        if kinds is not None and kind not in kinds:
-            continue
-        key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
-        entry = hours.get(key)
-        if entry is None:
-            entry = new_hour(key, stamp)
-        day, start = entry
-        if day is None:
-            day = exact_day(start, stamp)
-        if by_day and (
-            (since_day is not None and day < since_day)
-            or (until_day is not None and day > until_day)
-        ):
-            continue
-        if by_instant:
-            moment = (
-                start + int(stamp[14:16]) * 60 + int(stamp[17:19]),
-                fraction_ns(stamp),
-            )
-            if (since_instant is not None and moment < since_instant) or (
-                until_instant is not None and moment > until_instant
+    split = str.split
+    for item in rows:
+        if type(item) is str:
+            # A run of canonical lines: the first seven fields end at the first seven commas.
+            lines = item[:-1].split("\n")
+            read += len(lines)
+            batch: Iterable[Sequence] = map(split, lines, repeat(","), repeat(7))
+        else:
+            read += 1
+            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)  # type: ignore[misc]
+        for stamp, model, prompt, completion, success, kind, duration, _ in batch:
+            if by_name and (
+                (models is not None and model not in models)
+                or (kinds is not None and kind not in kinds)
             ):
                 continue
-        # First and last by instant. A row's stored hour starts at `start`; hours that start
-        # an hour or more apart are ordered by their starts, the same hour by MM:SS and
-        # fraction, and overlapping hours (offsets such as +05:30) by exact instants. Of
-        # equal instants the first read is first and the last read is last.
-        if start > last_start - 3600:
-            if start - last_start >= 3600:
-                last_start, last = start, stamp
-            elif start == last_start:
-                clock, last_clock = stamp[14:19], last[14:19]  # type: ignore[index]
-                if clock > last_clock or (
-                    clock == last_clock and fraction_ns(stamp) >= fraction_ns(last)  # type: ignore[arg-type]
+            key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
+            entry = hours.get(key)
+            if entry is None:
+                entry = new_hour(key, stamp)
+            day, start = entry
+            if day is None:
+                day = exact_day(start, stamp)
+            if by_time:
+                if (since_day is not None and day < since_day) or (
+                    until_day is not None and day > until_day
                 ):
-                    last = stamp
-            elif _moment(start, stamp) >= _moment(last_start, last):  # type: ignore[arg-type]
-                last_start, last = start, stamp
-        if start < first_start + 3600:
-            if first_start - start >= 3600:
-                first_start, first = start, stamp
-            elif start == first_start:
-                clock, first_clock = stamp[14:19], first[14:19]  # type: ignore[index]
-                if clock < first_clock or (
-                    clock == first_clock and fraction_ns(stamp) < fraction_ns(first)  # type: ignore[arg-type]
-                ):
-                    first = stamp
-            elif _moment(start, stamp) < _moment(first_start, first):  # type: ignore[arg-type]
-                first_start, first = start, stamp
-        cell = cells.get((model, kind, day))
-        if cell is None:
-            durations = array("q")
-            cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
-        # Literal indexes (see RUNS...): a global look-up per field would cost more.
-        prompt = int(prompt)
-        completion = int(completion)
-        cell[0] += 1
-        cell[1] += success == "true"
-        cell[2] += prompt
-        cell[3] += completion
-        cell[7](int(duration))
-        if pricer is not None:
-            pricing = pricings.get(model, False)
-            if pricing is False:
-                pricing = pricings[model] = pricer.model(model)
-            if pricing is None:
-                cell[5] += 1
-                continue
-            # Prices rarely change, so most rows' whole hour lies inside the price's window
-            # and the row's own second need not be read.
-            if not (pricing.start <= start and start + 3600 <= pricing.end):
-                second = start + int(stamp[14:16]) * 60 + int(stamp[17:19])
-                if not (pricing.start <= second < pricing.end):
-                    pricing.move_to(second)
-            rates = pricing.base_rates
-            if prompt <= rates[3]:
-                cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
-            elif pricing.tariff is not None:
-                cell[4] += pricing.tariff.cost(prompt, completion)
-            else:
-                cell[5] += 1
+                    continue
+                if by_instant:
+                    moment = (
+                        start + int(stamp[14:16]) * 60 + int(stamp[17:19]),
+                        fraction_ns(stamp),
+                    )
+                    if (since_instant is not None and moment < since_instant) or (
+                        until_instant is not None and moment > until_instant
+                    ):
+                        continue
+            # First and last by instant. A row's stored hour starts at `start`; hours that start
+            # an hour or more apart are ordered by their starts, the same hour by MM:SS and
+            # fraction, and overlapping hours (offsets such as +05:30) by exact instants. Of
+            # equal instants the first read is first and the last read is last.
+            if start > last_start - 3600:
+                if start - last_start >= 3600:
+                    last_start, last = start, stamp
+                elif start == last_start:
+                    clock, last_clock = stamp[14:19], last[14:19]  # type: ignore[index]
+                    if clock > last_clock or (
+                        clock == last_clock and fraction_ns(stamp) >= fraction_ns(last)  # type: ignore[arg-type]
+                    ):
+                        last = stamp
+                elif _moment(start, stamp) >= _moment(last_start, last):  # type: ignore[arg-type]
+                    last_start, last = start, stamp
+            if start < first_start + 3600:
+                if first_start - start >= 3600:
+                    first_start, first = start, stamp
+                elif start == first_start:
+                    clock, first_clock = stamp[14:19], first[14:19]  # type: ignore[index]
+                    if clock < first_clock or (
+                        clock == first_clock and fraction_ns(stamp) < fraction_ns(first)  # type: ignore[arg-type]
+                    ):
+                        first = stamp
+                elif _moment(start, stamp) < _moment(first_start, first):  # type: ignore[arg-type]
+                    first_start, first = start, stamp
+            cell = cells.get((model, kind, day))
+            if cell is None:
+                durations = array("q")
+                cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
+            # Literal indexes (see RUNS...): a global look-up per field would cost more.
+            prompt = int(prompt)
+            completion = int(completion)
+            cell[0] += 1
+            cell[1] += success == "true"
+            cell[2] += prompt
+            cell[3] += completion
+            cell[7](int(duration))
+            if pricer is not None:
+                pricing = pricings.get(model, False)
+                if pricing is False:
+                    pricing = pricings[model] = pricer.model(model)
+                if pricing is None:
+                    cell[5] += 1
+                    continue
+                # Prices rarely change, so most rows' whole hour lies inside the price's window
+                # and the row's own second need not be read.
+                if not (pricing.start <= start and start + 3600 <= pricing.end):
+                    second = start + int(stamp[14:16]) * 60 + int(stamp[17:19])
+                    if not (pricing.start <= second < pricing.end):
+                        pricing.move_to(second)
+                rates = pricing.base_rates
+                if prompt <= rates[3]:
+                    cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
+                elif pricing.tariff is not None:
+                    cell[4] += pricing.tariff.cost(prompt, completion)
+                else:
+                    cell[5] += 1
     return _Scanned(cells, read, first, last)
-
-
-def _fields(items: Iterable[Row | str]) -> Iterator[Sequence]:
-    """Each row's eight fields as stored (the counts as digits or ints): a run of canonical
-    lines is split on each line's first seven commas, which such lines allow."""
-    split = str.split
-    for item in items:
-        if type(item) is str:
-            yield from map(split, item[:-1].split("\n"), repeat(","), repeat(7))
-        else:
-            yield (*item[:4], "true" if item[4] else "false", *item[5:])  # type: ignore[misc]
 
 
 def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Report:
