@@ -238,9 +238,7 @@ def test_csv_and_json_keep_names_exactly(name: str) -> None:
 
 
 def test_source_text_is_escaped_for_markdown() -> None:
-    from dataclasses import replace
-
-    report = replace(build(), source="logs/my_*usage*.csv and 2 backups")
+    report = build()._replace(source="logs/my_*usage*.csv and 2 backups")
     markdown = render_markdown(report)
     assert "- Source: logs/my\\_\\*usage\\*.csv and 2 backups, 5 rows" in markdown
     assert "<em>" not in MARKDOWN.render(markdown)

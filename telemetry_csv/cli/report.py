@@ -113,8 +113,6 @@ def _count(text: str) -> int:
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
-    from dataclasses import replace
-
     from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
     from telemetry_csv.report.aggregate import ReportOptions, build_report
@@ -161,7 +159,7 @@ def run(argv: Sequence[str]) -> int:
         refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
     rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     report = build_report(rows, ReportOptions(filters=filters, zone=zone, costs=not args.no_costs))
-    report = replace(report, source=source.description, skipped=rows.skipped)
+    report = report._replace(source=source.description, skipped=rows.skipped)
 
     markdown_options = MarkdownOptions(days=args.days, weeks=args.weeks, charts=args.charts)
     if args.format == "json":

@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from itertools import repeat
 from typing import NamedTuple
 
@@ -30,9 +29,8 @@ RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION 
 CellKey = tuple[str, str, int]  # (model, task type, day number)
 
 
-@dataclass(frozen=True)
-class ReportOptions:
-    filters: Filters = field(default_factory=Filters)
+class ReportOptions(NamedTuple):
+    filters: Filters = Filters()
     zone: ReportZone = UTC_ZONE
     costs: bool = True  # estimate costs when the `cost` extra is installed
 

@@ -12,7 +12,7 @@ tables show the most recent `days`/`weeks` with data (the JSON has them all).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from telemetry_csv.report import charts
 from telemetry_csv.report import formatting as fmt
@@ -25,8 +25,7 @@ DEFAULT_DAYS = 14
 DEFAULT_WEEKS = 8
 
 
-@dataclass(frozen=True)
-class MarkdownOptions:
+class MarkdownOptions(NamedTuple):
     days: int = DEFAULT_DAYS  # most recent days with data in the daily table (0: no table)
     weeks: int = DEFAULT_WEEKS
     charts: bool = False

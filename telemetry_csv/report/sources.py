@@ -12,8 +12,8 @@ which case it counts them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
@@ -28,8 +28,7 @@ _TORN_LINE = "no newline at the end of the file"
 _NO_HEADER = "the header is missing"
 
 
-@dataclass
-class RowSource:
+class RowSource(NamedTuple):
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
     items: Iterator[str | Row | Problem]  # a str is a run of valid lines (see scan_runs)
     paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
