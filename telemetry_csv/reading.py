@@ -1,8 +1,12 @@
-"""Reading log files strictly, one physical line at a time, in constant memory.
+"""Reading log files strictly, in constant memory.
 
 `scan_file` yields each valid row as a `Row` and each problem as a `Problem` carrying its path
 and line, so `check` can list problems and `report` can refuse (or skip) them with the same
 words. A line longer than any valid row is skipped without being held in memory.
+
+Blocks of lines that the row pattern accepts are checked by one regex call each (`scan_runs`
+hands them on as runs of text); every other line goes through the line-by-line path, which
+alone decides problems and line numbers, and the blocks resume right after it.
 """
 
 from __future__ import annotations
