@@ -1,6 +1,6 @@
 """Speed and memory of `telemetry-csv report`, as ratios measured side by side in one run.
 
-    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory]
+    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory] [--baseline EXE]
 
 pandas is raced against but is not a dependency of telemetry-csv; install it into the same
 environment for the benchmark only:
@@ -17,6 +17,9 @@ Prints, on a generated 10 MiB log (every command a fresh process, start-up inclu
 
 Then, in one process (CPU time, best of the rounds), where the report's time goes: reading and
 validating every row into `Row`s, aggregating, rendering, each against the csv.reader pass.
+
+`--baseline EXE` times another telemetry-csv executable (say, an older version installed in
+another virtual environment) in the same rounds, so a change is measured side by side.
 
 Commands are interleaved round by round, so a noisy neighbour slows all of them alike; each
 figure is the median over the rounds. They run without PYTHONDONTWRITEBYTECODE, so that
@@ -163,6 +166,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--skip-memory", action="store_true", help="skip the 100 MiB set")
+    parser.add_argument(
+        "--baseline",
+        metavar="TELEMETRY_CSV",
+        help="another telemetry-csv executable (an older version) to time in the same rounds",
+    )
     args = parser.parse_args()
     costs = has("genai_prices")
     pandas = has("pandas")
@@ -177,6 +185,15 @@ def main() -> None:
         }
         if costs:
             commands["report (with costs)"] = [TOOL, "report", str(log)]
+        if args.baseline:
+            commands["report --no-costs, baseline"] = [
+                args.baseline,
+                "report",
+                "--no-costs",
+                str(log),
+            ]
+            if costs:
+                commands["report (with costs), baseline"] = [args.baseline, "report", str(log)]
         if pandas:
             commands["pandas"] = [PYTHON, str(HERE / "pandas_summary.py"), str(log)]
         for command in commands.values():
@@ -218,16 +235,18 @@ def main() -> None:
 
     base = median["csv.reader"]
     print(f"rounds: {args.rounds} (medians; ratios are what to compare across machines)")
+    width = max(len(name) for name in median)
     for name, value in median.items():
         if name.startswith("report"):
-            print(f"{name:22s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
+            print(f"{name:{width}s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
     if pandas:
-        print(f"{'pandas':22s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)")
-    if pandas:
-        for name in ("report --no-costs", "report (with costs)"):
-            if name in median:
+        print(
+            f"{'pandas':{width}s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)"
+        )
+        for name in median:
+            if name.startswith("report"):
                 print(
-                    f"{name:22s} vs pandas:            {median[name] / median['pandas']:5.2f}x "
+                    f"{name:{width}s} vs pandas:           {median[name] / median['pandas']:5.2f}x "
                     "(aim: under 1x, faster)"
                 )
         print(verdict)
