@@ -27,19 +27,18 @@ import bisect
 import math
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
 from telemetry_csv.report.model import FEMTO_PER_USD
 
+if TYPE_CHECKING:
+    from datetime import time
+    from decimal import Decimal
+
 INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
 PACKAGE = "genai-prices"
 
-_LOOKUP_INSTANT = datetime(
-    2025, 1, 1, tzinfo=UTC
-)  # lookups ignore time; a fixed one keeps `now` out
 _PROBE = 1_000_000
 
 
@@ -66,6 +65,9 @@ class Pricer:
         """How to price rows of model `name`, or None when no price is known for it."""
         if name in self._models:
             return self._models[name]
+        from datetime import UTC, datetime
+
+        lookup_instant = datetime(2025, 1, 1, tzinfo=UTC)  # lookups ignore it; keeps `now` out
         found = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -75,7 +77,7 @@ class Pricer:
                         self._library.Usage(input_tokens=0, output_tokens=0),
                         reference,
                         provider_id=provider_id,
-                        genai_request_timestamp=_LOOKUP_INSTANT,
+                        genai_request_timestamp=lookup_instant,
                     )
                 except (LookupError, ValueError):
                     continue
@@ -124,6 +126,8 @@ class ModelPricing:
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
         library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
+        from datetime import UTC, datetime
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -249,4 +253,6 @@ def _whole_femto(dollars: Decimal) -> int | None:
 
 
 def _femto(dollars: Decimal) -> int:
+    from decimal import ROUND_HALF_EVEN
+
     return int((dollars * FEMTO_PER_USD).to_integral_value(rounding=ROUND_HALF_EVEN))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, ReportZone
+
+if TYPE_CHECKING:
+    from decimal import Decimal
 
 FEMTO_PER_USD = 10**15  # costs are summed as whole femto-dollars, so sums are exact
 
@@ -33,6 +35,8 @@ class Cost(NamedTuple):
         """Dollars for the priced runs, or None when no run of the group could be priced."""
         if not self.priced_runs:
             return None
+        from decimal import Decimal
+
         return Decimal(self.femto_usd) / FEMTO_PER_USD
 
 

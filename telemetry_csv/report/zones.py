@@ -14,10 +14,13 @@ never changes its offset twice within one hour, which no zone in the tz database
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, hour_start
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
 
 TZ_ALLOWED = "expected UTC, local, or an IANA time zone name such as Europe/Berlin"
 
@@ -38,6 +41,8 @@ class ReportZone:
         """Seconds east of UTC at the instant `seconds` (Unix time)."""
         clamped = datetime_second(seconds)
         if self._zone is not None:
+            from datetime import datetime, timedelta  # not needed for UTC reports: start-up
+
             offset = datetime.fromtimestamp(clamped, self._zone).utcoffset()
             return 0 if offset is None else offset // timedelta(seconds=1)
         if self._system_local:
