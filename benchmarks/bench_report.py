@@ -1,6 +1,6 @@
 """Speed and memory of `telemetry-csv report`, as ratios measured side by side in one run.
 
-    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory]
+    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory] [--baseline EXE]
 
 pandas is raced against but is not a dependency of telemetry-csv; install it into the same
 environment for the benchmark only:
@@ -18,8 +18,13 @@ Prints, on a generated 10 MiB log (every command a fresh process, start-up inclu
 Then, in one process (CPU time, best of the rounds), where the report's time goes: reading and
 validating every row into `Row`s, aggregating, rendering, each against the csv.reader pass.
 
+`--baseline EXE` times another telemetry-csv executable (say, an older version installed in
+another virtual environment) in the same rounds, so a change is measured side by side.
+
 Commands are interleaved round by round, so a noisy neighbour slows all of them alike; each
-figure is the median over the rounds.
+figure is the median over the rounds. They run without PYTHONDONTWRITEBYTECODE, so that
+telemetry-csv's modules load from .pyc files as an installed package's do (a wheel install
+compiles them; this environment may set the variable for its own reasons).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import argparse
 import csv
 import importlib.util
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -41,6 +47,7 @@ sys.path.insert(0, str(HERE))
 from report_data import MIB, write_backups, write_log  # noqa: E402
 
 PYTHON = sys.executable
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 TOOL = str(Path(sys.executable).parent / "telemetry-csv")
 CSV_PASS = (
     "import csv, sys\n"
@@ -57,14 +64,14 @@ PEAK_RSS = (
 
 def timed(command: list[str]) -> float:
     start = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
     return time.perf_counter() - start
 
 
 def peak_rss_mb(command: list[str]) -> float:
     """Max RSS of `command`, measured in a fresh parent so no earlier child counts."""
     done = subprocess.run(
-        [PYTHON, "-c", PEAK_RSS, *command], check=True, capture_output=True, text=True
+        [PYTHON, "-c", PEAK_RSS, *command], check=True, capture_output=True, text=True, env=ENV
     )
     return int(done.stdout) / 1024  # Linux reports KiB
 
@@ -75,32 +82,42 @@ def cpu_time(function) -> float:
     return time.process_time() - start
 
 
-def breakdown(log: Path, rounds: int) -> dict[str, float]:
-    """Best CPU time of each stage of a report, in this process."""
-    from telemetry_csv.reading import scan_files
+def breakdown(logs: dict[str, Path], rounds: int) -> dict[str, float]:
+    """Best CPU time of each stage of a report, in this process, as `report` runs them."""
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.markdown import render_markdown
+    from telemetry_csv.report.sources import ValidRows, open_source
     from telemetry_csv.schema import Schema
 
     schema = Schema()
 
-    def csv_pass() -> None:
+    def csv_pass(log: Path) -> None:
         with open(log, newline="", encoding="utf-8") as file:
             for _ in csv.reader(file):
                 pass
 
-    def read_and_aggregate():
-        return build_report(scan_files([log], schema), ReportOptions(costs=False))
+    def read(log: Path) -> list:
+        return list(ValidRows(open_source(schema, files=[str(log)], log_path=log).items))
 
-    report = read_and_aggregate()
+    def read_and_aggregate(log: Path, costs: bool = False):
+        rows = ValidRows(open_source(schema, files=[str(log)], log_path=log).items)
+        return build_report(rows, ReportOptions(costs=costs))
+
+    log = logs["10 MiB log"]
+    report = read_and_aggregate(log)
     stages = {
-        "csv.reader": csv_pass,
-        "read and validate (scan_files)": lambda: sum(1 for _ in scan_files([log], schema)),
-        "... and aggregate (build_report)": read_and_aggregate,
+        "csv.reader": lambda: csv_pass(log),
+        "read and validate (scan_runs)": lambda: read(log),
+        "... and aggregate (build_report)": lambda: read_and_aggregate(log),
+        "... with costs": lambda: read_and_aggregate(log, costs=True),
         "render Markdown": lambda: render_markdown(report),
     }
-    best = {name: min(cpu_time(stage) for _ in range(rounds)) for name, stage in stages.items()}
-    return best
+    for name, other in logs.items():
+        if other != log:
+            stages[f"csv.reader, {name}"] = lambda other=other: csv_pass(other)
+            stages[f"read and aggregate, {name}"] = lambda other=other: read_and_aggregate(other)
+    cpu_time(stages["... with costs"])  # the price data's import, once, outside the timings
+    return {name: min(cpu_time(stage) for _ in range(rounds)) for name, stage in stages.items()}
 
 
 def has(module: str) -> bool:
@@ -149,6 +166,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--skip-memory", action="store_true", help="skip the 100 MiB set")
+    parser.add_argument(
+        "--baseline",
+        metavar="TELEMETRY_CSV",
+        help="another telemetry-csv executable (an older version) to time in the same rounds",
+    )
     args = parser.parse_args()
     costs = has("genai_prices")
     pandas = has("pandas")
@@ -163,6 +185,15 @@ def main() -> None:
         }
         if costs:
             commands["report (with costs)"] = [TOOL, "report", str(log)]
+        if args.baseline:
+            commands["report --no-costs, baseline"] = [
+                args.baseline,
+                "report",
+                "--no-costs",
+                str(log),
+            ]
+            if costs:
+                commands["report (with costs), baseline"] = [args.baseline, "report", str(log)]
         if pandas:
             commands["pandas"] = [PYTHON, str(HERE / "pandas_summary.py"), str(log)]
         for command in commands.values():
@@ -173,7 +204,13 @@ def main() -> None:
                 times[name].append(timed(command))
         median = {name: statistics.median(values) for name, values in times.items()}
         verdict = check_against_pandas(log) if pandas else None
-        stages = breakdown(log, max(3, args.rounds // 2))
+        dashes = Path(folder) / "dashes" / "usage.csv"
+        dashes.parent.mkdir()
+        write_log(dashes, 10 * MIB, dash_notes=49)
+        stages = breakdown(
+            {"10 MiB log": log, "one note in 49 starting with '-'": dashes},
+            max(3, args.rounds // 2),
+        )
 
         memory = {}
         if not args.skip_memory:
@@ -198,16 +235,18 @@ def main() -> None:
 
     base = median["csv.reader"]
     print(f"rounds: {args.rounds} (medians; ratios are what to compare across machines)")
+    width = max(len(name) for name in median)
     for name, value in median.items():
         if name.startswith("report"):
-            print(f"{name:22s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
+            print(f"{name:{width}s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
     if pandas:
-        print(f"{'pandas':22s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)")
-    if pandas:
-        for name in ("report --no-costs", "report (with costs)"):
-            if name in median:
+        print(
+            f"{'pandas':{width}s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)"
+        )
+        for name in median:
+            if name.startswith("report"):
                 print(
-                    f"{name:22s} vs pandas:            {median[name] / median['pandas']:5.2f}x "
+                    f"{name:{width}s} vs pandas:           {median[name] / median['pandas']:5.2f}x "
                     "(aim: under 1x, faster)"
                 )
         print(verdict)
@@ -215,10 +254,12 @@ def main() -> None:
         print("pandas is not installed: `.venv/bin/pip install pandas` to race against it")
     if not costs:
         print("genai-prices is not installed: `.venv/bin/pip install -e '.[cost]'` to time costs")
-    print("in one process, CPU time against the csv.reader pass over the 10 MiB log:")
+    print("in one process, CPU time against the csv.reader pass over the same log:")
     for name, seconds in stages.items():
-        if name != "csv.reader":
-            print(f"  {name:32s} {seconds / stages['csv.reader']:5.2f}x")
+        if name.startswith("csv.reader"):
+            continue
+        base_name = "csv.reader" + (f", {name.split(', ', 1)[1]}" if ", " in name else "")
+        print(f"  {name:48s} {seconds / stages[base_name]:5.2f}x")
     for name, megabytes in memory.items():
         aim = "for comparison" if name.startswith("csv") else "aim: under 150 MB"
         print(f"peak RSS, 100 MiB of backups, {name}: {megabytes:.0f} MB ({aim})")

@@ -34,8 +34,12 @@ START = 1_767_225_600  # 2026-01-01T00:00:00Z
 SPACING = 37  # seconds between rows
 
 
-def write_log(path: Path, size: int, *, first_row: int = 0, seed: int = 6) -> int:
-    """A valid log of at most `size` bytes, rows numbered from `first_row`; returns the rows."""
+def write_log(
+    path: Path, size: int, *, first_row: int = 0, seed: int = 6, dash_notes: int = 0
+) -> int:
+    """A valid log of at most `size` bytes, rows numbered from `first_row`; returns the rows.
+    With `dash_notes`, one note in that many starts with '-' (valid, but the block fast path
+    leaves such a line to the field-by-field one)."""
     rng = random.Random(seed + first_row)
     schema = Schema()
     lines = [HEADER_LINE]
@@ -51,7 +55,9 @@ def write_log(path: Path, size: int, *, first_row: int = 0, seed: int = 6) -> in
             rng.random() < 0.85,
             rng.choice(TYPES),
             rng.randrange(500, 900_000),
-            rng.choice(NOTES),
+            "-" + rng.choice(NOTES)
+            if dash_notes and rng.randrange(dash_notes) == 0
+            else rng.choice(NOTES),
         )
         line = schema.format_line(row)
         if total + len(line.encode()) + 1 > size:

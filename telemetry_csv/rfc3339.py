@@ -24,11 +24,19 @@ _SHAPE = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})T([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]{1,9})?(?:(Z)|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
-# A canonical, in-range date-time, for building whole-line patterns; the day of month still
-# has to be checked against the calendar (see `valid_date`).
+# A day that exists, as `valid_date` decides, for whole-line patterns that check a block of rows
+# in one regex call: month lengths, and 29 February in the leap years (every fourth year but
+# the centuries that 400 does not divide). Year 0000 does not exist. Tests compare it with
+# `valid_date` for every year and every month and day.
+_LEAP_YEAR = r"(?:[0-9]{2}(?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
+CANONICAL_DATE_PATTERN = (
+    r"(?!0000)(?:[0-9]{4}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+    rf"|{_LEAP_YEAR}-02-29)"
+)
+# A canonical date-time that exists (leap seconds aside, which are refused), for whole-line patterns.
 CANONICAL_PATTERN = (
-    r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
+    CANONICAL_DATE_PATTERN + r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,9})?"
     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 

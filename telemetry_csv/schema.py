@@ -8,6 +8,7 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -86,7 +87,6 @@ class Row(NamedTuple):
 
 
 _new_row = tuple.__new__
-_DAY_AT_LINE_START = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})T", re.MULTILINE)
 
 
 class FieldProblem(NamedTuple):
@@ -141,6 +141,8 @@ class Schema:
         self._line_screened: re.Pattern[str] | None = None
         self._clean_models: set[str] = set()  # model names the secret scan found nothing in
         self._block_pattern: re.Pattern[str] | None = None
+        # The last run `clean_end` found a credential in: (text, start, end, starts of those lines).
+        self._run_memo: tuple[str, int, int, list[int]] | None = None
 
     # Stored values: strict. Each returns why a stored string is wrong, or None.
 
@@ -294,30 +296,7 @@ class Schema:
     def _match_canonical(self, text: str) -> Row | None:
         """The fast path: the row of a canonical, valid line, or None to ask `_diagnose_line`."""
         match = self.line_pattern.fullmatch(text)
-        if match is None or not rfc3339.valid_date(text[:10]):
-            return None
-        stamp, model, prompt, completion, success, kind, duration, notes = match.groups()
-        if model[0] == "'":
-            model = model[1:]  # neutralised: the pattern only lets `'+[=+-@]` through
-        if notes[:1] == '"':
-            notes = notes[1:-1]
-            if "," not in notes and '"' not in notes:
-                return None  # quoted without need: not canonical
-            notes = notes.replace('""', '"')
-        # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
-        return _new_row(
-            Row,
-            (
-                stamp,
-                model,
-                int(prompt),
-                int(completion),
-                success == "true",
-                kind,
-                int(duration),
-                notes,
-            ),
-        )
+        return None if match is None else _stored_row(match.groups())
 
     def line_problems(self, text: str) -> list[FieldProblem] | None:
         """None for a valid line, else its problems; cheaper than `parse_line` when no row is needed."""
@@ -327,20 +306,17 @@ class Schema:
         """`line_problems` for many lines, with one secret screen over the batch."""
         results: list[list[FieldProblem] | None] = [None] * len(texts)
         passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
-        accepted = []  # and their matches
-        valid_date = rfc3339.valid_date
+        models: list[str] = []
+        notes: list[str] = []
         for index, match in enumerate(map(self.line_screened.fullmatch, texts)):
-            if match is not None and valid_date(texts[index][:10]):
-                note = match[2]
-                if note[:1] != '"' or "," in note or '"' in note[1:-1]:
-                    passed.append(index)
-                    accepted.append(match)
-                    continue
-            result = self._diagnose_line(texts[index])
-            if type(result) is not Row:
-                results[index] = result
-        models = [match[1] for match in accepted]
-        notes = [match[2] for match in accepted]
+            if match is None:
+                result = self._diagnose_line(texts[index])
+                if type(result) is not Row:
+                    results[index] = result
+            else:
+                passed.append(index)
+                models.append(match[1])
+                notes.append(match[2])
         for hit in self._screen(models, notes):
             result = self._diagnose_line(texts[passed[hit]])
             results[passed[hit]] = None if type(result) is Row else result
@@ -408,7 +384,7 @@ class Schema:
 
     @property
     def line_pattern(self) -> re.Pattern[str]:
-        """A pattern that only canonical, valid lines match (the day still needs `valid_date`)."""
+        """A pattern that only canonical, valid lines match: the fast path of `parse_line`."""
         if self._line_pattern is None:
             self._line_pattern = re.compile(_line_pattern_source(self.task_types))
         return self._line_pattern
@@ -436,76 +412,88 @@ class Schema:
             self._block_pattern = re.compile(f"(?:{self.line_shape.pattern}\n)*+")
         return self._block_pattern
 
-    def count_block(self, text: str) -> int | None:
-        """How many lines `text` holds when every one is a canonical, valid row, else None:
-        `parse_block`'s verdict without building the rows, for `check`."""
-        if '"\n' in text:  # quoted notes: their quoting must be checked line by line
-            rows = self.parse_block(text)
-            return None if rows is None else len(rows)
-        if self.block_pattern.fullmatch(text) is None:
-            return None
-        if not all(rfc3339.valid_date(day) for day in set(_DAY_AT_LINE_START.findall(text))):
-            return None
-        if not self._block_passes_screen(text):
-            return None
-        return text.count("\n")
+    def clean_end(self, text: str, start: int = 0) -> int:
+        """Where the run of whole lines from `start` (a line's first character) that are all
+        canonical, valid rows ends: just after the last of them, or `start` if there is none.
+
+        The fast path for big logs: one regex call checks a run of thousands of lines, and the
+        secret screen reads the whole run at once (see `_secret_lines`). A line it stops at may
+        still be valid (`parse_line` says), only not in the pattern's reach; a line that holds a
+        credential ends the run, so that `parse_line` reports it.
+        """
+        memo = self._run_memo
+        if memo is not None and memo[0] is text and memo[1] <= start < memo[2]:
+            # Lines after a credential, in a run already screened: neither the pattern nor the
+            # screen reads the rest of the run again, so a file of such lines stays linear.
+            end, secrets = memo[2], memo[3]
+        else:
+            end = self.block_pattern.match(text, start).end()  # type: ignore[union-attr]
+            if end == start:
+                return start
+            secrets = self._secret_lines(text, start, end)
+            if not secrets:
+                return end
+            self._run_memo = (text, start, end, secrets)
+        index = bisect_left(secrets, start)
+        return secrets[index] if index < len(secrets) else end
+
+    def _secret_lines(self, text: str, start: int, end: int) -> list[int]:
+        """Where the lines of the run `text[start:end]` that hold a credential start. The screen
+        reads the whole run in C; the lines it flags have their model and notes screened on
+        their own (a long task type or timestamp is no secret), and those left are judged field
+        by field."""
+        run = text[start:end]
+        flagged = secrets_scan.screen([run])  # numbers of lines, the run holding no other break
+        if not flagged:
+            return []
+        lines = run.split("\n")
+        starts: list[int] = []
+        suspects: list[str] = []
+        models: list[str] = []
+        notes: list[str] = []
+        position, index = start, 0
+        for number in sorted(flagged):
+            while index < number:
+                position += len(lines[index]) + 1
+                index += 1
+            fields = lines[number].split(",", 7)
+            starts.append(position)
+            suspects.append(lines[number])
+            models.append(fields[1])
+            notes.append(fields[7])
+        return [
+            starts[hit]
+            for hit in sorted(self._screen(models, notes))
+            if type(self._diagnose_line(suspects[hit])) is not Row
+        ]
+
+    def rows_of(self, text: str) -> list[Row]:
+        """The rows of `text`, whole lines that `clean_end` accepted: each is split on its first
+        seven commas, which canonical lines allow."""
+        return [_stored_row(line.split(",", 7)) for line in text[:-1].split("\n")] if text else []
 
     def parse_block(self, text: str) -> list[Row] | None:
         """The rows of `text`, whole lines each ending in a newline, when every line is a
-        canonical, valid row; None when any is not (`parse_line` then tells what is wrong).
+        canonical, valid row the fast path knows; None otherwise (`parse_line` then tells)."""
+        return self.rows_of(text) if self.clean_end(text) == len(text) else None
 
-        The fast path for big logs: one regex call checks every line of the block, then each line
-        is split on its first seven commas, which canonical lines allow. Same rules as
-        `parse_line`, the same rows.
-        """
-        if not text:
-            return []
-        if self.block_pattern.fullmatch(text) is None:
-            return None
-        rows: list[Row] = []
-        append = rows.append
-        valid_days: set[str] = set()
-        for line in text[:-1].split("\n"):
-            stamp, model, prompt, completion, success, kind, duration, notes = line.split(",", 7)
-            if model[0] == "'":
-                model = model[1:]  # neutralised: the pattern only lets `'+[=+-@]` through
-            if notes[:1] == '"':
-                notes = notes[1:-1]
-                if "," not in notes and '"' not in notes:
-                    return None  # quoted without need: not canonical
-                notes = notes.replace('""', '"')
-            day = stamp[:10]
-            if day not in valid_days:
-                if not rfc3339.valid_date(day):
-                    return None
-                valid_days.add(day)
-            append(
-                _new_row(
-                    Row,
-                    (
-                        stamp,
-                        model,
-                        int(prompt),
-                        int(completion),
-                        success == "true",
-                        kind,
-                        int(duration),
-                        notes,
-                    ),
-                )
-            )
-        if not self._block_passes_screen(text):
-            return None
-        return rows
+    def count_block(self, text: str) -> int | None:
+        """`parse_block`'s verdict as a number of lines, without building the rows (`check`)."""
+        return text.count("\n") if self.clean_end(text) == len(text) else None
 
-    def _block_passes_screen(self, text: str) -> bool:
-        """Whether no line of a block of valid lines holds a credential: the secret screen runs
-        over the whole block at once, and only the lines it flags are judged field by field."""
-        flagged = secrets_scan.screen([text])
-        if not flagged:
-            return True
-        lines = text[:-1].split("\n")
-        return all(type(self._diagnose_line(lines[index])) is Row for index in flagged)
+
+def _stored_row(fields: Sequence[str]) -> Row:
+    """The Row of a canonical line's eight fields, as the fast paths split or matched them."""
+    stamp, model, prompt, completion, success, kind, duration, notes = fields
+    if model[0] == "'":
+        model = model[1:]  # neutralised: the patterns only let `'+[=+-@]` through
+    if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
+        notes = notes[1:-1].replace('""', '"')
+    # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
+    return _new_row(
+        Row,
+        (stamp, model, int(prompt), int(completion), success == "true", kind, int(duration), notes),
+    )
 
 
 def _line_pattern_source(
@@ -531,9 +519,11 @@ def _line_pattern_source(
     plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
     quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029"
     most = NOTES_MAX_CHARS - 1
+    # Quoted notes are canonical only when they hold a comma or a quote: the lookahead finds one
+    # before the closing quote (a quote inside is doubled, so it is followed by another).
     notes = (
         rf"{text_group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
-        rf"|\"[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
+        rf"|\"(?=[^\n]*[,\"][^\n])[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
     )
     kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
     return (

@@ -176,8 +176,21 @@ def test_github_summary_appends_markdown(log: Path, repo: Path) -> None:
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
-    text = summary.read_text()
-    assert text.startswith("# Earlier step\n## LLM usage report\n")
+    first = summary.read_text()
+    assert first.startswith("# Earlier step\n\n## LLM usage report\n")
+    report = first.removeprefix("# Earlier step\n\n")
+    done = subprocess.run(
+        [*command, "--github-summary", "--no-costs", "-o", "out.md"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert summary.read_text() == first + "\n" + report  # a blank line between the two
+    summary.write_text("no newline at the end")
+    done = subprocess.run(
+        [*command, "--github-summary", "--no-costs", "-o", "out.md"],
+        cwd=repo, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert summary.read_text() == "no newline at the end\n\n" + report
     env.pop("GITHUB_STEP_SUMMARY")
     done = subprocess.run(
         [*command, "--github-summary"],
@@ -219,3 +232,74 @@ def test_wrapper_script_passes_arguments(log: Path, repo: Path) -> None:
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
+
+
+def test_file_option_with_files_is_refused(log: Path, repo: Path) -> None:
+    """--file names the log whose backups to read; with FILES it would be silently ignored."""
+    done = run_cli("report", str(log), "--file", str(log), cwd=repo)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == (
+        "telemetry-csv report: error: --file reads a log and its backups; "
+        "give either FILES or --file, not both\n"
+    )
+
+
+def test_json_filters_show_the_bounds_normalised(log: Path, repo: Path) -> None:
+    """As the README documents: the form the report used, not the characters typed."""
+    document = report_json("--since", " 2026-11-21 ", "--until", "2026-11-23t10:00:00z")
+    assert document["filters"]["since"] == "2026-11-21"
+    assert document["filters"]["until"] == "2026-11-23T10:00:00Z"
+
+
+def test_skip_invalid_after_a_torn_header_keeps_the_next_files_rows(log: Path, repo: Path) -> None:
+    """A backup that is only a header without its newline (torn) has no row to drop: the next
+    file's first row, even one the fast path leaves to the slow one, still counts."""
+    backup = repo / ".telemetry" / "usage-20261121T000000Z.csv"
+    backup.write_text(HEADER.rstrip("\n"))
+    log.write_text(HEADER + row_line(notes="'-starts with a dash") + row_line())
+    document = report_json("--skip-invalid")
+    assert document["skipped"] == {"rows": 1, "file_problems": 0}
+    assert document["rows"] == 2
+
+
+def test_skip_invalid_does_not_trust_a_torn_first_line(log: Path, repo: Path) -> None:
+    """A file that is one row with no header and no newline: the row may be torn, so it is
+    skipped like any torn last line (before, the header problem hid that it was torn)."""
+    lone = repo / "lone.csv"
+    lone.write_text("\ufeff" + row_line().rstrip("\n"))
+    document = report_json("--skip-invalid", str(lone), str(log))
+    assert document["rows"] == 3  # the log's three rows, not the torn one
+    assert document["skipped"] == {"rows": 1, "file_problems": 2}
+
+
+def test_a_credential_inside_a_run_of_valid_rows_stops_the_report(log: Path, repo: Path) -> None:
+    """A row valid in every way but holding a token, deep among rows the block fast path reads
+    as one run: the report refuses it at its line like `check`, without showing the token, and
+    --skip-invalid drops exactly that row."""
+    token = "ghp_" + "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA" + "1234"
+    lines = [row_line(notes=f"ok {index}") for index in range(3000)]
+    lines[2500] = row_line(notes=f"pushed with {token}")
+    log.write_text(HEADER + "".join(lines))
+    done = run_cli("report", str(log), "--no-costs", cwd=repo)
+    assert done.returncode == 1 and done.stdout == ""
+    assert f"{log}:2502: notes: (value not shown)" in done.stderr
+    assert token not in done.stderr
+    document = report_json("--skip-invalid", str(log))
+    assert document["rows"] == 2999
+    assert document["skipped"] == {"rows": 1, "file_problems": 0}
+
+
+def test_a_neutralised_model_name_is_shown_and_filtered_as_given(log: Path, repo: Path) -> None:
+    """`@cf/…` is stored as `'@cf/…` so that spreadsheets do not run it; the rows the block fast
+    path hands over as runs are reported under the name as given, like rows read one by one."""
+    name = "@cf/meta/llama-3-8b-instruct"
+    lines = [row_line(model="'" + name if index % 2 else "claude-3-opus") for index in range(600)]
+    lines.append(row_line(model="'" + name, notes="'-read line by line"))
+    log.write_text(HEADER + "".join(lines))
+    document = report_json(str(log))
+    assert {group["model"]: group["runs"] for group in document["by_model"]} == {
+        name: 301,
+        "claude-3-opus": 300,
+    }
+    assert report_json(str(log), "--model", name)["rows"] == 301
+    assert name in run(str(log), "--no-costs") and "'" + name not in run(str(log), "--no-costs")

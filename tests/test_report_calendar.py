@@ -48,10 +48,23 @@ def test_days_beyond_datetime_range() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["2026-02-29", "2026-13-01", "2026-1-01", "\uff12\uff10\uff12\uff16-01-01", ""]
+    "text",
+    ["2026-02-29", "2026-13-01", "2026-1-01", "\uff12\uff10\uff12\uff16-01-01", "", "0000-01-01"],
 )
 def test_parse_day_refuses_what_is_not_a_day(text: str) -> None:
     assert parse_day(text) is None
+
+
+@given(
+    st.integers(min_value=0, max_value=9999),
+    st.integers(min_value=0, max_value=13),
+    st.integers(min_value=0, max_value=32),
+)
+def test_parse_day_accepts_the_days_a_timestamp_may_name(year: int, month: int, day: int) -> None:
+    """The same rule as the log's timestamps (rfc3339), not a second one."""
+    text = f"{year:04d}-{month:02d}-{day:02d}"
+    stored_day_exists = rfc3339.problem(text + "T00:00:00Z") is None
+    assert (parse_day(text) is not None) == stored_day_exists
 
 
 timestamps = st.builds(

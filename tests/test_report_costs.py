@@ -290,13 +290,26 @@ def test_prices_the_report_cannot_reduce_are_left_to_the_library(custom_prices) 
     assert odd == [Decimal("0.001"), Decimal("0.002"), Decimal("0.001")]
 
 
-def test_a_price_the_library_cannot_compute_leaves_runs_unpriced(custom_prices) -> None:
+@pytest.mark.parametrize("order", ["good first", "broken first"])
+def test_a_price_the_library_cannot_compute_leaves_only_its_runs_unpriced(
+    custom_prices, order: str
+) -> None:
+    """Only the runs under the broken price are unpriced, whatever the order of the rows; the
+    model is still shown as priced, since some of its runs were."""
     lines = [
         row_line("2025-12-31T23:59:59Z", "testco/broken-later", "1000000", "0"),
         row_line("2026-01-01T00:00:00Z", "testco/broken-later", "1000000", "0"),
+        row_line("2025-12-30T10:00:00Z", "testco/broken-later", "1000000", "0"),
+        row_line("2026-02-01T10:00:00Z", "testco/broken-later", "1000000", "0"),
     ]
+    if order == "broken first":
+        lines = lines[1:2] + lines[3:] + lines[:1] + lines[2:3]
     result = build_report(parse(lines), ReportOptions())
     cost = result.totals.cost
     assert cost is not None
-    assert (cost.priced_runs, cost.unpriced_runs, cost.usd) == (1, 1, Decimal(1))
-    assert "$1.00 + 1 unpriced" in render_markdown(result)
+    assert (cost.priced_runs, cost.unpriced_runs, cost.usd) == (2, 2, Decimal(2))
+    assert result.costs.priced_as == (("testco/broken-later", "testco/broken-later"),)
+    markdown = render_markdown(result)
+    assert "$2.00 + 2 unpriced" in markdown
+    assert "Priced as: `testco/broken-later` as `testco/broken-later`." in markdown
+    assert "No known price" not in markdown

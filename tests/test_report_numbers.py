@@ -91,3 +91,25 @@ def test_cost_cells_never_show_unpriced_as_zero() -> None:
     assert fmt.cost(Cost(10**15, 2, 1)) == "$1.00 + 1 unpriced"
     assert fmt.cost(Cost(0, 2, 0)) == "$0.00"  # priced, and free
     assert fmt.cost(None) == fmt.NOTHING
+
+
+@pytest.mark.parametrize(
+    ("dollars", "json_usd", "shown"),
+    [("0.0000125", 0.000013, "<$0.01"), ("0.0000135", 0.000014, "<$0.01"),
+     ("0.0000124999", 0.000012, "<$0.01"), ("2.125", 2.125, "$2.13"), ("2.135", 2.135, "$2.14"),
+     ("0.0049995", 0.005, "<$0.01")],
+)  # fmt: skip
+def test_json_and_markdown_round_money_the_same_way(
+    dollars: str, json_usd: float, shown: str
+) -> None:
+    """Half up in both, from the exact femto-dollars: JSON to the micro-dollar, Markdown to
+    the cent (half-even would give 0.000012 for the first)."""
+    from decimal import Decimal
+
+    from telemetry_csv.report.json_format import stats_document
+    from telemetry_csv.report.model import Stats
+
+    femto = int(Decimal(dollars) * FEMTO_PER_USD)
+    document = stats_document(Stats(runs=1, cost=Cost(femto, 1, 0)))
+    assert document["cost"]["usd"] == json_usd
+    assert fmt.money(femto) == shown

@@ -19,7 +19,7 @@ from telemetry_csv.report.formatting import NOTHING
 from telemetry_csv.report.json_format import render_json
 from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
 from telemetry_csv.report.model import Report
-from telemetry_csv.schema import neutralise
+from telemetry_csv.schema import Schema, neutralise
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 
@@ -238,10 +238,25 @@ def test_csv_and_json_keep_names_exactly(name: str) -> None:
 
 
 def test_source_text_is_escaped_for_markdown() -> None:
-    from dataclasses import replace
-
-    report = replace(build(), source="logs/my_*usage*.csv and 2 backups")
+    report = build()._replace(source="logs/my_*usage*.csv and 2 backups")
     markdown = render_markdown(report)
     assert "- Source: logs/my\\_\\*usage\\*.csv and 2 backups, 5 rows" in markdown
     assert "<em>" not in MARKDOWN.render(markdown)
     assert "my_*usage*.csv" in MARKDOWN.render(markdown)
+
+
+def test_configured_task_types_render_as_themselves() -> None:
+    """Task type names may hold `_` and `-`, enough for emphasis; they are code, like models."""
+    kinds = ["a-_b_-c", "x__y__z", "plan"]
+    schema = Schema(kinds)
+    lines = [row_line(task_type=kind).rstrip("\n") for kind in kinds]
+    parsed = [schema.parse_line(line) for line in lines]
+    filters = build_filters(task_types=kinds)
+    markdown = render_markdown(build_report(parsed, ReportOptions(costs=False, filters=filters)))
+    found = assert_well_formed(markdown)
+    assert sorted(row[0] for row in found[2]["rows"]) == sorted(kinds)  # By task type
+    assert sorted(found[3]["header"][1:]) == sorted(kinds)  # the matrix's columns
+    html = MARKDOWN.render(markdown)
+    assert "<em>" not in html and "<strong>" not in html
+    for kind in kinds:
+        assert f"<code>{kind}</code>" in html

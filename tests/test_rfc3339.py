@@ -65,3 +65,17 @@ def test_format_now_is_valid_to_the_second_with_an_offset() -> None:
     now = rfc3339.format_now()
     assert rfc3339.problem(now) is None
     assert "." not in now
+
+
+def test_the_canonical_date_pattern_is_the_calendar_of_valid_date() -> None:
+    """Every 29 February of years 0000-9999, and every month 00-19 and day 00-39 of years that
+    matter to the leap rule: the pattern matches exactly the days `valid_date` accepts."""
+    import re
+
+    pattern = re.compile(rfc3339.CANONICAL_DATE_PATTERN)
+    days = [f"{year:04d}-02-29" for year in range(10000)]
+    for year in (0, 1, 4, 100, 300, 400, 1600, 1900, 2000, 2024, 2026, 2100, 9996, 9999):
+        days += [f"{year:04d}-{month:02d}-{day:02d}" for month in range(20) for day in range(40)]
+    disagree = [d for d in days if (pattern.fullmatch(d) is not None) != rfc3339.valid_date(d)]
+    assert disagree == []
+    assert sum(pattern.fullmatch(d) is not None for d in days[:10000]) == 2424  # leap years

@@ -36,10 +36,6 @@ examples:
 FORMATS = ("markdown", "json", "csv")
 
 
-class OutputError(TelemetryError):
-    exit_code = 4
-
-
 def build_parser():
     from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS
 
@@ -117,14 +113,14 @@ def _count(text: str) -> int:
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
-    from dataclasses import replace
-
+    from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
     from telemetry_csv.report.zones import resolve_zone
+    from telemetry_csv.store import log_files
 
     settings = load_settings()
     filters = build_filters(
@@ -142,6 +138,10 @@ def run(argv: Sequence[str]) -> int:
 
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
+    if args.files and args.file:
+        raise TelemetryError(
+            "--file reads a log and its backups; give either FILES or --file, not both"
+        )
     source = open_source(
         settings.schema,
         files=args.files,
@@ -150,9 +150,16 @@ def run(argv: Sequence[str]) -> int:
         commit_range=args.range,
         settings=settings,
     )
+    # Refused before anything is read: a report written over a log would replace its rows.
+    logs = [*source.paths, *log_files(settings.log_path)]
+    output = args.output if args.output != "-" else None
+    if output:
+        refuse_log_files("--output", output, logs)
+    if summary_path:
+        refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
     rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     report = build_report(rows, ReportOptions(filters=filters, zone=zone, costs=not args.no_costs))
-    report = replace(report, source=source.description, skipped=rows.skipped)
+    report = report._replace(source=source.description, skipped=rows.skipped)
 
     markdown_options = MarkdownOptions(days=args.days, weeks=args.weeks, charts=args.charts)
     if args.format == "json":
@@ -166,35 +173,14 @@ def run(argv: Sequence[str]) -> int:
     else:
         text = render_markdown(report, markdown_options)
 
-    if args.output and args.output != "-":
-        _write(Path(args.output), text)
+    if output:
+        write_file(output, text)
     else:
         _print(text)
     if summary_path:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
-        _append(Path(summary_path), markdown)
+        append_markdown(summary_path, markdown, "GITHUB_STEP_SUMMARY")
     return 0
-
-
-def _write(path: Path, text: str) -> None:
-    """Replace `path` whole: a reader never sees half a report."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as error:
-        temporary.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {error.strerror or error}") from None
-
-
-def _append(path: Path, text: str) -> None:
-    try:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(text)
-    except OSError as error:
-        raise OutputError(
-            f"cannot append to GITHUB_STEP_SUMMARY ({path}): {error.strerror or error}"
-        ) from None
 
 
 def _print(text: str) -> None:

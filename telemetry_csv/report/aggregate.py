@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from itertools import repeat
+from typing import NamedTuple
 
 from telemetry_csv.report.costs import Pricer, load_pricer
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.model import Cost, CostInfo, Durations, Group, Report, Stats
 from telemetry_csv.report.percentiles import percentile
-from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone, hour_key
-from telemetry_csv.schema import Row
+from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
+from telemetry_csv.schema import Row, restore
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
 #          durations, durations.append]; a list, since it is updated for every row.
@@ -28,61 +29,68 @@ RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION 
 CellKey = tuple[str, str, int]  # (model, task type, day number)
 
 
-@dataclass(frozen=True)
-class ReportOptions:
-    filters: Filters = field(default_factory=Filters)
+class ReportOptions(NamedTuple):
+    filters: Filters = Filters()
     zone: ReportZone = UTC_ZONE
     costs: bool = True  # estimate costs when the `cost` extra is installed
 
 
-def build_report(rows: Iterable[Row], options: ReportOptions | None = None) -> Report:
-    """Aggregate `rows` in one pass; see the module docstring for what is kept."""
+def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None) -> Report:
+    """Aggregate `rows` in one pass; see the module docstring for what is kept. A str among
+    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    scan = _Scan(options, pricer)
-    scan.consume(rows)
-    return scan.finish()
+    return _report(_scan(rows, options, pricer), options, pricer)
 
 
-class _Scan:
-    def __init__(self, options: ReportOptions, pricer: Pricer | None):
-        self.options = options
-        self.pricer = pricer
-        self.buckets = HourBuckets(options.zone)
-        self.cells: dict[CellKey, list] = {}
-        self.rows_read = 0
-        self.first: str | None = None
-        self.last: str | None = None
+class _Scanned(NamedTuple):
+    cells: dict[CellKey, list]
+    rows_read: int
+    first: str | None
+    last: str | None
 
-    def consume(self, rows: Iterable[Row]) -> None:
-        filters = self.options.filters
-        models = frozenset(filters.models) or None
-        kinds = frozenset(filters.task_types) or None
-        since_day = filters.since.day if filters.since else None
-        until_day = filters.until.day if filters.until else None
-        since_instant = filters.since.instant if filters.since else None
-        until_instant = filters.until.instant if filters.until else None
-        by_day = since_day is not None or until_day is not None
-        by_instant = since_instant is not None or until_instant is not None
 
-        hours = self.buckets.hours
-        new_hour = self.buckets.entry
-        exact_day = self.buckets.exact_day
-        cells = self.cells
-        pricer = self.pricer
-        pricings: dict = {}
-        first, last = self.first, self.last
-        first_start: float = math.inf
-        last_start: float = -math.inf
-        if first is not None and last is not None:
-            first_start = new_hour(hour_key(first), first)[1]
-            last_start = new_hour(hour_key(last), last)[1]
-        read = 0
-        for stamp, model, prompt, completion, success, kind, duration, _ in rows:
+def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | None) -> _Scanned:
+    """The one pass over the rows: each lands in its cell (see the module docstring)."""
+    filters = options.filters
+    models = frozenset(filters.models) or None
+    kinds = frozenset(filters.task_types) or None
+    since_day = filters.since.day if filters.since else None
+    until_day = filters.until.day if filters.until else None
+    since_instant = filters.since.instant if filters.since else None
+    until_instant = filters.until.instant if filters.until else None
+    by_name = models is not None or kinds is not None
+    by_time = filters.since is not None or filters.until is not None
+    by_instant = since_instant is not None or until_instant is not None
+
+    buckets = HourBuckets(options.zone)
+    hours = buckets.hours
+    new_hour = buckets.entry
+    exact_day = buckets.exact_day
+    cells: dict[CellKey, list] = {}
+    pricings: dict = {}
+    first: str | None = None
+    last: str | None = None
+    first_start: float = math.inf
+    last_start: float = -math.inf
+    read = 0
+    split = str.split
+    for item in rows:
+        if type(item) is str:
+            # A run of canonical lines: the first seven fields end at the first seven commas.
+            lines = item[:-1].split("\n")
+            read += len(lines)
+            batch: Iterable[Sequence] = map(split, lines, repeat(","), repeat(7))
+            if ",'" in item:  # perhaps a model name stored neutralised, as `'@cf/…`
+                batch = map(_model_as_given, batch)
+        else:
             read += 1
-            if models is not None and model not in models:
-                continue
-            if kinds is not None and kind not in kinds:
+            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)  # type: ignore[misc]
+        for stamp, model, prompt, completion, success, kind, duration, _ in batch:
+            if by_name and (
+                (models is not None and model not in models)
+                or (kinds is not None and kind not in kinds)
+            ):
                 continue
             key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
             entry = hours.get(key)
@@ -91,20 +99,20 @@ class _Scan:
             day, start = entry
             if day is None:
                 day = exact_day(start, stamp)
-            if by_day and (
-                (since_day is not None and day < since_day)
-                or (until_day is not None and day > until_day)
-            ):
-                continue
-            if by_instant:
-                moment = (
-                    start + int(stamp[14:16]) * 60 + int(stamp[17:19]),
-                    fraction_ns(stamp),
-                )
-                if (since_instant is not None and moment < since_instant) or (
-                    until_instant is not None and moment > until_instant
+            if by_time:
+                if (since_day is not None and day < since_day) or (
+                    until_day is not None and day > until_day
                 ):
                     continue
+                if by_instant:
+                    moment = (
+                        start + int(stamp[14:16]) * 60 + int(stamp[17:19]),
+                        fraction_ns(stamp),
+                    )
+                    if (since_instant is not None and moment < since_instant) or (
+                        until_instant is not None and moment > until_instant
+                    ):
+                        continue
             # First and last by instant. A row's stored hour starts at `start`; hours that start
             # an hour or more apart are ordered by their starts, the same hour by MM:SS and
             # fraction, and overlapping hours (offsets such as +05:30) by exact instants. Of
@@ -136,11 +144,13 @@ class _Scan:
                 durations = array("q")
                 cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
             # Literal indexes (see RUNS...): a global look-up per field would cost more.
+            prompt = int(prompt)
+            completion = int(completion)
             cell[0] += 1
-            cell[1] += success
+            cell[1] += success == "true"
             cell[2] += prompt
             cell[3] += completion
-            cell[7](duration)
+            cell[7](int(duration))
             if pricer is not None:
                 pricing = pricings.get(model, False)
                 if pricing is False:
@@ -161,89 +171,100 @@ class _Scan:
                     cell[4] += pricing.tariff.cost(prompt, completion)
                 else:
                     cell[5] += 1
-        self.rows_read += read
-        self.first, self.last = first, last
+    return _Scanned(cells, read, first, last)
 
-    def finish(self) -> Report:
-        """Every group's statistics, merging sorted duration lists upwards: cells into days and
-        (model, task type) pairs, days into weeks, pairs into models and task types, models into
-        the total. Each merge joins few sorted runs, which timsort does cheaply, and a list is
-        let go as soon as the groups above it are built."""
-        costed = self.pricer is not None
-        cells = self.cells
-        for cell in cells.values():
-            values = cell[DURATIONS].tolist()  # ints once, here, not again for every group
-            values.sort()
-            cell[DURATIONS] = values
-            cell[APPEND_DURATION] = None
-        by_day_cells: dict[int, list[list]] = {}
-        by_pair_cells: dict[tuple[str, str], list[list]] = {}
-        for (model, kind, day), cell in cells.items():
-            by_day_cells.setdefault(day, []).append(cell)
-            by_pair_cells.setdefault((model, kind), []).append(cell)
-        days = {day: _combine(parts) for day, parts in sorted(by_day_cells.items())}
-        pairs = {pair: _combine(parts) for pair, parts in by_pair_cells.items()}
-        del by_day_cells, by_pair_cells
-        cells.clear()
 
-        by_week_days: dict[int, list[list]] = {}
-        for day, part in days.items():
-            by_week_days.setdefault(week_of(day), []).append(part)
-        by_day = [Group(day_label(day), _stats(part, costed)) for day, part in days.items()]
-        del days
-        by_week = [
-            Group(week_label(week), _stats(_combine(parts), costed))
-            for week, parts in by_week_days.items()
-        ]
-        del by_week_days
+def _model_as_given(fields: list[str]) -> list[str]:
+    """A canonical line's fields with the model name as given, not as stored (`schema.restore`)."""
+    fields[1] = restore(fields[1])
+    return fields
 
-        by_model_pairs: dict[str, list[list]] = {}
-        by_kind_pairs: dict[str, list[list]] = {}
-        for (model, kind), part in pairs.items():
-            by_model_pairs.setdefault(model, []).append(part)
-            by_kind_pairs.setdefault(kind, []).append(part)
-        by_kind = [
-            Group(kind, _stats(_combine(parts), costed)) for kind, parts in by_kind_pairs.items()
-        ]
-        by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
-        models = {model: _combine(parts) for model, parts in by_model_pairs.items()}
-        by_pair = [Group(pair, _stats(part, costed)) for pair, part in pairs.items()]
-        del pairs, by_model_pairs, by_kind_pairs
-        by_model = [Group(model, _stats(part, costed)) for model, part in models.items()]
-        by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
-        totals = (
-            _stats(_combine(list(models.values())), costed)
-            if models
-            else Stats(cost=Cost() if costed else None)
+
+def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Report:
+    """Every group's statistics, merging sorted duration lists upwards: cells into days and
+    (model, task type) pairs, days into weeks, pairs into models and task types, models into
+    the total. Each merge joins few sorted runs, which timsort does cheaply, and a list is
+    let go as soon as the groups above it are built."""
+    costed = pricer is not None
+    cells = scan.cells
+    for cell in cells.values():
+        values = cell[DURATIONS].tolist()  # ints once, here, not again for every group
+        values.sort()
+        cell[DURATIONS] = values
+        cell[APPEND_DURATION] = None
+    by_day_cells: dict[int, list[list]] = {}
+    by_pair_cells: dict[tuple[str, str], list[list]] = {}
+    for (model, kind, day), cell in cells.items():
+        by_day_cells.setdefault(day, []).append(cell)
+        by_pair_cells.setdefault((model, kind), []).append(cell)
+    days = {day: _combine(parts) for day, parts in sorted(by_day_cells.items())}
+    pairs = {pair: _combine(parts) for pair, parts in by_pair_cells.items()}
+    del by_day_cells, by_pair_cells
+    cells.clear()
+
+    by_week_days: dict[int, list[list]] = {}
+    for day, part in days.items():
+        by_week_days.setdefault(week_of(day), []).append(part)
+    by_day = [Group(day_label(day), _stats(part, costed)) for day, part in days.items()]
+    del days
+    by_week = [
+        Group(week_label(week), _stats(_combine(parts), costed))
+        for week, parts in by_week_days.items()
+    ]
+    del by_week_days
+
+    by_model_pairs: dict[str, list[list]] = {}
+    by_kind_pairs: dict[str, list[list]] = {}
+    for (model, kind), part in pairs.items():
+        by_model_pairs.setdefault(model, []).append(part)
+        by_kind_pairs.setdefault(kind, []).append(part)
+    by_kind = [
+        Group(kind, _stats(_combine(parts), costed)) for kind, parts in by_kind_pairs.items()
+    ]
+    by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
+    models = {model: _combine(parts) for model, parts in by_model_pairs.items()}
+    by_pair = [Group(pair, _stats(part, costed)) for pair, part in pairs.items()]
+    del pairs, by_model_pairs, by_kind_pairs
+    by_model = [Group(model, _stats(part, costed)) for model, part in models.items()]
+    by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
+    totals = (
+        _stats(_combine(list(models.values())), costed)
+        if models
+        else Stats(cost=Cost() if costed else None)
+    )
+    del models
+    model_rank = {group.key: rank for rank, group in enumerate(by_model)}
+    kind_rank = {group.key: rank for rank, group in enumerate(by_kind)}
+    by_pair.sort(key=lambda group: (model_rank[group.key[0]], kind_rank[group.key[1]]))
+
+    if pricer is not None:
+        # A model counts as priced when some of its runs were: a price the library cannot
+        # compute at some instants leaves only those runs unpriced.
+        priced_as = tuple(
+            (group.key, pricer.priced_as(group.key) if _priced(group.stats) else None)
+            for group in by_model
         )
-        del models
-        model_rank = {group.key: rank for rank, group in enumerate(by_model)}
-        kind_rank = {group.key: rank for rank, group in enumerate(by_kind)}
-        by_pair.sort(key=lambda group: (model_rank[group.key[0]], kind_rank[group.key[1]]))
+        costs = CostInfo("estimated", pricer.price_data, priced_as)
+    else:
+        costs = CostInfo("unavailable" if options.costs else "off")
+    return Report(
+        rows_read=scan.rows_read,
+        first=scan.first,
+        last=scan.last,
+        totals=totals,
+        by_model=tuple(by_model),
+        by_task_type=tuple(by_kind),
+        by_model_task_type=tuple(by_pair),
+        by_day=tuple(by_day),
+        by_week=tuple(by_week),
+        costs=costs,
+        filters=options.filters,
+        zone=options.zone,
+    )
 
-        options = self.options
-        if self.pricer is not None:
-            costs = CostInfo(
-                "estimated",
-                self.pricer.price_data,
-                tuple((group.key, self.pricer.priced_as(group.key)) for group in by_model),
-            )
-        else:
-            costs = CostInfo("unavailable" if options.costs else "off")
-        return Report(
-            rows_read=self.rows_read,
-            first=self.first,
-            last=self.last,
-            totals=totals,
-            by_model=tuple(by_model),
-            by_task_type=tuple(by_kind),
-            by_model_task_type=tuple(by_pair),
-            by_day=tuple(by_day),
-            by_week=tuple(by_week),
-            costs=costs,
-            filters=options.filters,
-            zone=options.zone,
-        )
+
+def _priced(stats: Stats) -> bool:
+    return stats.cost is not None and stats.cost.priced_runs > 0
 
 
 def _moment(start: int, stamp: str) -> tuple[int, int]:

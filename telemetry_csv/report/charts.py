@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from telemetry_csv.report.formatting import percent_number
 from telemetry_csv.report.model import Group
 
 
@@ -25,7 +26,7 @@ def daily_tokens_chart(days: Sequence[Group]) -> str:
 
 def weekly_success_chart(weeks: Sequence[Group]) -> str:
     labels = ", ".join(f'"{group.key}"' for group in weeks)
-    values = ", ".join(_rate_percent(group) for group in weeks)
+    values = ", ".join(percent_number(group.stats.successes, group.stats.runs) for group in weeks)
     return _block(
         "xychart-beta",
         '    title "Success rate per ISO week (%)"',
@@ -33,12 +34,6 @@ def weekly_success_chart(weeks: Sequence[Group]) -> str:
         '    y-axis "Success rate (%)" 0 --> 100',
         f"    line [{values}]",
     )
-
-
-def _rate_percent(group: Group) -> str:
-    stats = group.stats
-    tenths = (stats.successes * 2000 + stats.runs) // (2 * stats.runs)
-    return f"{tenths // 10}.{tenths % 10}"
 
 
 def _block(*lines: str) -> str:

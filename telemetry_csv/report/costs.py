@@ -27,21 +27,18 @@ import bisect
 import math
 import warnings
 from collections.abc import Iterator
-from datetime import UTC, datetime, time
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from telemetry_csv.report.dates import SECONDS_PER_DAY, days_from_civil
+from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
 from telemetry_csv.report.model import FEMTO_PER_USD
+
+if TYPE_CHECKING:
+    from datetime import time
+    from decimal import Decimal
 
 INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
 PACKAGE = "genai-prices"
 
-_LOOKUP_INSTANT = datetime(
-    2025, 1, 1, tzinfo=UTC
-)  # lookups ignore time; a fixed one keeps `now` out
-_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY
-_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY
 _PROBE = 1_000_000
 
 
@@ -68,6 +65,9 @@ class Pricer:
         """How to price rows of model `name`, or None when no price is known for it."""
         if name in self._models:
             return self._models[name]
+        from datetime import UTC, datetime
+
+        lookup_instant = datetime(2025, 1, 1, tzinfo=UTC)  # lookups ignore it; keeps `now` out
         found = None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -77,7 +77,7 @@ class Pricer:
                         self._library.Usage(input_tokens=0, output_tokens=0),
                         reference,
                         provider_id=provider_id,
-                        genai_request_timestamp=_LOOKUP_INSTANT,
+                        genai_request_timestamp=lookup_instant,
                     )
                 except (LookupError, ValueError):
                     continue
@@ -96,8 +96,9 @@ class Pricer:
         return tariff
 
     def priced_as(self, name: str) -> str | None:
+        """The library's `provider/model` that `name` is looked up as, or None."""
         pricing = self.model(name)
-        return pricing.label if pricing is not None and pricing.tariff is not None else None
+        return pricing.label if pricing is not None else None
 
 
 def _lookups(name: str) -> Iterator[tuple[str | None, str]]:
@@ -124,19 +125,19 @@ class ModelPricing:
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
-        library cannot price this model after all, its runs count as unpriced from here on."""
-        clamped = min(max(second, _FIRST_SECOND), _LAST_SECOND)
+        library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
+        from datetime import UTC, datetime
+
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                price = self._info.get_prices(datetime.fromtimestamp(clamped, UTC))
-            tariff = self._pricer.tariff(price)
+                moment = datetime.fromtimestamp(datetime_second(second), UTC)
+                price = self._info.get_prices(moment)
+            tariff: Tariff | None = self._pricer.tariff(price)
         except (ArithmeticError, LookupError, TypeError, ValueError):
-            self.tariff, self.base_rates = None, (0, 0, 0, -1)
-            self.start, self.end = -math.inf, math.inf
-            return
+            tariff = None
         self.tariff = tariff
-        self.base_rates = tariff.base_rates
+        self.base_rates = tariff.base_rates if tariff is not None else (0, 0, 0, -1)
         window = _price_window(self._info.prices, second, self._pricer._types)
         self.start, self.end = window if window else (second, second + 1)
 
@@ -252,4 +253,6 @@ def _whole_femto(dollars: Decimal) -> int | None:
 
 
 def _femto(dollars: Decimal) -> int:
+    from decimal import ROUND_HALF_EVEN
+
     return int((dollars * FEMTO_PER_USD).to_integral_value(rounding=ROUND_HALF_EVEN))

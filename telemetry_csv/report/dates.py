@@ -8,7 +8,18 @@ offset can name. Weeks are ISO 8601 weeks, keyed by the day number of their Mond
 
 from __future__ import annotations
 
+from telemetry_csv import rfc3339
+
 SECONDS_PER_DAY = 86_400
+# The instants `datetime` can hold in any time zone, a day inside its years 1..9999.
+_DATETIME_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY  # 0001-01-02T00:00:00Z
+_DATETIME_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY  # 9999-12-30T23:59:59Z
+
+
+def datetime_second(seconds: int) -> int:
+    """`seconds` (Unix time) moved into `datetime`'s range, for asking a time zone or a price
+    list about instants a valid row can name beyond it (they answer the same there)."""
+    return min(max(seconds, _DATETIME_FIRST_SECOND), _DATETIME_LAST_SECOND)
 
 
 def days_from_civil(year: int, month: int, day: int) -> int:
@@ -56,23 +67,13 @@ def week_label(monday: int) -> str:
 
 
 def parse_day(text: str) -> int | None:
-    """The day number of a `YYYY-MM-DD` date that exists, else None."""
+    """The day number of a `YYYY-MM-DD` date that a stored timestamp may name, else None."""
     if len(text) != 10 or text[4] != "-" or text[7] != "-":
         return None
     digits = text[:4] + text[5:7] + text[8:]
-    if not (digits.isascii() and digits.isdigit()):
+    if not (digits.isascii() and digits.isdigit()) or not rfc3339.valid_date(text):
         return None
-    year, month, day = int(text[:4]), int(text[5:7]), int(text[8:])
-    if not 1 <= month <= 12 or not 1 <= day <= _days_in_month(year, month):
-        return None
-    return days_from_civil(year, month, day)
-
-
-def _days_in_month(year: int, month: int) -> int:
-    if month == 2:
-        leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
-        return 29 if leap else 28
-    return 30 if month in (4, 6, 9, 11) else 31
+    return days_from_civil(int(text[:4]), int(text[5:7]), int(text[8:]))
 
 
 def offset_seconds(timestamp: str) -> int:

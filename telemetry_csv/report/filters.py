@@ -7,7 +7,7 @@ exact instant, also inclusive. Models match exactly (as logged); task types must
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from telemetry_csv import rfc3339
 from telemetry_csv.errors import InvalidValueError
@@ -20,8 +20,7 @@ BOUND_ALLOWED = (
 )
 
 
-@dataclass(frozen=True)
-class TimeBound:
+class TimeBound(NamedTuple):
     text: str  # as the report shows it: the date, or the date-time as stored
     day: int | None = None  # a date's day number
     instant: tuple[int, int] | None = None  # a date-time's (Unix seconds, nanoseconds)
@@ -39,8 +38,7 @@ def parse_bound(option: str, text: str) -> TimeBound:
     return TimeBound(stamp, instant=instant(stamp))
 
 
-@dataclass(frozen=True)
-class Filters:
+class Filters(NamedTuple):
     since: TimeBound | None = None
     until: TimeBound | None = None
     models: tuple[str, ...] = ()

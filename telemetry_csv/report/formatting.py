@@ -18,12 +18,23 @@ def count(value: int) -> str:
     return f"{value:,}"
 
 
+def round_half_up(numerator: int, denominator: int) -> int:
+    """`numerator / denominator` (both 0 or more) to the nearest whole number, halves up: the
+    one rounding rule of every number the report shows."""
+    return (numerator * 2 + denominator) // (2 * denominator)
+
+
 def percent(part: int, whole: int) -> str:
     """`part / whole` as a percentage with one decimal, rounded half up: 5 of 6 is `83.3%`."""
     if not whole:
         return NOTHING
-    tenths = (part * 2000 + whole) // (2 * whole)
-    return f"{tenths // 10}.{tenths % 10}%"
+    return percent_number(part, whole) + "%"
+
+
+def percent_number(part: int, whole: int) -> str:
+    """`part / whole` (whole > 0) in percent with one decimal, rounded half up: `83.3`."""
+    tenths = round_half_up(part * 1000, whole)
+    return f"{tenths // 10}.{tenths % 10}"
 
 
 def duration(ms: float | None) -> str:
@@ -32,10 +43,16 @@ def duration(ms: float | None) -> str:
 
 def money(femto_usd: int) -> str:
     """Dollars and cents, rounded half up; an amount above zero never shows as `$0.00`."""
-    cents = (femto_usd * 100 * 2 + FEMTO_PER_USD) // (2 * FEMTO_PER_USD)
+    cents = round_half_up(femto_usd * 100, FEMTO_PER_USD)
     if cents == 0 and femto_usd > 0:
         return "<$0.01"
     return f"${cents // 100:,}.{cents % 100:02d}"
+
+
+def usd(femto_usd: int, places: int) -> float:
+    """Dollars to `places` decimals, rounded half up like `money`: for JSON and CSV."""
+    scale = 10**places
+    return round_half_up(femto_usd * scale, FEMTO_PER_USD) / scale
 
 
 def cost(value: Cost | None) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from telemetry_csv.report.formatting import usd
 from telemetry_csv.report.model import Cost, Group, Report, Stats
 
 FORMAT_VERSION = 1
@@ -82,9 +83,8 @@ def stats_document(stats: Stats) -> dict[str, Any]:
 def _cost(cost: Cost | None) -> dict[str, Any] | None:
     if cost is None:
         return None
-    usd = cost.usd
     return {
-        "usd": None if usd is None else float(round(usd, 6)),
+        "usd": usd(cost.femto_usd, 6) if cost.priced_runs else None,
         "priced_runs": cost.priced_runs,
         "unpriced_runs": cost.unpriced_runs,
     }

@@ -1,7 +1,7 @@
 """The report as GitHub-flavoured Markdown, for pull requests and job summaries.
 
-Tables are `tabulate`'s pipe format. Model names go in code spans, so no character in a name can
-start emphasis, a link, maths or an @-mention; inside tables every `|` is escaped as `\\|`, which
+Tables are `tabulate`'s pipe format. Model names and task types go in code spans, so no character
+in a name can start emphasis, a link, maths or an @-mention; inside tables every `|` is escaped as `\\|`, which
 GitHub turns back into `|` even inside a code span.
 
 Sort orders: models by total tokens (most first), then runs, then name; task types by runs, then
@@ -12,7 +12,7 @@ tables show the most recent `days`/`weeks` with data (the JSON has them all).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from telemetry_csv.report import charts
 from telemetry_csv.report import formatting as fmt
@@ -25,8 +25,7 @@ DEFAULT_DAYS = 14
 DEFAULT_WEEKS = 8
 
 
-@dataclass(frozen=True)
-class MarkdownOptions:
+class MarkdownOptions(NamedTuple):
     days: int = DEFAULT_DAYS  # most recent days with data in the daily table (0: no table)
     weeks: int = DEFAULT_WEEKS
     charts: bool = False
@@ -198,7 +197,7 @@ def _by_task_type(groups: Sequence[Group]) -> str:
     headers += ["Mean duration", "p50", "p95", "Tokens"]
     rows = [
         [
-            str(group.key),
+            code(str(group.key)),
             fmt.count(group.stats.runs),
             fmt.count(group.stats.successes),
             fmt.count(group.stats.failures),
@@ -227,7 +226,8 @@ def _matrix(report: Report) -> str:
                 rate = fmt.percent(stats.successes, stats.runs)
                 row.append(f"{rate} ({stats.successes:,}/{stats.runs:,})")
         rows.append(row)
-    return table(["Model", *kinds], rows, ["left"] + ["right"] * len(kinds))
+    headers = ["Model", *(code(kind) for kind in kinds)]
+    return table(headers, rows, ["left"] + ["right"] * len(kinds))
 
 
 def _shown(noun: str, shown: int, available: int, option: str) -> str:

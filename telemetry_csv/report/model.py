@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
+from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, ReportZone
 
+if TYPE_CHECKING:
+    from decimal import Decimal
+
 FEMTO_PER_USD = 10**15  # costs are summed as whole femto-dollars, so sums are exact
 
 
-@dataclass(frozen=True)
-class Durations:
+class Durations(NamedTuple):
     """Task wall time, in milliseconds; None where there are no runs."""
 
     total: int = 0
@@ -22,8 +23,7 @@ class Durations:
     max: int | None = None
 
 
-@dataclass(frozen=True)
-class Cost:
+class Cost(NamedTuple):
     """The estimated cost of a group's priced runs; unpriced runs are counted, never priced at $0."""
 
     femto_usd: int = 0
@@ -35,11 +35,12 @@ class Cost:
         """Dollars for the priced runs, or None when no run of the group could be priced."""
         if not self.priced_runs:
             return None
+        from decimal import Decimal
+
         return Decimal(self.femto_usd) / FEMTO_PER_USD
 
 
-@dataclass(frozen=True)
-class Stats:
+class Stats(NamedTuple):
     runs: int = 0
     successes: int = 0
     prompt_tokens: int = 0
@@ -60,8 +61,7 @@ class Stats:
         return self.successes / self.runs if self.runs else None
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """One group's statistics. `key` is a model, a task type, a (model, task type) pair, a day
     (`YYYY-MM-DD`) or an ISO week (`YYYY-Www`)."""
 
@@ -69,8 +69,7 @@ class Group:
     stats: Stats
 
 
-@dataclass(frozen=True)
-class CostInfo:
+class CostInfo(NamedTuple):
     """Whether costs were estimated, with what price data, and what each model was priced as."""
 
     status: str  # "estimated", "unavailable" (the `cost` extra is not installed) or "off"
@@ -82,8 +81,7 @@ class CostInfo:
         return self.status == "estimated"
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """What `--skip-invalid` left out: rows (lines) with problems, and file-wide problems."""
 
     rows: int = 0
@@ -93,8 +91,7 @@ class Skipped:
         return bool(self.rows or self.file_problems)
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     rows_read: int  # valid rows read, before filters
     first: str | None  # the earliest matching row's timestamp, as stored
     last: str | None
@@ -105,10 +102,10 @@ class Report:
     by_day: tuple[Group, ...]
     by_week: tuple[Group, ...]
     costs: CostInfo
-    filters: Filters = field(default_factory=Filters)
+    filters: Filters = Filters()
     zone: ReportZone = UTC_ZONE
     source: str = ""  # what was read, for people: ".telemetry/usage.csv and 2 backups"
-    skipped: Skipped = field(default_factory=Skipped)
+    skipped: Skipped = Skipped()
 
     @property
     def rows(self) -> int:

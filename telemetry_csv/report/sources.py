@@ -12,12 +12,12 @@ which case it counts them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
-from telemetry_csv.reading import Problem, scan_file
+from telemetry_csv.reading import Problem, scan_runs
 from telemetry_csv.report.model import Skipped
 from telemetry_csv.schema import Row, Schema
 from telemetry_csv.store import log_files
@@ -25,12 +25,13 @@ from telemetry_csv.store import log_files
 # The one line problem after which `scan_file` still yields the line's row: a last line with no
 # newline may be the torn end of an interrupted write, so its row is not trusted when skipping.
 _TORN_LINE = "no newline at the end of the file"
+_NO_HEADER = "the header is missing"
 
 
-@dataclass
-class RowSource:
+class RowSource(NamedTuple):
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
-    items: Iterator[Row | Problem]
+    items: Iterator[str | Row | Problem]  # a str is a run of valid lines (see scan_runs)
+    paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
 
 
 def open_source(
@@ -66,12 +67,12 @@ def open_source(
             description += " (missing)"
         if backups:
             description += f" and {backups} backup{'s' if backups != 1 else ''}"
-    return RowSource(description, _scan_all(paths, schema))
+    return RowSource(description, _scan_all(paths, schema), tuple(path for path, _ in paths))
 
 
-def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Row | Problem]:
+def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[str | Row | Problem]:
     for path, name in paths:
-        yield from scan_file(path, schema, display=name)
+        yield from scan_runs(path, schema, display=name)  # type: ignore[misc]
 
 
 def _join(items: list[str]) -> str:
@@ -83,7 +84,7 @@ def _join(items: list[str]) -> str:
 class ValidRows:
     """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
 
-    def __init__(self, items: Iterable[Row | Problem], *, skip_invalid: bool = False):
+    def __init__(self, items: Iterable[str | Row | Problem], *, skip_invalid: bool = False):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_lines: set[tuple[str, int]] = set()
@@ -93,21 +94,37 @@ class ValidRows:
     def skipped(self) -> Skipped:
         return Skipped(rows=len(self._bad_lines), file_problems=self._file_problems)
 
-    def __iter__(self) -> Iterator[Row]:
-        drop_next_row = False
+    def __iter__(self) -> Iterator[str | Row]:
+        """Rows, and runs of valid lines (see `scan_runs`) as they come. The row of a torn last line is not trusted: it comes right after the
+        torn-line problem, or, when the torn line is line 1 of its file, right after the
+        problem saying the header is missing."""
+        torn_row = False  # the next item, if a row, is a torn line's
+        torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
         for item in self._items:
-            if type(item) is Row:
-                if drop_next_row:
-                    drop_next_row = False
-                    continue
+            if type(item) is str:
+                torn_row, torn_first = False, None
                 yield item
+                continue
+            if type(item) is Row:
+                if not torn_row:
+                    yield item
+                torn_row, torn_first = False, None
                 continue
             if not self._skip_invalid:
                 raise InvalidLogError(f"{item}; run `telemetry-csv check` for every problem")
-            drop_next_row = False
+            torn_row = False
+            if torn_first is not None:
+                on_line_1 = item.path == torn_first and item.line == 1
+                torn_row = on_line_1 and item.message.startswith(_NO_HEADER)
+                if not (on_line_1 and item.field == "file"):  # a byte order mark comes first
+                    torn_first = None
             if item.line == 0 or item.field in ("file", "header"):
                 self._file_problems += 1
                 continue
             self._bad_lines.add((item.path, item.line))
-            # Only the last line of a file can be torn, so a row right after it is that line's.
-            drop_next_row = item.field == "line" and item.message.startswith(_TORN_LINE)
+            if item.field == "line" and item.message.startswith(_TORN_LINE):
+                # Only the last line of a file can be torn, so its row is the next one.
+                if item.line == 1:
+                    torn_first = item.path
+                else:
+                    torn_row = True

@@ -14,16 +14,15 @@ never changes its offset twice within one hour, which no zone in the tz database
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
 
 from telemetry_csv.errors import InvalidValueError
-from telemetry_csv.report.dates import SECONDS_PER_DAY, hour_start
+from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, hour_start
+
+if TYPE_CHECKING:
+    from datetime import tzinfo
 
 TZ_ALLOWED = "expected UTC, local, or an IANA time zone name such as Europe/Berlin"
-
-# datetime's range, for asking a zone about instants a valid row can name beyond it.
-_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY  # 0001-01-02T00:00:00Z
-_LAST_SECOND = 253_402_300_799 - SECONDS_PER_DAY  # 9999-12-30T23:59:59Z
 
 
 class ReportZone:
@@ -40,8 +39,10 @@ class ReportZone:
 
     def offset_at(self, seconds: int) -> int:
         """Seconds east of UTC at the instant `seconds` (Unix time)."""
-        clamped = min(max(seconds, _FIRST_SECOND), _LAST_SECOND)
+        clamped = datetime_second(seconds)
         if self._zone is not None:
+            from datetime import datetime, timedelta  # not needed for UTC reports: start-up
+
             offset = datetime.fromtimestamp(clamped, self._zone).utcoffset()
             return 0 if offset is None else offset // timedelta(seconds=1)
         if self._system_local:
