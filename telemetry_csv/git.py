@@ -75,16 +75,24 @@ def merge_in_progress(cwd: Path | str | None = None) -> bool:
 
 
 def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> list[str]:
-    """The paths of the files directly in `folder` at a revision (or in the index)."""
-    prefix = folder.rstrip("/") + "/" if folder not in ("", ".") else ""
+    """The paths of the files directly in `folder` ("" or "." for the top level) at a revision
+    (or in the index)."""
+    folder = "" if folder in ("", ".") else folder.strip("/")
     if revision == INDEX:
-        out = run(["ls-files", "-z", "--cached", "--full-name", "--", f":(top){prefix}"], cwd)
-    else:
-        out = run(
-            ["ls-tree", "-r", "-z", "--name-only", "--full-tree", revision, "--", prefix], cwd
-        )
-    names = dict.fromkeys(os.fsdecode(name) for name in out.split(b"\0") if name)
-    return [name for name in names if "/" not in name[len(prefix) :]]
+        # An empty pathspec is an error; `*` under glob magic matches one level only.
+        pattern = f":(top,literal){folder}/" if folder else ":(top,glob)*"
+        out = run(["ls-files", "-z", "--cached", "--full-name", "--", pattern], cwd)
+        names = dict.fromkeys(os.fsdecode(name) for name in out.split(b"\0") if name)
+        return [name for name in names if "/" not in name[len(folder) + 1 if folder else 0 :]]
+    # Without -r, ls-tree lists one level: the entries of `folder/`, or of the top level when
+    # no path is given.
+    args = ["ls-tree", "-z", "--full-tree", revision, *(["--", f"{folder}/"] if folder else [])]
+    files = []
+    for entry in run(args, cwd).split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        if info.split(b" ")[1:2] == [b"blob"]:
+            files.append(os.fsdecode(name))
+    return files
 
 
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:

@@ -198,3 +198,12 @@ def test_find_rewrite(old: str, new: str, moved: str, first_bad: int | None) -> 
     moved_rows = Counter(line.canonical for line in lines(HEADER + moved)[1:])
     found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved_rows)
     assert (found[0].number if found else None) == first_bad
+
+
+def test_a_rotation_of_a_log_at_the_top_level_passes(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "usage.csv"\n')
+    write_log(repo / "usage.csv", rows(1, 2))
+    commit_all(repo, "two rows")
+    git(repo, "mv", "usage.csv", "usage-20260301T120000Z.csv")
+    write_log(repo / "usage.csv", rows(3))
+    assert staged(repo, "usage.csv") == 0
