@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -76,7 +75,9 @@ def test_an_edited_row_fails_with_the_line_and_both_versions(
         (rows(1, 3), 3, "a history row was deleted"),
         (rows(1, 2), 4, "a history row was deleted"),
         (rows(2, 1, 3), 2, "history rows were reordered"),
-        (rows(1, 2, 4, 3), 4, "history rows were reordered"),
+        (rows(1, 2, 4, 3), 4, "a row was inserted among the history rows"),
+        (rows(1, 4, 5, 2, 3), 3, "a row was inserted among the history rows"),
+        (rows(1, 3, 2), 3, "history rows were reordered"),
         ("", 2, "a history row was deleted"),
     ],
 )
@@ -116,6 +117,27 @@ def test_a_rotation_that_drops_a_row_fails(
     write_log(committed / LOG, rows(5))
     assert staged(committed, LOG, BACKUP) == 1
     assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+@pytest.mark.parametrize(
+    ("backup", "head_line"),
+    [(rows(3, 1, 2), 2), (rows(9, 1, 2, 3), 2), (rows(1, 3, 2), 3)],
+    ids=["reordered", "a row invented before them", "two swapped"],
+)
+def test_a_rotation_must_move_the_rows_in_order_to_the_start_of_a_backup(
+    committed: Path, backup: str, head_line: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, BACKUP)
+    (committed / BACKUP).write_text(HEADER + backup)
+    write_log(committed / LOG, rows(5))
+    assert staged(committed, LOG, BACKUP) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{LOG}:2: a history row was changed; rows may only be added at the end"
+    assert out[1].startswith(f"    HEAD line {head_line}: ")
+    assert out[3] == (
+        f"    a rotation moves the log's rows, whole and in order, to the start of a new backup "
+        f"({BACKUP})"
+    )
 
 
 def test_a_backup_that_was_already_committed_may_not_change(
@@ -184,26 +206,25 @@ def lines(text: str):
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "moved", "first_bad"),
+    ("old", "new", "backups", "first_bad"),
     [
-        (rows(1, 2), rows(1, 2, 3), "", None),
-        (rows(1, 2), rows(3), rows(1, 2), None),  # rotation: all moved
-        (rows(1, 2, 3), rows(3, 4), rows(1, 2, 9), None),  # merge: their backup took 1, 2
-        (rows(1, 2, 3), rows(3, 4), rows(2), 2),  # row 1 neither moved nor kept
-        (rows(1, 1, 2), rows(1, 2), rows(1), None),  # one of two identical rows moved
-        (rows(1, 1, 2), rows(2), rows(1), 3),  # the other one was lost
+        (rows(1, 2), rows(1, 2, 3), [], None),
+        (rows(1, 2), rows(3), [rows(1, 2)], None),  # rotation: all moved
+        (rows(1, 2), rows(3), [rows(1, 2, 3)], None),  # …with a row logged before rotating
+        (rows(1, 2, 3), rows(3, 4), [rows(1, 2, 9)], None),  # merge: their backup took 1, 2
+        (rows(1, 2, 3), rows(3, 4), [rows(9), rows(1, 2)], None),  # one of two new backups
+        (rows(1, 2, 3), rows(3, 4), [rows(2)], 2),  # row 1 neither moved nor kept
+        (rows(1, 1, 2), rows(1, 2), [rows(1)], None),  # one of two identical rows moved
+        (rows(1, 1, 2), rows(2), [rows(1)], 3),  # the other one was lost
+        (rows(1, 2, 3), rows(4), [rows(3, 1, 2)], 2),  # moved, but reordered
+        (rows(1, 2, 3), rows(4), [rows(9, 1, 2, 3)], 2),  # an invented row before them
+        (rows(1, 2, 3), rows(4), [rows(1), rows(2, 3)], 3),  # split over two backups
+        (rows(1, 2, 3), rows(2, 3), [rows(1, 2)], None),  # 2 moved and logged again: appended
+        (rows(1, 2, 3), rows(3, 2), [rows(1, 2)], None),  # the same, seen the other way
+        (rows(1, 2, 3), rows(2, 3), [rows(1, 2, 3)], None),
     ],
 )
-def test_find_rewrite(old: str, new: str, moved: str, first_bad: int | None) -> None:
-    moved_rows = Counter(line.canonical for line in lines(HEADER + moved)[1:])
-    found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved_rows)
-    assert (found[0].number if found else None) == first_bad
-
-
-def test_a_rotation_of_a_log_at_the_top_level_passes(repo: Path) -> None:
-    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "usage.csv"\n')
-    write_log(repo / "usage.csv", rows(1, 2))
-    commit_all(repo, "two rows")
-    git(repo, "mv", "usage.csv", "usage-20260301T120000Z.csv")
-    write_log(repo / "usage.csv", rows(3))
-    assert staged(repo, "usage.csv") == 0
+def test_find_rewrite(old: str, new: str, backups: list[str], first_bad: int | None) -> None:
+    moved = [[line.canonical for line in lines(HEADER + backup)[1:]] for backup in backups]
+    found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved)
+    assert (found.old_line.number if found else None) == first_bad
