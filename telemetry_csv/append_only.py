@@ -12,7 +12,7 @@ had; the merged log keeps ours after them). Lines are compared by their canonica
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -22,6 +22,7 @@ from telemetry_csv.canonical import Line, line_key, read_lines, row_keys
 from telemetry_csv.schema import Schema
 
 _SHOWN_CHARS = 200
+RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,28 @@ class Rewrite:
             f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
             "then append new rows with `telemetry-csv log`"
         )
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A committed log or backup that the new version no longer has."""
+
+    path: str
+    old_label: str  # e.g. "HEAD"
+    what: str  # "a committed backup was deleted", "the log was deleted, and …"
+    backup: bool  # a backup, which may be retired on purpose
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.path}: {self.what}; committed rows are never deleted\n"
+            f"    restore it with `git checkout {self.old_label} -- {self.path}`"
+        )
+        if self.backup:
+            text += (
+                f"\n    to retire old backups on purpose, delete whole backup files in a commit "
+                f"of their own, with {RETIRE_BACKUPS}=1 in the environment"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -165,54 +188,88 @@ def _what_happened(old_rest: Sequence[str], new_rest: Sequence[str]) -> str:
     return "a history row was changed"
 
 
-def check_paths(
-    paths: Iterable[str],
+def check_log(
+    log_path: str,
     schema: Schema,
     compared: Comparison,
     cwd: Path | None = None,
-) -> list[Rewrite]:
-    """The rewrite in each file of `paths` (git paths) between two revisions, if any.
+    *,
+    retire_backups: bool = False,
+) -> list[Rewrite | Deletion]:
+    """What the new revision does to the history of the log at `log_path` (a git path) and of
+    its backups, compared with the old revision.
 
-    A file absent from the old revision is new and passes; one absent from the new revision is
-    not part of it and is skipped. A backup is held to the same rule as a log, without rotation.
+    git says which of these files changed, deleted ones included (pre-commit never passes a
+    deleted file to a hook), so nothing is read when none did. A file new in the new revision
+    passes. The log may be rewritten only by a rotation into a backup new in the same revision;
+    it may be deleted only when a new backup starts with all its rows. A backup is held to the
+    append-only rule without rotation, and may be deleted only with `retire_backups`.
     """
     old_revision, new_revision = compared.old_revision, compared.new_revision
-    rewrites = []
-    listings: dict[tuple[str, str], list[str]] = {}
-
-    def listing(revision: str, folder: str) -> list[str]:
-        if (revision, folder) not in listings:
-            listings[revision, folder] = git.list_files(revision, folder, cwd)
-        return listings[revision, folder]
-
-    for path in paths:
-        old = git.read_blob(old_revision, path, cwd)
-        if old is None:
+    changes = history_changes(log_path, compared, cwd)
+    new_backups = [path for status, path in changes if status == "A" and path != log_path]
+    findings: list[Rewrite | Deletion] = []
+    for status, path in changes:
+        if status in ("A", "U"):  # new: nothing to keep; unmerged: git refuses to commit it
             continue
-        new = git.read_blob(new_revision, path, cwd)
-        if new is None or _appended(old, new):
+        if status == "D" and path != log_path:
+            if not retire_backups:
+                findings.append(
+                    Deletion(path, compared.old_label, "a committed backup was deleted", True)
+                )
             continue
-        folder, name = posixpath.split(path)
-        backups = []
-        if not store.is_backup_name(name):
-            old_files = set(listing(old_revision, folder))
-            for other in listing(new_revision, folder):
-                other_name = posixpath.basename(other)
-                if other not in old_files and store.backup_order(name, other_name) is not None:
-                    backups.append(other)
-        found = find_rewrite(
-            read_lines(old, schema),
-            read_lines(new, schema),
-            [
-                row_keys(git.read_blob(new_revision, backup, cwd) or b"", schema)
-                for backup in backups
-            ],
-        )
+        old = git.read_blob(old_revision, path, cwd) or b""
+        backups = [
+            row_keys(git.read_blob(new_revision, backup, cwd) or b"", schema)
+            for backup in (new_backups if path == log_path else [])
+        ]
+        if status == "D":
+            rows = row_keys(old, schema)
+            if rows and not any(backup[: len(rows)] == rows for backup in backups):
+                findings.append(
+                    Deletion(
+                        path,
+                        compared.old_label,
+                        f"the log was deleted, and no backup new in {compared.new_label} "
+                        f"starts with its {len(rows):,} row(s)",
+                        False,
+                    )
+                )
+            continue
+        new = git.read_blob(new_revision, path, cwd) or b""
+        if _appended(old, new):
+            continue
+        found = find_rewrite(read_lines(old, schema), read_lines(new, schema), backups)
         if found is not None:
-            rewrites.append(
-                Rewrite(path, compared.old_label, compared.new_label, *found, tuple(backups))
-            )
-    return rewrites
+            shown = tuple(new_backups) if path == log_path else ()
+            findings.append(Rewrite(path, compared.old_label, compared.new_label, *found, shown))
+    return findings
+
+
+def history_changes(
+    log_path: str, compared: Comparison, cwd: Path | None = None
+) -> list[tuple[str, str]]:
+    """(status, path) of the log and each of its backups that differ between the revisions:
+    A added, D deleted, M modified, T type changed, U unmerged. A rename is a D and an A."""
+    folder, name = posixpath.split(log_path)
+    stem = posixpath.splitext(name)[0]
+    backups = f"{_glob_literal(folder)}/" if folder else ""
+    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    changes = git.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
+    return [(status, path) for status, path in changes if belongs_to(path, log_path)]
+
+
+def belongs_to(path: str, log_path: str) -> bool:
+    """True for the log at `log_path` and its backups (git paths)."""
+    folder, name = posixpath.split(path)
+    log_folder, log_name = posixpath.split(log_path)
+    return folder == log_folder and (
+        name == log_name or store.backup_order(log_name, name) is not None
+    )
+
+
+def _glob_literal(text: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[\\" else char for char in text)
 
 
 def _appended(old: bytes, new: bytes) -> bool:

@@ -75,17 +75,10 @@ def merge_in_progress(cwd: Path | str | None = None) -> bool:
 
 
 def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> list[str]:
-    """The paths of the files directly in `folder` ("" or "." for the top level) at a revision
-    (or in the index)."""
+    """The paths of the files directly in `folder` ("" or "." for the top level) at a revision."""
     folder = "" if folder in ("", ".") else folder.strip("/")
-    if revision == INDEX:
-        # An empty pathspec is an error; `*` under glob magic matches one level only.
-        pattern = f":(top,literal){folder}/" if folder else ":(top,glob)*"
-        out = run(["ls-files", "-z", "--cached", "--full-name", "--", pattern], cwd)
-        names = dict.fromkeys(os.fsdecode(name) for name in out.split(b"\0") if name)
-        return [name for name in names if "/" not in name[len(folder) + 1 if folder else 0 :]]
     # Without -r, ls-tree lists one level: the entries of `folder/`, or of the top level when
-    # no path is given.
+    # no path is given (an empty pathspec is an error).
     args = ["ls-tree", "-z", "--full-tree", revision, *(["--", f"{folder}/"] if folder else [])]
     files = []
     for entry in run(args, cwd).split(b"\0"):
@@ -93,6 +86,23 @@ def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> lis
         if info.split(b" ")[1:2] == [b"blob"]:
             files.append(os.fsdecode(name))
     return files
+
+
+def changed_files(
+    old: str, new: str, pathspecs: Sequence[str], cwd: Path | str | None = None
+) -> list[tuple[str, str]]:
+    """(status, path) of each file matching `pathspecs` that differs between the revision `old`
+    and `new` (a revision, or INDEX): A added, D deleted, M modified, T type changed, U unmerged.
+    Renames are not paired up: a renamed file is a D and an A."""
+    if new == INDEX:
+        args = ["diff-index", "--cached", "--no-renames", "--name-status", "-z", old]
+    else:
+        args = ["diff-tree", "-r", "--no-renames", "--name-status", "-z", old, new]
+    fields = run([*args, "--", *pathspecs], cwd).split(b"\0")
+    return [
+        (fields[index].decode(), os.fsdecode(fields[index + 1]))
+        for index in range(0, len(fields) - 1, 2)
+    ]
 
 
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:

@@ -228,3 +228,79 @@ def test_find_rewrite(old: str, new: str, backups: list[str], first_bad: int | N
     moved = [[line.canonical for line in lines(HEADER + backup)[1:]] for backup in backups]
     found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved)
     assert (found.old_line.number if found else None) == first_bad
+
+
+@pytest.fixture
+def rotated(committed: Path) -> Path:
+    """HEAD has a backup of rows 1-3 and a log of row 4."""
+    git(committed, "mv", LOG, BACKUP)
+    write_log(committed / LOG, rows(4))
+    commit_all(committed, "rotated")
+    return committed
+
+
+def test_deleting_a_committed_backup_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(rotated, "rm", "-q", BACKUP)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{BACKUP}: a committed backup was deleted; committed rows are never deleted",
+        f"    restore it with `git checkout HEAD -- {BACKUP}`",
+        "    to retire old backups on purpose, delete whole backup files in a commit of their "
+        "own, with TELEMETRY_CSV_RETIRE_BACKUPS=1 in the environment",
+    ]
+
+
+def test_renaming_a_backup_to_another_name_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(rotated, "mv", BACKUP, ".telemetry/old.csv")
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")
+
+
+def test_deleting_the_log_fails(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(committed, "rm", "-q", LOG)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(
+        f"{LOG}: the log was deleted, and no backup new in staged starts with its 3 row(s); "
+    )
+
+
+def test_renaming_the_log_to_a_name_that_is_not_a_backup_fails(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, ".telemetry/old.csv")
+    write_log(committed / LOG, rows(4))
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+def test_a_rotation_before_the_new_log_is_started_passes(committed: Path) -> None:
+    """What a crash between rotation's two renames leaves: the backup, and no log yet."""
+    git(committed, "mv", LOG, BACKUP)
+    assert append_only.main([]) == 0
+
+
+def test_backups_are_retired_only_on_purpose_and_only_backups(
+    rotated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEMETRY_CSV_RETIRE_BACKUPS", "1")
+    git(rotated, "rm", "-q", BACKUP)
+    assert append_only.main([]) == 0
+    git(rotated, "rm", "-q", LOG)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}: the log was deleted, ")
+
+
+def test_a_range_that_deletes_a_backup_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = git(rotated, "rev-parse", "HEAD").strip()
+    git(rotated, "rm", "-q", BACKUP)
+    commit_all(rotated, "delete the backup")
+    write_log(rotated / LOG, rows(4, 5))
+    commit_all(rotated, "append")
+    assert append_only.main(["--from-ref", base, "--to-ref", "HEAD"]) == 1
+    assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")

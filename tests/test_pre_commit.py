@@ -136,6 +136,24 @@ def test_an_append_and_a_rotation_pass(hooked: Path, pre_commit_env: dict[str, s
     assert git(hooked, "ls-files", ".telemetry").split() == [BACKUP, LOG]
 
 
+def test_deleting_a_backup_fails_unless_retired_on_purpose(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """pre-commit passes no deleted file to a hook; append-only finds the deletion itself."""
+    git(hooked, "mv", LOG, BACKUP)
+    write_log(hooked / LOG, rows(3))
+    assert commit(hooked, pre_commit_env, "rotate").returncode == 0
+    git(hooked, "rm", "-q", BACKUP)
+    deleted = commit(hooked, pre_commit_env, "delete the backup")
+    assert deleted.returncode == 1
+    assert f"{BACKUP}: a committed backup was deleted; committed rows are never" in output(deleted)
+    retired = commit(
+        hooked, {**pre_commit_env, "TELEMETRY_CSV_RETIRE_BACKUPS": "1"}, "retire the backup"
+    )
+    assert retired.returncode == 0, output(retired)
+    assert git(hooked, "ls-files", ".telemetry").split() == [LOG]
+
+
 def test_the_fixer_fixes_a_spreadsheet_save_and_fails_once(
     hooked: Path, pre_commit_env: dict[str, str]
 ) -> None:
