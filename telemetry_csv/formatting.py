@@ -14,11 +14,10 @@ from typing import NamedTuple
 
 from telemetry_csv import store
 from telemetry_csv.canonical import canonical_line, split_lines
+from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
 from telemetry_csv.errors import LogFileError, describe_value
 from telemetry_csv.reading import Problem
 from telemetry_csv.schema import HEADER_LINE, Schema
-
-LOCK_TIMEOUT = 10.0
 
 
 class Formatted(NamedTuple):
@@ -51,20 +50,28 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
     )
 
 
-def format_file(path: Path, schema: Schema, display: str | None = None) -> FormatResult:
-    """Rewrite one file in place if its canonical form differs.
+def format_file(
+    path: Path,
+    schema: Schema,
+    display: str | None = None,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> FormatResult:
+    """Rewrite one file in place if its canonical form differs, keeping its permissions.
 
-    A log that `telemetry-csv log` writes to (its lock file exists) is rewritten under that
-    lock, so an append cannot land between the read and the rename and be lost. Without a
-    lock file nothing here has ever appended to it, and creating one would leave a stray file
-    beside a log that no .gitignore covers (a hook must not add files to a commit).
+    A log is rewritten under its lock, whether or not anything has locked it before (a fresh
+    clone has no lock file), so an append cannot land between the read and the rename and be
+    lost, and the temporary file is not one a rotation is writing. The lock file is covered by
+    the folder's .gitignore, which is created first if it is missing. A backup is never
+    appended to, so it is rewritten without a lock.
     """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
-    if store.is_backup_name(path.name) or not store.lock_path(path).exists():
+    if store.is_backup_name(path.name):
         return _format_unlocked(path, schema, name)
-    with store.locked(path, LOCK_TIMEOUT):
+    store.ensure_folder(path.parent)
+    with store.locked(path, lock_timeout):
         return _format_unlocked(path, schema, name)
 
 

@@ -137,8 +137,13 @@ def locked(log_path: Path, timeout: float) -> _locked:
 
 
 def replace_file(path: Path, content: bytes) -> None:
-    """Replace a file whole, atomically: temporary file, fsync, rename, folder fsync."""
-    _install_new_log(path, content)
+    """Replace a file whole, atomically (temporary file, fsync, rename, folder fsync), keeping
+    its permission bits."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as error:
+        raise LogFileError(f"cannot read {path}: {error.strerror or error}") from None
+    _install_new_log(path, content, mode)
 
 
 class _locked:
@@ -233,9 +238,9 @@ def _truncate_quietly(fd: int, size: int) -> None:
         os.fsync(fd)
 
 
-def _install_new_log(log_path: Path, content: bytes) -> None:
+def _install_new_log(log_path: Path, content: bytes, mode: int | None = None) -> None:
     """Put a complete new log in place atomically: temporary file, fsync, rename, folder fsync."""
-    temporary = _write_temporary(log_path, content)
+    temporary = _write_temporary(log_path, content, mode)
     try:
         os.rename(temporary, log_path)
     except OSError as error:
@@ -264,7 +269,7 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
     _fsync_folder(log_path.parent)
 
 
-def _write_temporary(log_path: Path, content: bytes) -> Path:
+def _write_temporary(log_path: Path, content: bytes, mode: int | None = None) -> Path:
     # We hold the lock, so any temporary file of ours already there is left by a crash.
     temporary = log_path.with_name(f".{log_path.name}.tmp")
     try:
@@ -274,6 +279,8 @@ def _write_temporary(log_path: Path, content: bytes) -> Path:
             f"cannot write in {log_path.parent}: {error.strerror or error}"
         ) from None
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)  # the mode of the file it replaces, not the umask's
         _write_all(fd, content)
         os.fsync(fd)
     except OSError as error:

@@ -133,7 +133,7 @@ def test_an_append_and_a_rotation_pass(hooked: Path, pre_commit_env: dict[str, s
     write_log(hooked / LOG, rows(4))
     rotated = commit(hooked, pre_commit_env, "rotate")
     assert rotated.returncode == 0, output(rotated)
-    assert git(hooked, "ls-files", ".telemetry").split() == [BACKUP, LOG]
+    assert git(hooked, "ls-files", ".telemetry/*.csv").split() == [BACKUP, LOG]
 
 
 def test_deleting_a_backup_fails_unless_retired_on_purpose(
@@ -151,7 +151,7 @@ def test_deleting_a_backup_fails_unless_retired_on_purpose(
         hooked, {**pre_commit_env, "TELEMETRY_CSV_RETIRE_BACKUPS": "1"}, "retire the backup"
     )
     assert retired.returncode == 0, output(retired)
-    assert git(hooked, "ls-files", ".telemetry").split() == [LOG]
+    assert git(hooked, "ls-files", ".telemetry/*.csv").split() == [LOG]
 
 
 def test_the_fixer_fixes_a_spreadsheet_save_and_fails_once(
