@@ -101,8 +101,17 @@ def register_driver(root: Path) -> Step:
     return Step("added", "merge driver to .git/config", command)
 
 
-def set_up_git(log_path: Path, root: Path) -> list[Step]:
-    """The .gitattributes line, and inside a git repository the driver's registration."""
+def set_up_git(log_path: Path, root: Path, *, only_git: bool = False) -> list[Step]:
+    """The .gitattributes lines, and inside a git repository the driver's registration.
+
+    With `only_git` (`init --git`, for a fresh clone) there is nothing to do outside a
+    repository: GitError, before anything is written.
+    """
+    if only_git and not git.is_repository(root):
+        raise git.GitError(
+            "not inside a git repository, so there is no git config to register the merge "
+            "driver in; run `git init` first"
+        )
     lines = attributes_lines(log_path, root)
     if not lines:
         steps = [Step("skipped", ".gitattributes", f"the log is outside {root}")]

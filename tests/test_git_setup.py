@@ -55,6 +55,24 @@ def test_init_outside_a_repository_writes_attributes_and_says_what_to_do(tmp_pat
     assert ATTRIBUTE in (tmp_path / ".gitattributes").read_text()
 
 
+def test_init_git_outside_a_repository_is_an_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "telemetry-csv"), "init", "--git"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**git_env(), "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)},
+        check=False,
+    )
+    assert done.returncode == 4
+    assert done.stdout == ""
+    assert done.stderr == (
+        "telemetry-csv init: error: not inside a git repository, so there is no git config to "
+        "register the merge driver in; run `git init` first\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_fresh_clone_merges_cleanly_once_init_git_has_run(repo: Path, tmp_path: Path) -> None:
     assert run_cli("init", cwd=repo).returncode == 0
     write_log(repo / LOG, rows(1))
