@@ -114,7 +114,7 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
             return AppendResult(log_path, line, created=True, backup=None)
         _require_appendable(log_path, size)
         if size + len(data) > max_bytes:
-            backup = _unused_backup_path(log_path)
+            backup = unused_backup_path(log_path)
             _rotate(log_path, backup, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=backup)
         _append(log_path, data, size)
@@ -291,7 +291,8 @@ def _write_temporary(log_path: Path, content: bytes, mode: int | None = None) ->
     return temporary
 
 
-def _unused_backup_path(log_path: Path) -> Path:
+def unused_backup_path(log_path: Path) -> Path:
+    """A backup name for the log that is free now: `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, UTC."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     candidate = log_path.with_name(f"{log_path.stem}-{stamp}.csv")
     suffix = 0
