@@ -69,11 +69,6 @@ def merge_base(first: str, second: str, cwd: Path | str | None = None) -> str | 
     return out.decode().strip() or None
 
 
-def merge_in_progress(cwd: Path | str | None = None) -> bool:
-    """True while a merge waits to be committed (MERGE_HEAD exists)."""
-    return commit_id("MERGE_HEAD", cwd) is not None
-
-
 def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> list[str]:
     """The paths of the files directly in `folder` ("" or "." for the top level) at a revision."""
     folder = "" if folder in ("", ".") else folder.strip("/")
