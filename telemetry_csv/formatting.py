@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv import store
-from telemetry_csv.canonical import canonical_line, split_lines
+from telemetry_csv.canonical import canonical_line
 from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
-from telemetry_csv.errors import LogFileError, describe_value
-from telemetry_csv.reading import Problem
-from telemetry_csv.schema import HEADER_LINE, Schema
+from telemetry_csv.errors import LogFileError
+from telemetry_csv.reading import NO_FINAL_NEWLINE, Problem, scan_bytes, split_lines
+from telemetry_csv.schema import Schema
 
 
 class Formatted(NamedTuple):
@@ -37,16 +37,17 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
     lines = split_lines(data)
     while lines and lines[-1] == "":
         lines.pop()
-    problems = []
+    left = set()
     out = []
     for number, text in enumerate(lines, start=1):
         canonical = canonical_line(text, schema, first=number == 1)
         if canonical is None:
-            problems.append(_why_not(text, number, schema, display))
+            left.add(number)
             canonical = text
         out.append(canonical)
     return Formatted(
-        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape"), problems
+        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape"),
+        _problems(data, schema, display, left) if left else [],
     )
 
 
@@ -87,23 +88,14 @@ def _format_unlocked(path: Path, schema: Schema, name: str) -> FormatResult:
     return FormatResult(path, changed, formatted.problems)
 
 
-def _why_not(text: str, number: int, schema: Schema, display: str) -> Problem:
-    left = "left as it is"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return Problem(display, number, "line", f"bytes that are not UTF-8; {left}")
-    if number == 1:
-        return Problem(
-            display,
-            1,
-            "header",
-            f"expected {HEADER_LINE}, found {describe_value(text, 100)}; {left}",
-        )
-    if not text:
-        return Problem(display, number, "line", f"blank line; {left}")
-    problems = schema.read_fields(text)
-    assert isinstance(problems, list)  # canonical_line found no row here
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return Problem(display, number, first.field, f"{first.message}{more}; {left}")
+def _problems(data: bytes, schema: Schema, display: str, left: set[int]) -> list[Problem]:
+    """Why each line in `left` was left as it is, in the words `check` uses. Problems that fmt
+    fixes (a byte order mark, line endings, a missing final newline) are not among them."""
+    return [
+        Problem(item.path, item.line, item.field, f"{item.message}; left as it is")
+        for item in scan_bytes(data, schema, display)
+        if type(item) is Problem
+        and item.line in left
+        and item.field != "file"
+        and item.message != NO_FINAL_NEWLINE
+    ]

@@ -8,17 +8,22 @@ words. A line longer than any valid row is skipped without being held in memory.
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from telemetry_csv.errors import describe_value
 from telemetry_csv.schema import HEADER_LINE, MAX_LINE_BYTES, FieldProblem, Row, Schema
 
 _HOW_TO_FIX_ENDINGS = "convert them to LF with `telemetry-csv fmt` (or dos2unix)"
+NO_FINAL_NEWLINE = (
+    "no newline at the end of the file: the last line may be torn by an interrupted write; if "
+    "the row is complete add the newline, otherwise move it aside with `telemetry-csv repair`"
+)
+LF, CRLF = b"\n", b"\r\n"
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,29 @@ def scan_file(
         yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
         return
     try:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            yield Problem(name, 0, "file", "not a regular file")
+            return
+        if max_bytes is not None and info.st_size > max_bytes:
+            yield Problem(
+                name,
+                0,
+                "file",
+                f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
+                "a usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
+            )
         parse = schema.parse_line if rows else schema.line_problems
-        yield from _scan_open_file(file, name, parse, max_bytes)
+        yield from _scan_lines(file.readline, name, parse)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
     finally:
         file.close()
+
+
+def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
+    """`scan_file` over a file's content already in memory."""
+    return _scan_lines(io.BytesIO(data).readline, display, schema.parse_line)  # type: ignore[return-value]
 
 
 def scan_files(
@@ -67,46 +89,60 @@ def scan_files(
         yield from scan_file(path, schema, max_bytes=max_bytes)  # type: ignore[misc]
 
 
-def _scan_open_file(
-    file: BinaryIO,
-    name: str,
-    parse: Callable[[str], Row | list[FieldProblem] | None],
-    max_bytes: int | None,
-) -> Iterator[Row | Problem | None]:
-    info = os.fstat(file.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        yield Problem(name, 0, "file", "not a regular file")
-        return
-    if max_bytes is not None and info.st_size > max_bytes:
-        yield Problem(
-            name,
-            0,
-            "file",
-            f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to a "
-            "usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
-        )
-    limit = MAX_LINE_BYTES + 2
-    readline = file.readline
-    line_no = 0
-    crlf_lines = lf_lines = 0
-    first_crlf = first_lf = 0
-    while True:
-        raw = readline(limit)
-        if not raw:
-            break
-        line_no += 1
+def split_lines(data: bytes) -> list[str]:
+    """The lines of a file's content, as `scan_file` reads them: without their line endings (LF
+    or CRLF), without a byte order mark on line 1, and no empty line after the final newline.
+
+    Bytes that are not UTF-8 are kept as surrogate escapes, so such a line still compares
+    equal to itself and can be written back unchanged.
+    """
+    return [
+        body.decode("utf-8", "surrogateescape")
+        for body, _, _ in _physical_lines(io.BytesIO(data).readline)
+    ]
+
+
+def _physical_lines(
+    readline: Callable[[int], bytes], limit: int = -1
+) -> Iterator[tuple[bytes | None, bytes, bool]]:
+    """Each line as (body, ending, bom): the body without its line ending, and on line 1 without
+    a UTF-8 byte order mark (`bom` says there was one); the ending LF, CRLF, or b"" for a last
+    line without a newline. With a `limit`, a longer line is read past without being held in
+    memory: its body is None.
+    """
+    raw = readline(limit)
+    bom = raw.startswith(codecs.BOM_UTF8)
+    while raw:
+        body: bytes | None
         if raw[-1:] == b"\n":
-            body = raw[:-1]
-            if body[-1:] == b"\r":
-                body = body[:-1]
-                crlf_lines += 1
-                first_crlf = first_crlf or line_no
+            if raw[-2:-1] == b"\r":
+                body, ending = raw[:-2], CRLF
             else:
-                lf_lines += 1
-                first_lf = first_lf or line_no
+                body, ending = raw[:-1], LF
         elif len(raw) == limit:
             while raw and raw[-1:] != b"\n":
                 raw = readline(1 << 16)
+            body, ending = None, raw[-1:]
+        else:
+            body, ending = raw, b""
+        if bom and body is not None:
+            body = body[len(codecs.BOM_UTF8) :]
+        yield body, ending, bom
+        bom = False
+        raw = readline(limit)
+
+
+def _scan_lines(
+    readline: Callable[[int], bytes],
+    name: str,
+    parse: Callable[[str], Row | list[FieldProblem] | None],
+) -> Iterator[Row | Problem | None]:
+    line_no = 0
+    crlf_lines = lf_lines = 0
+    first_crlf = first_lf = 0
+    for body, ending, bom in _physical_lines(readline, MAX_LINE_BYTES + 2):
+        line_no += 1
+        if body is None:
             yield Problem(
                 name,
                 line_no,
@@ -114,18 +150,15 @@ def _scan_open_file(
                 f"longer than {MAX_LINE_BYTES:,} bytes, far beyond any valid row; delete or repair it",
             )
             continue
+        if ending is LF:
+            lf_lines += 1
+            first_lf = first_lf or line_no
+        elif ending is CRLF:
+            crlf_lines += 1
+            first_crlf = first_crlf or line_no
         else:
-            body = raw
-            yield Problem(
-                name,
-                line_no,
-                "line",
-                "no newline at the end of the file: the last line may be torn by an interrupted "
-                "write; if the row is complete add the newline, otherwise move it aside with "
-                "`telemetry-csv repair`",
-            )
-        if line_no == 1 and body.startswith(codecs.BOM_UTF8):
-            body = body[len(codecs.BOM_UTF8) :]
+            yield Problem(name, line_no, "line", NO_FINAL_NEWLINE)
+        if bom:
             yield Problem(
                 name,
                 1,

@@ -79,14 +79,38 @@ def test_a_line_it_cannot_read_is_left_alone_and_reported() -> None:
     assert [str(problem) for problem in formatted.problems] == [
         "usage.csv:3: prompt_tokens: '15OO' is not allowed; expected a non-negative whole number, "
         "digits only, at most 15 digits, e.g. 1500; left as it is",
-        "usage.csv:4: line: bytes that are not UTF-8; left as it is",
+        "usage.csv:4: line: bytes that are not UTF-8 at byte 58 (b'\\xe9'); re-save the file "
+        "as UTF-8; left as it is",
     ]
 
 
 def test_a_missing_header_is_reported_not_invented() -> None:
     formatted = format_bytes(rows(1, 2).encode(), SCHEMA, "usage.csv")
     assert formatted.data == rows(1, 2).encode()
-    assert [(problem.line, problem.field) for problem in formatted.problems] == [(1, "header")]
+    assert [str(problem) for problem in formatted.problems] == [
+        f"usage.csv:1: header: the header is missing; add {HEADER.strip()} as line 1; left as it is"
+    ]
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        (HEADER + rows(1) + "\n" + rows(2)).replace("\n", "\r\n"),
+        "\ufeff" + HEADER + rows(1) + "\n" + rows(2)[:-1],
+    ],
+    ids=["CRLF", "BOM and no final newline"],
+)
+def test_fmt_reports_what_check_reports_for_a_line_it_leaves(saved: str, tmp_path: Path) -> None:
+    """The same words as `check`, without the problems fmt fixes itself."""
+    formatted = format_bytes(saved.encode(), SCHEMA, "usage.csv")
+    assert formatted.data == (HEADER + rows(1) + "\n" + rows(2)).encode()
+    assert [str(problem) for problem in formatted.problems] == [
+        "usage.csv:3: line: blank line; delete it; left as it is"
+    ]
+    log = tmp_path / "usage.csv"
+    log.write_bytes(saved.encode())
+    checked = [str(item) for item in scan_file(log, SCHEMA) if type(item) is not Row]
+    assert f"{log}:3: line: blank line; delete it" in checked
 
 
 def test_format_file_rewrites_only_when_needed(tmp_path: Path) -> None:
