@@ -199,6 +199,15 @@ def test_this_repository_passes_its_own_telemetry_hooks(
         assert re.search(rf"^{name}\.+Passed$", done.stdout, re.MULTILINE), done.stdout
 
 
+def test_the_size_hook_lets_a_full_log_and_its_backups_through() -> None:
+    """check-added-large-files stops files over 500 KB; a log is backed up at 10 MiB."""
+    config = yaml.safe_load((SOURCE / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    for path in (LOG, BACKUP):
+        assert re.search(hooks["check-added-large-files"].get("exclude", "^$"), path), path
+        assert re.search(hooks["telemetry-csv-check"]["files"], path), path
+
+
 def test_a_merge_of_two_logging_branches_passes_the_hooks(
     hooked: Path, pre_commit_env: dict[str, str]
 ) -> None:
