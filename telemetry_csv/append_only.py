@@ -2,11 +2,13 @@
 
 The old version is what was committed (HEAD, or the base of a range); the new one is what is
 about to be committed (the index, or the end of the range). A row of the old version may leave
-the log only by moving, whole and in order, into a backup that is new in the new version: that
-is a rotation (`usage.csv` renamed to `usage-YYYYMMDDTHHMMSSZ.csv` and a new log started), and
-also what a merge does when the other branch rotated (its backup takes the rows both branches
-had; the merged log keeps ours after them). Lines are compared by their canonical form, so
-`fmt` turning CRLF into LF or re-quoting a field is not a rewrite; changing a value is.
+the log only by moving, whole and in order, to the start of a backup that is new in the new
+version: that is a rotation (`usage.csv` renamed to `usage-YYYYMMDDTHHMMSSZ.csv` and a new log
+started), and also what a merge does when the other branch rotated (its backup starts with the
+rows both branches had; the merged log keeps ours after them). Backups are history too: they
+may grow at the end, and are deleted only on purpose (TELEMETRY_CSV_RETIRE_BACKUPS=1). Lines are
+compared by their canonical form, so `fmt` turning CRLF into LF or re-quoting a field is not a
+rewrite; changing a value is.
 """
 
 from __future__ import annotations
