@@ -221,11 +221,15 @@ def check_log(
                 )
             continue
         old = git.read_blob(old_revision, path, cwd) or b""
+        new = git.read_blob(new_revision, path, cwd) if status != "D" else None
+        if new is not None and _appended(old, new):
+            continue
+        # Only the log's rows may move, and only to a backup new in this revision.
         backups = [
             row_keys(git.read_blob(new_revision, backup, cwd) or b"", schema)
             for backup in (new_backups if path == log_path else [])
         ]
-        if status == "D":
+        if new is None:
             rows = row_keys(old, schema)
             if rows and not any(backup[: len(rows)] == rows for backup in backups):
                 findings.append(
@@ -237,9 +241,6 @@ def check_log(
                         False,
                     )
                 )
-            continue
-        new = git.read_blob(new_revision, path, cwd) or b""
-        if _appended(old, new):
             continue
         found = find_rewrite(read_lines(old, schema), read_lines(new, schema), backups)
         if found is not None:
