@@ -6,6 +6,8 @@ Every command runs as the subprocess git or pre-commit would start, start-up inc
 real repository whose HEAD holds a generated 10 MiB log. Prints, as medians over the rounds
 (commands interleaved round by round, so a noisy neighbour slows all of them alike):
 
+- append-only when the log and its backups did not change (it runs at every commit), against
+  `python -c "import filelock"`;
 - append-only on an ordinary append, against `git cat-file` reading the two versions it must
   compare (its floor);
 - append-only on a rotation in the same commit (every line compared by its canonical form),
@@ -63,23 +65,25 @@ def timed(command: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> floa
     return elapsed
 
 
-def repository(folder: Path, *, rotated: bool) -> Path:
-    """A repository whose HEAD has the 10 MiB log, with one row appended and staged (after a
-    rotation in the same commit, if `rotated`)."""
-    repo = folder / ("rotated" if rotated else "appended")
+def repository(folder: Path, change: str) -> Path:
+    """A repository whose HEAD has the 10 MiB log, with a change staged: one row appended
+    ("appended"), the same after a rotation ("rotated"), or only a file elsewhere ("untouched")."""
+    repo = folder / change
     (repo / ".telemetry").mkdir(parents=True)
     git(repo, "init", "-q")
     shutil.copy(folder / "usage.csv", repo / LOG)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "10 MiB log")
-    if rotated:
+    if change == "rotated":
         git(repo, "mv", LOG, BACKUP)
         (repo / LOG).write_text(
             (folder / "usage.csv").read_text().split("\n", 1)[0] + "\n" + ROW.format(n=1)
         )
-    else:
+    elif change == "appended":
         with open(repo / LOG, "a") as file:
             file.write(ROW.format(n=1))
+    else:
+        (repo / "README.md").write_text("a change outside the log's folder\n")
     git(repo, "add", "-A")
     return repo
 
@@ -101,8 +105,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-hooks-") as name:
         folder = Path(name)
         rows = generate_log(folder / "usage.csv", TEN_MIB)
-        appended = repository(folder, rotated=False)
-        rotated = repository(folder, rotated=True)
+        appended = repository(folder, "appended")
+        rotated = repository(folder, "rotated")
+        untouched = repository(folder, "untouched")
         canonical = (folder / "usage.csv").read_bytes()
         resaved = b"\xef\xbb\xbf" + canonical.replace(b"\n", b"\r\n")
         fmt_file = folder / "fmt.csv"
@@ -128,6 +133,12 @@ def main() -> int:
             "git cat-file HEAD + index": lambda: (
                 timed(["git", "cat-file", "blob", f"HEAD:{LOG}"], appended)
                 + timed(["git", "cat-file", "blob", f":{LOG}"], appended)
+            ),
+            "python -c 'import filelock'": lambda: timed(
+                [sys.executable, "-c", "import filelock"], folder
+            ),
+            "append-only, nothing changed": lambda: timed(
+                [str(BIN / "telemetry-csv-append-only-hook")], untouched
             ),
             "append-only, append": lambda: timed(
                 [str(BIN / "telemetry-csv-append-only-hook"), LOG], appended
@@ -155,6 +166,11 @@ def main() -> int:
     print(f"10 MiB log, {rows:,} rows, {args.rounds} rounds, medians as ratios:\n")
     for label, measure, floor in (
         (
+            "append-only, no change to the log / python -c 'import filelock'",
+            "append-only, nothing changed",
+            "python -c 'import filelock'",
+        ),
+        (
             "append-only on an append / git cat-file of both versions",
             "append-only, append",
             "git cat-file HEAD + index",
@@ -164,7 +180,7 @@ def main() -> int:
         ("fmt on a CRLF + BOM save / check", "fmt, CRLF + BOM", "check (CLI)"),
         ("merge-driver / git merge-file", "merge-driver", "git merge-file"),
     ):
-        print(f"  {label:<58} {median[measure] / median[floor]:6.2f}x")
+        print(f"  {label:<66} {median[measure] / median[floor]:6.2f}x")
     return 0
 
 

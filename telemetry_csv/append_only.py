@@ -2,26 +2,29 @@
 
 The old version is what was committed (HEAD, or the base of a range); the new one is what is
 about to be committed (the index, or the end of the range). A row of the old version may leave
-the log only by moving, whole and in order, into a backup that is new in the new version: that
-is a rotation (`usage.csv` renamed to `usage-YYYYMMDDTHHMMSSZ.csv` and a new log started), and
-also what a merge does when the other branch rotated (its backup takes the rows both branches
-had; the merged log keeps ours after them). Lines are compared by their canonical form, so
-`fmt` turning CRLF into LF or re-quoting a field is not a rewrite; changing a value is.
+the log only by moving, whole and in order, to the start of a backup that is new in the new
+version: that is a rotation (`usage.csv` renamed to `usage-YYYYMMDDTHHMMSSZ.csv` and a new log
+started), and also what a merge does when the other branch rotated (its backup starts with the
+rows both branches had; the merged log keeps ours after them). Backups are history too: they
+may grow at the end, and are deleted only on purpose (TELEMETRY_CSV_RETIRE_BACKUPS=1). Lines are
+compared by their canonical form, so `fmt` turning CRLF into LF or re-quoting a field is not a
+rewrite; changing a value is.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from telemetry_csv import git, store
 from telemetry_csv.canonical import Line, line_key, read_lines, row_keys
 from telemetry_csv.schema import Schema
 
 _SHOWN_CHARS = 200
+RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Rewrite:
     old_line: Line
     new_line: Line | None  # None: the new version ends before this row
     what: str  # "a history row was changed", "… deleted", "the header was changed"…
+    backups: tuple[str, ...] = ()  # backups new in this commit that could have taken rows
 
     def __str__(self) -> str:
         number = self.new_line.number if self.new_line else self.old_line.number
@@ -43,13 +47,42 @@ class Rewrite:
         else:
             new, new_text = f"{self.new_label} line {self.new_line.number}:", self.new_line.text
         width = max(len(old), len(new))
+        rotation = ""
+        if self.backups:
+            rotation = (
+                "    a rotation moves the log's rows, whole and in order, to the start of a new "
+                f"backup ({', '.join(self.backups)})\n"
+            )
         return (
             f"{self.path}:{number}: {self.what}; rows may only be added at the end\n"
             f"    {old:<{width}} {_shown(self.old_line.text)}\n"
             f"    {new:<{width}} {_shown(new_text)}\n"
+            f"{rotation}"
             f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
             "then append new rows with `telemetry-csv log`"
         )
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A committed log or backup that the new version no longer has."""
+
+    path: str
+    old_label: str  # e.g. "HEAD"
+    what: str  # "a committed backup was deleted", "the log was deleted, and …"
+    backup: bool  # a backup, which may be retired on purpose
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.path}: {self.what}; committed rows are never deleted\n"
+            f"    restore it with `git checkout {self.old_label} -- {self.path}`"
+        )
+        if self.backup:
+            text += (
+                f"\n    to retire old backups on purpose, delete whole backup files in a commit "
+                f"of their own, with {RETIRE_BACKUPS}=1 in the environment"
+            )
+        return text
 
 
 @dataclass(frozen=True)
@@ -76,90 +109,170 @@ def comparison(
 
 
 def find_rewrite(
-    old: Sequence[Line], new: Sequence[Line], moved: Counter[str]
-) -> tuple[Line, Line | None] | None:
-    """The first old line the new version does not keep in place, with the new line found there.
+    old: Sequence[Line], new: Sequence[Line], backups: Sequence[Sequence[str]] = ()
+) -> Mismatch | None:
+    """The first old line the new version does not keep in place, or None if it only appends.
 
-    `moved` counts the rows (canonical lines) of backups that are new in the new version: the
-    oldest rows of `old` may be found there instead of in `new`.
+    `backups` holds the row keys of each backup new in the new version. A rotation moves the
+    oldest rows of `old`, whole and in order, to the start of one of them; the rows it did not
+    move must then start the new version, still in order.
     """
     if not old:
         return None
     if not new:
-        return old[0], None
+        return Mismatch(old[0], None, "the header was changed")
     if line_key(old[0]) != line_key(new[0]):
-        return old[0], new[0]
-    rows = old[1:]
-    start = 0
-    moved = moved.copy()
-    while start < len(rows) and moved[line_key(rows[start])] > 0:
-        moved[line_key(rows[start])] -= 1
-        start += 1
-    for offset, line in enumerate(rows[start:], start=1):
-        if offset >= len(new):
-            return line, None
-        if line_key(new[offset]) != line_key(line):
-            return line, new[offset]
-    return None
+        return Mismatch(old[0], new[0], "the header was changed")
+    old_keys = [line_key(line) for line in old[1:]]
+    new_keys = [line_key(line) for line in new[1:]]
+    moved = [_common_prefix(old_keys, backup) for backup in backups]
+    # A row moved and then logged again (a cherry-pick) can make a shorter move the one that
+    # fits: try every count up to the longest whose first kept row could start the new rows.
+    first_new = new_keys[0] if new_keys else None
+    counts = {
+        count
+        for longest in moved
+        for count in range(longest + 1)
+        if count == len(old_keys) or old_keys[count] == first_new
+    }
+    for count in sorted({0, *counts}, reverse=True):
+        if _continues(old_keys, count, new_keys):
+            return None
+    # Say where the likeliest reading (the longest move into a backup) first goes wrong.
+    count = max(moved, default=0)
+    index = next(
+        index
+        for index in range(count, len(old_keys))
+        if index - count >= len(new_keys) or new_keys[index - count] != old_keys[index]
+    )
+    new_index = index - count
+    old_line = old[1 + index]
+    new_line = new[1 + new_index] if new_index < len(new_keys) else None
+    what = _what_happened(old_keys[index:], new_keys[new_index:])
+    return Mismatch(old_line, new_line, what)
 
 
-def _what_happened(
-    old: Sequence[Line], new: Sequence[Line], old_line: Line, new_line: Line | None
-) -> str:
-    if old_line.number == 1:
-        return "the header was changed"
-    if new_line is None:
+class Mismatch(NamedTuple):
+    old_line: Line
+    new_line: Line | None  # None: the new version ends before this row
+    what: str
+
+
+def _common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
+    count = 0
+    for one, other in zip(first, second, strict=False):
+        if one != other:
+            break
+        count += 1
+    return count
+
+
+def _continues(old_keys: Sequence[str], moved: int, new_keys: Sequence[str]) -> bool:
+    """True if the old rows after the first `moved` start `new_keys`, in order."""
+    kept = len(old_keys) - moved
+    return kept <= len(new_keys) and all(
+        new_keys[index] == old_keys[moved + index] for index in range(kept)
+    )
+
+
+def _what_happened(old_rest: Sequence[str], new_rest: Sequence[str]) -> str:
+    """Why the old rows from the first one out of place do not start the new rows there."""
+    if not new_rest:
         return "a history row was deleted"
-    if line_key(old_line) in {line_key(line) for line in new[new_line.number :]}:
+    missing = old_rest[0]
+    if missing in new_rest:
+        found = new_rest.index(missing)
+        if list(new_rest[found : found + len(old_rest)]) == list(old_rest):
+            return "a row was inserted among the history rows"
         return "history rows were reordered"
-    following = old[old_line.number : old_line.number + 1]
-    if following and line_key(following[0]) == line_key(new_line):
+    if len(old_rest) > 1 and old_rest[1] == new_rest[0]:
         return "a history row was deleted"
     return "a history row was changed"
 
 
-def check_paths(
-    paths: Iterable[str],
+def check_log(
+    log_path: str,
     schema: Schema,
     compared: Comparison,
     cwd: Path | None = None,
-) -> list[Rewrite]:
-    """The rewrite in each file of `paths` (git paths) between two revisions, if any.
+    *,
+    retire_backups: bool = False,
+) -> list[Rewrite | Deletion]:
+    """What the new revision does to the history of the log at `log_path` (a git path) and of
+    its backups, compared with the old revision.
 
-    A file absent from the old revision is new and passes; one absent from the new revision is
-    not part of it and is skipped. A backup is held to the same rule as a log, without rotation.
+    git says which of these files changed, deleted ones included (pre-commit never passes a
+    deleted file to a hook), so nothing is read when none did. A file new in the new revision
+    passes. The log may be rewritten only by a rotation into a backup new in the same revision;
+    it may be deleted only when a new backup starts with all its rows. A backup is held to the
+    append-only rule without rotation, and may be deleted only with `retire_backups`.
     """
     old_revision, new_revision = compared.old_revision, compared.new_revision
-    rewrites = []
-    listings: dict[tuple[str, str], list[str]] = {}
-
-    def listing(revision: str, folder: str) -> list[str]:
-        if (revision, folder) not in listings:
-            listings[revision, folder] = git.list_files(revision, folder, cwd)
-        return listings[revision, folder]
-
-    for path in paths:
-        old = git.read_blob(old_revision, path, cwd)
-        if old is None:
+    changes = history_changes(log_path, compared, cwd)
+    new_backups = [path for status, path in changes if status == "A" and path != log_path]
+    findings: list[Rewrite | Deletion] = []
+    for status, path in changes:
+        if status in ("A", "U"):  # new: nothing to keep; unmerged: git refuses to commit it
             continue
-        new = git.read_blob(new_revision, path, cwd)
-        if new is None or _appended(old, new):
+        if status == "D" and path != log_path:
+            if not retire_backups:
+                findings.append(
+                    Deletion(path, compared.old_label, "a committed backup was deleted", True)
+                )
             continue
-        folder, name = posixpath.split(path)
-        moved: Counter[str] = Counter()
-        if not store.is_backup_name(name):
-            old_files = set(listing(old_revision, folder))
-            for other in listing(new_revision, folder):
-                other_name = posixpath.basename(other)
-                if other not in old_files and store.backup_order(name, other_name) is not None:
-                    backup = git.read_blob(new_revision, other, cwd) or b""
-                    moved.update(row_keys(backup, schema))
-        old_lines, new_lines = read_lines(old, schema), read_lines(new, schema)
-        found = find_rewrite(old_lines, new_lines, moved)
+        old = git.read_blob(old_revision, path, cwd) or b""
+        new = git.read_blob(new_revision, path, cwd) if status != "D" else None
+        if new is not None and _appended(old, new):
+            continue
+        # Only the log's rows may move, and only to a backup new in this revision.
+        backups = [
+            row_keys(git.read_blob(new_revision, backup, cwd) or b"", schema)
+            for backup in (new_backups if path == log_path else [])
+        ]
+        if new is None:
+            rows = row_keys(old, schema)
+            if rows and not any(backup[: len(rows)] == rows for backup in backups):
+                findings.append(
+                    Deletion(
+                        path,
+                        compared.old_label,
+                        f"the log was deleted, and no backup new in {compared.new_label} "
+                        f"starts with its {len(rows):,} row(s)",
+                        False,
+                    )
+                )
+            continue
+        found = find_rewrite(read_lines(old, schema), read_lines(new, schema), backups)
         if found is not None:
-            what = _what_happened(old_lines, new_lines, *found)
-            rewrites.append(Rewrite(path, compared.old_label, compared.new_label, *found, what))
-    return rewrites
+            shown = tuple(new_backups) if path == log_path else ()
+            findings.append(Rewrite(path, compared.old_label, compared.new_label, *found, shown))
+    return findings
+
+
+def history_changes(
+    log_path: str, compared: Comparison, cwd: Path | None = None
+) -> list[tuple[str, str]]:
+    """(status, path) of the log and each of its backups that differ between the revisions:
+    A added, D deleted, M modified, T type changed, U unmerged. A rename is a D and an A."""
+    folder, name = posixpath.split(log_path)
+    stem = posixpath.splitext(name)[0]
+    backups = f"{_glob_literal(folder)}/" if folder else ""
+    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    changes = git.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
+    return [(status, path) for status, path in changes if belongs_to(path, log_path)]
+
+
+def belongs_to(path: str, log_path: str) -> bool:
+    """True for the log at `log_path` and its backups (git paths)."""
+    folder, name = posixpath.split(path)
+    log_folder, log_name = posixpath.split(log_path)
+    return folder == log_folder and (
+        name == log_name or store.backup_order(log_name, name) is not None
+    )
+
+
+def _glob_literal(text: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[\\" else char for char in text)
 
 
 def _appended(old: bytes, new: bytes) -> bool:

@@ -8,10 +8,10 @@ re-saved file is not mistaken for rewritten history.
 
 from __future__ import annotations
 
-import codecs
 import csv
 from typing import NamedTuple
 
+from telemetry_csv.reading import split_lines
 from telemetry_csv.schema import HEADER, HEADER_LINE, Row, Schema
 
 
@@ -19,21 +19,6 @@ class Line(NamedTuple):
     number: int  # 1-based
     text: str  # as stored, without its line ending (and without a BOM on line 1)
     canonical: str | None  # the canonical form, or None when the line cannot be read as one
-
-
-def split_lines(data: bytes) -> list[str]:
-    """The lines of a file's bytes, without line endings (LF or CRLF) or a leading BOM.
-
-    Bytes that are not UTF-8 are kept as surrogate escapes, so such a line still compares
-    equal to itself and can be written back unchanged.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    text = data.decode("utf-8", errors="surrogateescape")
-    lines = text.split("\n")
-    if lines[-1] == "":
-        lines.pop()  # the final newline ends the last line; it does not start another
-    return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 
 def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:

@@ -30,7 +30,6 @@ RANGE_ALLOWED = "expected BASE..HEAD (or BASE...HEAD), e.g. origin/main..HEAD"
 class CommitRange:
     base: str  # commit id
     head: str  # commit id
-    text: str  # as the user wrote it
 
 
 def parse_range(text: str, cwd: Path | None = None) -> CommitRange:
@@ -46,7 +45,7 @@ def parse_range(text: str, cwd: Path | None = None) -> CommitRange:
         if found is None:
             raise InvalidValueError("range", text, f"{base} and {head} have no common ancestor")
         base_id = found
-    return CommitRange(base_id, head_id, text)
+    return CommitRange(base_id, head_id)
 
 
 def log_files_at(revision: str, log_path: str, cwd: Path | None = None) -> list[str]:

@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv import store
-from telemetry_csv.canonical import canonical_line, split_lines
-from telemetry_csv.errors import LogFileError, describe_value
-from telemetry_csv.reading import Problem
-from telemetry_csv.schema import HEADER_LINE, Schema
-
-LOCK_TIMEOUT = 10.0
+from telemetry_csv.canonical import canonical_line
+from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
+from telemetry_csv.errors import LogFileError
+from telemetry_csv.reading import NO_FINAL_NEWLINE, Problem, scan_bytes, split_lines
+from telemetry_csv.schema import Schema
 
 
 class Formatted(NamedTuple):
@@ -38,33 +37,42 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
     lines = split_lines(data)
     while lines and lines[-1] == "":
         lines.pop()
-    problems = []
+    left = set()
     out = []
     for number, text in enumerate(lines, start=1):
         canonical = canonical_line(text, schema, first=number == 1)
         if canonical is None:
-            problems.append(_why_not(text, number, schema, display))
+            left.add(number)
             canonical = text
         out.append(canonical)
     return Formatted(
-        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape"), problems
+        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape"),
+        _problems(data, schema, display, left) if left else [],
     )
 
 
-def format_file(path: Path, schema: Schema, display: str | None = None) -> FormatResult:
-    """Rewrite one file in place if its canonical form differs.
+def format_file(
+    path: Path,
+    schema: Schema,
+    display: str | None = None,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> FormatResult:
+    """Rewrite one file in place if its canonical form differs, keeping its permissions.
 
-    A log that `telemetry-csv log` writes to (its lock file exists) is rewritten under that
-    lock, so an append cannot land between the read and the rename and be lost. Without a
-    lock file nothing here has ever appended to it, and creating one would leave a stray file
-    beside a log that no .gitignore covers (a hook must not add files to a commit).
+    A log is rewritten under its lock, whether or not anything has locked it before (a fresh
+    clone has no lock file), so an append cannot land between the read and the rename and be
+    lost, and the temporary file is not one a rotation is writing. The lock file is covered by
+    the folder's .gitignore, which is created first if it is missing. A backup is never
+    appended to, so it is rewritten without a lock.
     """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
-    if store.is_backup_name(path.name) or not store.lock_path(path).exists():
+    if store.is_backup_name(path.name):
         return _format_unlocked(path, schema, name)
-    with store.locked(path, LOCK_TIMEOUT):
+    store.ensure_folder(path.parent)
+    with store.locked(path, lock_timeout):
         return _format_unlocked(path, schema, name)
 
 
@@ -80,23 +88,14 @@ def _format_unlocked(path: Path, schema: Schema, name: str) -> FormatResult:
     return FormatResult(path, changed, formatted.problems)
 
 
-def _why_not(text: str, number: int, schema: Schema, display: str) -> Problem:
-    left = "left as it is"
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return Problem(display, number, "line", f"bytes that are not UTF-8; {left}")
-    if number == 1:
-        return Problem(
-            display,
-            1,
-            "header",
-            f"expected {HEADER_LINE}, found {describe_value(text, 100)}; {left}",
-        )
-    if not text:
-        return Problem(display, number, "line", f"blank line; {left}")
-    problems = schema.read_fields(text)
-    assert isinstance(problems, list)  # canonical_line found no row here
-    first = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    return Problem(display, number, first.field, f"{first.message}{more}; {left}")
+def _problems(data: bytes, schema: Schema, display: str, left: set[int]) -> list[Problem]:
+    """Why each line in `left` was left as it is, in the words `check` uses. Problems that fmt
+    fixes (a byte order mark, line endings, a missing final newline) are not among them."""
+    return [
+        Problem(item.path, item.line, item.field, f"{item.message}; left as it is")
+        for item in scan_bytes(data, schema, display)
+        if type(item) is Problem
+        and item.line in left
+        and item.field != "file"
+        and item.message != NO_FINAL_NEWLINE
+    ]

@@ -69,22 +69,35 @@ def merge_base(first: str, second: str, cwd: Path | str | None = None) -> str | 
     return out.decode().strip() or None
 
 
-def merge_in_progress(cwd: Path | str | None = None) -> bool:
-    """True while a merge waits to be committed (MERGE_HEAD exists)."""
-    return commit_id("MERGE_HEAD", cwd) is not None
-
-
 def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> list[str]:
-    """The paths of the files directly in `folder` at a revision (or in the index)."""
-    prefix = folder.rstrip("/") + "/" if folder not in ("", ".") else ""
-    if revision == INDEX:
-        out = run(["ls-files", "-z", "--cached", "--full-name", "--", f":(top){prefix}"], cwd)
+    """The paths of the files directly in `folder` ("" or "." for the top level) at a revision."""
+    folder = "" if folder in ("", ".") else folder.strip("/")
+    # Without -r, ls-tree lists one level: the entries of `folder/`, or of the top level when
+    # no path is given (an empty pathspec is an error).
+    args = ["ls-tree", "-z", "--full-tree", revision, *(["--", f"{folder}/"] if folder else [])]
+    files = []
+    for entry in run(args, cwd).split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        if info.split(b" ")[1:2] == [b"blob"]:
+            files.append(os.fsdecode(name))
+    return files
+
+
+def changed_files(
+    old: str, new: str, pathspecs: Sequence[str], cwd: Path | str | None = None
+) -> list[tuple[str, str]]:
+    """(status, path) of each file matching `pathspecs` that differs between the revision `old`
+    and `new` (a revision, or INDEX): A added, D deleted, M modified, T type changed, U unmerged.
+    Renames are not paired up: a renamed file is a D and an A."""
+    if new == INDEX:
+        args = ["diff-index", "--cached", "--no-renames", "--name-status", "-z", old]
     else:
-        out = run(
-            ["ls-tree", "-r", "-z", "--name-only", "--full-tree", revision, "--", prefix], cwd
-        )
-    names = dict.fromkeys(os.fsdecode(name) for name in out.split(b"\0") if name)
-    return [name for name in names if "/" not in name[len(prefix) :]]
+        args = ["diff-tree", "-r", "--no-renames", "--name-status", "-z", old, new]
+    fields = run([*args, "--", *pathspecs], cwd).split(b"\0")
+    return [
+        (fields[index].decode(), os.fsdecode(fields[index + 1]))
+        for index in range(0, len(fields) - 1, 2)
+    ]
 
 
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:

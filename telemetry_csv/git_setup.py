@@ -30,19 +30,34 @@ class Step:
     detail: str = ""
 
 
-def attributes_line(log_path: Path, root: Path) -> str | None:
-    """The .gitattributes line for the log's folder (every CSV file there, backups included),
-    or None for a log outside the repository."""
+def attributes_lines(log_path: Path, root: Path) -> list[str]:
+    """The .gitattributes lines for the log and its backups; none for a log outside the
+    repository.
+
+    In a folder of its own, one line for every CSV file there (`.telemetry/*.csv`: a slash in
+    the middle anchors a pattern to the top level). At the top level, where other CSV files
+    live, only the log and its backups, anchored by a leading slash: `*.csv` would match every
+    CSV file in the repository.
+    """
     folder = git.relative_path(log_path.parent, root)
     if folder is None:
-        return None
-    pattern = "*.csv" if folder in ("", ".") else f"{folder}/*.csv"
-    # gitattributes splits on whitespace; a bracket expression keeps a space in a folder name.
-    return f"{pattern.replace(' ', '[ ]')} merge={DRIVER} text eol=lf"
+        return []
+    if folder in ("", "."):
+        patterns = [f"/{_literal(log_path.name)}", f"/{_literal(log_path.stem)}-*.csv"]
+    else:
+        patterns = [f"{_literal(folder)}/*.csv"]
+    return [f"{pattern} merge={DRIVER} text eol=lf" for pattern in patterns]
 
 
-def ensure_attributes(root: Path, line: str) -> Step:
-    """Add `line` to the root .gitattributes unless it is there; never rewrite what is there."""
+def _literal(name: str) -> str:
+    # gitattributes splits on whitespace and reads *, ? and [ as wildcards; a bracket
+    # expression holding one character matches just that character.
+    return "".join(f"[{char}]" if char in " *?[" else char for char in name)
+
+
+def ensure_attributes(root: Path, lines: list[str]) -> Step:
+    """Add each of `lines` to the root .gitattributes unless it is there; never rewrite what
+    is there."""
     path = root / ".gitattributes"
     try:
         existing = path.read_text(encoding="utf-8")
@@ -50,9 +65,11 @@ def ensure_attributes(root: Path, line: str) -> Step:
         existing = None
     except (OSError, UnicodeDecodeError) as error:
         raise LogFileError(f"cannot read {path}: {error}") from None
-    if existing is not None and line in (text.strip() for text in existing.splitlines()):
+    present = {text.strip() for text in (existing or "").splitlines()}
+    missing = [line for line in lines if line not in present]
+    if not missing:
         return Step("kept", ".gitattributes")
-    addition = f"{ATTRIBUTES_COMMENT}\n{line}\n"
+    addition = "".join(f"{line}\n" for line in (ATTRIBUTES_COMMENT, *missing))
     if existing and not existing.endswith("\n"):
         addition = "\n" + addition
     try:
@@ -60,7 +77,7 @@ def ensure_attributes(root: Path, line: str) -> Step:
             file.write(addition)
     except OSError as error:
         raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
-    return Step("created" if existing is None else "updated", ".gitattributes", line)
+    return Step("created" if existing is None else "updated", ".gitattributes", "; ".join(missing))
 
 
 def driver_command() -> str:
@@ -84,13 +101,22 @@ def register_driver(root: Path) -> Step:
     return Step("added", "merge driver to .git/config", command)
 
 
-def set_up_git(log_path: Path, root: Path) -> list[Step]:
-    """The .gitattributes line, and inside a git repository the driver's registration."""
-    line = attributes_line(log_path, root)
-    if line is None:
+def set_up_git(log_path: Path, root: Path, *, only_git: bool = False) -> list[Step]:
+    """The .gitattributes lines, and inside a git repository the driver's registration.
+
+    With `only_git` (`init --git`, for a fresh clone) there is nothing to do outside a
+    repository: GitError, before anything is written.
+    """
+    if only_git and not git.is_repository(root):
+        raise git.GitError(
+            "not inside a git repository, so there is no git config to register the merge "
+            "driver in; run `git init` first"
+        )
+    lines = attributes_lines(log_path, root)
+    if not lines:
         steps = [Step("skipped", ".gitattributes", f"the log is outside {root}")]
     else:
-        steps = [ensure_attributes(root, line)]
+        steps = [ensure_attributes(root, lines)]
     if git.is_repository(root):
         steps.append(register_driver(git.toplevel(root)))
     else:

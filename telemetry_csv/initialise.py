@@ -8,10 +8,11 @@ from pathlib import Path
 
 from telemetry_csv import store
 
+# The URL and the tag are placeholders until the project is published and tagged.
 PRE_COMMIT_SNIPPET = """\
 repos:
-  - repo: https://github.com/telemetry-csv/telemetry-csv
-    rev: v0.1.0
+  - repo: https://github.com/telemetry-csv/telemetry-csv  # placeholder: not published yet
+    rev: v0.1.0  # placeholder: no release tag yet; a commit id works too
     hooks:
       - id: telemetry-csv-fmt
       - id: telemetry-csv-check

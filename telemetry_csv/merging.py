@@ -25,9 +25,7 @@ from telemetry_csv.schema import HEADER_LINE, Schema
 @dataclass(frozen=True)
 class MergedLog:
     rows: list[str]  # canonical lines, without the header
-    added: int  # rows of theirs appended after ours
-    already_ours: int  # rows theirs added that we had too (cherry-picked)
-    moved_away: int  # base rows theirs moved to a backup, left out here
+    moved_away: int  # base rows theirs no longer has (moved to a backup), left out here
 
     def data(self) -> bytes:
         return "".join(f"{line}\n" for line in (HEADER_LINE, *self.rows)).encode("utf-8")
@@ -46,17 +44,15 @@ def merge_rows(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) 
     ours_added = Counter(ours) - base_count
     theirs_added = Counter(theirs) - base_count
     added = []
-    already = 0
     for line in theirs:
         if theirs_added[line] <= 0:
             continue
         theirs_added[line] -= 1
         if ours_added[line] > 0:
-            ours_added[line] -= 1
-            already += 1
+            ours_added[line] -= 1  # cherry-picked to both sides: we have it already
         else:
             added.append(line)
-    return MergedLog(kept + added, len(added), already, len(ours) - len(kept))
+    return MergedLog(kept + added, len(ours) - len(kept))
 
 
 def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[str]:

@@ -8,11 +8,16 @@ Runs of lines that the row pattern accepts and the secret screen passes (`Schema
 are checked by one regex call each (`scan_runs` hands them on as runs of text); every other
 line goes through the line-by-line path, which alone decides problems and line numbers, and
 the runs resume right after it.
+
+The line-by-line path splits lines with `_physical_lines`, the one splitter that `split_lines`
+(for `fmt`, the append-only check and the merge driver) uses too, so every command agrees on
+what a line, its ending and a byte order mark are.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -33,6 +38,11 @@ _LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line a
 _BATCH_LINES = 4096
 _BATCH_CHARS = 1 << 20
 _HOW_TO_FIX_ENDINGS = "convert them to LF with `telemetry-csv fmt` (or dos2unix)"
+NO_FINAL_NEWLINE = (
+    "no newline at the end of the file: the last line may be torn by an interrupted write; if "
+    "the row is complete add the newline, otherwise move it aside with `telemetry-csv repair`"
+)
+LF, CRLF = b"\n", b"\r\n"
 
 
 @dataclass(frozen=True)
@@ -59,14 +69,21 @@ def scan_file(
     With `rows=False` a valid line yields None instead of its Row: enough to count it, and
     cheaper, since the typed values are never built.
     """
-    for item in scan_runs(path, schema, max_bytes=max_bytes, display=display, rows=rows):
+    runs = scan_runs(path, schema, max_bytes=max_bytes, display=display, rows=rows)
+    return _runs_as_rows(runs, schema, rows)
+
+
+def _runs_as_rows(
+    items: Iterable[str | Row | Problem | None], schema: Schema, rows: bool
+) -> Iterator[Row | Problem | None]:
+    for item in items:
         if type(item) is str:
             if rows:
                 yield from schema.rows_of(item)
             else:
                 yield from repeat(None, item.count("\n"))
         else:
-            yield item
+            yield item  # type: ignore[misc]
 
 
 def scan_runs(
@@ -91,11 +108,29 @@ def scan_runs(
         yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
         return
     try:
-        yield from _scan_open_file(file, name, schema, rows, max_bytes, block_bytes)
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            yield Problem(name, 0, "file", "not a regular file")
+            return
+        if max_bytes is not None and info.st_size > max_bytes:
+            yield Problem(
+                name,
+                0,
+                "file",
+                f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
+                "a usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
+            )
+        yield from _scan_stream(file, name, schema, rows, block_bytes)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
     finally:
         file.close()
+
+
+def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
+    """`scan_file` over a file's content already in memory."""
+    items = _scan_stream(io.BytesIO(data), display, schema, True, _BLOCK_BYTES)
+    return _runs_as_rows(items, schema, True)  # type: ignore[return-value]
 
 
 def scan_files(
@@ -105,36 +140,68 @@ def scan_files(
         yield from scan_file(path, schema, max_bytes=max_bytes)  # type: ignore[misc]
 
 
-def _scan_open_file(
-    file: BinaryIO,
-    name: str,
-    schema: Schema,
-    rows: bool,
-    max_bytes: int | None,
-    block_bytes: int,
+def split_lines(data: bytes) -> list[str]:
+    """The lines of a file's content, as `scan_file` reads them: without their line endings (LF
+    or CRLF), without a byte order mark on line 1, and no empty line after the final newline.
+
+    Bytes that are not UTF-8 are kept as surrogate escapes, so such a line still compares
+    equal to itself and can be written back unchanged.
+    """
+    return [
+        body.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+        for body, _, _ in _physical_lines(io.BytesIO(data).readline)
+    ]
+
+
+def _physical_lines(
+    readline: Callable[[int], bytes], limit: int = -1, *, first: bool = True
+) -> Iterator[tuple[bytes | None, bytes, bool]]:
+    """Each line as (body, ending, bom): the body without its line ending, and on line 1 without
+    a UTF-8 byte order mark (`bom` says there was one); the ending LF, CRLF, or b"" for a last
+    line without a newline. With a `limit`, a longer line is read past without being held in
+    memory: its body is None. `first`: whether the first line read is line 1 of the file.
+
+    Lines are read one at a time, when asked for, so the caller may read blocks of whole lines
+    from the same file in between.
+    """
+    raw = readline(limit)
+    bom = first and raw.startswith(codecs.BOM_UTF8)
+    while raw:
+        if len(raw) == limit and raw[-1:] != LF:
+            while raw and raw[-1:] != LF:
+                raw = readline(1 << 16)
+            yield None, raw[-1:], bom
+        else:
+            body, ending = _body_and_ending(raw)
+            yield (body[len(codecs.BOM_UTF8) :] if bom else body), ending, bom
+        bom = False
+        raw = readline(limit)
+
+
+def _body_and_ending(raw: bytes) -> tuple[bytes, bytes]:
+    """A whole line as `readline` returns it: its body, and its ending (LF, CRLF or b"")."""
+    if raw[-1:] == LF:
+        if raw[-2:-1] == b"\r":
+            return raw[:-2], CRLF
+        return raw[:-1], LF
+    return raw, b""
+
+
+def _scan_stream(
+    file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
 ) -> Iterator[str | Row | Problem | None]:
-    info = os.fstat(file.fileno())
-    if not stat.S_ISREG(info.st_mode):
-        yield Problem(name, 0, "file", "not a regular file")
-        return
-    if max_bytes is not None and info.st_size > max_bytes:
-        yield Problem(
-            name,
-            0,
-            "file",
-            f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to a "
-            "usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
-        )
-    lines = _Lines(name, schema, rows)
+    """`scan_runs` over an open file or a stream of bytes in memory."""
     if file.read(len(_HEADER_BYTES)) == _HEADER_BYTES:
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
         lines.count_lf(1)
     else:
         file.seek(0)
-        yield from lines.next_line(file) or ()  # the header, or what stands in its place
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT))
+        yield from lines.next_line() or ()  # the header, or what stands in its place
     if block_bytes:
         yield from _blocks(file, schema, lines, block_bytes)
     while True:
-        found = lines.next_line(file)
+        found = lines.next_line()
         if found is None:
             break
         yield from found
@@ -165,7 +232,7 @@ def _blocks(
             file.seek(start)
             stop = start + max(end, 1)
             while file.tell() < stop:
-                found = lines.next_line(file)
+                found = lines.next_line()
                 if found is None:
                     return
                 yield from found
@@ -197,8 +264,15 @@ class _Lines:
     `line_in_block` hand back the batch's items once it is full, `flush` whatever is left.
     """
 
-    def __init__(self, name: str, schema: Schema, rows: bool):
+    def __init__(
+        self,
+        name: str,
+        schema: Schema,
+        rows: bool,
+        physical: Iterator[tuple[bytes | None, bytes, bool]],
+    ):
         self.name = name
+        self.physical = physical  # the file's lines, from `_physical_lines`
         self.parse: Callable[[str], Row | list[FieldProblem] | None]
         self.parse = schema.parse_line if rows else schema.line_problems
         self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
@@ -218,23 +292,23 @@ class _Lines:
             self.line_no += count
             self.lf_lines += count
 
-    def next_line(self, file: BinaryIO) -> Iterable[Row | Problem | None] | None:
-        """Reads the next line of `file` (at most a valid line's length at a time, the rest of a
-        longer one skipped) into the batch; None at the end of the file, else the items ready."""
-        raw = file.readline(_LINE_LIMIT)
-        if not raw:
+    def next_line(self) -> Iterable[Row | Problem | None] | None:
+        """Reads the file's next line into the batch (a line longer than any valid row is read
+        past, not held); None at the end of the file, else the items ready."""
+        line = next(self.physical, None)
+        if line is None:
             return None
-        self._add_line(raw)
-        if len(raw) == _LINE_LIMIT and raw[-1:] != b"\n":
-            while raw and raw[-1:] != b"\n":  # the rest of a line too long to hold
-                raw = file.readline(1 << 16)
+        self._add_line(*line)
         return self._ready()
 
     def line_in_block(self, text: str) -> Iterable[Row | Problem | None]:
-        """Takes one line of a decoded block (without its newline) as `next_line` would take the
-        same bytes; the items ready."""
-        raw = text.encode("utf-8") + b"\n"
-        self._add_line(raw[:_LINE_LIMIT] if len(raw) > _LINE_LIMIT else raw)
+        """Takes one line of a decoded block (without its newline; never line 1) as `next_line`
+        would take the same bytes; the items ready."""
+        raw = text.encode("utf-8") + LF
+        if len(raw) > _LINE_LIMIT:
+            self._add_line(None, LF, False)  # as `_physical_lines` gives a line too long to hold
+        else:
+            self._add_line(*_body_and_ending(raw), False)
         return self._ready()
 
     def _ready(self) -> Iterable[Row | Problem | None]:
@@ -248,39 +322,24 @@ class _Lines:
         self.texts, self.numbers, self.others, self.chars = [], [], [], 0
         return _batch_items(texts, numbers, others, self.parse_batch, self.name)
 
-    def _add_line(self, raw: bytes) -> None:
-        """Adds a line as `readline(_LINE_LIMIT)` returns it to the batch: whole with its newline,
-        the unterminated last line, or the first _LINE_LIMIT bytes of a longer line."""
+    def _add_line(self, body: bytes | None, ending: bytes, bom: bool) -> None:
+        """Adds a line as `_physical_lines` gives it to the batch."""
         self.line_no += 1
         line_no, name = self.line_no, self.name
         add = self._add
-        if raw[-1:] == b"\n":
-            body = raw[:-1]
-            if body[-1:] == b"\r":
-                body = body[:-1]
-                self.crlf_lines += 1
-                self.first_crlf = self.first_crlf or line_no
-            else:
-                self.lf_lines += 1
-                self.first_lf = self.first_lf or line_no
-        elif len(raw) == _LINE_LIMIT:
+        if body is None:
             message = f"longer than {MAX_LINE_BYTES:,} bytes, far beyond any valid row; delete or repair it"
             add(Problem(name, line_no, "line", message))
             return
+        if ending == LF:
+            self.lf_lines += 1
+            self.first_lf = self.first_lf or line_no
+        elif ending == CRLF:
+            self.crlf_lines += 1
+            self.first_crlf = self.first_crlf or line_no
         else:
-            body = raw
-            add(
-                Problem(
-                    name,
-                    line_no,
-                    "line",
-                    "no newline at the end of the file: the last line may be torn by an "
-                    "interrupted write; if the row is complete add the newline, otherwise move "
-                    "it aside with `telemetry-csv repair`",
-                )
-            )
-        if line_no == 1 and body.startswith(codecs.BOM_UTF8):
-            body = body[len(codecs.BOM_UTF8) :]
+            add(Problem(name, line_no, "line", NO_FINAL_NEWLINE))
+        if bom:
             add(
                 Problem(
                     name,

@@ -204,7 +204,7 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
         _require_appendable(log_path, size)
         if size + len(data) > max_bytes:
             _require_writable(log_path)
-            backup = _unused_backup_path(log_path)
+            backup = unused_backup_path(log_path)
             _rotate(log_path, backup, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=backup)
         _append(log_path, data, size)
@@ -227,8 +227,13 @@ def locked(log_path: Path, timeout: float) -> _locked:
 
 
 def replace_file(path: Path, content: bytes) -> None:
-    """Replace a file whole, atomically: temporary file, fsync, rename, folder fsync."""
-    _install_new_log(path, content)
+    """Replace a file whole, atomically (temporary file, fsync, rename, folder fsync), keeping
+    its permission bits."""
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError as error:
+        raise LogFileError(f"cannot read {path}: {error.strerror or error}") from None
+    _install_new_log(path, content, mode)
 
 
 class _locked:
@@ -334,9 +339,9 @@ def _truncate_quietly(fd: int, size: int) -> None:
         os.fsync(fd)
 
 
-def _install_new_log(log_path: Path, content: bytes) -> None:
+def _install_new_log(log_path: Path, content: bytes, mode: int | None = None) -> None:
     """Put a complete new log in place atomically: temporary file, fsync, rename, folder fsync."""
-    temporary = _write_temporary(log_path, content)
+    temporary = _write_temporary(log_path, content, mode)
     try:
         os.rename(temporary, log_path)
     except OSError as error:
@@ -366,7 +371,7 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
     _fsync_folder(log_path.parent)
 
 
-def _write_temporary(log_path: Path, content: bytes) -> Path:
+def _write_temporary(log_path: Path, content: bytes, mode: int | None = None) -> Path:
     # We hold the lock, so any temporary file of ours already there is left by a crash.
     temporary = temporary_path(log_path)
     try:
@@ -376,6 +381,8 @@ def _write_temporary(log_path: Path, content: bytes) -> Path:
             f"cannot write in {log_path.parent}: {error.strerror or error}"
         ) from None
     try:
+        if mode is not None:
+            os.fchmod(fd, mode)  # the mode of the file it replaces, not the umask's
         _write_all(fd, content)
         os.fsync(fd)
     except OSError as error:
@@ -386,9 +393,10 @@ def _write_temporary(log_path: Path, content: bytes) -> Path:
     return temporary
 
 
-def _unused_backup_path(log_path: Path) -> Path:
-    """A free backup name that sorts after every existing backup, so that reading the backups in
-    name order gives the rows in append order even if the clock was set back."""
+def unused_backup_path(log_path: Path) -> Path:
+    """A backup name for the log that is free now, `STEM-YYYYMMDDTHHMMSSZ[-N].csv` in UTC, and
+    sorts after every existing backup, so that reading the backups in name order gives the rows
+    in append order even if the clock was set back."""
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     suffix = 0
     existing = _backups(log_path)

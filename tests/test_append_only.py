@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -76,7 +75,9 @@ def test_an_edited_row_fails_with_the_line_and_both_versions(
         (rows(1, 3), 3, "a history row was deleted"),
         (rows(1, 2), 4, "a history row was deleted"),
         (rows(2, 1, 3), 2, "history rows were reordered"),
-        (rows(1, 2, 4, 3), 4, "history rows were reordered"),
+        (rows(1, 2, 4, 3), 4, "a row was inserted among the history rows"),
+        (rows(1, 4, 5, 2, 3), 3, "a row was inserted among the history rows"),
+        (rows(1, 3, 2), 3, "history rows were reordered"),
         ("", 2, "a history row was deleted"),
     ],
 )
@@ -116,6 +117,27 @@ def test_a_rotation_that_drops_a_row_fails(
     write_log(committed / LOG, rows(5))
     assert staged(committed, LOG, BACKUP) == 1
     assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+@pytest.mark.parametrize(
+    ("backup", "head_line"),
+    [(rows(3, 1, 2), 2), (rows(9, 1, 2, 3), 2), (rows(1, 3, 2), 3)],
+    ids=["reordered", "a row invented before them", "two swapped"],
+)
+def test_a_rotation_must_move_the_rows_in_order_to_the_start_of_a_backup(
+    committed: Path, backup: str, head_line: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, BACKUP)
+    (committed / BACKUP).write_text(HEADER + backup)
+    write_log(committed / LOG, rows(5))
+    assert staged(committed, LOG, BACKUP) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"{LOG}:2: a history row was changed; rows may only be added at the end"
+    assert out[1].startswith(f"    HEAD line {head_line}: ")
+    assert out[3] == (
+        f"    a rotation moves the log's rows, whole and in order, to the start of a new backup "
+        f"({BACKUP})"
+    )
 
 
 def test_a_backup_that_was_already_committed_may_not_change(
@@ -184,17 +206,101 @@ def lines(text: str):
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "moved", "first_bad"),
+    ("old", "new", "backups", "first_bad"),
     [
-        (rows(1, 2), rows(1, 2, 3), "", None),
-        (rows(1, 2), rows(3), rows(1, 2), None),  # rotation: all moved
-        (rows(1, 2, 3), rows(3, 4), rows(1, 2, 9), None),  # merge: their backup took 1, 2
-        (rows(1, 2, 3), rows(3, 4), rows(2), 2),  # row 1 neither moved nor kept
-        (rows(1, 1, 2), rows(1, 2), rows(1), None),  # one of two identical rows moved
-        (rows(1, 1, 2), rows(2), rows(1), 3),  # the other one was lost
+        (rows(1, 2), rows(1, 2, 3), [], None),
+        (rows(1, 2), rows(3), [rows(1, 2)], None),  # rotation: all moved
+        (rows(1, 2), rows(3), [rows(1, 2, 3)], None),  # …with a row logged before rotating
+        (rows(1, 2, 3), rows(3, 4), [rows(1, 2, 9)], None),  # merge: their backup took 1, 2
+        (rows(1, 2, 3), rows(3, 4), [rows(9), rows(1, 2)], None),  # one of two new backups
+        (rows(1, 2, 3), rows(3, 4), [rows(2)], 2),  # row 1 neither moved nor kept
+        (rows(1, 1, 2), rows(1, 2), [rows(1)], None),  # one of two identical rows moved
+        (rows(1, 1, 2), rows(2), [rows(1)], 3),  # the other one was lost
+        (rows(1, 2, 3), rows(4), [rows(3, 1, 2)], 2),  # moved, but reordered
+        (rows(1, 2, 3), rows(4), [rows(9, 1, 2, 3)], 2),  # an invented row before them
+        (rows(1, 2, 3), rows(4), [rows(1), rows(2, 3)], 3),  # split over two backups
+        (rows(1, 2, 3), rows(2, 3), [rows(1, 2)], None),  # 2 moved and logged again: appended
+        (rows(1, 2, 3), rows(3, 2), [rows(1, 2)], None),  # the same, seen the other way
+        (rows(1, 2, 3), rows(2, 3), [rows(1, 2, 3)], None),
     ],
 )
-def test_find_rewrite(old: str, new: str, moved: str, first_bad: int | None) -> None:
-    moved_rows = Counter(line.canonical for line in lines(HEADER + moved)[1:])
-    found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved_rows)
-    assert (found[0].number if found else None) == first_bad
+def test_find_rewrite(old: str, new: str, backups: list[str], first_bad: int | None) -> None:
+    moved = [[line.canonical for line in lines(HEADER + backup)[1:]] for backup in backups]
+    found = find_rewrite(lines(HEADER + old), lines(HEADER + new), moved)
+    assert (found.old_line.number if found else None) == first_bad
+
+
+@pytest.fixture
+def rotated(committed: Path) -> Path:
+    """HEAD has a backup of rows 1-3 and a log of row 4."""
+    git(committed, "mv", LOG, BACKUP)
+    write_log(committed / LOG, rows(4))
+    commit_all(committed, "rotated")
+    return committed
+
+
+def test_deleting_a_committed_backup_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(rotated, "rm", "-q", BACKUP)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{BACKUP}: a committed backup was deleted; committed rows are never deleted",
+        f"    restore it with `git checkout HEAD -- {BACKUP}`",
+        "    to retire old backups on purpose, delete whole backup files in a commit of their "
+        "own, with TELEMETRY_CSV_RETIRE_BACKUPS=1 in the environment",
+    ]
+
+
+def test_renaming_a_backup_to_another_name_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(rotated, "mv", BACKUP, ".telemetry/old.csv")
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")
+
+
+def test_deleting_the_log_fails(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(committed, "rm", "-q", LOG)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(
+        f"{LOG}: the log was deleted, and no backup new in staged starts with its 3 row(s); "
+    )
+
+
+def test_renaming_the_log_to_a_name_that_is_not_a_backup_fails(
+    committed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    git(committed, "mv", LOG, ".telemetry/old.csv")
+    write_log(committed / LOG, rows(4))
+    assert staged(committed) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+def test_a_rotation_before_the_new_log_is_started_passes(committed: Path) -> None:
+    """What a crash between rotation's two renames leaves: the backup, and no log yet."""
+    git(committed, "mv", LOG, BACKUP)
+    assert append_only.main([]) == 0
+
+
+def test_backups_are_retired_only_on_purpose_and_only_backups(
+    rotated: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TELEMETRY_CSV_RETIRE_BACKUPS", "1")
+    git(rotated, "rm", "-q", BACKUP)
+    assert append_only.main([]) == 0
+    git(rotated, "rm", "-q", LOG)
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}: the log was deleted, ")
+
+
+def test_a_range_that_deletes_a_backup_fails(
+    rotated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = git(rotated, "rev-parse", "HEAD").strip()
+    git(rotated, "rm", "-q", BACKUP)
+    commit_all(rotated, "delete the backup")
+    write_log(rotated / LOG, rows(4, 5))
+    commit_all(rotated, "append")
+    assert append_only.main(["--from-ref", base, "--to-ref", "HEAD"]) == 1
+    assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")

@@ -99,3 +99,14 @@ def test_items_pass_problems_on_for_a_report_to_skip(history: dict[str, str], re
     assert [type(item).__name__ for item in items] == ["Problem", "Row"]
     assert isinstance(items[0], Problem) and str(items[0]).startswith(f"{head[:12]}:{LOG}:4: ")
     assert items[1].duration_ms == 1007
+
+
+def test_a_log_at_the_top_level(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "usage.csv"\n')
+    write_log(repo / "usage.csv", rows(1))
+    base = commit_all(repo, "base")
+    git(repo, "mv", "usage.csv", "usage-20260301T120000Z.csv")
+    write_log(repo / "usage.csv", rows(2))
+    write_log(repo / "other.csv", rows(9))  # not the log: never counted
+    commit_all(repo, "rotated")
+    assert durations(f"{base}..HEAD", repo) == [2]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import os
+import stat
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, run_cli
+from conftest import BIN, HEADER, git_env, run_cli
 from logfiles import row, rows, write_log
+from telemetry_csv import store
 from telemetry_csv.formatting import format_bytes, format_file
 from telemetry_csv.hooks import fmt
 from telemetry_csv.reading import scan_file
@@ -74,14 +79,38 @@ def test_a_line_it_cannot_read_is_left_alone_and_reported() -> None:
     assert [str(problem) for problem in formatted.problems] == [
         "usage.csv:3: prompt_tokens: '15OO' is not allowed; expected a non-negative whole number, "
         "digits only, at most 15 digits, e.g. 1500; left as it is",
-        "usage.csv:4: line: bytes that are not UTF-8; left as it is",
+        "usage.csv:4: line: bytes that are not UTF-8 at byte 58 (b'\\xe9'); re-save the file "
+        "as UTF-8; left as it is",
     ]
 
 
 def test_a_missing_header_is_reported_not_invented() -> None:
     formatted = format_bytes(rows(1, 2).encode(), SCHEMA, "usage.csv")
     assert formatted.data == rows(1, 2).encode()
-    assert [(problem.line, problem.field) for problem in formatted.problems] == [(1, "header")]
+    assert [str(problem) for problem in formatted.problems] == [
+        f"usage.csv:1: header: the header is missing; add {HEADER.strip()} as line 1; left as it is"
+    ]
+
+
+@pytest.mark.parametrize(
+    "saved",
+    [
+        (HEADER + rows(1) + "\n" + rows(2)).replace("\n", "\r\n"),
+        "\ufeff" + HEADER + rows(1) + "\n" + rows(2)[:-1],
+    ],
+    ids=["CRLF", "BOM and no final newline"],
+)
+def test_fmt_reports_what_check_reports_for_a_line_it_leaves(saved: str, tmp_path: Path) -> None:
+    """The same words as `check`, without the problems fmt fixes itself."""
+    formatted = format_bytes(saved.encode(), SCHEMA, "usage.csv")
+    assert formatted.data == (HEADER + rows(1) + "\n" + rows(2)).encode()
+    assert [str(problem) for problem in formatted.problems] == [
+        "usage.csv:3: line: blank line; delete it; left as it is"
+    ]
+    log = tmp_path / "usage.csv"
+    log.write_bytes(saved.encode())
+    checked = [str(item) for item in scan_file(log, SCHEMA) if type(item) is not Row]
+    assert f"{log}:3: line: blank line; delete it" in checked
 
 
 def test_format_file_rewrites_only_when_needed(tmp_path: Path) -> None:
@@ -136,25 +165,71 @@ def test_the_command_formats_the_log_and_its_backups(repo: Path) -> None:
     assert run_cli("check", cwd=repo).returncode == 0
 
 
-def test_fmt_leaves_no_lock_file_beside_a_log_nothing_appends_to(tmp_path: Path) -> None:
+def test_fmt_locks_a_log_nothing_has_locked_yet(tmp_path: Path) -> None:
+    """As in a fresh clone: no lock file and no .gitignore yet. fmt takes the lock anyway; the
+    folder's .gitignore keeps the lock file out of git."""
     log = tmp_path / "usage.csv"
     log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
     assert format_file(log, SCHEMA).changed
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["usage.csv"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        ".gitignore",
+        "usage.csv",
+        "usage.csv.lock",
+    ]
+    assert "*.lock" in (tmp_path / ".gitignore").read_text().splitlines()
 
 
-def test_fmt_takes_the_lock_of_a_log_in_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fmt_takes_the_lock_of_a_log_in_use(tmp_path: Path) -> None:
     from filelock import FileLock
 
-    from telemetry_csv import formatting
     from telemetry_csv.errors import LockTimeoutError
 
     log = tmp_path / "usage.csv"
     log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
-    monkeypatch.setattr(formatting, "LOCK_TIMEOUT", 0.1)
     with FileLock(str(tmp_path / "usage.csv.lock")), pytest.raises(LockTimeoutError):
-        format_file(log, SCHEMA)
+        format_file(log, SCHEMA, lock_timeout=0.1)
     assert log.read_bytes() == CANONICAL.replace("\n", "\r\n").encode()
-    assert format_file(log, SCHEMA).changed
+    assert format_file(log, SCHEMA, lock_timeout=0.1).changed
+
+
+def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
+    log = tmp_path / "usage.csv"
+    log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
+    log.chmod(0o664)
+    umask = os.umask(0o077)
+    try:
+        assert format_file(log, SCHEMA).changed
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(log.stat().st_mode) == 0o664
+
+
+def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(repo: Path) -> None:
+    """A real `log` process appending while a real fmt rewrites a log that has no lock file
+    yet. fmt canonicalises 60,000 needlessly quoted rows, which takes about a second; the row
+    is logged meanwhile. Without fmt's lock it would be appended to the file fmt already read,
+    and lost when fmt renames its rewrite into place."""
+    log = repo / ".telemetry" / "usage.csv"
+    quoted = [
+        f'2026-02-01T10:00:00Z,claude-3-opus,1500,3200,true,execute,{n},"task {n}"\n'
+        for n in range(60_000)
+    ]
+    write_log(log, "".join(quoted))
+    fmt_hook = subprocess.Popen(
+        [str(BIN / "telemetry-csv-fmt-hook"), ".telemetry/usage.csv"],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=git_env(),
+    )
+    # Wait until fmt holds the lock (its lock file appears), or long enough for it to be busy
+    # rewriting when it takes none.
+    deadline = time.monotonic() + 0.5
+    while not store.lock_path(log).exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    logged = run_cli("log", "m", "1", "2", "true", "plan", "7", "--notes", "during fmt", cwd=repo)
+    out, err = fmt_hook.communicate(timeout=60)
+    assert logged.returncode == 0, logged.stderr
+    assert fmt_hook.returncode == 1 and out == b"Fixing .telemetry/usage.csv\n", err
+    assert log.read_text().endswith(",plan,7,during fmt\n")
+    assert log.read_text().count("\n") == 60_002

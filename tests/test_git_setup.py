@@ -55,6 +55,24 @@ def test_init_outside_a_repository_writes_attributes_and_says_what_to_do(tmp_pat
     assert ATTRIBUTE in (tmp_path / ".gitattributes").read_text()
 
 
+def test_init_git_outside_a_repository_is_an_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(BIN / "telemetry-csv"), "init", "--git"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**git_env(), "GIT_CEILING_DIRECTORIES": str(tmp_path.parent)},
+        check=False,
+    )
+    assert done.returncode == 4
+    assert done.stdout == ""
+    assert done.stderr == (
+        "telemetry-csv init: error: not inside a git repository, so there is no git config to "
+        "register the merge driver in; run `git init` first\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_fresh_clone_merges_cleanly_once_init_git_has_run(repo: Path, tmp_path: Path) -> None:
     assert run_cli("init", cwd=repo).returncode == 0
     write_log(repo / LOG, rows(1))
@@ -95,3 +113,23 @@ def test_a_fresh_clone_merges_cleanly_once_init_git_has_run(repo: Path, tmp_path
     assert "usage.csv" not in done.stdout  # --git touches only the git set-up
     git(clone, "merge", "-q", "--no-edit", "feature")
     assert (clone / LOG).read_text().endswith(rows(1, 2, 3))
+
+
+def test_a_log_at_the_top_level_marks_only_the_log_and_its_backups(repo: Path) -> None:
+    """`*.csv` at the top of .gitattributes would match every CSV file in the repository."""
+    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "usage.csv"\n')
+    done = run_cli("init", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert (
+        "created  .gitattributes: /usage.csv merge=telemetry-csv text eol=lf; "
+        "/usage-*.csv merge=telemetry-csv text eol=lf\n"
+    ) in done.stdout
+    paths = ["usage.csv", "usage-20260301T120000Z.csv", "other.csv", "data/usage.csv"]
+    merge = git(repo, "check-attr", "merge", "--", *paths)
+    assert merge.splitlines() == [
+        "usage.csv: merge: telemetry-csv",
+        "usage-20260301T120000Z.csv: merge: telemetry-csv",
+        "other.csv: merge: unspecified",
+        "data/usage.csv: merge: unspecified",
+    ]
+    assert "kept     .gitattributes\n" in run_cli("init", "--git", cwd=repo).stdout

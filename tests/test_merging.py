@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -99,11 +100,53 @@ def test_a_rotation_on_their_side_keeps_every_row_once(
 
     done = merge(shared, "feature")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "left out 2 row(s) the other side moved to a backup" in done.stdout + done.stderr
+    assert (
+        f"telemetry-csv merge-driver: {LOG}: left out 2 row(s) of the common base that the other "
+        "side no longer has in this file; a rotation there moves them to a new backup"
+    ) in done.stdout + done.stderr
     assert sorted(all_rows(shared)) == [f"{1000 + n}" for n in (1, 2, 3, 4, 5)]
     assert (shared / LOG).read_text() == HEADER + rows(5, 4)
     assert append_only.main([LOG, backup]) == 0
     assert run_cli("check", cwd=shared).returncode == 0
+
+
+def test_rows_their_side_deleted_without_a_backup_fail_the_merge_commit(
+    shared: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The driver cannot see the other side's backups; the append-only hook at the merge
+    commit finds that no new backup holds the rows it left out."""
+    monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
+    git(shared, "checkout", "-q", "-b", "feature")
+    write_log(shared / LOG, rows(3))  # rows 1 and 2 deleted, committed without the hooks
+    commit_all(shared, "feature: history deleted")
+    git(shared, "checkout", "-q", "main")
+    write_log(shared / LOG, rows(1, 2, 4))
+    commit_all(shared, "main work")
+
+    done = merge(shared, "feature")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{LOG}: left out 2 row(s) of the common base" in done.stdout + done.stderr
+    assert append_only.main([]) == 1
+    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+
+
+def test_an_oversized_merge_says_which_backup_name_to_use(shared: Path) -> None:
+    (shared / ".telemetry" / "config.toml").write_text("max_bytes = 1024\n")
+    commit_all(shared, "a small max_bytes")
+    git(shared, "checkout", "-q", "-b", "feature")
+    write_log(shared / LOG, rows(*range(1, 12)))
+    commit_all(shared, "feature work")
+    git(shared, "checkout", "-q", "main")
+    write_log(shared / LOG, rows(1, 2, *range(20, 26)))
+    commit_all(shared, "main work")
+
+    done = merge(shared, "feature")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(
+        rf"over max_bytes \(1,024\); before committing, back it up: `git mv {LOG} "
+        r"\.telemetry/usage-\d{8}T\d{6}Z\.csv`, then `telemetry-csv init`",
+        done.stdout + done.stderr,
+    ), done.stdout + done.stderr
 
 
 def test_an_invalid_side_is_left_as_a_conflict_with_the_reason(shared: Path) -> None:

@@ -8,11 +8,13 @@ once per test session, in a session-wide PRE_COMMIT_HOME.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import BIN, HEADER, git, git_env, run_cli
 from logfiles import row, rows, write_log
@@ -133,7 +135,25 @@ def test_an_append_and_a_rotation_pass(hooked: Path, pre_commit_env: dict[str, s
     write_log(hooked / LOG, rows(4))
     rotated = commit(hooked, pre_commit_env, "rotate")
     assert rotated.returncode == 0, output(rotated)
-    assert git(hooked, "ls-files", ".telemetry").split() == [BACKUP, LOG]
+    assert git(hooked, "ls-files", ".telemetry/*.csv").split() == [BACKUP, LOG]
+
+
+def test_deleting_a_backup_fails_unless_retired_on_purpose(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """pre-commit passes no deleted file to a hook; append-only finds the deletion itself."""
+    git(hooked, "mv", LOG, BACKUP)
+    write_log(hooked / LOG, rows(3))
+    assert commit(hooked, pre_commit_env, "rotate").returncode == 0
+    git(hooked, "rm", "-q", BACKUP)
+    deleted = commit(hooked, pre_commit_env, "delete the backup")
+    assert deleted.returncode == 1
+    assert f"{BACKUP}: a committed backup was deleted; committed rows are never" in output(deleted)
+    retired = commit(
+        hooked, {**pre_commit_env, "TELEMETRY_CSV_RETIRE_BACKUPS": "1"}, "retire the backup"
+    )
+    assert retired.returncode == 0, output(retired)
+    assert git(hooked, "ls-files", ".telemetry/*.csv").split() == [LOG]
 
 
 def test_the_fixer_fixes_a_spreadsheet_save_and_fails_once(
@@ -161,14 +181,31 @@ def test_try_repo_as_a_consumer_would(
     assert f"{LOG}:3: task_success: 'yes' is not allowed; expected true or false" in output(done)
 
 
-def test_this_repository_passes_its_own_hooks(
+def test_this_repository_passes_its_own_telemetry_hooks(
     hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
 ) -> None:
-    """`pre-commit run --all-files` with this repository's config, on a copy of its tree."""
+    """`pre-commit run --all-files` with this repository's config, on a copy of its tree, for
+    the three telemetry hooks only: the others (ruff, pre-commit-hooks) would be pip-installed
+    from PyPI on every run, and pre-commit does not install a skipped hook's environment. ruff
+    runs in the suite's own pre-commit run, not here."""
     source, _ = hook_source
-    done = pre_commit(source, pre_commit_env, "run", "--all-files")
+    config = yaml.safe_load((source / ".pre-commit-config.yaml").read_text())
+    ids = [hook["id"] for repo in config["repos"] for hook in repo["hooks"]]
+    assert set(HOOKS) <= set(ids)
+    skip = ",".join(hook for hook in ids if hook not in HOOKS)
+    done = pre_commit(source, {**pre_commit_env, "SKIP": skip}, "run", "--all-files")
     assert done.returncode == 0, output(done)
-    assert "telemetry-csv append-only...." in done.stdout
+    for name in ("telemetry-csv fmt", "telemetry-csv check", "telemetry-csv append-only"):
+        assert re.search(rf"^{name}\.+Passed$", done.stdout, re.MULTILINE), done.stdout
+
+
+def test_the_size_hook_lets_a_full_log_and_its_backups_through() -> None:
+    """check-added-large-files stops files over 500 KB; a log is backed up at 10 MiB."""
+    config = yaml.safe_load((SOURCE / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    for path in (LOG, BACKUP):
+        assert re.search(hooks["check-added-large-files"].get("exclude", "^$"), path), path
+        assert re.search(hooks["telemetry-csv-check"]["files"], path), path
 
 
 def test_a_merge_of_two_logging_branches_passes_the_hooks(

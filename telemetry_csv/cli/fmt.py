@@ -36,7 +36,9 @@ def run(argv: Sequence[str]) -> int:
     named = files_to_read(args.files, args.file, settings)
     changed = left = 0
     for path, name in named:
-        result = format_file(path, settings.schema, display=name)
+        result = format_file(
+            path, settings.schema, display=name, lock_timeout=settings.lock_timeout
+        )
         if result.changed:
             changed += 1
             print(f"reformatted {name}")

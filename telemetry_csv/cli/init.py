@@ -41,7 +41,7 @@ def run(argv: Sequence[str]) -> int:
     if not args.git:
         for action in initialise(log_path):
             print(f"{action.done:<8} {shown_path(action.path)}")
-    for step in set_up_git(log_path, settings.root):
+    for step in set_up_git(log_path, settings.root, only_git=args.git):
         detail = f": {step.detail}" if step.detail else ""
         print(f"{step.done:<8} {step.what}{detail}")
     if not args.git:

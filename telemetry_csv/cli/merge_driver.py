@@ -53,17 +53,23 @@ def run(argv: Sequence[str]) -> int:
     data = merged.data()
     ours.write_bytes(data)
     if merged.moved_away:
+        # The driver sees one file, not the other side's tree: it cannot see the backup. The
+        # append-only hook, run on the merge commit, checks that a new backup starts with them.
         print(
-            f"{prefix}: left out {merged.moved_away} row(s) the other side moved to a backup "
-            "when it rotated the log",
+            f"{prefix}: left out {merged.moved_away} row(s) of the common base that the other "
+            "side no longer has in this file; a rotation there moves them to a new backup, "
+            "which the merge brings in (the append-only hook refuses the merge commit if no "
+            "new backup starts with them)",
             file=sys.stderr,
         )
     if len(data) > settings.max_bytes:
+        from telemetry_csv.store import unused_backup_path
+
+        backup = unused_backup_path(Path(name)).as_posix() if args.path else "a backup name"
         print(
             f"{prefix}: the merged log is {len(data):,} bytes, over max_bytes "
             f"({settings.max_bytes:,}); before committing, back it up: `git mv {name} "
-            f"{Path(name).with_name(Path(name).stem + '-YYYYMMDDTHHMMSSZ.csv').as_posix()}` (the time now, in UTC), then "
-            "`telemetry-csv init` and `git add` the new log",
+            f"{backup}`, then `telemetry-csv init` and `git add` the new log",
             file=sys.stderr,
         )
     return 0

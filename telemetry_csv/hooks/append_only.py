@@ -1,8 +1,11 @@
 """telemetry-csv-append-only: a committed row may never be edited, deleted or reordered.
 
-Compares each staged log with its version in HEAD (or, when pre-commit runs with `--from-ref`
-and `--to-ref`, the range's merge base with its end): rows may only be added at the end, except
-that a rotation may move them, whole and in order, into a backup new in the same commit.
+Compares the staged log and its backups with their versions in HEAD (or, when pre-commit runs
+with `--from-ref` and `--to-ref`, the range's merge base with its end): rows may only be added
+at the end, except that a rotation may move them, whole and in order, to the start of a backup
+new in the same commit. A committed backup may not be deleted unless TELEMETRY_CSV_RETIRE_BACKUPS=1
+is set. The hook asks git which of these files changed, so it takes no file names from
+pre-commit (which never passes a deleted file), and it costs a few git calls when none did.
 """
 
 from __future__ import annotations
@@ -20,9 +23,15 @@ PROG = "telemetry-csv-append-only"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Fail if a staged log rewrites rows that HEAD has; rows may only be appended.",
+        description="Fail if the staged log or its backups lose or rewrite rows that HEAD has; "
+        "rows may only be appended. Set TELEMETRY_CSV_RETIRE_BACKUPS=1 to delete whole backups.",
     )
-    parser.add_argument("filenames", nargs="*", metavar="FILE")
+    parser.add_argument(
+        "filenames",
+        nargs="*",
+        metavar="LOG",
+        help="more logs to hold to the rule, with their backups (the configured log always is)",
+    )
     parser.add_argument(
         "--from-ref",
         default=os.environ.get("PRE_COMMIT_FROM_REF"),
@@ -31,33 +40,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--to-ref", default=os.environ.get("PRE_COMMIT_TO_REF"), metavar="REV")
     args = parser.parse_args(argv)
-    if not args.filenames:
-        return 0
     if bool(args.from_ref) != bool(args.to_ref):
         parser.error("--from-ref and --to-ref go together")
 
     from telemetry_csv import git
-    from telemetry_csv.append_only import check_paths, comparison
+    from telemetry_csv.append_only import RETIRE_BACKUPS, belongs_to, check_log, comparison
     from telemetry_csv.config import load_settings
-    from telemetry_csv.errors import TelemetryError
+    from telemetry_csv.errors import ConfigError, TelemetryError
 
+    findings = []
     try:
         root = git.toplevel()
         compared = comparison(args.from_ref, args.to_ref, root)
         if compared is None:
             return 0  # the first commit: every file is new
-        paths = [git.relative_path(Path(name), root) for name in args.filenames]
-        rewrites = check_paths(
-            [path for path in paths if path is not None],
-            load_settings(root).schema,
-            compared,
-            cwd=root,
-        )
+        settings = load_settings(root)
+        logs: list[str] = []
+        for path in (settings.log_path, *(Path(name).absolute() for name in args.filenames)):
+            relative = git.relative_path(path, root)
+            if relative is None:
+                raise ConfigError(f"the log {path} is outside the repository {root}")
+            if not any(belongs_to(relative, log) for log in logs):
+                logs.append(relative)
+        for log in logs:
+            findings += check_log(
+                log,
+                settings.schema,
+                compared,
+                cwd=root,
+                retire_backups=os.environ.get(RETIRE_BACKUPS) == "1",
+            )
     except TelemetryError as error:
         return report_error(PROG, error)
-    for rewrite in rewrites:
-        print(rewrite)
-    return 1 if rewrites else 0
+    for finding in findings:
+        print(finding)
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

@@ -31,9 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     status = 0
     try:
-        schema = load_settings().schema
+        settings = load_settings()
         for name in args.filenames:
-            result = format_file(Path(name), schema, display=name)
+            result = format_file(
+                Path(name), settings.schema, display=name, lock_timeout=settings.lock_timeout
+            )
             if result.changed:
                 print(f"Fixing {name}")
             for problem in result.problems:
