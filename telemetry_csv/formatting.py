@@ -63,15 +63,15 @@ def format_file(
     A log is rewritten under its lock, whether or not anything has locked it before (a fresh
     clone has no lock file), so an append cannot land between the read and the rename and be
     lost, and the temporary file is not one a rotation is writing. The lock file is covered by
-    the folder's .gitignore, which is created first if it is missing. A backup is never
+    the folder's .gitignore, which taking the lock completes if needed. A backup is never
     appended to, so it is rewritten without a lock.
     """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
+    store.current_size(path)  # a symbolic link is refused before the lock is taken
     if store.is_backup_name(path.name):
         return _format_unlocked(path, schema, name)
-    store.ensure_folder(path.parent)
     with store.locked(path, lock_timeout):
         return _format_unlocked(path, schema, name)
 

@@ -176,7 +176,7 @@ def test_fmt_locks_a_log_nothing_has_locked_yet(tmp_path: Path) -> None:
         "usage.csv",
         "usage.csv.lock",
     ]
-    assert "*.lock" in (tmp_path / ".gitignore").read_text().splitlines()
+    assert "/usage.csv.lock" in (tmp_path / ".gitignore").read_text().splitlines()
 
 
 def test_fmt_takes_the_lock_of_a_log_in_use(tmp_path: Path) -> None:
