@@ -190,6 +190,7 @@ def test_the_hook_and_the_command_leave_a_torn_line_and_fail(
     done = run_cli("fmt", cwd=repo)
     assert done.returncode == 1
     assert "telemetry-csv repair" in done.stdout
+    assert done.stdout.endswith("0 of 1 file reformatted, 1 line(s) left as they were\n")
     assert log.read_bytes() == torn
     assert run_cli("repair", cwd=repo).returncode == 0
     assert fmt.main([".telemetry/usage.csv"]) == 0

@@ -45,7 +45,7 @@ def run(argv: Sequence[str]) -> int:
             print(f"reformatted {name}")
         for problem in result.problems:
             print(problem)
-        left += len(result.problems)
+        left += len({problem.line for problem in result.problems})  # a line may have two
     files = f"{len(named)} file{'s' if len(named) != 1 else ''}"
     print(f"{changed} of {files} reformatted, {left} line(s) left as they were")
     return 1 if left else 0
