@@ -16,6 +16,7 @@ from typing import Any
 
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
+from telemetry_csv.store import log_name_problem
 
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
@@ -98,6 +99,9 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     log = values.get("log", str(DEFAULT_LOG))
     if not isinstance(log, str) or not log.strip():
         raise fail("log", "expected a path relative to the repository root")
+    problem = log_name_problem(Path(log).name)
+    if problem:
+        raise fail("log", problem)
     max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
     problem = max_bytes_problem(max_bytes)
     if problem:

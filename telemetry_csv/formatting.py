@@ -1,9 +1,14 @@
 """`fmt`: rewrite a log in its canonical bytes without changing a single value.
 
-What it changes: CRLF line endings to LF, a UTF-8 byte order mark removed, a missing final
-newline added (and blank lines after the last row removed), fields re-quoted the canonical way
-(only notes holding a comma or a quote are quoted). A line it cannot read as the header or a
-valid row is left exactly as it is and reported, for a person to fix.
+What it changes: CRLF line endings to LF, a UTF-8 byte order mark removed, blank lines after
+the last row removed, fields re-quoted the canonical way (only notes holding a comma or a quote
+are quoted). A line it cannot read as the header or a valid row is left exactly as it is and
+reported, for a person to fix.
+
+A last line without a newline is left exactly as it is too, newline still missing, and
+reported with the words `check` uses: it may be a row torn by an interrupted write, and adding
+the newline would pass the fragment off as a complete row. `telemetry-csv repair` moves it
+aside; a person who knows the row is whole adds the newline.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from telemetry_csv import store
 from telemetry_csv.canonical import canonical_line
 from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
 from telemetry_csv.errors import LogFileError
-from telemetry_csv.reading import NO_FINAL_NEWLINE, Problem, scan_bytes, split_lines
+from telemetry_csv.reading import Problem, scan_bytes, split_lines
 from telemetry_csv.schema import Schema
 
 
@@ -35,9 +40,14 @@ class FormatResult:
 def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
     """The canonical bytes of a log's content, and the lines that had to be left alone."""
     lines = split_lines(data)
-    while lines and lines[-1] == "":
+    torn = b""
+    if data and not data.endswith(b"\n"):
         lines.pop()
-    left = set()
+        torn = data[data.rfind(b"\n") + 1 :]  # its bytes as they are, a byte order mark too
+    else:
+        while lines and lines[-1] == "":
+            lines.pop()
+    left = {len(lines) + 1} if torn else set()
     out = []
     for number, text in enumerate(lines, start=1):
         canonical = canonical_line(text, schema, first=number == 1)
@@ -46,7 +56,7 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
             canonical = text
         out.append(canonical)
     return Formatted(
-        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape"),
+        "".join(f"{line}\n" for line in out).encode("utf-8", "surrogateescape") + torn,
         _problems(data, schema, display, left) if left else [],
     )
 
@@ -63,15 +73,15 @@ def format_file(
     A log is rewritten under its lock, whether or not anything has locked it before (a fresh
     clone has no lock file), so an append cannot land between the read and the rename and be
     lost, and the temporary file is not one a rotation is writing. The lock file is covered by
-    the folder's .gitignore, which is created first if it is missing. A backup is never
+    the folder's .gitignore, which taking the lock completes if needed. A backup is never
     appended to, so it is rewritten without a lock.
     """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
+    store.current_size(path)  # a symbolic link is refused before the lock is taken
     if store.is_backup_name(path.name):
         return _format_unlocked(path, schema, name)
-    store.ensure_folder(path.parent)
     with store.locked(path, lock_timeout):
         return _format_unlocked(path, schema, name)
 
@@ -90,12 +100,9 @@ def _format_unlocked(path: Path, schema: Schema, name: str) -> FormatResult:
 
 def _problems(data: bytes, schema: Schema, display: str, left: set[int]) -> list[Problem]:
     """Why each line in `left` was left as it is, in the words `check` uses. Problems that fmt
-    fixes (a byte order mark, line endings, a missing final newline) are not among them."""
+    fixes (a byte order mark, line endings) are not among them."""
     return [
         Problem(item.path, item.line, item.field, f"{item.message}; left as it is")
         for item in scan_bytes(data, schema, display)
-        if type(item) is Problem
-        and item.line in left
-        and item.field != "file"
-        and item.message != NO_FINAL_NEWLINE
+        if type(item) is Problem and item.line in left and item.field != "file"
     ]

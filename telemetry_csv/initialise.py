@@ -33,14 +33,17 @@ def readme_text() -> str:
     )
 
 
-def initialise(log_path: Path) -> list[Action]:
-    """Create what is missing around `log_path`; report every file as created or kept."""
+def initialise(log_path: Path, *, lock_timeout: float) -> list[Action]:
+    """Create what is missing around `log_path`; report every file as created or kept. The log
+    is created under its lock, waiting at most `lock_timeout` seconds for it."""
+    store.require_log_path(log_path)
     folder = log_path.parent
     ignore = folder / ".gitignore"
     had_ignore = ignore.exists()
     store.ensure_folder(folder, log_path)
     actions = [Action(ignore, "kept" if had_ignore else "created")]
-    actions.append(Action(log_path, "created" if store.create_log(log_path) else "kept"))
+    created = store.create_log(log_path, lock_timeout=lock_timeout)
+    actions.append(Action(log_path, "created" if created else "kept"))
     readme = folder / "README.md"
     if readme.exists():
         actions.append(Action(readme, "kept"))

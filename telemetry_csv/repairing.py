@@ -12,20 +12,29 @@ A crash between the steps leaves the fragment in both places; running `repair` a
 to a second file. Either way nothing is lost. The torn file is not a `.csv`, so `check`,
 `report` and the hooks never read it as a log, and it is not git-ignored, so `git status` shows
 it until the user has looked at it.
+
+It moves only what an interrupted append leaves: a fragment, after a complete header, no
+longer than a row can be and without a carriage return inside. Anything else (a file with no
+newline at all, CR-only line endings, a damaged header, a tail longer than any row) is no torn
+write: `repair` refuses and changes nothing, rather than move a whole log, or lines that are
+not a row, aside. A log that does not exist needs no repair: its folder is not even created.
 """
 
 from __future__ import annotations
 
+import codecs
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from telemetry_csv import store
+from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
 from telemetry_csv.errors import LogFileError
-from telemetry_csv.schema import HEADER_LINE
+from telemetry_csv.schema import HEADER_LINE, MAX_LINE_BYTES
 
 _CHUNK = 1 << 16
+_HEADER = HEADER_LINE.encode()
 
 
 @dataclass(frozen=True)
@@ -37,20 +46,22 @@ class RepairResult:
     size: int = 0  # how many bytes were moved
 
 
-def repair_log(log_path: Path, *, lock_timeout: float = 10.0) -> RepairResult:
+def repair_log(log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> RepairResult:
     """Move a torn last line of `log_path` aside; see the module docstring."""
+    if store.current_size(log_path) is None:
+        # Checked before locking, which would create the folder and a lock file for nothing.
+        # A log that appears meanwhile has no torn line yet: repairing before it is the same.
+        return RepairResult(log_path, exists=False)
     with store.locked(log_path, lock_timeout):
-        try:
-            size = os.stat(log_path).st_size
-        except FileNotFoundError:
+        size = store.current_size(log_path)
+        if size is None:
             return RepairResult(log_path, exists=False)
-        except OSError as error:
-            raise LogFileError(f"cannot read {log_path}: {error.strerror or error}") from None
         try:
             with open(log_path, "rb") as file:
                 start = _torn_line_start(file, size)
                 if start is None:
                     return RepairResult(log_path, exists=True)
+                _require_torn_write(file, log_path, start, size)
                 line = _count_newlines(file, start) + 1
                 torn_path = _move_aside(file, start, size, log_path)
         except OSError as error:
@@ -79,6 +90,46 @@ def _torn_line_start(file, size: int) -> int | None:
     return 0
 
 
+def _require_torn_write(file: BinaryIO, log_path: Path, start: int, size: int) -> None:
+    """Refuse, changing nothing, unless the bytes from `start` are what an interrupted append
+    leaves: a fragment of one row after a complete header."""
+    nothing = "nothing was moved"
+    if start == 0:
+        file.seek(0)
+        if b"\r" in file.read(_CHUNK):
+            raise LogFileError(
+                f"{log_path} has no newline at all but carriage returns: its lines end in CR "
+                f"only; {nothing}. Convert them to LF (e.g. `tr '\\r' '\\n'`), then run "
+                f"`telemetry-csv check {log_path}`"
+            )
+        raise LogFileError(
+            f"{log_path} has no complete line, not even the header, so it is no log with a "
+            f"torn last line; {nothing}. Look at it: move it away, then `telemetry-csv init` "
+            "starts a new log"
+        )
+    file.seek(0)
+    first = file.readline(len(codecs.BOM_UTF8) + len(_HEADER) + 2)
+    first = first.removeprefix(codecs.BOM_UTF8).removesuffix(b"\n").removesuffix(b"\r")
+    if first != _HEADER:
+        raise LogFileError(
+            f"{log_path}: the first line is not the header, so this may be no log; {nothing}. "
+            f"Run `telemetry-csv check {log_path}` and fix the header first"
+        )
+    if size - start > MAX_LINE_BYTES:
+        raise LogFileError(
+            f"{log_path}: the {size - start:,} bytes after the last newline are longer than "
+            f"any row (at most {MAX_LINE_BYTES:,} bytes), so they are no torn write; {nothing}. "
+            "Look at the end of the file and fix it by hand"
+        )
+    file.seek(start)
+    if b"\r" in file.read(size - start)[:-1]:
+        raise LogFileError(
+            f"{log_path}: the last line holds a carriage return, so it is more than one line "
+            f"with CR endings, not a torn write; {nothing}. Convert them to LF, then run "
+            f"`telemetry-csv check {log_path}`"
+        )
+
+
 def _count_newlines(file, end: int) -> int:
     file.seek(0)
     count = 0
@@ -101,9 +152,7 @@ def _move_aside(file, start: int, size: int, log_path: Path) -> Path:
             chunk = file.read(min(_CHUNK, remaining))
             if not chunk:
                 break
-            view = memoryview(chunk)
-            while view:
-                view = view[os.write(fd, view) :]
+            store.write_all(fd, chunk)
             remaining -= len(chunk)
         os.fsync(fd)
     except OSError:
@@ -116,7 +165,7 @@ def _move_aside(file, start: int, size: int, log_path: Path) -> Path:
 
 
 def _create_torn_file(log_path: Path) -> tuple[Path, int]:
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = store.utc_stamp()
     suffix = 0
     while True:
         name = f"{log_path.name}.torn-{stamp}" + (f"-{suffix}" if suffix else "")
@@ -129,10 +178,6 @@ def _create_torn_file(log_path: Path) -> tuple[Path, int]:
 
 def _truncate(log_path: Path, start: int) -> None:
     try:
-        if start == 0:
-            # The whole file was one torn line (not even a header): start a proper empty log.
-            store.replace_file(log_path, (HEADER_LINE + "\n").encode())
-            return
         fd = os.open(log_path, os.O_WRONLY)
         try:
             os.ftruncate(fd, start)

@@ -13,6 +13,12 @@ Only `append_line` and `create_log` change files, always under the log's lock:
 - the folder's `.gitignore` always covers the lock and temporary files (created whole via a
   temporary file and a hard link, or completed with rules naming exactly this log's files), so
   neither can be committed, and a shared folder such as the repository root gets no `*.lock`.
+  Taking the lock (`locked`) sees to the folder and its `.gitignore` first, for every locker;
+- a log's name ends in `.csv`, because its backups are named from its stem: `usage.csv` and
+  `usage.txt` in one folder would share `usage-*.csv`;
+- a log that is a symbolic link is refused, like logrotate does: a rotation renames the log, so
+  it would move the link and leave the file it points to behind, and two links to one file
+  would each have their own lock.
 
 `append_line` reads only the header and the last byte, so its cost does not grow with the log.
 """
@@ -32,6 +38,7 @@ from telemetry_csv.schema import HEADER_LINE
 
 HEADER_BYTES = (HEADER_LINE + "\n").encode()
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
+LOG_SUFFIX = ".csv"
 _BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
 
 
@@ -45,6 +52,35 @@ class AppendResult:
 
 def lock_path(log_path: Path) -> Path:
     return log_path.with_name(log_path.name + ".lock")
+
+
+def log_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a log's file name, or None. Backups are named from the stem, so two
+    logs whose names differ only in their suffix would claim each other's backups."""
+    if not name.endswith(LOG_SUFFIX) or name == LOG_SUFFIX:
+        return (
+            f"a log's file name must end in {LOG_SUFFIX} (its backups are named "
+            f"STEM-YYYYMMDDTHHMMSSZ{LOG_SUFFIX} from it)"
+        )
+    return None
+
+
+def require_log_name(log_path: Path) -> None:
+    problem = log_name_problem(log_path.name)
+    if problem:
+        raise LogFileError(f"{log_path}: {problem}")
+
+
+def require_log_path(log_path: Path) -> None:
+    """Refuse, before any change, a log that is a directory, a device or a symbolic link, or
+    whose name does not end in .csv."""
+    current_size(log_path)
+    require_log_name(log_path)
+
+
+def utc_stamp() -> str:
+    """Now in UTC, to the second, as file names carry it: YYYYMMDDTHHMMSSZ."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
 
 
 def backup_order(log_name: str, name: str) -> tuple[str, int] | None:
@@ -66,6 +102,7 @@ def backup_paths(log_path: Path) -> list[Path]:
 
 
 def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
+    require_log_name(log_path)
     found = []
     try:
         names = os.listdir(log_path.parent)
@@ -160,7 +197,7 @@ def _create_whole(path: Path, content: bytes) -> bool:
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
         try:
-            _write_all(fd, content)
+            write_all(fd, content)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -171,7 +208,7 @@ def _create_whole(path: Path, content: bytes) -> bool:
         raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         _remove_quietly(temporary)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return True
 
 
@@ -179,7 +216,7 @@ def _append_text(path: Path, text: str) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_APPEND)
         try:
-            _write_all(fd, text.encode())
+            write_all(fd, text.encode())
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -194,10 +231,9 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
         raise LogFileError(
             f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
         )
-    _current_size(log_path)  # a directory or device given as the log: refused before any change
-    ensure_folder(log_path.parent, log_path)
+    require_log_path(log_path)  # refused before any change
     with _locked(log_path, lock_timeout):
-        size = _current_size(log_path)
+        size = current_size(log_path)
         if size is None or size == 0:
             _install_new_log(log_path, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=None)
@@ -211,29 +247,31 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
         return AppendResult(log_path, line, created=False, backup=None)
 
 
-def create_log(log_path: Path) -> bool:
+def create_log(log_path: Path, *, lock_timeout: float) -> bool:
     """Start an empty log (header only) unless one exists; True if it was created."""
-    ensure_folder(log_path.parent, log_path)
-    with _locked(log_path, 10.0):
-        if _current_size(log_path) is not None:
+    require_log_path(log_path)
+    with _locked(log_path, lock_timeout):
+        if current_size(log_path) is not None:
             return False
         _install_new_log(log_path, HEADER_BYTES)
         return True
 
 
 def locked(log_path: Path, timeout: float) -> _locked:
-    """The log's lock, for a rewrite that must not race an append: `with locked(path, 10):`."""
+    """The log's lock, for a rewrite that must not race an append: `with locked(path, 10):`.
+    Entering it creates the log's folder if needed and makes its .gitignore cover the lock."""
     return _locked(log_path, timeout)
 
 
 def replace_file(path: Path, content: bytes) -> None:
     """Replace a file whole, atomically (temporary file, fsync, rename, folder fsync), keeping
-    its permission bits."""
+    its permission bits. A symbolic link is refused rather than replaced by a file."""
     try:
-        mode = stat.S_IMODE(os.stat(path).st_mode)
+        info = os.lstat(path)
     except OSError as error:
         raise LogFileError(f"cannot read {path}: {error.strerror or error}") from None
-    _install_new_log(path, content, mode)
+    _require_no_link(path, info)
+    _install_new_log(path, content, stat.S_IMODE(info.st_mode))
 
 
 class _locked:
@@ -242,6 +280,7 @@ class _locked:
     def __init__(self, log_path: Path, timeout: float):
         from filelock import FileLock
 
+        self.log_path = log_path
         self.path = lock_path(log_path)
         self.timeout = timeout
         self.lock = FileLock(str(self.path), timeout=timeout)
@@ -249,6 +288,9 @@ class _locked:
     def __enter__(self) -> None:
         from filelock import Timeout
 
+        # filelock would create a missing folder itself, without the .gitignore that keeps the
+        # lock file out of git.
+        ensure_folder(self.log_path.parent, self.log_path)
         try:
             self.lock.acquire()
         except Timeout:
@@ -265,16 +307,32 @@ class _locked:
         self.lock.release()
 
 
-def _current_size(log_path: Path) -> int | None:
+def current_size(log_path: Path) -> int | None:
+    """The log's size, or None if there is none; LogFileError if it is not a regular file (a
+    symbolic link included, even a dangling one: writing would replace the link by a file)."""
     try:
-        info = os.stat(log_path)
+        info = os.lstat(log_path)
     except FileNotFoundError:
         return None
     except OSError as error:
         raise LogFileError(f"cannot read {log_path}: {error.strerror or error}") from None
+    _require_no_link(log_path, info)
     if not stat.S_ISREG(info.st_mode):
         raise LogFileError(f"{log_path} is not a regular file")
     return info.st_size
+
+
+def _require_no_link(path: Path, info: os.stat_result) -> None:
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        raise LogFileError(
+            f"{path} is a symbolic link (to {target}); nothing was written: telemetry-csv "
+            "writes only a regular file, since rotating a log renames it. Set `log` (or "
+            "--file) to the file itself"
+        )
 
 
 def _require_appendable(log_path: Path, size: int) -> None:
@@ -315,7 +373,7 @@ def _append(log_path: Path, data: bytes, old_size: int) -> None:
     except OSError as error:
         raise LogFileError(f"cannot write {log_path}: {error.strerror or error}") from None
     try:
-        _write_all(fd, data)
+        write_all(fd, data)
         os.fsync(fd)
     except OSError as error:
         _truncate_quietly(fd, old_size)
@@ -326,8 +384,9 @@ def _append(log_path: Path, data: bytes, old_size: int) -> None:
         os.close(fd)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    # One write call in practice; the loop only matters if the kernel returns a short count.
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of `data` to `fd`. One write call in practice; the loop only matters if the
+    kernel returns a short count."""
     written = 0
     while written < len(data):
         written += os.write(fd, data[written:])
@@ -347,7 +406,7 @@ def _install_new_log(log_path: Path, content: bytes, mode: int | None = None) ->
     except OSError as error:
         _remove_quietly(temporary)
         raise LogFileError(f"cannot create {log_path}: {error.strerror or error}") from None
-    _fsync_folder(log_path.parent)
+    fsync_folder(log_path.parent)
 
 
 def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
@@ -363,12 +422,12 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
         os.rename(temporary, log_path)
     except OSError as error:
         _remove_quietly(temporary)
-        _fsync_folder(log_path.parent)  # the backup, at least, is made durable
+        fsync_folder(log_path.parent)  # the backup, at least, is made durable
         raise LogFileError(
             f"backed up {log_path} to {backup.name} but cannot start a new log: "
             f"{error.strerror or error}; the next append will start it"
         ) from None
-    _fsync_folder(log_path.parent)
+    fsync_folder(log_path.parent)
 
 
 def _write_temporary(log_path: Path, content: bytes, mode: int | None = None) -> Path:
@@ -383,7 +442,7 @@ def _write_temporary(log_path: Path, content: bytes, mode: int | None = None) ->
     try:
         if mode is not None:
             os.fchmod(fd, mode)  # the mode of the file it replaces, not the umask's
-        _write_all(fd, content)
+        write_all(fd, content)
         os.fsync(fd)
     except OSError as error:
         os.close(fd)
@@ -397,7 +456,7 @@ def unused_backup_path(log_path: Path) -> Path:
     """A backup name for the log that is free now, `STEM-YYYYMMDDTHHMMSSZ[-N].csv` in UTC, and
     sorts after every existing backup, so that reading the backups in name order gives the rows
     in append order even if the clock was set back."""
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = utc_stamp()
     suffix = 0
     existing = _backups(log_path)
     if existing:
@@ -415,10 +474,6 @@ def unused_backup_path(log_path: Path) -> Path:
 
 def fsync_folder(folder: Path) -> None:
     """Make renames and new names in `folder` durable (best effort where unsupported)."""
-    _fsync_folder(folder)
-
-
-def _fsync_folder(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

@@ -203,28 +203,6 @@ def test_log_refuses_after_a_torn_line_and_repair_moves_it_aside(repo: Path) -> 
     assert len(list(log.parent.glob("usage.csv.torn-*"))) == 1
 
 
-def test_repair_of_a_file_that_is_one_torn_line_leaves_a_header(tmp_path: Path) -> None:
-    log = tmp_path / "usage.csv"
-    log.write_bytes(b"timestamp,model,prompt")
-    result = repair_log(log)
-    assert result.line == 1 and result.size == len(b"timestamp,model,prompt")
-    assert log.read_text() == HEADER
-    assert result.torn_path.read_bytes() == b"timestamp,model,prompt"
-
-
-def test_repair_with_a_long_torn_tail_and_two_repairs_in_one_second(tmp_path: Path) -> None:
-    log = tmp_path / "usage.csv"
-    tail = b"x" * 200_000  # longer than the backwards search's read size
-    log.write_bytes(HEADER.encode() + tail)
-    first = repair_log(log)
-    assert first.torn_path.read_bytes() == tail and log.read_text() == HEADER
-    log.write_bytes(HEADER.encode() + b"torn again")
-    second = repair_log(log)
-    assert second.torn_path != first.torn_path
-    assert first.torn_path.read_bytes() == tail  # never overwritten
-    assert second.torn_path.read_bytes() == b"torn again"
-
-
 def test_repair_without_a_log_after_a_crash_between_the_renames(repo: Path) -> None:
     folder = repo / ".telemetry"
     folder.mkdir()

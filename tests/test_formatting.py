@@ -37,7 +37,6 @@ def values(data: bytes, tmp_path: Path) -> list[Row]:
         (CANONICAL.replace("\n", "\r\n"), "CRLF line endings"),
         ("\ufeff" + CANONICAL, "a byte order mark"),
         ("\ufeff" + CANONICAL.replace("\n", "\r\n"), "both, as a spreadsheet saves it"),
-        (CANONICAL[:-1], "no final newline"),
         (CANONICAL + "\n\n", "blank lines after the last row"),
         (CANONICAL.replace("\n", "\r\n", 2), "mixed line endings"),
         (
@@ -96,9 +95,9 @@ def test_a_missing_header_is_reported_not_invented() -> None:
     "saved",
     [
         (HEADER + rows(1) + "\n" + rows(2)).replace("\n", "\r\n"),
-        "\ufeff" + HEADER + rows(1) + "\n" + rows(2)[:-1],
+        "\ufeff" + HEADER + rows(1) + "\n" + rows(2),
     ],
-    ids=["CRLF", "BOM and no final newline"],
+    ids=["CRLF", "BOM"],
 )
 def test_fmt_reports_what_check_reports_for_a_line_it_leaves(saved: str, tmp_path: Path) -> None:
     """The same words as `check`, without the problems fmt fixes itself."""
@@ -149,12 +148,61 @@ def test_the_hook_fails_on_a_line_it_must_leave(
     assert log.read_text() == HEADER + rows(1) + "not,a,row\n"
 
 
+TORN = "2026-02-23T22:19:12+01:00,claude-3-opus,15"  # an append cut short
+
+
+@pytest.mark.parametrize(
+    ("saved", "expected", "why"),
+    [
+        (CANONICAL + TORN, CANONICAL + TORN, "a fragment after canonical rows"),
+        (
+            CANONICAL.replace("\n", "\r\n") + TORN,
+            CANONICAL + TORN,
+            "the lines before it are still formatted",
+        ),
+        (CANONICAL[:-1], CANONICAL[:-1], "a whole row without its newline: fmt cannot tell"),
+        (HEADER[:20], HEADER[:20], "the whole file is one fragment"),
+        ("\ufeff" + HEADER[:20], "\ufeff" + HEADER[:20], "its bytes are kept, a BOM too"),
+    ],
+)
+def test_a_last_line_without_a_newline_is_left_torn_and_sent_to_repair(
+    saved: str, expected: str, why: str
+) -> None:
+    formatted = format_bytes(saved.encode(), SCHEMA, "usage.csv")
+    assert formatted.data == expected.encode(), why
+    last = saved.count("\n") + 1
+    assert formatted.problems, why
+    assert all(problem.line == last for problem in formatted.problems)
+    assert "`telemetry-csv repair`; left as it is" in str(formatted.problems[0])
+
+
+def test_the_hook_and_the_command_leave_a_torn_line_and_fail(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = write_log(repo / ".telemetry" / "usage.csv", rows(1))
+    with open(log, "a") as file:
+        file.write(TORN)
+    torn = log.read_bytes()
+    assert fmt.main([".telemetry/usage.csv"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(".telemetry/usage.csv:3: line: no newline at the end of the file")
+    assert "telemetry-csv repair" in out and "Fixing" not in out
+    done = run_cli("fmt", cwd=repo)
+    assert done.returncode == 1
+    assert "telemetry-csv repair" in done.stdout
+    assert done.stdout.endswith("0 of 1 file reformatted, 1 line(s) left as they were\n")
+    assert log.read_bytes() == torn
+    assert run_cli("repair", cwd=repo).returncode == 0
+    assert fmt.main([".telemetry/usage.csv"]) == 0
+    assert log.read_bytes() == torn[: -len(TORN)]
+
+
 def test_the_command_formats_the_log_and_its_backups(repo: Path) -> None:
     folder = repo / ".telemetry"
     write_log(folder / "usage-20260101T000000Z.csv", rows(1)).write_bytes(
         (HEADER + rows(1)).replace("\n", "\r\n").encode()
     )
-    write_log(folder / "usage.csv", rows(2)[:-1])
+    write_log(folder / "usage.csv", rows(2), header="\ufeff" + HEADER)
     done = run_cli("fmt", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
@@ -176,7 +224,7 @@ def test_fmt_locks_a_log_nothing_has_locked_yet(tmp_path: Path) -> None:
         "usage.csv",
         "usage.csv.lock",
     ]
-    assert "*.lock" in (tmp_path / ".gitignore").read_text().splitlines()
+    assert "/usage.csv.lock" in (tmp_path / ".gitignore").read_text().splitlines()
 
 
 def test_fmt_takes_the_lock_of_a_log_in_use(tmp_path: Path) -> None:

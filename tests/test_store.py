@@ -165,9 +165,9 @@ def test_append_does_not_read_the_whole_log(tmp_path: Path) -> None:
 
 def test_create_log_never_overwrites(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
-    assert store.create_log(log) is True
+    assert store.create_log(log, lock_timeout=5) is True
     log.write_text(HEADER + LINE + "\n")
-    assert store.create_log(log) is False
+    assert store.create_log(log, lock_timeout=5) is False
     assert log.read_text() == HEADER + LINE + "\n"
 
 

@@ -14,7 +14,7 @@ LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
 
 def test_backups_sort_after_existing_ones_even_if_the_clock_went_back(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
-    store.create_log(log)
+    store.create_log(log, lock_timeout=5)
     # A backup named by a clock that was ahead (or a machine whose clock was later set back).
     future = tmp_path / "usage-29991231T235959Z.csv"
     future.write_text(HEADER + LINE + "\n")

@@ -40,11 +40,14 @@ def add_where_options(parser: argparse.ArgumentParser) -> None:
     where.add_argument(
         "--max-bytes", type=int, metavar="N", help="back up the log before it passes N"
     )
-    where.add_argument("--lock-timeout", type=_lock_timeout, metavar="SECONDS", help="default: 10")
+    where.add_argument(
+        "--lock-timeout", type=lock_timeout_seconds, metavar="SECONDS", help="default: 10"
+    )
     where.add_argument("-q", "--quiet", action="store_true", help="no confirmation line")
 
 
-def _lock_timeout(text: str) -> float:
+def lock_timeout_seconds(text: str) -> float:
+    """argparse's `type` for --lock-timeout: the rule the `lock_timeout` setting follows."""
     from telemetry_csv.config import lock_timeout_problem
 
     try:

@@ -8,10 +8,11 @@ from telemetry_csv.cli.parsing import command_parser, files_to_read
 
 DESCRIPTION = """\
 Rewrite log files the canonical way: CRLF line endings become LF, a byte order mark is
-removed, a missing final newline is added, fields are quoted only where needed (notes holding
-a comma or a quote). No value changes. A line that cannot be read as the header or a valid row
-is left exactly as it is and reported. Without FILES, formats the repository's log and all
-its backups.
+removed, fields are quoted only where needed (notes holding a comma or a quote). No value
+changes. A line that cannot be read as the header or a valid row is left exactly as it is and
+reported. So is a last line without a newline: it may be a row torn by an interrupted write,
+so fmt does not pass it off as complete; `telemetry-csv repair` moves it aside. Without FILES,
+formats the repository's log and all its backups.
 
 exit status: 0 every file is canonical now, 1 some lines were left as they were,
              2 bad arguments"""
@@ -44,7 +45,7 @@ def run(argv: Sequence[str]) -> int:
             print(f"reformatted {name}")
         for problem in result.problems:
             print(problem)
-        left += len(result.problems)
+        left += len({problem.line for problem in result.problems})  # a line may have two
     files = f"{len(named)} file{'s' if len(named) != 1 else ''}"
     print(f"{changed} of {files} reformatted, {left} line(s) left as they were")
     return 1 if left else 0

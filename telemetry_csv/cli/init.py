@@ -39,7 +39,7 @@ def run(argv: Sequence[str]) -> int:
     settings = load_settings()
     log_path = Path(args.file) if args.file else settings.log_path
     if not args.git:
-        for action in initialise(log_path):
+        for action in initialise(log_path, lock_timeout=settings.lock_timeout):
             print(f"{action.done:<8} {shown_path(action.path)}")
     for step in set_up_git(log_path, settings.root, only_git=args.git):
         detail = f": {step.detail}" if step.detail else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from telemetry_csv.cli.fields import lock_timeout_seconds
 from telemetry_csv.cli.parsing import command_parser, shown_path
 
 DESCRIPTION = """\
@@ -21,7 +22,9 @@ exit status: 0 repaired or nothing to repair, 3 the lock was busy, 4 the log can
 def build_parser():
     parser = command_parser("repair", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="the log to repair (default: configured)")
-    parser.add_argument("--lock-timeout", type=float, metavar="SECONDS", help="default: 10")
+    parser.add_argument(
+        "--lock-timeout", type=lock_timeout_seconds, metavar="SECONDS", help="default: 10"
+    )
     return parser
 
 

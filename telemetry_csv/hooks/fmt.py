@@ -1,7 +1,8 @@
 """telemetry-csv-fmt: rewrite logs in their canonical bytes (a fixer: returns 1 when it changed one).
 
-CRLF becomes LF, a byte order mark goes, a missing final newline is added, fields are quoted
-the canonical way. No value ever changes; a line that cannot be read is left alone and reported.
+CRLF becomes LF, a byte order mark goes, fields are quoted the canonical way. No value ever
+changes; a line that cannot be read is left alone and reported, and so is a last line without a
+newline (it may be torn: `telemetry-csv repair` moves it aside).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ PROG = "telemetry-csv-fmt"
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="Rewrite log files canonically (LF, no BOM, final newline, canonical quoting).",
+        description="Rewrite log files canonically (LF, no BOM, canonical quoting); a last line "
+        "without a newline is left for `telemetry-csv repair`.",
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
     args = parser.parse_args(argv)
