@@ -6,13 +6,14 @@ from a maintained scanner (gitleaks' default rules, Yelp's detect-secrets plugin
 issuer's documentation; the reference says which. Generic "high entropy" and "keyword = value"
 detectors are left out on purpose: on short free-text notes they mostly flag ordinary words.
 
-Why not use detect-secrets (1.5.0) itself, measured side by side on this machine: importing
-its scanner takes 2.3x as long as `python -c "import filelock"` on its own, the floor of the
-whole start-up budget of `log`; and its `scan_line` takes about 380 us per note against 1 us
-for `find_secret` and 0.13 us for the batch `screen` below, so `check` on the 110,000-row
-benchmark log would spend some 40 s in it instead of well under a second. Its plugins also
-lack Anthropic, OpenRouter, Groq, xAI and current OpenAI project keys, Google API keys and
-OAuth secrets. Adding a pattern here is one entry in `PATTERNS`, with an example in the tests.
+Why not use detect-secrets (1.5.0) itself, measured side by side on this machine: a fresh
+`python -c` that imports its scanner takes 2.3x as long as `python -c "import filelock"`,
+whereas all of `log` must stay within 1.5x of that; and its `scan_line` takes about 380 us
+per note against 1 us for `find_secret` and 0.13 us for the batch `screen` below, so `check`
+on the 110,000-row benchmark log would spend some 40 s in it instead of well under a second. Its plugins also
+have no Anthropic, OpenRouter, Groq, xAI or Google shapes, and its OpenAI one needs the
+`T3BlbkFJ` marker. Adding a pattern here is one entry in `PATTERNS`, with an example in the
+tests.
 
 Every regex starts with a literal, which Python's regex engine finds with a fast substring
 search. Short prefixes that ordinary words can end in (`task-…`, `risk-…`, `diskSK…`) must
@@ -21,10 +22,10 @@ not follow a letter or digit: that test is a lookbehind placed just after the li
 the search some 30 times slower.
 
 `check` does not even run the regexes on most notes: it first screens a whole batch of values
-at once (`screen`: a run of 16 key-like characters, or one of a few rare literals such as
-`-----BEGIN` or `://`), in a few passes of C code, and runs the patterns only on the values
-the screen flags. The regexes are
-compiled on first use, so `log` pays for them only when there is text to scan.
+at once (`screen`: a run of 16 key-like characters, or one of the rare literals `-----BEGIN`,
+`://` and `GOCSPX-`), in a few passes of C code, and runs the patterns only on the values the
+screen flags. The regexes are compiled on first use, so `log` pays for them only when there
+is text to scan, or an error to print (cli/main.py redacts error lines with `redact`).
 """
 
 from __future__ import annotations
@@ -137,7 +138,8 @@ PATTERNS: tuple[SecretPattern, ...] = (
         "a Slack token",
         (
             r"xox[abposrec]-[0-9A-Za-z-]*[0-9A-Za-z]{16}[0-9A-Za-z-]*",
-            r"xoxd-[0-9A-Za-z%_.+/=-]{20,}",  # the `d` cookie, URL-encoded: see SCREEN_LITERALS
+            # The `d` cookie, URL-encoded: long enough that a run of 16 survives the escapes.
+            r"xoxd-[0-9A-Za-z%_.+/=-]*[0-9A-Za-z_+/=]{16}[0-9A-Za-z%_.+/=-]*",
             r"xapp-\d-[A-Za-z0-9]+-\d+-[a-z0-9]{16,}",
         ),
         _GITLEAKS
@@ -167,13 +169,14 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "google-oauth-client-secret",
         "a Google OAuth client secret",
-        (r"GOCSPX-[A-Za-z0-9_-]{24,}",),  # hyphens may cut every run short: see SCREEN_LITERALS
+        # Only 28 characters: a hyphen or two may cut every run short, see SCREEN_LITERALS.
+        (r"GOCSPX-[A-Za-z0-9_-]{24,}",),
         "Google Cloud OAuth client secrets: GOCSPX- and 28 characters",
     ),
     SecretPattern(
         "google-oauth-access-token",
         "a Google OAuth access token",
-        (_bounded("ya29.", "[A-Za-z0-9_-]{20,}"),),  # see SCREEN_LITERALS
+        (_bounded("ya29.", _TOKEN),),
         "Google OAuth 2.0 access tokens: ya29. and a long base64url body",
     ),
     SecretPattern(
@@ -333,7 +336,10 @@ def _url_start(text: str, start: int) -> int:
 # screen, and a value that passes it needs no regex at all.
 MIN_RUN = 16
 TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/="
-SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-", b"ya29.", b"xoxd-")
+# Each literal costs one more pass over the text (about 5 ms, 2% of `check`, on a 10 MiB log),
+# so only a short shape that hyphens can cut gets one; long tokens such as `ya29.` and `xoxd-`
+# must show a run of 16 instead.
+SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-")
 _TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
 _RUN = b"a" * MIN_RUN
 

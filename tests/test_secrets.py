@@ -38,8 +38,7 @@ EXAMPLES = [
     ("aws-secret-access-key", "aws_secret_access_key=" + A + "wJalrXUt"),
     ("slack-token", "xoxb-" + "123456789012-1234567890123-" + A[:24]),
     ("slack-token", "xoxc-" + "1234567890-1234567890123-1234567890123-" + HEX + HEX),
-    # URL-encoded: the escapes and hyphens cut it into runs shorter than the screen's 16.
-    ("slack-token", "xoxd-" + "hX7q%2Bz9Lm%2Fk4Rt-Wp3%3DnB8v"),
+    ("slack-token", "xoxd-" + "hX7q%2Bz9Lm%2Fk4Rt-Wp3" + A + "%3D%3D"),  # URL-encoded
     ("slack-webhook-url", "https://hooks.slack.com/services/T0000/B0000/" + A[:24]),
     ("private-key", "-----BEGIN RSA PRIVATE KEY-----"),
     ("gcp-api-key", "AIza" + A + "abc"),
