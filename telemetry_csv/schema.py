@@ -516,8 +516,10 @@ def _line_pattern_source(
     # exact form, one apostrophe and then the formula character, is let through here, so such
     # names keep the fast path. A name given with apostrophes of its own (`''=x` stored) is
     # left to the field-by-field path, which counts its length without the one added.
+    # (Tab and carriage return are formula characters too, but never part of a model name.)
+    model_formula = "".join(c for c in FORMULA_STARTS if c in model_chars)
     model = (
-        rf"{text_group}(?:[{re.escape(first)}]|'{_FORMULA_CLASS})"
+        rf"{text_group}(?:[{re.escape(first)}]|'[{re.escape(model_formula)}])"
         rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
     )
     leads = re.escape(leads)

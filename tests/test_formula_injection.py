@@ -184,6 +184,12 @@ def test_every_formula_character_is_neutralised_and_refused_bare(lead: str) -> N
     for bare in (f"{STAMP},{lead}x,1,2,true,plan,3,", f"{STAMP},m,1,2,true,plan,3,{lead}x"):
         assert SCHEMA._match_canonical(bare) is None
         assert isinstance(SCHEMA.parse_line(bare), list)
+    # Neutralised, a model name is valid unless the character is one no name may hold (a tab).
+    line = f"{STAMP},'{lead}x,1,2,true,plan,3,"
+    authoritative = SCHEMA._diagnose_line(line)
+    assert isinstance(authoritative, Row) is (lead not in "\t\r")
+    assert SCHEMA._match_canonical(line) == (authoritative if lead not in "\t\r" else None)
+    assert SCHEMA.parse_block(line + "\n") in (None, [authoritative])
 
 
 @pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])
