@@ -59,9 +59,12 @@ _COUNT = re.compile(r"0|[1-9][0-9]*")
 # with apostrophes followed by one of them gets one more, so reading strips exactly one and
 # every note comes back exactly as given. Model names follow the same rule: Cloudflare's are
 # named `@cf/…`.
+# FORMULA_STARTS is the one list of these characters: neutralising, the line pattern and the
+# report's CSV export all derive theirs from it.
 FORMULA_STARTS = "=+-@\t\r"
-_NEEDS_NEUTRALISING = re.compile(r"'*[=+\-@\t\r]")
-_NEUTRALISED = re.compile(r"'+[=+\-@\t\r]")
+_FORMULA_CLASS = f"[{re.escape(FORMULA_STARTS)}]"
+_NEEDS_NEUTRALISING = re.compile(f"'*{_FORMULA_CLASS}")
+_NEUTRALISED = re.compile(f"'+{_FORMULA_CLASS}")
 
 COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
 
@@ -486,7 +489,7 @@ def _stored_row(fields: Sequence[str]) -> Row:
     """The Row of a canonical line's eight fields, as the fast paths split or matched them."""
     stamp, model, prompt, completion, success, kind, duration, notes = fields
     if model[0] == "'":
-        model = model[1:]  # neutralised: the patterns only let `'+[=+-@]` through
+        model = model[1:]  # neutralised: the patterns only let one `'` before FORMULA_STARTS
     if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
         notes = notes[1:-1].replace('""', '"')
     # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
@@ -505,14 +508,18 @@ def _line_pattern_source(
     # A value whose first character a spreadsheet would read as a formula (or the quote that
     # neutralises one) is left to the field-by-field path; excluding it with a first-character
     # class rather than a lookahead keeps this pattern fast.
-    leads = "=+-@'"
+    leads = FORMULA_STARTS + "'"
     # Model: printable ASCII without space, quote and comma.
     model_chars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",')
     first = "".join(c for c in model_chars if c not in leads)
     # A model name a spreadsheet would run is stored neutralised (`'@cf/meta/llama-3-8b`): that
-    # exact form is let through here, so such names keep the fast path.
+    # exact form, one apostrophe and then the formula character, is let through here, so such
+    # names keep the fast path. A name given with apostrophes of its own (`''=x` stored) is
+    # left to the field-by-field path, which counts its length without the one added.
+    # (Tab and carriage return are formula characters too, but never part of a model name.)
+    model_formula = "".join(c for c in FORMULA_STARTS if c in model_chars)
     model = (
-        rf"{text_group}(?:[{re.escape(first)}]|'+[=+\-@])"
+        rf"{text_group}(?:[{re.escape(first)}]|'[{re.escape(model_formula)}])"
         rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
     )
     leads = re.escape(leads)

@@ -9,7 +9,7 @@ import pytest
 from conftest import HEADER, run_cli
 from telemetry_csv.appending import log_row
 from telemetry_csv.reading import read_rows
-from telemetry_csv.schema import Row, Schema, neutralise, restore
+from telemetry_csv.schema import FORMULA_STARTS, Row, Schema, neutralise, restore
 
 SCHEMA = Schema()
 STAMP = "2026-02-23T22:19:12+01:00"
@@ -108,7 +108,10 @@ def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> N
     line = log.read_text().splitlines()[1]
     assert line.split(",")[1] == "'" + model
     assert [row.model for row in read_rows([log])] == [model]
-    assert SCHEMA._match_canonical(line) == logged.row  # neutralised names keep the fast path
+    # Names neutralised with one apostrophe keep the fast path; a name given with apostrophes
+    # of its own is left to the field-by-field path, which reads it all the same.
+    assert SCHEMA._match_canonical(line) == (logged.row if model[0] != "'" else None)
+    assert SCHEMA.parse_line(line) == logged.row
     unneutralised = f"{STAMP},{model},1,2,true,plan,3,"
     problems = SCHEMA.parse_line(unneutralised) if model[0] != "'" else []
     if model[0] != "'":
@@ -145,3 +148,64 @@ def test_fmt_neutralises_notes_without_changing_them(repo: Path) -> None:
     ]
     assert run_cli("check", cwd=repo).returncode == 0
     assert [row.notes for row in read_rows([log])] == ["=1+1", "@SUM(A1,A2)"]
+
+
+# Model names given with apostrophes of their own before a formula character: stored with one
+# more. The longest are 128 characters as given, or one more (too long).
+APOSTROPHE_MODELS = [
+    "'=x",
+    "''-x",
+    "'" * 5 + "@x",
+    "'=" + "a" * 126,  # 128 as given: valid
+    "''=" + "a" * 126,  # 129 as given: too long, though its stored form looked short enough
+    "'" * 40 + "=" + "a" * 100,
+]
+
+
+@pytest.mark.parametrize("given", APOSTROPHE_MODELS, ids=lambda model: model[:8])
+def test_the_fast_paths_agree_with_the_field_by_field_reading_on_apostrophes(given: str) -> None:
+    line = f"{STAMP},{neutralise(given)},1,2,true,plan,3,"
+    authoritative = SCHEMA._diagnose_line(line)
+    assert SCHEMA._match_canonical(line) in (None, authoritative)
+    assert SCHEMA.parse_block(line + "\n") in (None, [authoritative])
+    assert SCHEMA.parse_line(line) == authoritative
+    valid = len(given) <= 128
+    assert isinstance(authoritative, Row) is valid
+    if valid:
+        assert authoritative.model == given
+    else:
+        assert [problem.field for problem in authoritative] == ["model"]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("lead", FORMULA_STARTS)
+def test_every_formula_character_is_neutralised_and_refused_bare(lead: str) -> None:
+    assert neutralise(lead + "x") == "'" + lead + "x"
+    assert restore("'" + lead + "x") == lead + "x"
+    for bare in (f"{STAMP},{lead}x,1,2,true,plan,3,", f"{STAMP},m,1,2,true,plan,3,{lead}x"):
+        assert SCHEMA._match_canonical(bare) is None
+        assert isinstance(SCHEMA.parse_line(bare), list)
+    # Neutralised, a model name is valid unless the character is one no name may hold (a tab).
+    line = f"{STAMP},'{lead}x,1,2,true,plan,3,"
+    authoritative = SCHEMA._diagnose_line(line)
+    assert isinstance(authoritative, Row) is (lead not in "\t\r")
+    assert SCHEMA._match_canonical(line) == (authoritative if lead not in "\t\r" else None)
+    assert SCHEMA.parse_block(line + "\n") in (None, [authoritative])
+
+
+@pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])
+def test_report_csv_export_neutralises_model_names(model: str) -> None:
+    import csv
+    import io
+
+    from telemetry_csv.report.aggregate import ReportOptions, build_report
+    from telemetry_csv.report.csv_format import render_csv
+
+    line = SCHEMA.format_line(Row(STAMP, model, 1, 2, True, "plan", 3, ""))
+    # As a Row (the field-by-field path) and as a run of canonical lines (the block path).
+    for rows in ([SCHEMA.parse_line(line)], [line + "\n"]):
+        report = build_report(iter(rows), ReportOptions(costs=False))
+        table = list(csv.DictReader(io.StringIO(render_csv(report))))
+        by_model = [row["model"] for row in table if row["group"] == "model"]
+        assert by_model == [neutralise(model)] and by_model[0][0] == "'"
+        assert restore(by_model[0]) == model
+        assert all(row["model"] in ("", neutralise(model)) for row in table)

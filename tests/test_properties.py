@@ -20,7 +20,15 @@ from telemetry_csv import rfc3339
 from telemetry_csv.appending import log_row
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.reading import read_rows
-from telemetry_csv.schema import HEADER, Row, Schema, fold_notes, parse_success, restore
+from telemetry_csv.schema import (
+    FORMULA_STARTS,
+    HEADER,
+    Row,
+    Schema,
+    fold_notes,
+    parse_success,
+    restore,
+)
 from telemetry_csv.store import log_files
 
 SCHEMA = Schema()
@@ -86,7 +94,7 @@ stamps = st.one_of(
 formula_notes = st.builds(
     lambda quotes, start, rest: "'" * quotes + start + rest,
     st.integers(0, 3),
-    st.sampled_from(["=", "+", "-", "@", "\t", "\r"]),
+    st.sampled_from(list(FORMULA_STARTS)),
     texts,
 )
 notes = st.one_of(

@@ -2,7 +2,9 @@
 
 Only the chosen command's module is imported, so `telemetry-csv log` loads neither the report
 nor the hooks. A `TelemetryError` becomes one line on stderr and its exit status; a traceback
-means a bug in telemetry-csv, never a user mistake.
+means a bug in telemetry-csv, never a user mistake. Every error line, argument errors included,
+is printed by `_error`, which hides whatever looks like a credential: messages quote what the
+user typed (a command name, a path, a commit range), and that may be a pasted key.
 
 A reader that goes away (`telemetry-csv check | head -1`) is no error either. Standard output
 closed under us ends the command quietly with 141, the status a shell shows for a program that
@@ -74,21 +76,34 @@ def _main(args: list[str]) -> int:
         return 0
     name = args[0]
     if name not in COMMANDS:
-        say(
+        print_error(
             f"telemetry-csv: error: unknown command {name!r}; "
             f"choose from {', '.join(COMMANDS)} (see --help)"
         )
         return 2
     import importlib
 
+    from telemetry_csv.cli.parsing import ArgumentsError
     from telemetry_csv.errors import TelemetryError
 
     module = importlib.import_module(f"telemetry_csv.cli.{COMMANDS[name][0]}")
     try:
         return module.run(args[1:])
+    except ArgumentsError as error:
+        print_error(str(error))
+        return error.exit_code
     except TelemetryError as error:
-        say(f"telemetry-csv {name}: error: {error}")
+        print_error(f"telemetry-csv {name}: error: {error}")
         return error.exit_code
     except KeyboardInterrupt:
         say(f"telemetry-csv {name}: interrupted")
         return 130
+
+
+def print_error(line: str) -> None:
+    """Print an error line with every credential shape in it redacted. The scanner is imported
+    only here, on the way out with an error, so a successful command never compiles it."""
+    from telemetry_csv.cli.output import say
+    from telemetry_csv.secrets_scan import redact
+
+    say(redact(line))

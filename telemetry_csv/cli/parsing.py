@@ -8,13 +8,20 @@ import sys
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, NoReturn
 
+from telemetry_csv.errors import TelemetryError
+
 if TYPE_CHECKING:
     from telemetry_csv.config import Settings
 
 
+class ArgumentsError(TelemetryError):
+    """Arguments argparse refused; `str(error)` is the whole line, the program name included.
+    Raised rather than printed so that cli/main.py prints it, redacted, like any other error."""
+
+
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {one_line(message)} (see --help)\n")
+        raise ArgumentsError(f"{self.prog}: error: {one_line(message)} (see --help)")
 
     def print_help(self, file: IO[str] | None = None) -> None:
         # argparse would swallow a write error; let a closed pipe reach main like any output.
@@ -25,13 +32,10 @@ class ArgumentParser(argparse.ArgumentParser):
 
 def one_line(message: str) -> str:
     """argparse quotes arguments as they were typed: keep its message on one line (control
-    characters escaped) and never repeat a credential someone pasted as an argument."""
+    characters escaped; cli/main.py redacts credentials when it prints it)."""
     import re
 
-    from telemetry_csv.secrets_scan import redact
-
-    escaped = re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], message)
-    return redact(escaped)
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], message)
 
 
 def command_parser(name: str, description: str, usage: str | None = None) -> ArgumentParser:

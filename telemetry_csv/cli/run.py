@@ -98,12 +98,12 @@ def run(argv: Sequence[str]) -> int:
     try:
         logged, notices = _log(args, given, result, settings, body_before)
     except (TelemetryError, OSError) as error:
-        _say(f"error: not logged: {error}")
+        _say_error(f"not logged: {error}")
     except KeyboardInterrupt:
-        _say("error: not logged: interrupted")
+        _say_error("not logged: interrupted")
     except Exception as error:  # the command's status must survive even a bug of ours
-        _say(
-            f"error: not logged: unexpected {type(error).__name__}: {error} "
+        _say_error(
+            f"not logged: unexpected {type(error).__name__}: {error} "
             "(a bug in telemetry-csv; please report it)"
         )
     else:
@@ -235,3 +235,11 @@ def _say(message: str) -> None:
     from telemetry_csv.cli.output import say
 
     say(f"telemetry-csv run: {message}")
+
+
+def _say_error(message: str) -> None:
+    """An error after the command ran, which `run` reports itself (the command's exit status
+    must stay its own), redacted as cli/main.py redacts every other error."""
+    from telemetry_csv.cli.main import print_error
+
+    print_error(f"telemetry-csv run: error: {message}")

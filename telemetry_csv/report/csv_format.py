@@ -3,6 +3,10 @@
 Columns: `group` (`total`, `model`, `task_type`, `model_task_type`, `day`, `week`), the key
 columns `model`, `task_type`, `period` (empty where they do not apply), then the statistics.
 Rows follow the JSON's order: the total first, then each grouping in its sort order.
+
+A text cell a spreadsheet would run as a formula (a model named `@cf/…` or `=cmd`) is written
+behind one apostrophe, exactly as the log stores it (`schema.neutralise`): opening the export
+must not run what a model name says, any more than opening the log does.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import io
 
 from telemetry_csv.report.json_format import stats_document
 from telemetry_csv.report.model import Report, Stats
+from telemetry_csv.schema import neutralise
 
 COLUMNS = (
     "group",
@@ -60,9 +65,9 @@ def _row(group: str, model: str, kind: str, period: str, stats: Stats) -> list[o
     cost = document["cost"]
     return [
         group,
-        model,
-        kind,
-        period,
+        neutralise(model),
+        neutralise(kind),
+        neutralise(period),
         document["runs"],
         document["successes"],
         document["failures"],
