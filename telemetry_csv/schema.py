@@ -542,11 +542,7 @@ def _line_pattern_source(
 def model_problem(stored: str) -> str | None:
     """Why a stored model name is wrong; judged, like notes, without a neutralising apostrophe."""
     if stored[:1] and stored[0] in FORMULA_STARTS:
-        return (
-            f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
-            f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
-            "`telemetry-csv log` does (reports show it without)"
-        )
+        return _formula_problem(stored)
     value = restore(stored)
     if not value:
         return "expected a model name such as claude-3-opus; it must not be empty"
@@ -564,6 +560,14 @@ def model_problem(stored: str) -> str | None:
     return None
 
 
+def _formula_problem(stored: str) -> str:
+    return (
+        f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
+        f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
+        "`telemetry-csv log` does (reports show it without)"
+    )
+
+
 def count_problem(value: str) -> str | None:
     if not _COUNT.fullmatch(value):
         if value.isascii() and value.isdigit():
@@ -578,11 +582,7 @@ def notes_problem(stored: str) -> str | None:
     """Why a stored note is wrong; length, characters and secrets are judged on the note as
     given, that is without the apostrophe that neutralises a formula."""
     if stored[:1] and stored[0] in FORMULA_STARTS:
-        return (
-            f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
-            f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
-            "`telemetry-csv log` does (reports show it without)"
-        )
+        return _formula_problem(stored)
     value = restore(stored)
     if len(value) > NOTES_MAX_CHARS:
         return f"at most {NOTES_MAX_CHARS} characters, found {len(value)}"
