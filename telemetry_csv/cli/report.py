@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import command_parser, refuse_files_with_log_option, shown_path
 from telemetry_csv.errors import TelemetryError
 
 DESCRIPTION = """\
@@ -138,10 +138,7 @@ def run(argv: Sequence[str]) -> int:
 
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
-    if args.files and args.file:
-        raise TelemetryError(
-            "--file reads a log and its backups; give either FILES or --file, not both"
-        )
+    refuse_files_with_log_option(args.files, args.file)
     source = open_source(
         settings.schema,
         files=args.files,
