@@ -170,21 +170,30 @@ def run(argv: Sequence[str]) -> int:
     else:
         text = render_markdown(report, markdown_options)
 
+    printed = True
     if output:
         write_file(output, text)
     else:
-        _print(text)
+        printed = _print(text)
     if summary_path:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
         append_markdown(summary_path, markdown, "GITHUB_STEP_SUMMARY")
+    if not printed:
+        from telemetry_csv.cli.main import EXIT_CLOSED_PIPE
+
+        return EXIT_CLOSED_PIPE
     return 0
 
 
-def _print(text: str) -> None:
+def _print(text: str) -> bool:
+    """Write the report on standard output; False if the reader went away (`report | head`).
+    The job summary is still owed then, so the closed pipe is not raised to main at once."""
+    from telemetry_csv.cli.output import silence
+
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (`report | head`): not an error worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        silence(sys.stdout)
+        return False
+    return True
