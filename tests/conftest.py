@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 from pathlib import Path
@@ -71,6 +72,30 @@ def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.Compl
         env=git_env(),
         check=False,
     )
+
+
+# The real command, in a fresh interpreter that lets SIGXFSZ kill it as a crash would: Python
+# ignores SIGXFSZ at start-up (a write past the limit then fails with EFBIG and is undone, see
+# test_unwritable.py), so the default action is put back before `main` runs.
+_DIES_AT_THE_SIZE_LIMIT = (
+    "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+    "from telemetry_csv.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`telemetry-csv ARGS` killed by SIGXFSZ the moment it writes past `file_size` bytes in any
+    file: the kernel writes up to the limit, then the next write kills, so a crash lands at a
+    byte the test chooses instead of wherever a kill -9 happens to fall."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    return subprocess.run(
+        [sys.executable, "-c", _DIES_AT_THE_SIZE_LIMIT, *args],
+        cwd=cwd, capture_output=True, text=True, env=git_env(), timeout=60, preexec_fn=limit,
+    )  # fmt: skip
 
 
 def row_line(

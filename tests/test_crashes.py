@@ -6,11 +6,8 @@ from __future__ import annotations
 import os
 import random
 import re
-import resource
 import select
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -24,7 +21,7 @@ from logcheck import (
 )
 from writer_process import PADDING, append_rows
 
-from conftest import HEADER, git_env, run_cli
+from conftest import HEADER, run_cli, run_cli_crashing_at
 from telemetry_csv.checking import check_files
 from telemetry_csv.config import MIN_MAX_BYTES
 from telemetry_csv.reading import Problem
@@ -226,21 +223,6 @@ def test_kill_9_during_appends_of_big_rows_tears_lines_that_repair_recovers(
 
 LOGGED_IN_A_CRASH = ["m", "1", "2", "true", "plan", "3", "second"]
 TORN_ROW = b"2026-01-01T00:00:01Z,m,1,2,true,plan,3,second\n"
-# The real command, in a fresh interpreter that lets SIGXFSZ kill it as a crash would: Python
-# ignores SIGXFSZ at start-up (a write past the limit then fails with EFBIG and is undone, see
-# test_unwritable.py), so the default action is put back before `main` runs.
-DIES_AT_THE_SIZE_LIMIT = (
-    "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
-    "from telemetry_csv.cli.main import main; sys.exit(main(sys.argv[1:]))"
-)
-
-
-def file_size_limit(size: int):
-    def apply() -> None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
-        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
-
-    return apply
 
 
 @pytest.mark.parametrize(
@@ -260,12 +242,14 @@ def test_a_write_cut_at_a_known_byte_is_found_refused_and_repaired(
     logged = ["log", "m", "1", "2", "true", "plan", "3", "first", "-q"]
     assert run_cli(*logged, "--timestamp", "2026-01-01T00:00:00Z", cwd=repo).returncode == 0
     before = log.read_bytes()
-    crashed = subprocess.run(
-        [sys.executable, "-c", DIES_AT_THE_SIZE_LIMIT, "log", *LOGGED_IN_A_CRASH,
-         "--timestamp", "2026-01-01T00:00:01Z"],
-        cwd=repo, capture_output=True, text=True, env=git_env(), timeout=60,
-        preexec_fn=file_size_limit(len(before) + cut),
-    )  # fmt: skip
+    crashed = run_cli_crashing_at(
+        len(before) + cut,
+        "log",
+        *LOGGED_IN_A_CRASH,
+        "--timestamp",
+        "2026-01-01T00:00:01Z",
+        cwd=repo,
+    )
     assert crashed.returncode == -signal.SIGXFSZ, crashed.stderr
     assert log.read_bytes() == before + TORN_ROW[:cut]
 
