@@ -6,6 +6,7 @@ import os
 import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,29 @@ def row_line(
     notes: str = "",
 ) -> str:
     return f"{timestamp},{model},{prompt},{completion},{success},{task_type},{duration},{notes}\n"
+
+
+HUGE_ROW = row_line(notes="Phase 6 tests")
+# Files that take tens of MiB: `check` and `report` must read them in bounded time and memory.
+HUGE_FILES: dict[str, Callable[[], bytes]] = {
+    "one 64 MiB line": lambda: HEADER.encode() + b"x" * (64 << 20),
+    "64 MiB of NUL": lambda: b"\x00" * (64 << 20),
+    "a million blank lines": lambda: HEADER.encode() + b"\n" * 1_000_000,
+    "400,000 CRLF rows": lambda: (HEADER + HUGE_ROW * 400_000).replace("\n", "\r\n").encode(),
+    "400,000 valid rows": lambda: (HEADER + HUGE_ROW * 400_000).encode(),
+}
+
+
+@pytest.fixture(scope="session")
+def huge_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The HUGE_FILES entry of that name, written once for the whole session (never change it):
+    the check and the report tests read the same files instead of building their own."""
+    folder = tmp_path_factory.mktemp("huge")
+
+    def build(name: str) -> Path:
+        path = folder / (name.replace(" ", "-").replace(",", "") + ".csv")
+        if not path.exists():
+            path.write_bytes(HUGE_FILES[name]())
+        return path
+
+    return build
