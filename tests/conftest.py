@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,30 @@ def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.Compl
     )
 
 
+# The real command, in a fresh interpreter that lets SIGXFSZ kill it as a crash would: Python
+# ignores SIGXFSZ at start-up (a write past the limit then fails with EFBIG and is undone, see
+# test_unwritable.py), so the default action is put back before `main` runs.
+_DIES_AT_THE_SIZE_LIMIT = (
+    "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+    "from telemetry_csv.cli.main import main; sys.exit(main(sys.argv[1:]))"
+)
+
+
+def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """`telemetry-csv ARGS` killed by SIGXFSZ the moment it writes past `file_size` bytes in any
+    file: the kernel writes up to the limit, then the next write kills, so a crash lands at a
+    byte the test chooses instead of wherever a kill -9 happens to fall."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    return subprocess.run(
+        [sys.executable, "-c", _DIES_AT_THE_SIZE_LIMIT, *args],
+        cwd=cwd, capture_output=True, text=True, env=git_env(), timeout=60, preexec_fn=limit,
+    )  # fmt: skip
+
+
 def row_line(
     timestamp: str = "2026-02-23T22:19:12+01:00",
     model: str = "claude-3-opus",
@@ -84,3 +110,29 @@ def row_line(
     notes: str = "",
 ) -> str:
     return f"{timestamp},{model},{prompt},{completion},{success},{task_type},{duration},{notes}\n"
+
+
+HUGE_ROW = row_line(notes="Phase 6 tests")
+# Files that take tens of MiB: `check` and `report` must read them in bounded time and memory.
+HUGE_FILES: dict[str, Callable[[], bytes]] = {
+    "one 64 MiB line": lambda: HEADER.encode() + b"x" * (64 << 20),
+    "64 MiB of NUL": lambda: b"\x00" * (64 << 20),
+    "a million blank lines": lambda: HEADER.encode() + b"\n" * 1_000_000,
+    "400,000 CRLF rows": lambda: (HEADER + HUGE_ROW * 400_000).replace("\n", "\r\n").encode(),
+    "400,000 valid rows": lambda: (HEADER + HUGE_ROW * 400_000).encode(),
+}
+
+
+@pytest.fixture(scope="session")
+def huge_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """The HUGE_FILES entry of that name, written once for the whole session (never change it):
+    the check and the report tests read the same files instead of building their own."""
+    folder = tmp_path_factory.mktemp("huge")
+
+    def build(name: str) -> Path:
+        path = folder / (name.replace(" ", "-").replace(",", "") + ".csv")
+        if not path.exists():
+            path.write_bytes(HUGE_FILES[name]())
+        return path
+
+    return build

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telemetry_csv.reading import read_rows
-from telemetry_csv.store import backup_paths, log_files
+from telemetry_csv.store import backup_paths
 
 ID = re.compile(r"id=(\S+):(\d+) ")
 HEADER_BYTES = (
@@ -58,6 +58,21 @@ def assert_nothing_lost(paths: list[Path], reports: Reports) -> list[tuple[str, 
     return ids
 
 
+def assert_each_writer_unbroken(ids: list[tuple[str, int]], reports: Reports) -> dict[str, int]:
+    """Each writer's rows are exactly its rows 0, 1, 2...: all it reported, and at most one more
+    (appended, then killed before it could report). Each writer's count of whole rows."""
+    seqs: dict[str, list[int]] = {}
+    for writer, seq in ids:
+        seqs.setdefault(writer, []).append(seq)
+    reported = Counter(row.split(":")[0] for row in reports.done)
+    for writer, found in seqs.items():
+        assert found == list(range(len(found))), f"writer {writer} has a gap: {found[:10]}"
+        assert reported[writer] <= len(found) <= reported[writer] + 1, (
+            f"writer {writer}: {len(found)} rows but {reported[writer]} reported"
+        )
+    return {writer: len(found) for writer, found in seqs.items()}
+
+
 def assert_backups_whole(log: Path, max_bytes: int) -> list[Path]:
     """Each backup starts with the header, ends with a newline and is within max_bytes."""
     backups = backup_paths(log)
@@ -67,7 +82,3 @@ def assert_backups_whole(log: Path, max_bytes: int) -> list[Path]:
         assert data.endswith(b"\n"), f"{backup.name} is partial"
         assert len(data) <= max_bytes, f"{backup.name} is over max_bytes"
     return backups
-
-
-def all_files(log: Path) -> list[Path]:
-    return log_files(log)

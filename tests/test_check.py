@@ -149,3 +149,23 @@ def test_cli_without_a_log_says_how_to_create_one(
         "telemetry-csv check: error: no log at .telemetry/usage.csv; "
         "create it with `telemetry-csv init`\n"
     )
+
+
+@pytest.mark.parametrize("command", ["check", "fmt"])
+def test_cli_refuses_file_option_next_to_files(
+    repo: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """--file names the log whose backups are read; next to FILES it used to be ignored
+    silently, so `check --file other.csv good.csv` passed without looking at other.csv."""
+    good = repo / "good.csv"
+    good.write_text(HEADER + GOOD)
+    other = repo / "other.csv"
+    other.write_text(HEADER + row_line(success="maybe"))
+    assert main([command, "--file", "other.csv", "good.csv"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == (
+        f"telemetry-csv {command}: error: --file reads a log and its backups; "
+        "give either FILES or --file, not both\n"
+    )
+    assert good.read_text() == HEADER + GOOD  # fmt rewrote nothing

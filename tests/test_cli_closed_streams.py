@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, HEADER, git_env, row_line, rows
+from conftest import BIN, HEADER, git_env, row_line, rows, run_cli
 
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what a command killed by a closed pipe reports
 LOG = ["log", "claude-3-opus", "1500", "3200", "true", "execute", "45000"]
@@ -89,3 +89,31 @@ def test_run_with_stderr_closed_writes_nothing_of_its_own_to_stdout(repo: Path, 
     done = subprocess.run(["sh", "-c", script], cwd=repo, capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (0, "hi\n")
     assert rows(log)[0][4] == "true"
+
+
+@pytest.mark.parametrize("args", [[], ["--format", "json"]], ids=["markdown", "json"])
+def test_report_to_a_closed_pipe_exits_141_quietly(
+    repo: Path, log: Path, closed_pipe: int, args: list[str]
+) -> None:
+    """As `check` and `log` do: `report | head -1` ends with the status of a closed pipe, so a
+    script with `set -o pipefail` sees that the report was not read whole."""
+    log.parent.mkdir()
+    log.write_text(HEADER + row_line() * 3)
+    done = telemetry_csv("report", *args, cwd=repo, stdout=closed_pipe)
+    assert (done.returncode, done.stderr) == (CLOSED_PIPE, "")
+
+
+def test_report_with_a_closed_pipe_still_writes_the_job_summary(
+    repo: Path, log: Path, closed_pipe: int, tmp_path: Path
+) -> None:
+    log.parent.mkdir()
+    log.write_text(HEADER + row_line() * 3)
+    summary = tmp_path / "step-summary.md"
+    env = {**git_env(), "GITHUB_STEP_SUMMARY": str(summary)}
+    done = subprocess.run(
+        [str(BIN / "telemetry-csv"), "report", "--github-summary", "--no-costs"],
+        cwd=repo, stdout=closed_pipe, stderr=subprocess.PIPE, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stderr) == (CLOSED_PIPE, "")
+    written = run_cli("report", "--no-costs", cwd=repo)
+    assert written.returncode == 0 and summary.read_text() == written.stdout

@@ -7,10 +7,11 @@ import sys
 import time
 from pathlib import Path
 
-from logcheck import Reports, assert_backups_whole, assert_nothing_lost, log_files
+from logcheck import Reports, assert_backups_whole, assert_nothing_lost
 
 from conftest import git, run_cli
 from telemetry_csv.config import MIN_MAX_BYTES
+from telemetry_csv.store import log_files
 
 WRITERS = 8
 APPENDS = 200

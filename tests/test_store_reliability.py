@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import signal
 from pathlib import Path
 
-from conftest import HEADER, git, run_cli
-from telemetry_csv import store
+import pytest
 
+from conftest import HEADER, git, run_cli, run_cli_crashing_at
+from telemetry_csv import store
+from telemetry_csv.cli.main import main
+
+LOG = ("log", "m", "1", "2", "true", "plan", "3")
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
 
 
@@ -83,23 +86,42 @@ def test_a_generic_gitignore_in_the_log_folder_is_left_alone(repo: Path) -> None
     assert ignore.read_text() == before
 
 
-def test_gitignore_is_never_left_empty_by_a_kill(tmp_path: Path) -> None:
-    """The old code opened .gitignore, then wrote it: a kill in between left it empty and the
-    lock file committable. Now it appears whole or not at all; kill writers while they create
-    fresh folders and look at every .gitignore left behind."""
-    import filelock  # noqa: F401 - loaded before forking
+@pytest.mark.parametrize("room", [0, 30, len(store.FOLDER_GITIGNORE) - 1])
+def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
+    repo: Path, room: int
+) -> None:
+    """Opening .gitignore and then writing it, a crash in between leaves it empty or partial,
+    and the lock file committable. Here the first real `log` dies (SIGXFSZ) after `room` bytes
+    of .gitignore: there must be no .gitignore at all, and once a `log` succeeds git must
+    ignore the lock file and the temporary log file."""
+    crashed = run_cli_crashing_at(room, *LOG, cwd=repo)
+    assert crashed.returncode == -signal.SIGXFSZ, crashed.stderr
+    folder = repo / ".telemetry"
+    assert not (folder / ".gitignore").exists()
+    (leftover,) = folder.glob("..gitignore.*.tmp")
+    assert leftover.stat().st_size == room
 
-    for round_no in range(40):
-        folder = tmp_path / f"f{round_no}"
-        pid = os.fork()
-        if pid == 0:
-            try:
-                store.ensure_folder(folder, folder / "usage.csv")
-            finally:
-                os._exit(0)
-        if round_no % 2:
-            os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        ignore = folder / ".gitignore"
-        if ignore.exists():
-            assert ignore.read_text() == store.FOLDER_GITIGNORE
+    assert main([*LOG, "-q"]) == 0
+    (folder / ".usage.csv.tmp").write_text("as a crash mid-rotation leaves it\n")
+    status = git(repo, "status", "--porcelain", "--ignored", "--untracked-files=all")
+    assert {"!! .telemetry/usage.csv.lock", "!! .telemetry/.usage.csv.tmp"} <= set(
+        status.splitlines()
+    )
+    ignored = git(repo, "check-ignore", ".telemetry/usage.csv.lock", ".telemetry/.usage.csv.tmp")
+    assert ignored.split() == [".telemetry/usage.csv.lock", ".telemetry/.usage.csv.tmp"]
+    git(repo, "add", "-A")
+    staged = git(repo, "diff", "--cached", "--name-only").split()
+    assert ".telemetry/usage.csv" in staged and ".telemetry/.gitignore" in staged
+    assert not [name for name in staged if name.endswith(".lock")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known gap: the next log finds the folder existing, writes only this log's two "
+    "names to .gitignore, and the crash's ..gitignore.PID.tmp is left committable",
+)
+def test_a_crash_while_writing_gitignore_leaves_nothing_committable(repo: Path) -> None:
+    assert run_cli_crashing_at(30, *LOG, cwd=repo).returncode == -signal.SIGXFSZ
+    assert main([*LOG, "-q"]) == 0
+    status = git(repo, "status", "--porcelain", "--untracked-files=all")
+    assert sorted(status.splitlines()) == ["?? .telemetry/.gitignore", "?? .telemetry/usage.csv"]

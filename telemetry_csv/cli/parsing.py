@@ -62,6 +62,7 @@ def files_to_read(
 ) -> list[tuple[Path, str]]:
     """The files a command works on, each with the name to show: those given, or else the log
     (`--file`, or the configured one) and all its backups."""
+    refuse_files_with_log_option(files, log_option)
     if files:
         return [(Path(name), name) for name in files]
     from telemetry_csv.errors import LogFileError
@@ -72,3 +73,14 @@ def files_to_read(
     if not paths:
         raise LogFileError(f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`")
     return [(path, shown_path(path)) for path in paths]
+
+
+def refuse_files_with_log_option(files: list[str], log_option: str | None) -> None:
+    """`--file` picks the log whose backups are read too; next to FILES it would be ignored
+    without a word, and the user would believe the other log was read."""
+    if files and log_option:
+        from telemetry_csv.errors import TelemetryError
+
+        raise TelemetryError(
+            "--file reads a log and its backups; give either FILES or --file, not both"
+        )

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.parsing import command_parser, refuse_files_with_log_option, shown_path
 from telemetry_csv.errors import TelemetryError
 
 DESCRIPTION = """\
@@ -138,10 +138,7 @@ def run(argv: Sequence[str]) -> int:
 
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
-    if args.files and args.file:
-        raise TelemetryError(
-            "--file reads a log and its backups; give either FILES or --file, not both"
-        )
+    refuse_files_with_log_option(args.files, args.file)
     source = open_source(
         settings.schema,
         files=args.files,
@@ -173,21 +170,30 @@ def run(argv: Sequence[str]) -> int:
     else:
         text = render_markdown(report, markdown_options)
 
+    printed = True
     if output:
         write_file(output, text)
     else:
-        _print(text)
+        printed = _print(text)
     if summary_path:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
         append_markdown(summary_path, markdown, "GITHUB_STEP_SUMMARY")
+    if not printed:
+        from telemetry_csv.cli.main import EXIT_CLOSED_PIPE
+
+        return EXIT_CLOSED_PIPE
     return 0
 
 
-def _print(text: str) -> None:
+def _print(text: str) -> bool:
+    """Write the report on standard output; False if the reader went away (`report | head`).
+    The job summary is still owed then, so the closed pipe is not raised to main at once."""
+    from telemetry_csv.cli.output import silence
+
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except BrokenPipeError:
-        # The reader went away (`report | head`): not an error worth a traceback.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        silence(sys.stdout)
+        return False
+    return True
