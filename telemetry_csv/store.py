@@ -193,6 +193,9 @@ def _create_whole(path: Path, content: bytes) -> bool:
     Written to a temporary file and hard-linked into place, so a crash leaves either no file or
     the whole one, never an empty .gitignore that would let the lock file be committed.
     """
+    created = _create_whole_unnamed(path, content)
+    if created is not None:
+        return created
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
@@ -208,6 +211,31 @@ def _create_whole(path: Path, content: bytes) -> bool:
         raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
     finally:
         _remove_quietly(temporary)
+    fsync_folder(path.parent)
+    return True
+
+
+def _create_whole_unnamed(path: Path, content: bytes) -> bool | None:
+    """`_create_whole` through an unnamed file (Linux's O_TMPFILE), so that even a crash leaves
+    no temporary file behind: in a folder whose .gitignore names only this log's files, such a
+    leftover could be committed. None where unnamed files are not available."""
+    flag = getattr(os, "O_TMPFILE", None)
+    if flag is None:
+        return None
+    try:
+        fd = os.open(path.parent, os.O_WRONLY | flag, 0o666)
+    except OSError:
+        return None  # a file system without unnamed files: the named way does it
+    try:
+        write_all(fd, content)
+        os.fsync(fd)
+        os.link(f"/proc/self/fd/{fd}", path, follow_symlinks=True)
+    except FileExistsError:
+        return False
+    except OSError:
+        return None  # no /proc, say: the named way does it, or says why it cannot
+    finally:
+        os.close(fd)
     fsync_folder(path.parent)
     return True
 
