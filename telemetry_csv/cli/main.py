@@ -3,7 +3,7 @@
 Only the chosen command's module is imported, so `telemetry-csv log` loads neither the report
 nor the hooks. A `TelemetryError` becomes one line on stderr and its exit status; a traceback
 means a bug in telemetry-csv, never a user mistake. Every error line, argument errors included,
-is printed by `_error`, which hides whatever looks like a credential: messages quote what the
+is printed by `print_error`, which hides whatever looks like a credential: messages quote what the
 user typed (a command name, a path, a commit range), and that may be a pasted key.
 
 A reader that goes away (`telemetry-csv check | head -1`) is no error either. Standard output
