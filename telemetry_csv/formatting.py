@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv import store
-from telemetry_csv.canonical import canonical_line
+from telemetry_csv.canonical import canonical_line, canonical_text
 from telemetry_csv.config import DEFAULT_LOCK_TIMEOUT
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.reading import Problem, scan_bytes, split_lines
@@ -39,6 +39,8 @@ class FormatResult:
 
 def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
     """The canonical bytes of a log's content, and the lines that had to be left alone."""
+    if canonical_text(data, schema) is not None:
+        return Formatted(data, [])
     lines = split_lines(data)
     torn = b""
     if data and not data.endswith(b"\n"):

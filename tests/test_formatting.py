@@ -14,6 +14,7 @@ import pytest
 from conftest import BIN, HEADER, git_env, run_cli
 from logfiles import row, rows, write_log
 from telemetry_csv import store
+from telemetry_csv.canonical import read_lines
 from telemetry_csv.formatting import format_bytes, format_file
 from telemetry_csv.hooks import fmt
 from telemetry_csv.reading import scan_file
@@ -281,3 +282,26 @@ def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(repo: Path) -
     assert fmt_hook.returncode == 1 and out == b"Fixing .telemetry/usage.csv\n", err
     assert log.read_text().endswith(",plan,7,during fmt\n")
     assert log.read_text().count("\n") == 60_002
+
+
+def test_a_canonical_looking_line_with_a_credential_is_still_reported() -> None:
+    """A log whose bytes are canonical takes the fast path (one regex pass and the secret
+    screen); a line holding a key must still be left and reported, as `check` does."""
+    key = "ghp_" + "Z7Q3X9K2M4N8P6R1Z7Q3X9K2M4N8P6R1"
+    data = (CANONICAL + row(4, notes=f"retry with {key}")).encode()
+    formatted = format_bytes(data, SCHEMA, "usage.csv")
+    assert formatted.data == data
+    assert [(p.line, p.field) for p in formatted.problems] == [(5, "notes")]
+    assert "github-token" in formatted.problems[0].message
+    assert key not in formatted.problems[0].message
+    lines = read_lines(data, SCHEMA)
+    assert [line.canonical is None for line in lines] == [False] * 4 + [True]
+
+
+def test_a_canonical_log_reads_back_line_for_line() -> None:
+    data = CANONICAL.encode()
+    assert format_bytes(data, SCHEMA, "usage.csv") == (data, [])
+    lines = read_lines(data, SCHEMA)
+    assert [(line.number, line.text, line.canonical) for line in lines] == [
+        (number, text, text) for number, text in enumerate(CANONICAL.splitlines(), 1)
+    ]
