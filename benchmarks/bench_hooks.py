@@ -44,7 +44,9 @@ def git(repo: Path, *args: str) -> None:
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    # Without PYTHONDONTWRITEBYTECODE, so modules load from .pyc files as an installed
+    # package's do.
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env.update(
         GIT_AUTHOR_NAME="bench",
         GIT_AUTHOR_EMAIL="bench@example.com",

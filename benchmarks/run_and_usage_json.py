@@ -9,6 +9,7 @@ the project sets for `log`) and to plain `log`.
 
 from __future__ import annotations
 
+import os
 import random
 import statistics
 import subprocess
@@ -21,6 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 FIXTURE = ROOT / "tests" / "fixtures" / "usage" / "anthropic-stream.sse"
 FIELDS = ["--task-type", "execute", "-q"]
+# As an installed package runs: from .pyc files, which this environment's
+# PYTHONDONTWRITEBYTECODE would keep from being written.
+ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 
 
 def commands() -> dict[str, list[str]]:
@@ -51,6 +55,7 @@ def main() -> None:
                     check=True,
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
+                    env=ENV,
                 )
                 timings[name].append(time.perf_counter() - start)
         rows = len((Path(folder) / ".telemetry" / "usage.csv").read_text().splitlines()) - 1
