@@ -64,14 +64,8 @@ SECRETS: dict[str, str] = {}  # the first example of each pattern
 for _name, _secret in EXAMPLES:
     SECRETS.setdefault(_name, _secret)
 
-# Ordinary notes that must never be taken for a secret.
-ORDINARY = [
-    "Phase 6 tests",
-    "fix flaky login test, retry once",
-    "sk-learn pipeline refactor",
-    "use scikit-learn's sk-learn style API",
-    "ask-the-user flow; task-ordering",
-    # Words that end in a key's prefix, before something long: no boundary, no key.
+# Words that end in a key's prefix, before something long: no boundary, no key.
+PREFIX_INSIDE_A_WORD = [
     "task-" + HEX + " done",
     "risk-" + A + " assessed",
     "disk-" + HEX + "-usage check",
@@ -81,6 +75,16 @@ ORDINARY = [
     "bigsk_" + A,
     "maxai-" + A,
     "ver8_" + A + "Kp4Wq",
+]
+
+# Ordinary notes that must never be taken for a secret.
+ORDINARY = [
+    "Phase 6 tests",
+    "fix flaky login test, retry once",
+    "sk-learn pipeline refactor",
+    "use scikit-learn's sk-learn style API",
+    "ask-the-user flow; task-ordering",
+    *PREFIX_INSIDE_A_WORD,
     "xai/grok-4-0709 vs grok-code-fast-1",
     "ya29 prefix documented; whsec_ prefix too",
     "GOCSPX- is how Google's client secrets start",
@@ -275,15 +279,7 @@ def test_the_cheap_screen_sees_every_shape(regex: str) -> None:
 # characters (letters, digits, _ + / =) or one of its rare literals. Every other ordinary
 # note is judged without running a single regex.
 SCREENED_ORDINARY = {
-    "task-" + HEX + " done",  # runs of 32 after a word
-    "risk-" + A + " assessed",
-    "disk-" + HEX + "-usage check",
-    "flask-" + A,
-    "diskSK" + HEX,
-    "TASK" + HEX,
-    "bigsk_" + A,
-    "maxai-" + A,
-    "ver8_" + A + "Kp4Wq",
+    *PREFIX_INSIDE_A_WORD,  # runs of 16 or more after a word
     "GOCSPX- is how Google's client secrets start",  # the literal GOCSPX-
     "AKIA prefix docs: AKIAIOSFODNN7EXAMPLE",
     "-----BEGIN PUBLIC KEY----- parsing",  # the literal -----BEGIN
