@@ -31,7 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_log_check import TEN_MIB, generate_log
+from bench_log_check import TEN_MIB
+from report_data import write_log
 
 BIN = Path(sys.executable).parent
 LOG = ".telemetry/usage.csv"
@@ -106,7 +107,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-hooks-") as name:
         folder = Path(name)
-        rows = generate_log(folder / "usage.csv", TEN_MIB)
+        rows = write_log(folder / "usage.csv", TEN_MIB)
         appended = repository(folder, "appended")
         rotated = repository(folder, "rotated")
         untouched = repository(folder, "untouched")

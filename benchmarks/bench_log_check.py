@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -25,57 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from report_data import MIB, write_log
+
 from telemetry_csv.checking import check_files
 from telemetry_csv.schema import HEADER_LINE, Schema
 
-TEN_MIB = 10 * 1024 * 1024
-MODELS = [
-    "claude-3-opus",
-    "openai/gpt-4o",
-    "llama3.1:70b",
-    "claude-sonnet-4-20250514",
-    "gemini-2.5-pro",
-]
-TYPES = ["plan", "execute", "verify", "discuss", "quick"]
-NOTES = [
-    "",
-    "Phase 6 tests",
-    "refactor store.py, keep the lock",
-    'review: "looks good", ship it',
-    "fix flaky login test",
-    "write README section on report --range",
-]
-
-
-def generate_log(path: Path, size: int, seed: int = 6) -> int:
-    """A valid log of about `size` bytes, with realistic variety; returns the row count."""
-    rng = random.Random(seed)
-    schema = Schema()
-    lines = [HEADER_LINE]
-    total = len(HEADER_LINE) + 1
-    start = 1_767_225_600  # 2026-01-01T00:00:00Z
-    rows = 0
-    while True:
-        stamp = start + rows * 37
-        offset = rng.choice(["Z", "+01:00", "-05:00", "+05:30"])
-        row = schema.normalise(
-            timestamp=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)) + offset,
-            model=rng.choice(MODELS),
-            prompt_tokens=rng.randrange(100, 60_000),
-            completion_tokens=rng.randrange(10, 20_000),
-            task_success=rng.random() < 0.85,
-            task_type=rng.choice(TYPES),
-            duration_ms=rng.randrange(500, 900_000),
-            notes=rng.choice(NOTES),
-        ).row
-        line = schema.format_line(row)
-        if total + len(line) + 1 > size:
-            break
-        lines.append(line)
-        total += len(line) + 1
-        rows += 1
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return rows
+TEN_MIB = 10 * MIB
 
 
 # As on a user's machine, modules are loaded from bytecode: some sandboxes set
@@ -109,7 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         big = Path(folder) / "big" / "usage.csv"
         big.parent.mkdir()
-        rows = generate_log(big, TEN_MIB)
+        rows = write_log(big, TEN_MIB)
         empty = Path(folder) / "empty" / "usage.csv"
         empty.parent.mkdir()
         empty.write_text(HEADER_LINE + "\n")
