@@ -62,8 +62,11 @@ def rows(log: Path) -> list[list[str]]:
     return [line.split(",") for line in log.read_text().splitlines()[1:]]
 
 
-def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The installed `telemetry-csv` console script, as a user would run it."""
+def run_cli(
+    *args: str, cwd: Path, input: str | None = None, timeout: float | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed `telemetry-csv` console script, as a user would run it; a `timeout` makes
+    a command that hangs fail the test (subprocess.TimeoutExpired)."""
     return subprocess.run(
         [str(BIN / "telemetry-csv"), *args],
         cwd=cwd,
@@ -71,6 +74,7 @@ def run_cli(*args: str, cwd: Path, input: str | None = None) -> subprocess.Compl
         text=True,
         input=input,
         env=git_env(),
+        timeout=timeout,
         check=False,
     )
 

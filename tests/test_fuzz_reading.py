@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HEADER, git_env
+from conftest import HEADER, git_env, run_cli
 from telemetry_csv.checking import check_files
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.reading import Problem, read_rows, scan_file
@@ -84,15 +84,7 @@ def test_scan_check_and_read_rows_never_raise_anything_else(tmp_path: Path, data
 def test_check_command_answers_every_hostile_file_clearly(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "usage.csv"
     path.write_bytes(data)
-    done = subprocess.run(
-        [CLI, "check", str(path)],
-        capture_output=True,
-        text=True,
-        env=git_env(),
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("check", str(path), cwd=tmp_path, timeout=60)
     assert done.returncode in (0, 1) and done.stderr == ""
     *problems, summary = done.stdout.splitlines()
     assert summary.startswith("checked 1 file, ")

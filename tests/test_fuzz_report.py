@@ -4,14 +4,13 @@ answer and exit 0 or 1 (1 only for invalid rows), never a traceback, bounded tim
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from test_fuzz_reading import CLI, baseline_rss, hostile_files, peak
 
-from conftest import git_env
+from conftest import run_cli
 from telemetry_csv.cli.main import main
 
 
@@ -38,15 +37,7 @@ def test_report_in_process_never_raises(
 def test_report_command_answers_every_hostile_file(tmp_path: Path, data: bytes) -> None:
     path = tmp_path / "usage.csv"
     path.write_bytes(data)
-    done = subprocess.run(
-        [CLI, "report", str(path)],
-        capture_output=True,
-        text=True,
-        env=git_env(),
-        cwd=tmp_path,
-        timeout=60,
-        check=False,
-    )
+    done = run_cli("report", str(path), cwd=tmp_path, timeout=60)
     assert done.returncode in (0, 1) and "Traceback" not in done.stderr
     assert done.returncode == 0 or done.stderr.count("\n") == 1
 
