@@ -26,8 +26,8 @@ from pathlib import Path
 
 from report_data import MIB, write_log
 
-from telemetry_csv.checking import check_files
-from telemetry_csv.schema import HEADER_LINE, Schema
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.schema import HEADER_LINE, Schema
 
 TEN_MIB = 10 * MIB
 

@@ -84,10 +84,10 @@ def cpu_time(function) -> float:
 
 def breakdown(logs: dict[str, Path], rounds: int) -> dict[str, float]:
     """Best CPU time of each stage of a report, in this process, as `report` runs them."""
+    from telemetry_csv.logfile.schema import Schema
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.markdown import render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
-    from telemetry_csv.schema import Schema
 
     schema = Schema()
 

@@ -10,7 +10,7 @@ import random
 import time
 from pathlib import Path
 
-from telemetry_csv.schema import HEADER_LINE, Row, Schema
+from telemetry_csv.logfile.schema import HEADER_LINE, Row, Schema
 
 MIB = 1024 * 1024
 MODELS = (

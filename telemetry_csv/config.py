@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from telemetry_csv.errors import ConfigError
-from telemetry_csv.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
-from telemetry_csv.store import log_name_problem
+from telemetry_csv.logfile.layout import log_name_problem
+from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
+from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
-DEFAULT_LOCK_TIMEOUT = 10.0
 KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
 
 

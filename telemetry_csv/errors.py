@@ -1,16 +1,64 @@
-"""The one error type users can fix, and the exit statuses the CLI maps it to.
+"""The errors users can fix, and the one table of exit statuses.
 
 The CLI catches `TelemetryError` in one place and prints its message as a single line;
-anything else escaping is a bug in this package, not a user mistake.
+anything else escaping is a bug in this package, not a user mistake. `EXIT_STATUSES` is the
+only place an exit status is described: each command's `--help` is generated from it
+(`exit_status_help`), and so is the documentation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 EXIT_OK = 0
-EXIT_PROBLEMS = 1  # `check` found problems; a hook failed
-EXIT_USAGE = 2  # a value or argument given by the user is not allowed
-EXIT_LOCKED = 3  # the log's lock could not be taken in time
-EXIT_FILE = 4  # the log file or its folder is damaged, missing or cannot be written
+EXIT_PROBLEMS = 1
+EXIT_USAGE = 2
+EXIT_LOCKED = 3
+EXIT_FILE = 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: standard output was closed under us
+
+# status: what it means for every command; a command may say it more precisely (below).
+EXIT_STATUSES: dict[int, str] = {
+    EXIT_OK: "success",
+    EXIT_PROBLEMS: "problems found (invalid rows, a hook's findings, a merge left as a conflict)",
+    EXIT_USAGE: "a value, argument or setting is not allowed",
+    EXIT_LOCKED: "the log's lock could not be taken in time",
+    EXIT_FILE: "a log, its folder or another file is missing, damaged or cannot be written",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
+    EXIT_CLOSED_PIPE: "standard output was closed (e.g. `| head`); what was done stays done",
+}
+
+# Which statuses each command can end with, and its own words for them where they say more.
+COMMAND_EXITS: dict[str, dict[int, str]] = {
+    "init": {EXIT_OK: "set up (files that existed are kept)", EXIT_USAGE: "", EXIT_LOCKED: "",
+             EXIT_FILE: ""},
+    "log": {EXIT_OK: "logged", EXIT_USAGE: "", EXIT_LOCKED: "",
+            EXIT_FILE: "the log cannot be written (damaged, unreadable or read-only)"},
+    "check": {EXIT_OK: "no problems", EXIT_PROBLEMS: "problems found", EXIT_USAGE: "",
+              EXIT_FILE: "no log"},
+    "report": {EXIT_OK: "report written (also when no row matches)",
+               EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
+               EXIT_FILE: "no log, or the output cannot be written"},
+    "fmt": {EXIT_OK: "every file is canonical now",
+            EXIT_PROBLEMS: "some lines were left as they were", EXIT_USAGE: "", EXIT_LOCKED: "",
+            EXIT_FILE: ""},
+    "repair": {EXIT_OK: "repaired, or nothing to repair", EXIT_USAGE: "", EXIT_LOCKED: "",
+               EXIT_FILE: "the log cannot be read or written"},
+    "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: ""},
+    "run": {},  # the command's own status; see `telemetry-csv run --help`
+}  # fmt: skip
+
+
+def exit_status_help(
+    statuses: Mapping[int, str], extra: Sequence[int] = (EXIT_CLOSED_PIPE,)
+) -> str:
+    """The `exit status:` paragraph of a command's help, from the table."""
+    lines = ["exit status:"]
+    for status in sorted({*statuses, *extra}):
+        meaning = statuses.get(status) or EXIT_STATUSES[status]
+        lines.append(f"  {status:>3}  {meaning}")
+    return "\n".join(lines)
 
 
 class TelemetryError(Exception):
@@ -41,7 +89,16 @@ class LockTimeoutError(TelemetryError):
 
 
 class LogFileError(TelemetryError):
+    """A log, a backup, their folder or another file the tool reads or writes is missing, of
+    the wrong kind, or cannot be read or written."""
+
     exit_code = EXIT_FILE
+
+
+class InvalidLogError(TelemetryError):
+    """A log file that breaks the schema, met while reading rows for a report."""
+
+    exit_code = EXIT_PROBLEMS
 
 
 def describe_value(value: object, limit: int = 60) -> str:
@@ -56,9 +113,3 @@ def describe_value(value: object, limit: int = 60) -> str:
     if len(text) > limit:
         shown += f"… ({len(text)} characters)"
     return shown
-
-
-class InvalidLogError(TelemetryError):
-    """A log file that breaks the schema, met while reading rows for a report."""
-
-    exit_code = EXIT_PROBLEMS

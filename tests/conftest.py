@@ -1,44 +1,14 @@
-"""Shared fixtures: real git repositories in tmp_path and the installed command."""
+"""Shared fixtures: real git repositories in tmp_path, and huge files built once per session.
+Helpers that tests import live in the `testing` package, as in pre-commit's own tests."""
 
 from __future__ import annotations
 
-import os
-import resource
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-BIN = Path(sys.executable).parent
-# Response bodies written by hand in the shapes each provider documents; not recorded.
-FIXTURES = Path(__file__).parent / "fixtures" / "usage"
-HEADER = (
-    "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
-)
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run real git; fail the test with git's own words if it fails."""
-    done = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, env=git_env(), check=False
-    )
-    assert done.returncode == 0, f"git {' '.join(args)} failed:\n{done.stdout}{done.stderr}"
-    return done.stdout
-
-
-def git_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        GIT_AUTHOR_NAME="Test",
-        GIT_AUTHOR_EMAIL="test@example.com",
-        GIT_COMMITTER_NAME="Test",
-        GIT_COMMITTER_EMAIL="test@example.com",
-        GIT_CONFIG_NOSYSTEM="1",
-        GIT_CONFIG_GLOBAL=os.devnull,
-    )
-    return env
+from testing.util import HUGE_FILES, git
 
 
 @pytest.fixture
@@ -55,76 +25,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def log(repo: Path) -> Path:
     """Where the repository's log goes by default (not created)."""
     return repo / ".telemetry" / "usage.csv"
-
-
-def rows(log: Path) -> list[list[str]]:
-    """The log's rows, each split at every comma (enough for rows without quoted notes)."""
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
-
-
-def run_cli(
-    *args: str, cwd: Path, input: str | None = None, timeout: float | None = None
-) -> subprocess.CompletedProcess[str]:
-    """The installed `telemetry-csv` console script, as a user would run it; a `timeout` makes
-    a command that hangs fail the test (subprocess.TimeoutExpired)."""
-    return subprocess.run(
-        [str(BIN / "telemetry-csv"), *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        input=input,
-        env=git_env(),
-        timeout=timeout,
-        check=False,
-    )
-
-
-# The real command, in a fresh interpreter that lets SIGXFSZ kill it as a crash would: Python
-# ignores SIGXFSZ at start-up (a write past the limit then fails with EFBIG and is undone, see
-# test_unwritable.py), so the default action is put back before `main` runs.
-_DIES_AT_THE_SIZE_LIMIT = (
-    "import signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
-    "from telemetry_csv.cli.main import main; sys.exit(main(sys.argv[1:]))"
-)
-
-
-def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """`telemetry-csv ARGS` killed by SIGXFSZ the moment it writes past `file_size` bytes in any
-    file: the kernel writes up to the limit, then the next write kills, so a crash lands at a
-    byte the test chooses instead of wherever a kill -9 happens to fall."""
-
-    def limit() -> None:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
-        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
-
-    return subprocess.run(
-        [sys.executable, "-c", _DIES_AT_THE_SIZE_LIMIT, *args],
-        cwd=cwd, capture_output=True, text=True, env=git_env(), timeout=60, preexec_fn=limit,
-    )  # fmt: skip
-
-
-def row_line(
-    timestamp: str = "2026-02-23T22:19:12+01:00",
-    model: str = "claude-3-opus",
-    prompt: str = "1500",
-    completion: str = "3200",
-    success: str = "true",
-    task_type: str = "execute",
-    duration: str = "45000",
-    notes: str = "",
-) -> str:
-    return f"{timestamp},{model},{prompt},{completion},{success},{task_type},{duration},{notes}\n"
-
-
-HUGE_ROW = row_line(notes="Phase 6 tests")
-# Files that take tens of MiB: `check` and `report` must read them in bounded time and memory.
-HUGE_FILES: dict[str, Callable[[], bytes]] = {
-    "one 64 MiB line": lambda: HEADER.encode() + b"x" * (64 << 20),
-    "64 MiB of NUL": lambda: b"\x00" * (64 << 20),
-    "a million blank lines": lambda: HEADER.encode() + b"\n" * 1_000_000,
-    "400,000 CRLF rows": lambda: (HEADER + HUGE_ROW * 400_000).replace("\n", "\r\n").encode(),
-    "400,000 valid rows": lambda: (HEADER + HUGE_ROW * 400_000).encode(),
-}
 
 
 @pytest.fixture(scope="session")

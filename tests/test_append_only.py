@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, git
-from logfiles import commit_all, row, rows, write_log
-from telemetry_csv.append_only import find_rewrite
-from telemetry_csv.canonical import read_lines
-from telemetry_csv.hooks import append_only
-from telemetry_csv.schema import Schema
+from telemetry_csv.git.history import find_rewrite
+from telemetry_csv.hooks import append_only_hook
+from telemetry_csv.logfile.canonical import read_lines
+from telemetry_csv.logfile.schema import Schema
+from testing.logfiles import commit_all, row, rows, write_log
+from testing.util import HEADER, git
 
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260301T120000Z.csv"
@@ -25,7 +25,7 @@ def _no_range_from_outside(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def staged(repo: Path, *names: str) -> int:
     git(repo, "add", "-A")
-    return append_only.main(list(names) or [LOG])
+    return append_only_hook.main(list(names) or [LOG])
 
 
 @pytest.fixture
@@ -168,10 +168,10 @@ def test_a_range_compares_its_merge_base_with_its_end(
     base = git(committed, "rev-parse", "HEAD").strip()
     write_log(committed / LOG, rows(1, 2, 3, 4))
     good = commit_all(committed, "append")
-    assert append_only.main(["--from-ref", base, "--to-ref", good, LOG]) == 0
+    assert append_only_hook.main(["--from-ref", base, "--to-ref", good, LOG]) == 0
     write_log(committed / LOG, rows(1, 3, 4))
     bad = commit_all(committed, "delete row 2")
-    assert append_only.main(["--from-ref", base, "--to-ref", bad, LOG]) == 1
+    assert append_only_hook.main(["--from-ref", base, "--to-ref", bad, LOG]) == 1
     assert capsys.readouterr().out.startswith(f"{LOG}:3: a history row was deleted; ")
 
 
@@ -183,7 +183,7 @@ def test_a_range_from_pre_commit_environment(
     commit_all(committed, "delete row 1")
     monkeypatch.setenv("PRE_COMMIT_FROM_REF", base)
     monkeypatch.setenv("PRE_COMMIT_TO_REF", "HEAD")
-    assert append_only.main([LOG]) == 1
+    assert append_only_hook.main([LOG]) == 1
 
 
 def test_outside_a_repository_it_says_so(
@@ -192,7 +192,7 @@ def test_outside_a_repository_it_says_so(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     write_log(tmp_path / "usage.csv", rows(1))
-    assert append_only.main(["usage.csv"]) == 1
+    assert append_only_hook.main(["usage.csv"]) == 1
     assert capsys.readouterr().err.startswith(
         "telemetry-csv-append-only: error: not inside a git repository"
     )
@@ -243,7 +243,7 @@ def test_deleting_a_committed_backup_fails(
     rotated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(rotated, "rm", "-q", BACKUP)
-    assert append_only.main([]) == 1
+    assert append_only_hook.main([]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{BACKUP}: a committed backup was deleted; committed rows are never deleted",
         f"    restore it with `git checkout HEAD -- {BACKUP}`",
@@ -256,13 +256,13 @@ def test_renaming_a_backup_to_another_name_fails(
     rotated: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     git(rotated, "mv", BACKUP, ".telemetry/old.csv")
-    assert append_only.main([]) == 1
+    assert append_only_hook.main([]) == 1
     assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")
 
 
 def test_deleting_the_log_fails(committed: Path, capsys: pytest.CaptureFixture[str]) -> None:
     git(committed, "rm", "-q", LOG)
-    assert append_only.main([]) == 1
+    assert append_only_hook.main([]) == 1
     assert capsys.readouterr().out.startswith(
         f"{LOG}: the log was deleted, and no backup new in staged starts with its 3 row(s); "
     )
@@ -280,7 +280,7 @@ def test_renaming_the_log_to_a_name_that_is_not_a_backup_fails(
 def test_a_rotation_before_the_new_log_is_started_passes(committed: Path) -> None:
     """What a crash between rotation's two renames leaves: the backup, and no log yet."""
     git(committed, "mv", LOG, BACKUP)
-    assert append_only.main([]) == 0
+    assert append_only_hook.main([]) == 0
 
 
 def test_backups_are_retired_only_on_purpose_and_only_backups(
@@ -288,9 +288,9 @@ def test_backups_are_retired_only_on_purpose_and_only_backups(
 ) -> None:
     monkeypatch.setenv("TELEMETRY_CSV_RETIRE_BACKUPS", "1")
     git(rotated, "rm", "-q", BACKUP)
-    assert append_only.main([]) == 0
+    assert append_only_hook.main([]) == 0
     git(rotated, "rm", "-q", LOG)
-    assert append_only.main([]) == 1
+    assert append_only_hook.main([]) == 1
     assert capsys.readouterr().out.startswith(f"{LOG}: the log was deleted, ")
 
 
@@ -302,5 +302,5 @@ def test_a_range_that_deletes_a_backup_fails(
     commit_all(rotated, "delete the backup")
     write_log(rotated / LOG, rows(4, 5))
     commit_all(rotated, "append")
-    assert append_only.main(["--from-ref", base, "--to-ref", "HEAD"]) == 1
+    assert append_only_hook.main(["--from-ref", base, "--to-ref", "HEAD"]) == 1
     assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")

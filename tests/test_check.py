@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, row_line
-from telemetry_csv.checking import check_files
 from telemetry_csv.cli.main import main
-from telemetry_csv.schema import Schema
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.schema import Schema
+from testing.util import HEADER, row_line
 
 GOOD = row_line()
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, HEADER, git_env, row_line, rows, run_cli
+from testing.util import BIN, HEADER, git_env, row_line, rows, run_cli
 
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what a command killed by a closed pipe reports
 LOG = ["log", "claude-3-opus", "1500", "3200", "true", "execute", "45000"]

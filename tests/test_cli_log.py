@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, row_line, run_cli
 from telemetry_csv.cli.main import main
+from testing.util import HEADER, row_line, run_cli
 
 POSITIONAL = ["claude-3-opus", "1500", "3200", "true", "execute", "45000", "Phase 6 tests"]
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]

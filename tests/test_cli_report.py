@@ -8,10 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixtures import LINES
 
-from conftest import HEADER, git, row_line, run_cli
 from telemetry_csv.cli.main import main
+from testing.report_fixtures import LINES
+from testing.util import HEADER, git, row_line, run_cli
 
 
 @pytest.fixture

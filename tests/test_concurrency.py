@@ -7,15 +7,14 @@ import sys
 import time
 from pathlib import Path
 
-from logcheck import Reports, assert_backups_whole, assert_nothing_lost
-
-from conftest import git, run_cli
 from telemetry_csv.config import MIN_MAX_BYTES
-from telemetry_csv.store import log_files
+from telemetry_csv.logfile.layout import log_files
+from testing.logcheck import Reports, assert_backups_whole, assert_nothing_lost
+from testing.util import git, run_cli
 
 WRITERS = 8
 APPENDS = 200
-WRITER_SCRIPT = Path(__file__).with_name("writer_process.py")
+WRITER_SCRIPT = Path(__file__).parent.parent / "testing" / "writer_process.py"
 
 
 def start_writer(log: Path, writer: str, count: int, max_bytes: int) -> subprocess.Popen[str]:

@@ -13,7 +13,7 @@ from telemetry_csv.config import (
     lock_timeout_problem,
 )
 from telemetry_csv.errors import ConfigError
-from telemetry_csv.schema import DEFAULT_TASK_TYPES
+from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES
 
 
 def test_defaults_at_the_repository_root(repo: Path) -> None:

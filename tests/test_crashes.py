@@ -13,23 +13,23 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from logcheck import (
+
+from telemetry_csv.cli.main import main
+from telemetry_csv.config import MIN_MAX_BYTES
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.layout import log_files, temporary_path
+from telemetry_csv.logfile.reading import Problem
+from telemetry_csv.logfile.repairing import repair_log
+from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.rfc3339 import problem
+from testing.logcheck import (
     Reports,
     assert_backups_whole,
     assert_each_writer_unbroken,
     assert_nothing_lost,
 )
-from writer_process import PADDING, append_rows
-
-from conftest import HEADER, run_cli, run_cli_crashing_at
-from telemetry_csv.checking import check_files
-from telemetry_csv.cli.main import main
-from telemetry_csv.config import MIN_MAX_BYTES
-from telemetry_csv.reading import Problem
-from telemetry_csv.repairing import repair_log
-from telemetry_csv.rfc3339 import problem
-from telemetry_csv.schema import Schema
-from telemetry_csv.store import log_files, temporary_path
+from testing.util import HEADER, run_cli, run_cli_crashing_at
+from testing.writer_process import PADDING, append_rows
 
 ROUNDS = 120
 WRITERS_PER_ROUND = 2

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, run_cli
-from telemetry_csv.appending import log_row
-from telemetry_csv.reading import read_rows
-from telemetry_csv.schema import FORMULA_STARTS, Row, Schema, neutralise, restore
+from telemetry_csv.capture.appending import log_row
+from telemetry_csv.logfile.reading import read_rows
+from telemetry_csv.logfile.schema import FORMULA_STARTS, Row, Schema, neutralise, restore
+from testing.util import HEADER, run_cli
 
 SCHEMA = Schema()
 STAMP = "2026-02-23T22:19:12+01:00"
@@ -110,7 +110,7 @@ def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> N
     assert [row.model for row in read_rows([log])] == [model]
     # Names neutralised with one apostrophe keep the fast path; a name given with apostrophes
     # of its own is left to the field-by-field path, which reads it all the same.
-    assert SCHEMA._match_canonical(line) == (logged.row if model[0] != "'" else None)
+    assert SCHEMA.fast.match_canonical(line) == (logged.row if model[0] != "'" else None)
     assert SCHEMA.parse_line(line) == logged.row
     unneutralised = f"{STAMP},{model},1,2,true,plan,3,"
     problems = SCHEMA.parse_line(unneutralised) if model[0] != "'" else []
@@ -165,10 +165,10 @@ APOSTROPHE_MODELS = [
 @pytest.mark.parametrize("given", APOSTROPHE_MODELS, ids=lambda model: model[:8])
 def test_the_fast_paths_agree_with_the_field_by_field_reading_on_apostrophes(given: str) -> None:
     line = f"{STAMP},{neutralise(given)},1,2,true,plan,3,"
-    authoritative = SCHEMA._diagnose_line(line)
-    assert SCHEMA._match_canonical(line) in (None, authoritative)
-    assert SCHEMA.parse_block(line + "\n") in (None, [authoritative])
-    assert SCHEMA.parse_line(line) == authoritative
+    authoritative = SCHEMA.parse_line(line)
+    assert SCHEMA.fast.match_canonical(line) in (None, authoritative)
+    assert SCHEMA.fast.parse_block(line + "\n") in (None, [authoritative])
+    assert SCHEMA.fast.parse_lines([line]) == [authoritative]
     valid = len(given) <= 128
     assert isinstance(authoritative, Row) is valid
     if valid:
@@ -182,14 +182,14 @@ def test_every_formula_character_is_neutralised_and_refused_bare(lead: str) -> N
     assert neutralise(lead + "x") == "'" + lead + "x"
     assert restore("'" + lead + "x") == lead + "x"
     for bare in (f"{STAMP},{lead}x,1,2,true,plan,3,", f"{STAMP},m,1,2,true,plan,3,{lead}x"):
-        assert SCHEMA._match_canonical(bare) is None
+        assert SCHEMA.fast.match_canonical(bare) is None
         assert isinstance(SCHEMA.parse_line(bare), list)
     # Neutralised, a model name is valid unless the character is one no name may hold (a tab).
     line = f"{STAMP},'{lead}x,1,2,true,plan,3,"
-    authoritative = SCHEMA._diagnose_line(line)
+    authoritative = SCHEMA.parse_line(line)
     assert isinstance(authoritative, Row) is (lead not in "\t\r")
-    assert SCHEMA._match_canonical(line) == (authoritative if lead not in "\t\r" else None)
-    assert SCHEMA.parse_block(line + "\n") in (None, [authoritative])
+    assert SCHEMA.fast.match_canonical(line) == (authoritative if lead not in "\t\r" else None)
+    assert SCHEMA.fast.parse_block(line + "\n") in (None, [authoritative])
 
 
 @pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import HEADER, git_env, run_cli
-from telemetry_csv.checking import check_files
 from telemetry_csv.errors import InvalidLogError
-from telemetry_csv.reading import Problem, read_rows, scan_file
-from telemetry_csv.schema import Row, Schema
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.reading import Problem, read_rows, scan_file
+from telemetry_csv.logfile.schema import Row, Schema
+from testing.util import HEADER, git_env, run_cli
 
 SCHEMA = Schema()
 CLI = str(Path(sys.executable).parent / "telemetry-csv")
@@ -146,7 +146,7 @@ def test_huge_files_are_checked_in_bounded_time_and_memory(
     status, seconds, rss, output = peak(
         CLI, "check", path.name, "--max-problems", "5", cwd=path.parent
     )
-    baseline = baseline_rss("telemetry_csv.checking")
+    baseline = baseline_rss("telemetry_csv.logfile.checking")
     assert status == 1 and "Traceback" not in output
     assert f"\n{path.name}{problem}" in output and f"checked 1 file, {summary}" in output, output
     assert rss < baseline + 60, f"check held the file in memory: {rss} MiB (baseline {baseline})"

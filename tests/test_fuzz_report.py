@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from test_fuzz_reading import CLI, baseline_rss, hostile_files, peak
 
-from conftest import run_cli
 from telemetry_csv.cli.main import main
+from testing.util import run_cli
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, git, git_env, run_cli
-from logfiles import commit_all, rows, write_log
+from testing.logfiles import commit_all, rows, write_log
+from testing.util import BIN, git, git_env, run_cli
 
 ATTRIBUTE = ".telemetry/*.csv merge=telemetry-csv text eol=lf"
 LOG = ".telemetry/usage.csv"

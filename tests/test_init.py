@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, git, row_line
 from telemetry_csv.cli.main import main
-from telemetry_csv.initialise import PRE_COMMIT_SNIPPET, readme_text
+from telemetry_csv.logfile.initialising import PRE_COMMIT_SNIPPET, readme_text
+from testing.util import HEADER, git, row_line
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, git, git_env, run_cli
-from logfiles import commit_all, row, rows, write_log
-from telemetry_csv.hooks import append_only
-from telemetry_csv.merging import merge_rows
-from telemetry_csv.reading import read_rows
-from telemetry_csv.store import log_files
+from telemetry_csv.git.merging import merge_rows
+from telemetry_csv.hooks import append_only_hook
+from telemetry_csv.logfile.layout import log_files
+from telemetry_csv.logfile.reading import read_rows
+from testing.logfiles import commit_all, row, rows, write_log
+from testing.util import HEADER, git, git_env, run_cli
 
 LOG = ".telemetry/usage.csv"
 
@@ -78,7 +78,7 @@ def test_two_branches_that_both_logged_merge_without_conflict(
     assert done.returncode == 0, done.stdout + done.stderr
     assert (shared / LOG).read_text() == HEADER + rows(1, 2, 5, 9, 3, 4)
     assert run_cli("check", cwd=shared).returncode == 0
-    assert append_only.main([LOG]) == 0  # the merge commit, HEAD being our side
+    assert append_only_hook.main([LOG]) == 0  # the merge commit, HEAD being our side
     git(shared, "commit", "-q", "--no-edit")
     assert git(shared, "status", "--porcelain") == ""
 
@@ -106,7 +106,7 @@ def test_a_rotation_on_their_side_keeps_every_row_once(
     ) in done.stdout + done.stderr
     assert sorted(all_rows(shared)) == [f"{1000 + n}" for n in (1, 2, 3, 4, 5)]
     assert (shared / LOG).read_text() == HEADER + rows(5, 4)
-    assert append_only.main([LOG, backup]) == 0
+    assert append_only_hook.main([LOG, backup]) == 0
     assert run_cli("check", cwd=shared).returncode == 0
 
 
@@ -126,7 +126,7 @@ def test_rows_their_side_deleted_without_a_backup_fail_the_merge_commit(
     done = merge(shared, "feature")
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{LOG}: left out 2 row(s) of the common base" in done.stdout + done.stderr
-    assert append_only.main([]) == 1
+    assert append_only_hook.main([]) == 1
     assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BIN, HEADER, git, git_env, run_cli
-from logfiles import row, rows, write_log
+from testing.logfiles import row, rows, write_log
+from testing.util import BIN, HEADER, git, git_env, run_cli
 
 SOURCE = Path(__file__).resolve().parents[1]
 LOG = ".telemetry/usage.csv"

@@ -15,12 +15,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import git_env
 from telemetry_csv import rfc3339
-from telemetry_csv.appending import log_row
+from telemetry_csv.capture.appending import log_row
 from telemetry_csv.errors import TelemetryError
-from telemetry_csv.reading import read_rows
-from telemetry_csv.schema import (
+from telemetry_csv.logfile.layout import log_files
+from telemetry_csv.logfile.reading import read_rows
+from telemetry_csv.logfile.schema import (
     FORMULA_STARTS,
     HEADER,
     Row,
@@ -29,7 +29,7 @@ from telemetry_csv.schema import (
     parse_success,
     restore,
 )
-from telemetry_csv.store import log_files
+from testing.util import git_env
 
 SCHEMA = Schema()
 TYPES = list(SCHEMA.task_types)
@@ -304,13 +304,14 @@ def test_fast_path_agrees_with_the_field_by_field_reading(
 ) -> None:
     line = SCHEMA.format_line(row)
     assert SCHEMA.parse_line(line) == row  # every valid row survives the round trip
-    assert SCHEMA._diagnose_line(line) == row
+    assert SCHEMA.fast.parse_lines([line]) == [row]
     for text in (edited(line, changes), noise, line + noise):
-        fast = SCHEMA._match_canonical(text)
-        authoritative = SCHEMA._diagnose_line(text)
+        fast = SCHEMA.fast.match_canonical(text)
+        authoritative = SCHEMA.parse_line(text)
         if fast is not None:
             assert fast == authoritative
-        assert SCHEMA.parse_line(text) == authoritative
+        assert SCHEMA.fast.parse_lines([text]) == [authoritative]
+        assert SCHEMA.fast.lines_problems([text]) == [SCHEMA.line_problems(text)]
         if isinstance(authoritative, Row):
             assert SCHEMA.format_line(authoritative) == text
             assert restore(next(csv.reader([text]))[1]) == authoritative.model

@@ -7,10 +7,10 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import HEADER, row_line
-from telemetry_csv.checking import check_files
-from telemetry_csv.reading import Problem, scan_file, scan_runs
-from telemetry_csv.schema import Row, Schema
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.reading import Problem, scan_file, scan_runs
+from telemetry_csv.logfile.schema import Row, Schema
+from testing.util import HEADER, row_line
 
 SCHEMA = Schema()
 
@@ -93,7 +93,7 @@ def lines(draw) -> str:
 
 
 def fast_row(line: str) -> Row | None:
-    rows = SCHEMA.parse_block(line + "\n")
+    rows = SCHEMA.fast.parse_block(line + "\n")
     return rows[0] if rows else None
 
 
@@ -108,13 +108,15 @@ def authoritative(line: str) -> Row | None:
 @given(lines())
 def test_the_fast_path_reads_a_line_as_parse_line_does(line: str) -> None:
     expected = SCHEMA.parse_line(line)
-    assert SCHEMA.parse_block(line + "\n") in (None, [expected])
+    assert SCHEMA.fast.parse_block(line + "\n") in (None, [expected])
     truth = authoritative(line)
     assert expected == truth if truth is not None else type(expected) is list
     assert fast_row(line) in (None, truth)
-    assert SCHEMA.clean_end(line + "\n") in (0, len(line) + 1)
+    assert SCHEMA.fast.clean_end(line + "\n") in (0, len(line) + 1)
     assert (SCHEMA.line_problems(line) is None) == (type(expected) is Row)
-    counted = SCHEMA.count_block(line + "\n")
+    assert SCHEMA.fast.lines_problems([line]) == [SCHEMA.line_problems(line)]
+    assert SCHEMA.fast.parse_lines([line]) == [expected]
+    counted = SCHEMA.fast.count_block(line + "\n")
     assert counted in (None, 1)
     if counted == 1:
         assert SCHEMA.line_problems(line) is None
@@ -127,10 +129,10 @@ def test_the_fast_path_reads_a_block_as_its_lines(block_lines: list[str]) -> Non
     fast = [fast_row(line) for line in block_lines]
     accepted = [row for row in fast if row is not None]
     clean = len(accepted) == len(fast)
-    assert SCHEMA.parse_block(block) == (fast if clean else None)
-    assert SCHEMA.count_block(block) == (len(fast) if clean else None)
+    assert SCHEMA.fast.parse_block(block) == (fast if clean else None)
+    assert SCHEMA.fast.count_block(block) == (len(fast) if clean else None)
     prefix = next((index for index, row in enumerate(fast) if row is None), len(fast))
-    assert SCHEMA.clean_end(block) == sum(len(line) + 1 for line in block_lines[:prefix])
+    assert SCHEMA.fast.clean_end(block) == sum(len(line) + 1 for line in block_lines[:prefix])
     for line, row in zip(block_lines, fast, strict=True):
         if row is not None:
             assert row == SCHEMA.parse_line(line)
@@ -219,7 +221,7 @@ def flat(path: Path, rows: bool, block_bytes: int) -> list:
     items = []
     for item in scan_runs(path, SCHEMA, rows=rows, block_bytes=block_bytes):
         if type(item) is str:
-            items += SCHEMA.rows_of(item) if rows else [None] * item.count("\n")
+            items += SCHEMA.fast.rows_of(item) if rows else [None] * item.count("\n")
         else:
             items.append(item)
     return items

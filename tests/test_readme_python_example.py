@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FIXTURES
+from testing.util import FIXTURES
 
 README = Path(__file__).parent.parent / "README.md"
 

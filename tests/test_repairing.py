@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, git, run_cli
 from telemetry_csv.errors import LogFileError
-from telemetry_csv.repairing import repair_log
-from telemetry_csv.schema import MAX_LINE_BYTES
+from telemetry_csv.logfile.repairing import repair_log
+from telemetry_csv.logfile.schema import MAX_LINE_BYTES
+from testing.util import HEADER, git, run_cli
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
 TORN = "2026-02-23T22:19:12+01:00,claude-3-opus,15"

@@ -4,12 +4,12 @@ filters, first and last, sort orders."""
 from __future__ import annotations
 
 import pytest
-from report_fixtures import rows
 
 from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.data import Report
 from telemetry_csv.report.filters import build_filters
-from telemetry_csv.report.model import Report
 from telemetry_csv.report.zones import resolve_zone
+from testing.report_fixtures import rows
 
 
 def report(tz: str = "UTC", **filters) -> Report:
@@ -158,9 +158,8 @@ def test_no_rows() -> None:
 
 
 def test_ties_first_read_is_first_and_last_read_is_last() -> None:
-    from report_fixtures import rows as parse
-
-    from conftest import row_line
+    from testing.report_fixtures import rows as parse
+    from testing.util import row_line
 
     same = ["2026-11-21T12:00:00Z", "2026-11-21T13:00:00+01:00", "2026-11-21T12:00:00.000Z"]
     lines = [row_line(stamp) for stamp in same] + [row_line("2026-11-21T11:59:59.999999999Z")]
@@ -170,9 +169,8 @@ def test_ties_first_read_is_first_and_last_read_is_last() -> None:
 
 
 def test_rows_out_of_order_and_fractions() -> None:
-    from report_fixtures import rows as parse
-
-    from conftest import row_line
+    from testing.report_fixtures import rows as parse
+    from testing.util import row_line
 
     stamps = ["2026-11-21T12:00:00.5Z", "2026-11-21T12:00:00Z", "2026-11-21T12:00:00.25Z",
               "2026-11-21T17:30:00.75+05:30", "2026-11-21T06:59:59-05:00"]  # fmt: skip
@@ -198,11 +196,11 @@ def test_against_brute_force_on_random_rows() -> None:
 
     from hypothesis import given, settings
     from hypothesis import strategies as st
-    from report_fixtures import rows as parse
 
-    from conftest import row_line
     from telemetry_csv import rfc3339
     from telemetry_csv.report.dates import instant
+    from testing.report_fixtures import rows as parse
+    from testing.util import row_line
 
     stamps = st.builds(
         _stamp,

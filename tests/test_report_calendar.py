@@ -165,7 +165,7 @@ def test_local_follows_tz_like_the_c_library(tmp_path, tz: str, name: str, day: 
     import subprocess
     import sys
 
-    from conftest import HEADER, row_line
+    from testing.util import HEADER, row_line
 
     log = tmp_path / "usage.csv"
     log.write_text(HEADER + row_line("2026-07-01T22:30:00Z"))

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_fixtures import rows as parse
 
-from conftest import HEADER, row_line
+from telemetry_csv.logfile.schema import Row
 from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.data import FEMTO_PER_USD
 from telemetry_csv.report.markdown import render_markdown
-from telemetry_csv.report.model import FEMTO_PER_USD
-from telemetry_csv.schema import Row
+from testing.report_fixtures import rows as parse
+from testing.util import HEADER, row_line
 
 genai_prices = pytest.importorskip("genai_prices")
 

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from telemetry_csv.durations import format_duration
-from telemetry_csv.report import formatting as fmt
-from telemetry_csv.report.model import FEMTO_PER_USD, Cost
+from telemetry_csv.report import numbers
+from telemetry_csv.report.data import FEMTO_PER_USD, Cost
 from telemetry_csv.report.percentiles import percentile
 
 
@@ -69,10 +69,10 @@ def test_format_duration_refuses_negative() -> None:
 @pytest.mark.parametrize(
     ("part", "whole", "shown"),
     [(5, 6, "83.3%"), (1, 8, "12.5%"), (1, 3, "33.3%"), (2, 3, "66.7%"), (0, 4, "0.0%"),
-     (4, 4, "100.0%"), (1, 2000, "0.1%"), (1, 2001, "0.0%"), (0, 0, fmt.NOTHING)],
+     (4, 4, "100.0%"), (1, 2000, "0.1%"), (1, 2001, "0.0%"), (0, 0, numbers.NOTHING)],
 )  # fmt: skip
 def test_percent_rounds_half_up(part: int, whole: int, shown: str) -> None:
-    assert fmt.percent(part, whole) == shown
+    assert numbers.percent(part, whole) == shown
 
 
 @pytest.mark.parametrize(
@@ -83,14 +83,14 @@ def test_percent_rounds_half_up(part: int, whole: int, shown: str) -> None:
 def test_money(dollars: str, shown: str) -> None:
     from decimal import Decimal
 
-    assert fmt.money(int(Decimal(dollars) * FEMTO_PER_USD)) == shown
+    assert numbers.money(int(Decimal(dollars) * FEMTO_PER_USD)) == shown
 
 
 def test_cost_cells_never_show_unpriced_as_zero() -> None:
-    assert fmt.cost(Cost(0, 0, 3)) == "unpriced"
-    assert fmt.cost(Cost(10**15, 2, 1)) == "$1.00 + 1 unpriced"
-    assert fmt.cost(Cost(0, 2, 0)) == "$0.00"  # priced, and free
-    assert fmt.cost(None) == fmt.NOTHING
+    assert numbers.cost(Cost(0, 0, 3)) == "unpriced"
+    assert numbers.cost(Cost(10**15, 2, 1)) == "$1.00 + 1 unpriced"
+    assert numbers.cost(Cost(0, 2, 0)) == "$0.00"  # priced, and free
+    assert numbers.cost(None) == numbers.NOTHING
 
 
 @pytest.mark.parametrize(
@@ -106,10 +106,10 @@ def test_json_and_markdown_round_money_the_same_way(
     the cent (half-even would give 0.000012 for the first)."""
     from decimal import Decimal
 
+    from telemetry_csv.report.data import Stats
     from telemetry_csv.report.json_format import stats_document
-    from telemetry_csv.report.model import Stats
 
     femto = int(Decimal(dollars) * FEMTO_PER_USD)
     document = stats_document(Stats(runs=1, cost=Cost(femto, 1, 0)))
     assert document["cost"]["usd"] == json_usd
-    assert fmt.money(femto) == shown
+    assert numbers.money(femto) == shown

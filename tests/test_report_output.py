@@ -9,17 +9,17 @@ import json
 
 import pytest
 from markdown_it import MarkdownIt
-from report_fixtures import rows
 
-from conftest import row_line
+from telemetry_csv.logfile.schema import Schema, neutralise
 from telemetry_csv.report.aggregate import ReportOptions, build_report
 from telemetry_csv.report.csv_format import COLUMNS, render_csv
+from telemetry_csv.report.data import Report
 from telemetry_csv.report.filters import build_filters
-from telemetry_csv.report.formatting import NOTHING
 from telemetry_csv.report.json_format import render_json
 from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
-from telemetry_csv.report.model import Report
-from telemetry_csv.schema import Schema, neutralise
+from telemetry_csv.report.numbers import NOTHING
+from testing.report_fixtures import rows
+from testing.util import row_line
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 

@@ -8,9 +8,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from report_fixtures import LINES
 
-from conftest import HEADER, run_cli
+from testing.report_fixtures import LINES
+from testing.util import HEADER, run_cli
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import git, run_cli
 from telemetry_csv.cli.main import main
+from testing.util import git, run_cli
 
 
 def log(cwd: Path, notes: str, *extra: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
+from testing.util import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
 
 OPTIONS = ["--model", "claude-3-opus", "--task-type", "verify"]
 # How long a command waits to be signalled; far longer than any test takes to signal it.

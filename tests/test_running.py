@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from telemetry_csv.running import (
+from telemetry_csv.capture.running import (
     EXIT_NOT_FOUND,
     CommandNotStartedError,
     CommandResult,
@@ -59,7 +59,7 @@ def test_from_another_thread() -> None:
 
 FOREGROUND_CHECK = """
 import os, sys
-from telemetry_csv.running import _in_the_terminals_foreground
+from telemetry_csv.capture.running import _in_the_terminals_foreground
 if sys.argv[1] == "own-group":  # a job put in the background: a group of its own, same terminal
     pid = os.fork()
     if pid == 0:

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from telemetry_csv.errors import InvalidValueError
-from telemetry_csv.schema import HEADER, NOTES_MAX_CHARS, FieldProblem, Row, Schema, neutralise
+from telemetry_csv.logfile.schema import (
+    HEADER,
+    NOTES_MAX_CHARS,
+    FieldProblem,
+    Row,
+    Schema,
+    neutralise,
+)
 
 SCHEMA = Schema()
 GOOD = dict(

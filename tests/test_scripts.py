@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, HEADER, git_env
+from testing.util import BIN, HEADER, git_env
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HEADER, git, run_cli
 from telemetry_csv.cli.main import main
 from telemetry_csv.errors import InvalidValueError
-from telemetry_csv.schema import Row, Schema
+from telemetry_csv.logfile.schema import Row, Schema
 from telemetry_csv.secrets_scan import PATTERNS, find_secret, redact, screen
+from testing.util import HEADER, git, run_cli
 
 STAMP = "2026-02-23T22:19:12+01:00"
 

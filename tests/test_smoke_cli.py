@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import HEADER, run_cli
+from testing.util import HEADER, run_cli
 
 
 def test_init_log_check_from_a_subfolder(repo: Path) -> None:

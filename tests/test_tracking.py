@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 import telemetry_csv
-from conftest import FIXTURES, HEADER, row_line, rows
+from telemetry_csv.capture.usage_bodies import UsageJsonError
 from telemetry_csv.errors import TelemetryError
-from telemetry_csv.schema import count_allowed
-from telemetry_csv.usage_json import UsageJsonError
+from telemetry_csv.logfile.schema import count_allowed
+from testing.util import FIXTURES, HEADER, row_line, rows
 
 count_rule = count_allowed()
 VALUES = {

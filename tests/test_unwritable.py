@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pytest
 
-import telemetry_csv.appending
+import telemetry_csv.capture.appending
 import telemetry_csv.cli.log
 import telemetry_csv.cli.main
 import telemetry_csv.durations
-from conftest import HEADER, git_env
-from telemetry_csv.store import backup_paths, temporary_path
+from telemetry_csv.logfile.layout import backup_paths, temporary_path
+from testing.util import HEADER, git_env
 
 NOBODY = 65534
 ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,old row\n"

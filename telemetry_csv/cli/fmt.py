@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
-from telemetry_csv.cli.parsing import command_parser, files_to_read
+from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.selection import files_to_read
+
+if TYPE_CHECKING:
+    from telemetry_csv.config import Settings
 
 DESCRIPTION = """\
 Rewrite log files the canonical way: CRLF line endings become LF, a byte order mark is
@@ -12,10 +18,7 @@ removed, fields are quoted only where needed (notes holding a comma or a quote).
 changes. A line that cannot be read as the header or a valid row is left exactly as it is and
 reported. So is a last line without a newline: it may be a row torn by an interrupted write,
 so fmt does not pass it off as complete; `telemetry-csv repair` moves it aside. Without FILES,
-formats the repository's log and all its backups.
-
-exit status: 0 every file is canonical now, 1 some lines were left as they were,
-             2 bad arguments"""
+formats the repository's log and all its backups."""
 
 
 def build_parser():
@@ -27,14 +30,17 @@ def build_parser():
     return parser
 
 
-def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+class Tally(NamedTuple):
+    files: int
+    changed: int  # files rewritten
+    left: int  # lines left as they were
 
-    from telemetry_csv.config import load_settings
-    from telemetry_csv.formatting import format_file
 
-    settings = load_settings()
-    named = files_to_read(args.files, args.file, settings)
+def print_fmt(named: Sequence[tuple[Path, str]], settings: Settings, *, changed_word: str) -> Tally:
+    """Format the files; print `CHANGED_WORD NAME` for each one rewritten and every line left
+    as it was (`reformatted NAME` for the command, pre-commit's `Fixing NAME` for the hook)."""
+    from telemetry_csv.logfile.rewriting import format_file
+
     changed = left = 0
     for path, name in named:
         result = format_file(
@@ -42,10 +48,22 @@ def run(argv: Sequence[str]) -> int:
         )
         if result.changed:
             changed += 1
-            print(f"reformatted {name}")
+            print(f"{changed_word} {name}")
         for problem in result.problems:
             print(problem)
         left += len({problem.line for problem in result.problems})  # a line may have two
-    files = f"{len(named)} file{'s' if len(named) != 1 else ''}"
-    print(f"{changed} of {files} reformatted, {left} line(s) left as they were")
-    return 1 if left else 0
+    return Tally(len(named), changed, left)
+
+
+def run(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+
+    from telemetry_csv.config import load_settings
+
+    settings = load_settings()
+    tally = print_fmt(
+        files_to_read(args.files, args.file, settings), settings, changed_word="reformatted"
+    )
+    files = f"{tally.files} file{'s' if tally.files != 1 else ''}"
+    print(f"{tally.changed} of {files} reformatted, {tally.left} line(s) left as they were")
+    return 1 if tally.left else 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.output import shown_path
 
 DESCRIPTION = """\
 Create .telemetry/usage.csv (header only), .telemetry/README.md and .telemetry/.gitignore at the
@@ -33,8 +34,8 @@ def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
     from telemetry_csv.config import load_settings
-    from telemetry_csv.git_setup import set_up_git
-    from telemetry_csv.initialise import PRE_COMMIT_SNIPPET, initialise
+    from telemetry_csv.git.setup import set_up_git
+    from telemetry_csv.logfile.initialising import PRE_COMMIT_SNIPPET, initialise
 
     settings = load_settings()
     log_path = Path(args.file) if args.file else settings.log_path

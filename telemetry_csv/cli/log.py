@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telemetry_csv.cli.parsing import command_parser
+from telemetry_csv.cli.arguments import command_parser
 from telemetry_csv.errors import TelemetryError
+from telemetry_csv.logfile.schema import HEADER
 
-# The positional form's order, as the old shell script took it.
-POSITIONAL = (
-    "model",
-    "prompt_tokens",
-    "completion_tokens",
-    "task_success",
-    "task_type",
-    "duration_ms",
-    "notes",
-)
+# The positional form takes the columns after the timestamp in their order, as the old shell
+# script did; all but the notes are required.
+POSITIONAL = HEADER[1:]
 REQUIRED = POSITIONAL[:-1]
 
 USAGE = """\
@@ -29,9 +23,6 @@ DESCRIPTION = """\
 Append one row to the repository's log (.telemetry/usage.csv at the root, or as configured).
 Every field is checked before anything is written; a refused value exits with status 2 and
 leaves the file unchanged. Positional values and flags can be mixed, but not for one field.
-
-exit status: 0 logged, 2 a value or argument refused, 3 the lock was busy,
-             4 the log cannot be written (damaged, unreadable or read-only)
 
 With --usage-json, the model and token counts come from an API response body (OpenAI,
 Anthropic or Gemini; JSON or a stream); any of them given as options win over the body.
@@ -100,12 +91,14 @@ def run(argv: Sequence[str]) -> int:
     if args.usage_json is None:
         values = gather_fields(args)
     else:
-        from telemetry_csv import usage_json
+        from telemetry_csv.capture import usage_bodies
 
-        values = gather_fields(args, from_body=usage_json.TAKEN)
-        values, notices = usage_json.fill_from_usage(values, usage_json.read_usage(args.usage_json))
+        values = gather_fields(args, from_body=usage_bodies.TAKEN)
+        values, notices = usage_bodies.fill_from_usage(
+            values, usage_bodies.read_usage(args.usage_json)
+        )
 
-    from telemetry_csv.appending import log_row
+    from telemetry_csv.capture.appending import log_row
 
     logged = log_row(
         **values,

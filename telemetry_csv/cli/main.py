@@ -18,6 +18,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from telemetry_csv.errors import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
+
 # name: (module under telemetry_csv.cli, one-line summary for --help)
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
@@ -31,7 +33,6 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 USAGE = "usage: telemetry-csv [-h] [--version] COMMAND [ARGS...]"
-EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE
 
 
 def _help() -> str:
@@ -68,7 +69,7 @@ def _main(args: list[str]) -> int:
 
     if not args or args[0] in ("-h", "--help"):
         print(_help())
-        return 0 if args else 2
+        return 0 if args else EXIT_USAGE
     if args[0] == "--version":
         from telemetry_csv import __version__
 
@@ -80,10 +81,10 @@ def _main(args: list[str]) -> int:
             f"telemetry-csv: error: unknown command {name!r}; "
             f"choose from {', '.join(COMMANDS)} (see --help)"
         )
-        return 2
+        return EXIT_USAGE
     import importlib
 
-    from telemetry_csv.cli.parsing import ArgumentsError
+    from telemetry_csv.cli.arguments import ArgumentsError
     from telemetry_csv.errors import TelemetryError
 
     module = importlib.import_module(f"telemetry_csv.cli.{COMMANDS[name][0]}")
@@ -97,7 +98,7 @@ def _main(args: list[str]) -> int:
         return error.exit_code
     except KeyboardInterrupt:
         say(f"telemetry-csv {name}: interrupted")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 def print_error(line: str) -> None:

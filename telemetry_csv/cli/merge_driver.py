@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser
+from telemetry_csv.cli.arguments import command_parser
 
 DESCRIPTION = """\
 Merge two versions of a log without a conflict: the header once, all of our rows in order,
@@ -17,9 +17,7 @@ files with `merge=telemetry-csv` in .gitattributes, once `telemetry-csv init` (o
   git config merge.telemetry-csv.driver 'telemetry-csv merge-driver %O %A %B %P'
 
 The result is written to OURS. If any version is not a valid log, nothing is guessed: OURS
-gets git's usual conflict markers, the reason is printed, and the exit status is 1.
-
-exit status: 0 merged, 1 left as a conflict, 2 bad arguments"""
+gets git's usual conflict markers, the reason is printed, and the exit status is 1."""
 
 
 def build_parser():
@@ -38,7 +36,7 @@ def run(argv: Sequence[str]) -> int:
 
     from telemetry_csv.config import load_settings
     from telemetry_csv.errors import TelemetryError
-    from telemetry_csv.merging import merge_files
+    from telemetry_csv.git.merging import merge_files
 
     name = args.path or "log"
     prefix = f"telemetry-csv merge-driver: {name}"
@@ -63,7 +61,7 @@ def run(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
     if len(data) > settings.max_bytes:
-        from telemetry_csv.store import unused_backup_path
+        from telemetry_csv.logfile.layout import unused_backup_path
 
         backup = unused_backup_path(Path(name)).as_posix() if args.path else "a backup name"
         print(
@@ -77,10 +75,10 @@ def run(argv: Sequence[str]) -> int:
 
 def _leave_conflict(base: Path, ours: Path, theirs: Path, name: str) -> None:
     """Write git's own line-by-line merge, conflict markers and all, into OURS."""
-    from telemetry_csv import git
+    from telemetry_csv.git import plumbing
 
     # merge-file exits with the number of conflicts; any result is what the user should see.
-    git.run(
+    plumbing.run(
         [
             "merge-file",
             "-L",

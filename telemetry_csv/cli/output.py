@@ -11,12 +11,11 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from telemetry_csv.cli.parsing import shown_path
-
 if TYPE_CHECKING:
-    from telemetry_csv.appending import LoggedRow
+    from telemetry_csv.capture.appending import LoggedRow
 
 
 def notes(logged: LoggedRow, notices: Iterable[str] = ()) -> list[str]:
@@ -69,3 +68,13 @@ def silence(stream: TextIO | None) -> None:
             os.close(null)
     except (OSError, ValueError):
         pass
+
+
+def shown_path(path: Path | str) -> str:
+    """A path as the user would type it from here: relative unless that means climbing far."""
+    text = os.fspath(path)
+    if not os.path.isabs(text):
+        return text
+    relative = os.path.relpath(text)
+    ups = relative.split(os.sep).count(os.pardir)
+    return relative if ups <= 3 else text

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from telemetry_csv.cli.arguments import command_parser
 from telemetry_csv.cli.fields import lock_timeout_seconds
-from telemetry_csv.cli.parsing import command_parser, shown_path
+from telemetry_csv.cli.output import shown_path
 
 DESCRIPTION = """\
 If the log does not end with a newline (a write was cut short by a crash or a full disk),
 `log` refuses to append. `repair` takes the log's lock, copies the torn last line into
 usage.csv.torn-YYYYMMDDTHHMMSSZ next to the log, then cuts it from the log. Nothing is ever
 deleted: look at the .torn file, log the row again if it was complete, then delete the file
-or commit it. Rows before the torn line are not touched; run `telemetry-csv check` for them.
-
-exit status: 0 repaired or nothing to repair, 3 the lock was busy, 4 the log cannot be
-             read or written"""
+or commit it. Rows before the torn line are not touched; run `telemetry-csv check` for them."""
 
 
 def build_parser():
@@ -32,7 +30,7 @@ def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
     from telemetry_csv.config import load_settings
-    from telemetry_csv.repairing import repair_log
+    from telemetry_csv.logfile.repairing import repair_log
 
     settings = load_settings()
     log_path = Path(args.file) if args.file else settings.log_path

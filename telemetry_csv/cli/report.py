@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import command_parser, refuse_files_with_log_option, shown_path
+from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.output import shown_path
+from telemetry_csv.cli.selection import refuse_files_with_log_option
 from telemetry_csv.errors import TelemetryError
 
 DESCRIPTION = """\
@@ -23,9 +25,6 @@ range neither add nor lose rows.
 
 Dates in --since/--until are whole days in the --tz time zone; date-times are exact instants.
 The default output has no clock in it: the same rows always give the same bytes.
-
-exit status: 0 report written (also when no row matches), 1 invalid rows,
-             2 bad arguments, 4 no log, or the output cannot be written
 
 examples:
   telemetry-csv report --since 2026-11-01 --tz Europe/Berlin
@@ -115,12 +114,12 @@ def run(argv: Sequence[str]) -> int:
 
     from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
+    from telemetry_csv.logfile.layout import log_files
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
     from telemetry_csv.report.zones import resolve_zone
-    from telemetry_csv.store import log_files
 
     settings = load_settings()
     filters = build_filters(
@@ -179,7 +178,7 @@ def run(argv: Sequence[str]) -> int:
         markdown = text if args.format == "markdown" else render_markdown(report, markdown_options)
         append_markdown(summary_path, markdown, "GITHUB_STEP_SUMMARY")
     if not printed:
-        from telemetry_csv.cli.main import EXIT_CLOSED_PIPE
+        from telemetry_csv.errors import EXIT_CLOSED_PIPE
 
         return EXIT_CLOSED_PIPE
     return 0

@@ -18,7 +18,7 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
-from telemetry_csv.cli.parsing import shown_path
+from telemetry_csv.cli.output import shown_path
 from telemetry_csv.errors import InvalidValueError, LogFileError
 
 

@@ -8,14 +8,14 @@ from argparse import Namespace
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.parsing import ArgumentParser, command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.errors import TelemetryError
 
 if TYPE_CHECKING:
-    from telemetry_csv.appending import LoggedRow
+    from telemetry_csv.capture.appending import LoggedRow
+    from telemetry_csv.capture.running import CommandResult
+    from telemetry_csv.capture.usage_bodies import Usage
     from telemetry_csv.config import Settings
-    from telemetry_csv.running import CommandResult
-    from telemetry_csv.usage_json import Usage
 
 FileState = tuple[int, ...]  # what tells a file's version apart: inode, size, times
 
@@ -81,8 +81,8 @@ def run(argv: Sequence[str]) -> int:
             "`telemetry-csv run --task-type verify -- pytest -q`"
         )
 
+    from telemetry_csv.capture.running import run_command
     from telemetry_csv.config import load_settings, validate_max_bytes
-    from telemetry_csv.running import run_command
 
     settings = load_settings()
     given = _given_fields(args)
@@ -155,23 +155,23 @@ def _log(
     settings: Settings,
     body_before: FileState | None,
 ) -> tuple[LoggedRow, tuple[str, ...]]:
-    from telemetry_csv.appending import log_row
+    from telemetry_csv.capture.appending import log_row
 
     values = dict(given)
     notices: tuple[str, ...] = ()
     if args.usage_json is not None:
-        from telemetry_csv import usage_json
+        from telemetry_csv.capture import usage_bodies
 
         try:
             usage = _usage_written_by_the_command(args.usage_json, body_before)
-        except usage_json.UsageJsonError as error:
+        except usage_bodies.UsageJsonError as error:
             # A failed command often leaves no body, or an error or a cut-off stream. Its row
             # still counts (without it the log would show only successes), as long as --model
             # names the model; a success without its counts is refused as before.
             if result.succeeded:
                 raise
             if "model" not in given:
-                raise usage_json.UsageJsonError(
+                raise usage_bodies.UsageJsonError(
                     f"{error}; the command failed ({result.describe()}) and only the response "
                     "would have named the model: give --model too, so that such failures are "
                     "logged"
@@ -180,7 +180,7 @@ def _log(
                 f"{error}; the command failed, so the failure is logged without the response",
             )
         else:
-            values, notices = usage_json.fill_from_usage(values, usage)
+            values, notices = usage_bodies.fill_from_usage(values, usage)
     values.setdefault("prompt_tokens", 0)
     values.setdefault("completion_tokens", 0)
     logged = log_row(
@@ -198,14 +198,14 @@ def _log(
 def _usage_written_by_the_command(name: str, before: FileState | None) -> Usage:
     """The usage in the body the command wrote to `name`; refused if it left the file as it was
     before it ran, since those counts belong to an earlier run."""
-    from telemetry_csv import usage_json
+    from telemetry_csv.capture import usage_bodies
 
     if before is not None and _file_state(name) == before:
-        raise usage_json.UsageJsonError(
+        raise usage_bodies.UsageJsonError(
             f"--usage-json {name}: the command did not write it (unchanged since before it ran), "
             "so its counts are not this run's"
         )
-    return usage_json.read_usage(name)
+    return usage_bodies.read_usage(name)
 
 
 def _file_state(name: str) -> FileState | None:

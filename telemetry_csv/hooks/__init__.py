@@ -1,4 +1,9 @@
-"""pre-commit hooks, one module each, each with `main(argv) -> int` (listed in .pre-commit-hooks.yaml).
+"""pre-commit hooks, one module each, each with `main(argv) -> int` (listed in
+.pre-commit-hooks.yaml), each a thin wrapper over the code its command runs.
+
+- `check_hook`: `check` on the files pre-commit passes;
+- `fmt_hook`: `fmt` on them, as a fixer (`Fixing NAME`, exit 1 when it changed a file);
+- `append_only_hook`: the history rules of `git/history.py` on what a commit or range changes.
 
 A hook prints `PATH:LINE: ...` for what it finds and returns 1, or returns 0. A fixer rewrites
 the files and returns 1, so the user sees the change and stages it again.
@@ -6,12 +11,18 @@ the files and returns 1, so the user sees the change and stages it again.
 
 from __future__ import annotations
 
-import sys
-
-from telemetry_csv.errors import TelemetryError
+from collections.abc import Callable
 
 
-def report_error(prog: str, error: TelemetryError) -> int:
-    """A user-fixable error (bad settings, not a git repository…) as one line; the hook fails."""
-    print(f"{prog}: error: {error}", file=sys.stderr)
-    return 1
+def run_hook(prog: str, body: Callable[[], int]) -> int:
+    """Run a hook's work; a user-fixable error (bad settings, not a git repository…) becomes one
+    line on standard error, redacted like the command's, and the hook fails."""
+    from telemetry_csv.errors import TelemetryError
+
+    try:
+        return body()
+    except TelemetryError as error:
+        from telemetry_csv.cli.main import print_error
+
+        print_error(f"{prog}: error: {error}")
+        return 1

@@ -15,13 +15,13 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import NamedTuple
 
+from telemetry_csv.logfile.schema import Row, restore
 from telemetry_csv.report.costs import Pricer, load_pricer
+from telemetry_csv.report.data import Cost, CostInfo, Durations, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
-from telemetry_csv.report.model import Cost, CostInfo, Durations, Group, Report, Stats
 from telemetry_csv.report.percentiles import percentile
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
-from telemetry_csv.schema import Row, restore
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
 #          durations, durations.append]; a list, since it is updated for every row.

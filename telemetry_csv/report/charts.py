@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telemetry_csv.report.formatting import percent_number
-from telemetry_csv.report.model import Group
+from telemetry_csv.report.data import Group
+from telemetry_csv.report.numbers import percent_number
 
 
 def daily_tokens_chart(days: Sequence[Group]) -> str:

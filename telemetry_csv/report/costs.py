@@ -29,8 +29,8 @@ import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from telemetry_csv.report.data import FEMTO_PER_USD
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
-from telemetry_csv.report.model import FEMTO_PER_USD
 
 if TYPE_CHECKING:
     from datetime import time

@@ -14,9 +14,9 @@ from __future__ import annotations
 import csv
 import io
 
+from telemetry_csv.logfile.schema import neutralise
+from telemetry_csv.report.data import Report, Stats
 from telemetry_csv.report.json_format import stats_document
-from telemetry_csv.report.model import Report, Stats
-from telemetry_csv.schema import neutralise
 
 COLUMNS = (
     "group",

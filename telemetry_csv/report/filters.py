@@ -11,8 +11,8 @@ from typing import NamedTuple
 
 from telemetry_csv import rfc3339
 from telemetry_csv.errors import InvalidValueError
+from telemetry_csv.logfile.schema import Schema
 from telemetry_csv.report.dates import instant, parse_day
-from telemetry_csv.schema import Schema
 
 BOUND_ALLOWED = (
     "expected a date (YYYY-MM-DD, the whole day in the report's time zone) "

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from telemetry_csv.report.formatting import usd
-from telemetry_csv.report.model import Cost, Group, Report, Stats
+from telemetry_csv.report.data import Cost, Group, Report, Stats
+from telemetry_csv.report.numbers import usd
 
 FORMAT_VERSION = 1
 

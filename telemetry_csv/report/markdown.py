@@ -14,11 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from telemetry_csv.report import charts
-from telemetry_csv.report import formatting as fmt
+from telemetry_csv.report import charts, numbers
 from telemetry_csv.report.costs import INSTALL_HINT
+from telemetry_csv.report.data import Group, Report
 from telemetry_csv.report.filters import Filters
-from telemetry_csv.report.model import Group, Report
 
 TITLE = "## LLM usage report"
 DEFAULT_DAYS = 14
@@ -97,7 +96,7 @@ _SYNTAX = frozenset("\\`*_[]<>|~$&!#@")
 
 def _about(report: Report) -> str:
     source = text(report.source) if report.source else "rows given"
-    lines = [f"- Source: {source}, {fmt.plural(report.rows_read, 'row')}"]
+    lines = [f"- Source: {source}, {numbers.plural(report.rows_read, 'row')}"]
     if report.filters.active:
         lines.append(
             f"- Filters: {describe_filters(report.filters)} "
@@ -129,9 +128,9 @@ def _skipped(report: Report) -> str:
     skipped = report.skipped
     parts = []
     if skipped.rows:
-        parts.append(fmt.plural(skipped.rows, "invalid row"))
+        parts.append(numbers.plural(skipped.rows, "invalid row"))
     if skipped.file_problems:
-        parts.append(fmt.plural(skipped.file_problems, "file problem"))
+        parts.append(numbers.plural(skipped.file_problems, "file problem"))
     return (
         f"**Skipped {' and '.join(parts)}** (`--skip-invalid`); `telemetry-csv check` lists them."
     )
@@ -147,22 +146,28 @@ def _overview(report: Report) -> str:
     totals = report.totals
     durations = totals.durations
     rows = [
-        ["Runs", fmt.count(totals.runs)],
-        ["First run", fmt.local_time(report.first, report.zone) if report.first else fmt.NOTHING],
-        ["Last run", fmt.local_time(report.last, report.zone) if report.last else fmt.NOTHING],
-        ["Prompt tokens", fmt.count(totals.prompt_tokens)],
-        ["Completion tokens", fmt.count(totals.completion_tokens)],
-        ["Total tokens", fmt.count(totals.total_tokens)],
+        ["Runs", numbers.count(totals.runs)],
+        [
+            "First run",
+            numbers.local_time(report.first, report.zone) if report.first else numbers.NOTHING,
+        ],
+        [
+            "Last run",
+            numbers.local_time(report.last, report.zone) if report.last else numbers.NOTHING,
+        ],
+        ["Prompt tokens", numbers.count(totals.prompt_tokens)],
+        ["Completion tokens", numbers.count(totals.completion_tokens)],
+        ["Total tokens", numbers.count(totals.total_tokens)],
         [
             "Success rate",
-            f"{fmt.percent(totals.successes, totals.runs)} "
+            f"{numbers.percent(totals.successes, totals.runs)} "
             f"({totals.successes:,} of {totals.runs:,})",
         ],
-        ["Total duration", fmt.duration(durations.total)],
-        ["Median duration", fmt.duration(durations.p50)],
+        ["Total duration", numbers.duration(durations.total)],
+        ["Median duration", numbers.duration(durations.p50)],
     ]
     if report.costs.estimated:
-        rows.append(["Estimated cost", fmt.cost(totals.cost)])
+        rows.append(["Estimated cost", numbers.cost(totals.cost)])
     return table(["Metric", "Value"], rows, ["left", "right"])
 
 
@@ -174,18 +179,18 @@ def _by_model(groups: Sequence[Group], all_tokens: int, costs: bool) -> str:
         stats = group.stats
         row = [
             code(str(group.key)),
-            fmt.count(stats.runs),
-            fmt.count(stats.prompt_tokens),
-            fmt.count(stats.completion_tokens),
-            fmt.count(stats.total_tokens),
-            fmt.percent(stats.total_tokens, all_tokens),
-            fmt.percent(stats.successes, stats.runs),
-            fmt.duration(stats.durations.mean),
-            fmt.duration(stats.durations.p50),
-            fmt.duration(stats.durations.p95),
+            numbers.count(stats.runs),
+            numbers.count(stats.prompt_tokens),
+            numbers.count(stats.completion_tokens),
+            numbers.count(stats.total_tokens),
+            numbers.percent(stats.total_tokens, all_tokens),
+            numbers.percent(stats.successes, stats.runs),
+            numbers.duration(stats.durations.mean),
+            numbers.duration(stats.durations.p50),
+            numbers.duration(stats.durations.p95),
         ]
         if costs:
-            row.append(fmt.cost(stats.cost))
+            row.append(numbers.cost(stats.cost))
         rows.append(row)
     if costs:
         headers.append("Estimated cost")
@@ -198,14 +203,14 @@ def _by_task_type(groups: Sequence[Group]) -> str:
     rows = [
         [
             code(str(group.key)),
-            fmt.count(group.stats.runs),
-            fmt.count(group.stats.successes),
-            fmt.count(group.stats.failures),
-            fmt.percent(group.stats.successes, group.stats.runs),
-            fmt.duration(group.stats.durations.mean),
-            fmt.duration(group.stats.durations.p50),
-            fmt.duration(group.stats.durations.p95),
-            fmt.count(group.stats.total_tokens),
+            numbers.count(group.stats.runs),
+            numbers.count(group.stats.successes),
+            numbers.count(group.stats.failures),
+            numbers.percent(group.stats.successes, group.stats.runs),
+            numbers.duration(group.stats.durations.mean),
+            numbers.duration(group.stats.durations.p50),
+            numbers.duration(group.stats.durations.p95),
+            numbers.count(group.stats.total_tokens),
         ]
         for group in groups
     ]
@@ -221,9 +226,9 @@ def _matrix(report: Report) -> str:
         for kind in kinds:
             stats = cells.get((model_group.key, kind))
             if stats is None:
-                row.append(fmt.NOTHING)
+                row.append(numbers.NOTHING)
             else:
-                rate = fmt.percent(stats.successes, stats.runs)
+                rate = numbers.percent(stats.successes, stats.runs)
                 row.append(f"{rate} ({stats.successes:,}/{stats.runs:,})")
         rows.append(row)
     headers = ["Model", *(code(kind) for kind in kinds)]
@@ -248,13 +253,13 @@ def _periods(label: str, groups: Sequence[Group], costs: bool) -> str:
         stats = group.stats
         row = [
             str(group.key),
-            fmt.count(stats.runs),
-            fmt.count(stats.total_tokens),
-            fmt.percent(stats.successes, stats.runs),
-            fmt.duration(stats.durations.p50),
+            numbers.count(stats.runs),
+            numbers.count(stats.total_tokens),
+            numbers.percent(stats.successes, stats.runs),
+            numbers.duration(stats.durations.p50),
         ]
         if costs:
-            row.append(fmt.cost(stats.cost))
+            row.append(numbers.cost(stats.cost))
         rows.append(row)
     if costs:
         headers.append("Estimated cost")

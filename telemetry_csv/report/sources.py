@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
-from telemetry_csv.reading import Problem, scan_runs
-from telemetry_csv.report.model import Skipped
-from telemetry_csv.schema import Row, Schema
-from telemetry_csv.store import log_files
+from telemetry_csv.logfile.layout import log_files
+from telemetry_csv.logfile.reading import Problem, scan_runs
+from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.report.data import Skipped
 
 # The one line problem after which `scan_file` still yields the line's row: a last line with no
 # newline may be the torn end of an interrupted write, so its row is not trusted when skipping.
@@ -46,7 +46,7 @@ def open_source(
     """The rows `commit_range` added to the configured log (`settings` say which), or the rows
     of `files`, or of the log at `log_path` and its backups, oldest first."""
     if commit_range is not None:
-        from telemetry_csv.commit_range import items_in_range
+        from telemetry_csv.git.ranges import items_in_range
 
         if settings is None:
             raise ValueError("a commit range needs the settings that locate the log")

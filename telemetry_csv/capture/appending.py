@@ -1,0 +1,64 @@
+"""Logging one row from Python: validate the values, then append under the log's lock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry_csv.config import (
+    Settings,
+    load_settings,
+    validate_lock_timeout,
+    validate_max_bytes,
+)
+from telemetry_csv.logfile import writing
+from telemetry_csv.logfile.schema import Row
+
+
+@dataclass(frozen=True)
+class LoggedRow:
+    row: Row
+    path: Path
+    created: bool  # the log was started by this append
+    backup: Path | None  # where the full log was moved first, if it was
+    notices: tuple[str, ...]  # normalisations the caller should be told about
+
+
+def log_row(
+    *,
+    model: object,
+    prompt_tokens: object,
+    completion_tokens: object,
+    task_success: object,
+    task_type: object,
+    duration_ms: object,
+    notes: object = "",
+    timestamp: object = None,
+    path: Path | str | None = None,
+    settings: Settings | None = None,
+    max_bytes: int | None = None,
+    lock_timeout: float | None = None,
+) -> LoggedRow:
+    """Append one row to the repository's log (or `path`); raises TelemetryError, writing nothing,
+    if any value is refused or the log cannot take the row."""
+    settings = settings or load_settings()
+    normalised = settings.schema.normalise(
+        model=model,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        task_success=task_success,
+        task_type=task_type,
+        duration_ms=duration_ms,
+        notes=notes,
+        timestamp=timestamp,
+    )
+    log_path = Path(path) if path is not None else settings.log_path
+    result = writing.append_line(
+        log_path,
+        settings.schema.format_line(normalised.row),
+        max_bytes=validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes,
+        lock_timeout=(
+            settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
+        ),
+    )
+    return LoggedRow(normalised.row, log_path, result.created, result.backup, normalised.notices)

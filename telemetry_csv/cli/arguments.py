@@ -1,0 +1,47 @@
+"""The argument parser every command uses: one-line errors (exit status 2), and the exit
+statuses of `errors.COMMAND_EXITS` at the end of each command's help."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import IO, NoReturn
+
+from telemetry_csv.errors import TelemetryError
+
+
+class ArgumentsError(TelemetryError):
+    """Arguments argparse refused; `str(error)` is the whole line, the program name included.
+    Raised rather than printed so that cli/main.py prints it, redacted, like any other error."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ArgumentsError(f"{self.prog}: error: {one_line(message)} (see --help)")
+
+    def print_help(self, file: IO[str] | None = None) -> None:
+        # argparse would swallow a write error; let a closed pipe reach main like any output.
+        stream = file or sys.stdout
+        if stream is not None:
+            stream.write(self.format_help())
+
+
+def one_line(message: str) -> str:
+    """argparse quotes arguments as they were typed: keep its message on one line (control
+    characters escaped; cli/main.py redacts credentials when it prints it)."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f]", lambda match: repr(match.group())[1:-1], message)
+
+
+def command_parser(name: str, description: str, usage: str | None = None) -> ArgumentParser:
+    """The parser of `telemetry-csv NAME`, whose help ends with the command's exit statuses."""
+    from telemetry_csv.errors import COMMAND_EXITS, exit_status_help
+
+    return ArgumentParser(
+        prog=f"telemetry-csv {name}",
+        description=description,
+        usage=usage,
+        epilog=exit_status_help(COMMAND_EXITS[name]) if COMMAND_EXITS.get(name) else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )

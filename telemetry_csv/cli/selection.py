@@ -1,0 +1,41 @@
+"""Which files a command reads: those given, or the log (`--file`, or the configured one) and all
+its backups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telemetry_csv.cli.output import shown_path
+
+if TYPE_CHECKING:
+    from telemetry_csv.config import Settings
+
+
+def files_to_read(
+    files: list[str], log_option: str | None, settings: Settings
+) -> list[tuple[Path, str]]:
+    """The files a command works on, each with the name to show: those given, or else the log
+    (`--file`, or the configured one) and all its backups."""
+    refuse_files_with_log_option(files, log_option)
+    if files:
+        return [(Path(name), name) for name in files]
+    from telemetry_csv.errors import LogFileError
+    from telemetry_csv.logfile.layout import log_files
+
+    log_path = Path(log_option) if log_option else settings.log_path
+    paths = log_files(log_path)
+    if not paths:
+        raise LogFileError(f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`")
+    return [(path, shown_path(path)) for path in paths]
+
+
+def refuse_files_with_log_option(files: list[str], log_option: str | None) -> None:
+    """`--file` picks the log whose backups are read too; next to FILES it would be ignored
+    without a word, and the user would believe the other log was read."""
+    if files and log_option:
+        from telemetry_csv.errors import TelemetryError
+
+        raise TelemetryError(
+            "--file reads a log and its backups; give either FILES or --file, not both"
+        )

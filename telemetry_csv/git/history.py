@@ -1,0 +1,288 @@
+"""Append-only history: between two versions of a log, rows may only be added at the end.
+
+The old version is what was committed (HEAD, or the base of a range); the new one is what is
+about to be committed (the index, or the end of the range). A row of the old version may leave
+the log only by moving, whole and in order, to the start of a backup that is new in the new
+version: that is a rotation (`usage.csv` renamed to `usage-YYYYMMDDTHHMMSSZ.csv` and a new log
+started), and also what a merge does when the other branch rotated (its backup starts with the
+rows both branches had; the merged log keeps ours after them). Backups are history too: they
+may grow at the end, and are deleted only on purpose (TELEMETRY_CSV_RETIRE_BACKUPS=1). Lines are
+compared by their canonical form, so `fmt` turning CRLF into LF or re-quoting a field is not a
+rewrite; changing a value is.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from telemetry_csv.git import plumbing
+from telemetry_csv.logfile import layout
+from telemetry_csv.logfile.canonical import Line, line_key, read_lines, row_keys
+from telemetry_csv.logfile.schema import Schema
+
+_SHOWN_CHARS = 200
+RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """The first place where the new version of a file does not continue the old one."""
+
+    path: str
+    old_label: str  # e.g. "HEAD"
+    new_label: str  # e.g. "staged"
+    old_line: Line
+    new_line: Line | None  # None: the new version ends before this row
+    what: str  # "a history row was changed", "… deleted", "the header was changed"…
+    backups: tuple[str, ...] = ()  # backups new in this commit that could have taken rows
+
+    def __str__(self) -> str:
+        number = self.new_line.number if self.new_line else self.old_line.number
+        old = f"{self.old_label} line {self.old_line.number}:"
+        if self.new_line is None:
+            new, new_text = f"{self.new_label}:", "(not there: the file ends before it)"
+        else:
+            new, new_text = f"{self.new_label} line {self.new_line.number}:", self.new_line.text
+        width = max(len(old), len(new))
+        rotation = ""
+        if self.backups:
+            rotation = (
+                "    a rotation moves the log's rows, whole and in order, to the start of a new "
+                f"backup ({', '.join(self.backups)})\n"
+            )
+        return (
+            f"{self.path}:{number}: {self.what}; rows may only be added at the end\n"
+            f"    {old:<{width}} {_shown(self.old_line.text)}\n"
+            f"    {new:<{width}} {_shown(new_text)}\n"
+            f"{rotation}"
+            f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
+            "then append new rows with `telemetry-csv log`"
+        )
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A committed log or backup that the new version no longer has."""
+
+    path: str
+    old_label: str  # e.g. "HEAD"
+    what: str  # "a committed backup was deleted", "the log was deleted, and …"
+    backup: bool  # a backup, which may be retired on purpose
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.path}: {self.what}; committed rows are never deleted\n"
+            f"    restore it with `git checkout {self.old_label} -- {self.path}`"
+        )
+        if self.backup:
+            text += (
+                f"\n    to retire old backups on purpose, delete whole backup files in a commit "
+                f"of their own, with {RETIRE_BACKUPS}=1 in the environment"
+            )
+        return text
+
+
+@dataclass(frozen=True)
+class Comparison:
+    old_revision: str
+    new_revision: str
+    old_label: str
+    new_label: str
+
+
+def comparison(
+    from_ref: str | None = None, to_ref: str | None = None, cwd: Path | None = None
+) -> Comparison | None:
+    """What to compare: HEAD with the index (a commit being made), or the base of a range with
+    its end (`pre-commit run --from-ref A --to-ref B`, a push); None in a repository's first
+    commit, where every file is new."""
+    if from_ref and to_ref:
+        end = plumbing.require_commit(to_ref, cwd)
+        start = plumbing.merge_base(from_ref, to_ref, cwd) or plumbing.require_commit(from_ref, cwd)
+        return Comparison(start, end, start[:12], to_ref)
+    if plumbing.commit_id("HEAD", cwd) is None:
+        return None
+    return Comparison("HEAD", plumbing.INDEX, "HEAD", "staged")
+
+
+def find_rewrite(
+    old: Sequence[Line], new: Sequence[Line], backups: Sequence[Sequence[str]] = ()
+) -> Mismatch | None:
+    """The first old line the new version does not keep in place, or None if it only appends.
+
+    `backups` holds the row keys of each backup new in the new version. A rotation moves the
+    oldest rows of `old`, whole and in order, to the start of one of them; the rows it did not
+    move must then start the new version, still in order.
+    """
+    if not old:
+        return None
+    if not new:
+        return Mismatch(old[0], None, "the header was changed")
+    if line_key(old[0]) != line_key(new[0]):
+        return Mismatch(old[0], new[0], "the header was changed")
+    old_keys = [line_key(line) for line in old[1:]]
+    new_keys = [line_key(line) for line in new[1:]]
+    moved = [_common_prefix(old_keys, backup) for backup in backups]
+    # A row moved and then logged again (a cherry-pick) can make a shorter move the one that
+    # fits: try every count up to the longest whose first kept row could start the new rows.
+    first_new = new_keys[0] if new_keys else None
+    counts = {
+        count
+        for longest in moved
+        for count in range(longest + 1)
+        if count == len(old_keys) or old_keys[count] == first_new
+    }
+    for count in sorted({0, *counts}, reverse=True):
+        if _continues(old_keys, count, new_keys):
+            return None
+    # Say where the likeliest reading (the longest move into a backup) first goes wrong.
+    count = max(moved, default=0)
+    index = next(
+        index
+        for index in range(count, len(old_keys))
+        if index - count >= len(new_keys) or new_keys[index - count] != old_keys[index]
+    )
+    new_index = index - count
+    old_line = old[1 + index]
+    new_line = new[1 + new_index] if new_index < len(new_keys) else None
+    what = _what_happened(old_keys[index:], new_keys[new_index:])
+    return Mismatch(old_line, new_line, what)
+
+
+class Mismatch(NamedTuple):
+    old_line: Line
+    new_line: Line | None  # None: the new version ends before this row
+    what: str
+
+
+def _common_prefix(first: Sequence[str], second: Sequence[str]) -> int:
+    count = 0
+    for one, other in zip(first, second, strict=False):
+        if one != other:
+            break
+        count += 1
+    return count
+
+
+def _continues(old_keys: Sequence[str], moved: int, new_keys: Sequence[str]) -> bool:
+    """True if the old rows after the first `moved` start `new_keys`, in order."""
+    kept = len(old_keys) - moved
+    return kept <= len(new_keys) and all(
+        new_keys[index] == old_keys[moved + index] for index in range(kept)
+    )
+
+
+def _what_happened(old_rest: Sequence[str], new_rest: Sequence[str]) -> str:
+    """Why the old rows from the first one out of place do not start the new rows there."""
+    if not new_rest:
+        return "a history row was deleted"
+    missing = old_rest[0]
+    if missing in new_rest:
+        found = new_rest.index(missing)
+        if list(new_rest[found : found + len(old_rest)]) == list(old_rest):
+            return "a row was inserted among the history rows"
+        return "history rows were reordered"
+    if len(old_rest) > 1 and old_rest[1] == new_rest[0]:
+        return "a history row was deleted"
+    return "a history row was changed"
+
+
+def check_log(
+    log_path: str,
+    schema: Schema,
+    compared: Comparison,
+    cwd: Path | None = None,
+    *,
+    retire_backups: bool = False,
+) -> list[Rewrite | Deletion]:
+    """What the new revision does to the history of the log at `log_path` (a git path) and of
+    its backups, compared with the old revision.
+
+    git says which of these files changed, deleted ones included (pre-commit never passes a
+    deleted file to a hook), so nothing is read when none did. A file new in the new revision
+    passes. The log may be rewritten only by a rotation into a backup new in the same revision;
+    it may be deleted only when a new backup starts with all its rows. A backup is held to the
+    append-only rule without rotation, and may be deleted only with `retire_backups`.
+    """
+    old_revision, new_revision = compared.old_revision, compared.new_revision
+    changes = history_changes(log_path, compared, cwd)
+    new_backups = [path for status, path in changes if status == "A" and path != log_path]
+    findings: list[Rewrite | Deletion] = []
+    for status, path in changes:
+        if status in ("A", "U"):  # new: nothing to keep; unmerged: git refuses to commit it
+            continue
+        if status == "D" and path != log_path:
+            if not retire_backups:
+                findings.append(
+                    Deletion(path, compared.old_label, "a committed backup was deleted", True)
+                )
+            continue
+        old = plumbing.read_blob(old_revision, path, cwd) or b""
+        new = plumbing.read_blob(new_revision, path, cwd) if status != "D" else None
+        if new is not None and _appended(old, new):
+            continue
+        # Only the log's rows may move, and only to a backup new in this revision.
+        backups = [
+            row_keys(plumbing.read_blob(new_revision, backup, cwd) or b"", schema)
+            for backup in (new_backups if path == log_path else [])
+        ]
+        if new is None:
+            rows = row_keys(old, schema)
+            if rows and not any(backup[: len(rows)] == rows for backup in backups):
+                findings.append(
+                    Deletion(
+                        path,
+                        compared.old_label,
+                        f"the log was deleted, and no backup new in {compared.new_label} "
+                        f"starts with its {len(rows):,} row(s)",
+                        False,
+                    )
+                )
+            continue
+        found = find_rewrite(read_lines(old, schema), read_lines(new, schema), backups)
+        if found is not None:
+            shown = tuple(new_backups) if path == log_path else ()
+            findings.append(Rewrite(path, compared.old_label, compared.new_label, *found, shown))
+    return findings
+
+
+def history_changes(
+    log_path: str, compared: Comparison, cwd: Path | None = None
+) -> list[tuple[str, str]]:
+    """(status, path) of the log and each of its backups that differ between the revisions:
+    A added, D deleted, M modified, T type changed, U unmerged. A rename is a D and an A."""
+    folder, name = posixpath.split(log_path)
+    stem = posixpath.splitext(name)[0]
+    backups = f"{_glob_literal(folder)}/" if folder else ""
+    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    changes = plumbing.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
+    return [(status, path) for status, path in changes if belongs_to(path, log_path)]
+
+
+def belongs_to(path: str, log_path: str) -> bool:
+    """True for the log at `log_path` and its backups (git paths)."""
+    folder, name = posixpath.split(path)
+    log_folder, log_name = posixpath.split(log_path)
+    return folder == log_folder and (
+        name == log_name or layout.backup_order(log_name, name) is not None
+    )
+
+
+def _glob_literal(text: str) -> str:
+    return "".join(f"\\{char}" if char in "*?[\\" else char for char in text)
+
+
+def _appended(old: bytes, new: bytes) -> bool:
+    """The fast, common case: the new bytes are the old bytes and then whole new lines."""
+    return (not old or old.endswith(b"\n")) and new.startswith(old)
+
+
+def _shown(text: str) -> str:
+    shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + f"… ({len(shown)} characters)"
+    return shown

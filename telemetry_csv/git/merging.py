@@ -1,0 +1,87 @@
+"""Three-way merge of two versions of a log that both grew from a common base.
+
+The result is the header, all of our rows in order, then the rows the other side added since
+the base that we do not already have (a row cherry-picked to both sides appears once). Rows are
+compared by their canonical line, as multisets, so two identical rows logged on purpose both
+stay. The one exception to "all of our rows": rows of the base that the other side no longer
+has in this file. Only a rotation removes rows from a log (the append-only hook refuses any other
+removal), so the other side moved them into a backup, which git brings into the merge as a new
+file; keeping them here too would count them twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry_csv.errors import InvalidLogError
+from telemetry_csv.logfile.canonical import row_keys
+from telemetry_csv.logfile.reading import scan_file
+from telemetry_csv.logfile.schema import HEADER_LINE, Schema
+
+
+@dataclass(frozen=True)
+class MergedLog:
+    rows: list[str]  # canonical lines, without the header
+    moved_away: int  # base rows theirs no longer has (moved to a backup), left out here
+
+    def data(self) -> bytes:
+        return "".join(f"{line}\n" for line in (HEADER_LINE, *self.rows)).encode("utf-8")
+
+
+def merge_rows(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) -> MergedLog:
+    """Merge three versions' rows (canonical lines, oldest first)."""
+    base_count = Counter(base)
+    moved_away = base_count - Counter(theirs)
+    kept = []
+    for line in ours:
+        if moved_away[line] > 0:
+            moved_away[line] -= 1
+        else:
+            kept.append(line)
+    ours_added = Counter(ours) - base_count
+    theirs_added = Counter(theirs) - base_count
+    added = []
+    for line in theirs:
+        if theirs_added[line] <= 0:
+            continue
+        theirs_added[line] -= 1
+        if ours_added[line] > 0:
+            ours_added[line] -= 1  # cherry-picked to both sides: we have it already
+        else:
+            added.append(line)
+    return MergedLog(kept + added, len(ours) - len(kept))
+
+
+def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[str]:
+    """The rows of our or their version as canonical lines; InvalidLogError at its first problem."""
+    for problem in scan_file(path, schema, display=label, rows=False):
+        if problem is not None:
+            raise InvalidLogError(f"{problem}")
+    # Valid means: the header, then canonical lines, each ending in LF; they are the rows.
+    with open(path, encoding="utf-8", newline="") as file:
+        return file.read().split("\n")[1:-1]
+
+
+def read_base_rows(path: Path | str, schema: Schema, ours: Path | str) -> list[str]:
+    """The base's rows, leniently: it is only compared with, never written, and an old base may
+    predate a fix (`fmt`, a repaired row) that both sides have since committed. Empty when both
+    sides added the file."""
+    data = Path(path).read_bytes()
+    header = (HEADER_LINE + "\n").encode()
+    if data.startswith(header) and data.endswith(b"\n"):
+        with open(ours, "rb") as file:
+            if file.read(len(data)) == data:
+                # The usual case: we only appended, so the base is a valid start of our log.
+                return data.decode("utf-8").split("\n")[1:-1]
+    return row_keys(data, schema)
+
+
+def merge_files(base: Path, ours: Path, theirs: Path, schema: Schema, name: str) -> MergedLog:
+    """Merge three log files as git hands them to a merge driver; `name` labels problems.
+    Ours and theirs must be valid logs; the base need not be."""
+    ours_rows = read_canonical_rows(ours, schema, f"{name} (ours)")
+    theirs_rows = read_canonical_rows(theirs, schema, f"{name} (theirs)")
+    return merge_rows(read_base_rows(base, schema, ours), ours_rows, theirs_rows)

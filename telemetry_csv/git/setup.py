@@ -1,0 +1,130 @@
+"""Making git merge the log without conflicts: the .gitattributes line and the driver's config.
+
+`.gitattributes` is committed, so one `telemetry-csv init` sets it up for everyone. The merge
+driver's command lives in `.git/config`, which is not committed: every clone registers it once
+with `telemetry-csv init --git`. Until it does, git falls back to its usual line merge.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from telemetry_csv.errors import LogFileError
+from telemetry_csv.git import plumbing
+
+DRIVER = "telemetry-csv"
+DRIVER_NAME = "telemetry-csv: keep every row of both sides"
+ATTRIBUTES_COMMENT = (
+    "# telemetry-csv: merge logs row by row (no conflicts) and keep LF line endings everywhere"
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    done: str  # "created", "updated", "kept", "added", "skipped"
+    what: str  # the file or setting, as the user would name it
+    detail: str = ""
+
+
+def attributes_lines(log_path: Path, root: Path) -> list[str]:
+    """The .gitattributes lines for the log and its backups; none for a log outside the
+    repository.
+
+    In a folder of its own, one line for every CSV file there (`.telemetry/*.csv`: a slash in
+    the middle anchors a pattern to the top level). At the top level, where other CSV files
+    live, only the log and its backups, anchored by a leading slash: `*.csv` would match every
+    CSV file in the repository.
+    """
+    folder = plumbing.relative_path(log_path.parent, root)
+    if folder is None:
+        return []
+    if folder in ("", "."):
+        patterns = [f"/{_literal(log_path.name)}", f"/{_literal(log_path.stem)}-*.csv"]
+    else:
+        patterns = [f"{_literal(folder)}/*.csv"]
+    return [f"{pattern} merge={DRIVER} text eol=lf" for pattern in patterns]
+
+
+def _literal(name: str) -> str:
+    # gitattributes splits on whitespace and reads *, ? and [ as wildcards; a bracket
+    # expression holding one character matches just that character.
+    return "".join(f"[{char}]" if char in " *?[" else char for char in name)
+
+
+def ensure_attributes(root: Path, lines: list[str]) -> Step:
+    """Add each of `lines` to the root .gitattributes unless it is there; never rewrite what
+    is there."""
+    path = root / ".gitattributes"
+    try:
+        existing = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        existing = None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LogFileError(f"cannot read {path}: {error}") from None
+    present = {text.strip() for text in (existing or "").splitlines()}
+    missing = [line for line in lines if line not in present]
+    if not missing:
+        return Step("kept", ".gitattributes")
+    addition = "".join(f"{line}\n" for line in (ATTRIBUTES_COMMENT, *missing))
+    if existing and not existing.endswith("\n"):
+        addition = "\n" + addition
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as file:
+            file.write(addition)
+    except OSError as error:
+        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
+    return Step("created" if existing is None else "updated", ".gitattributes", "; ".join(missing))
+
+
+def driver_command() -> str:
+    """How git should run the driver: by name when this installation is the one on PATH, else
+    through this interpreter, so it works from a virtual environment that is not activated."""
+    found = shutil.which("telemetry-csv")
+    here = Path(sys.executable).parent.resolve()
+    if found is not None and Path(found).resolve().parent == here:
+        return f"{DRIVER} merge-driver %O %A %B %P"
+    return f"{shlex.quote(sys.executable)} -m telemetry_csv merge-driver %O %A %B %P"
+
+
+def register_driver(root: Path) -> Step:
+    """Set merge.telemetry-csv.name and .driver in the repository's own git config."""
+    command = driver_command()
+    settings = {f"merge.{DRIVER}.name": DRIVER_NAME, f"merge.{DRIVER}.driver": command}
+    if all(plumbing.config_get(key, root) == value for key, value in settings.items()):
+        return Step("kept", "merge driver in .git/config", command)
+    for key, value in settings.items():
+        plumbing.config_set(key, value, root)
+    return Step("added", "merge driver to .git/config", command)
+
+
+def set_up_git(log_path: Path, root: Path, *, only_git: bool = False) -> list[Step]:
+    """The .gitattributes lines, and inside a git repository the driver's registration.
+
+    With `only_git` (`init --git`, for a fresh clone) there is nothing to do outside a
+    repository: GitError, before anything is written.
+    """
+    if only_git and not plumbing.is_repository(root):
+        raise plumbing.GitError(
+            "not inside a git repository, so there is no git config to register the merge "
+            "driver in; run `git init` first"
+        )
+    lines = attributes_lines(log_path, root)
+    if not lines:
+        steps = [Step("skipped", ".gitattributes", f"the log is outside {root}")]
+    else:
+        steps = [ensure_attributes(root, lines)]
+    if plumbing.is_repository(root):
+        steps.append(register_driver(plumbing.toplevel(root)))
+    else:
+        steps.append(
+            Step(
+                "skipped",
+                "merge driver",
+                "not a git repository; run `telemetry-csv init --git` after `git init`",
+            )
+        )
+    return steps

@@ -1,0 +1,261 @@
+"""The fast path: reading canonical lines of a schema in bulk, with regexes and one secret
+screen per batch; `Schema.parse_line`, the field-by-field reading, alone decides what is valid.
+
+`FastPath.clean_end` checks a whole run of lines with one regex call (`block_pattern`), and
+the secret screen reads the run at once; `parse_lines` and `lines_problems` take a batch of
+lines the same way. A line the patterns do not accept is handed to `Schema.parse_line`, which
+says whether it is valid and why not; a credential ends a run so that the slow path reports
+it. The tests hold every method here to the slow path's verdict (tests/test_properties.py,
+tests/test_reading_blocks.py, tests/test_formula_injection.py).
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
+
+from telemetry_csv import rfc3339, secrets_scan
+from telemetry_csv.logfile.schema import (
+    COUNT_MAX_DIGITS,
+    FORMULA_STARTS,
+    MODEL_MAX_CHARS,
+    NOTES_MAX_CHARS,
+    FieldProblem,
+    Row,
+    Schema,
+)
+
+_new_row = tuple.__new__
+_CLEAN_MODELS_KEPT = 10_000  # distinct model names remembered as free of credentials
+
+
+class FastPath:
+    """The compiled patterns of one schema (its task types are part of them), compiled on
+    first use, and what the screen has already judged."""
+
+    def __init__(self, schema: Schema):
+        self.schema = schema
+        self._line_pattern: re.Pattern[str] | None = None
+        self._line_shape: re.Pattern[str] | None = None
+        self._line_screened: re.Pattern[str] | None = None
+        self._clean_models: set[str] = set()  # model names the secret scan found nothing in
+        self._block_pattern: re.Pattern[str] | None = None
+        # The last run `clean_end` found a credential in: (text, start, end, starts of those lines).
+        self._run_memo: tuple[str, int, int, list[int]] | None = None
+
+    def parse_lines(self, texts: Sequence[str]) -> list[Row | list[FieldProblem]]:
+        """`Schema.parse_line` for many lines at once: the row pattern first, and the secret
+        screen once over the whole batch, which is what keeps reading a large log fast."""
+        results: list[Row | list[FieldProblem]] = []
+        passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
+        models: list[str] = []
+        notes: list[str] = []
+        match_canonical = self.match_canonical
+        for index, text in enumerate(texts):
+            row = match_canonical(text)
+            if row is None:
+                results.append(self.schema.parse_line(text))
+            else:
+                passed.append(index)
+                results.append(row)
+                models.append(row.model)
+                notes.append(row.notes)
+        for hit in self.screen(models, notes):
+            results[passed[hit]] = self.schema.parse_line(texts[passed[hit]])
+        return results
+
+    def screen(self, models: list[str], notes: list[str]) -> set[int]:
+        """Which of these lines might hold a credential in their model or notes. A log has few
+        distinct models, each judged once and remembered; notes go through the cheap screen."""
+        suspects = secrets_scan.screen(notes)
+        unseen = set(models) - self._clean_models
+        dirty = set()
+        for model in unseen:
+            if secrets_scan.find_secret(model):
+                dirty.add(model)
+            elif len(self._clean_models) < _CLEAN_MODELS_KEPT:
+                self._clean_models.add(model)
+        if dirty:
+            suspects.update(index for index, model in enumerate(models) if model in dirty)
+        return suspects
+
+    def match_canonical(self, text: str) -> Row | None:
+        """The row of a canonical, valid line, or None to ask `Schema.parse_line`."""
+        match = self.line_pattern.fullmatch(text)
+        return None if match is None else stored_row(match.groups())
+
+    def lines_problems(self, texts: Sequence[str]) -> list[list[FieldProblem] | None]:
+        """`Schema.line_problems` for many lines, with one secret screen over the batch."""
+        results: list[list[FieldProblem] | None] = [None] * len(texts)
+        passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
+        models: list[str] = []
+        notes: list[str] = []
+        for index, match in enumerate(map(self.line_screened.fullmatch, texts)):
+            if match is None:
+                result = self.schema.parse_line(texts[index])
+                if type(result) is not Row:
+                    results[index] = result
+            else:
+                passed.append(index)
+                models.append(match[1])
+                notes.append(match[2])
+        for hit in self.screen(models, notes):
+            result = self.schema.parse_line(texts[passed[hit]])
+            results[passed[hit]] = None if type(result) is Row else result
+        return results
+
+    @property
+    def line_pattern(self) -> re.Pattern[str]:
+        """A pattern that only canonical, valid lines match: the fast path of `parse_line`."""
+        if self._line_pattern is None:
+            self._line_pattern = re.compile(line_pattern_source(self.schema.task_types))
+        return self._line_pattern
+
+    @property
+    def line_shape(self) -> re.Pattern[str]:
+        """`line_pattern` without its groups: the regex engine runs it a quarter faster."""
+        if self._line_shape is None:
+            self._line_shape = re.compile(
+                line_pattern_source(self.schema.task_types, capture=False)
+            )
+        return self._line_shape
+
+    @property
+    def line_screened(self) -> re.Pattern[str]:
+        """`line_shape` capturing only the model and the notes, for the secret screen."""
+        if self._line_screened is None:
+            self._line_screened = re.compile(
+                line_pattern_source(self.schema.task_types, capture=False, screened=True)
+            )
+        return self._line_screened
+
+    @property
+    def block_pattern(self) -> re.Pattern[str]:
+        """Whole lines, each matching `line_shape` and ending in a newline."""
+        if self._block_pattern is None:
+            self._block_pattern = re.compile(f"(?:{self.line_shape.pattern}\n)*+")
+        return self._block_pattern
+
+    def clean_end(self, text: str, start: int = 0) -> int:
+        """Where the run of whole lines from `start` (a line's first character) that are all
+        canonical, valid rows ends: just after the last of them, or `start` if there is none.
+
+        The fast path for big logs: one regex call checks a run of thousands of lines, and the
+        secret screen reads the whole run at once (see `_secret_lines`). A line it stops at may
+        still be valid (`parse_line` says), only not in the pattern's reach; a line that holds a
+        credential ends the run, so that `parse_line` reports it.
+        """
+        memo = self._run_memo
+        if memo is not None and memo[0] is text and memo[1] <= start < memo[2]:
+            # Lines after a credential, in a run already screened: neither the pattern nor the
+            # screen reads the rest of the run again, so a file of such lines stays linear.
+            end, secrets = memo[2], memo[3]
+        else:
+            end = self.block_pattern.match(text, start).end()  # type: ignore[union-attr]
+            if end == start:
+                return start
+            secrets = self._secret_lines(text, start, end)
+            if not secrets:
+                return end
+            self._run_memo = (text, start, end, secrets)
+        index = bisect_left(secrets, start)
+        return secrets[index] if index < len(secrets) else end
+
+    def _secret_lines(self, text: str, start: int, end: int) -> list[int]:
+        """Where the lines of the run `text[start:end]` that hold a credential start. The screen
+        reads the whole run in C; the lines it flags have their model and notes screened on
+        their own (a long task type or timestamp is no secret), and those left are judged field
+        by field."""
+        run = text[start:end]
+        flagged = secrets_scan.screen([run])  # numbers of lines, the run holding no other break
+        if not flagged:
+            return []
+        lines = run.split("\n")
+        starts: list[int] = []
+        suspects: list[str] = []
+        models: list[str] = []
+        notes: list[str] = []
+        position, index = start, 0
+        for number in sorted(flagged):
+            while index < number:
+                position += len(lines[index]) + 1
+                index += 1
+            fields = lines[number].split(",", 7)
+            starts.append(position)
+            suspects.append(lines[number])
+            models.append(fields[1])
+            notes.append(fields[7])
+        return [
+            starts[hit]
+            for hit in sorted(self.screen(models, notes))
+            if type(self.schema.parse_line(suspects[hit])) is not Row
+        ]
+
+    def rows_of(self, text: str) -> list[Row]:
+        """The rows of `text`, whole lines that `clean_end` accepted: each is split on its first
+        seven commas, which canonical lines allow."""
+        return [stored_row(line.split(",", 7)) for line in text[:-1].split("\n")] if text else []
+
+    def parse_block(self, text: str) -> list[Row] | None:
+        """The rows of `text`, whole lines each ending in a newline, when every line is a
+        canonical, valid row the fast path knows; None otherwise (`Schema.parse_line` then tells)."""
+        return self.rows_of(text) if self.clean_end(text) == len(text) else None
+
+    def count_block(self, text: str) -> int | None:
+        """`parse_block`'s verdict as a number of lines, without building the rows (`check`)."""
+        return text.count("\n") if self.clean_end(text) == len(text) else None
+
+
+def stored_row(fields: Sequence[str]) -> Row:
+    """The Row of a canonical line's eight fields, as the fast paths split or matched them."""
+    stamp, model, prompt, completion, success, kind, duration, notes = fields
+    if model[0] == "'":
+        model = model[1:]  # neutralised: the patterns only let one `'` before FORMULA_STARTS
+    if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
+        notes = notes[1:-1].replace('""', '"')
+    # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
+    return _new_row(
+        Row,
+        (stamp, model, int(prompt), int(completion), success == "true", kind, int(duration), notes),
+    )
+
+
+def line_pattern_source(
+    task_types: Iterable[str], *, capture: bool = True, screened: bool = False
+) -> str:
+    group = "(" if capture else "(?:"
+    text_group = "(" if capture or screened else "(?:"  # model and notes, for the secret screen
+    count = rf"{group}0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
+    # A value whose first character a spreadsheet would read as a formula (or the quote that
+    # neutralises one) is left to the field-by-field path; excluding it with a first-character
+    # class rather than a lookahead keeps this pattern fast.
+    leads = FORMULA_STARTS + "'"
+    # Model: printable ASCII without space, quote and comma.
+    model_chars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",')
+    first = "".join(c for c in model_chars if c not in leads)
+    # A model name a spreadsheet would run is stored neutralised (`'@cf/meta/llama-3-8b`): that
+    # exact form, one apostrophe and then the formula character, is let through here, so such
+    # names keep the fast path. A name given with apostrophes of its own (`''=x` stored) is
+    # left to the field-by-field path, which counts its length without the one added.
+    # (Tab and carriage return are formula characters too, but never part of a model name.)
+    model_formula = "".join(c for c in FORMULA_STARTS if c in model_chars)
+    model = (
+        rf"{text_group}(?:[{re.escape(first)}]|'[{re.escape(model_formula)}])"
+        rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
+    )
+    leads = re.escape(leads)
+    plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
+    quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029"
+    most = NOTES_MAX_CHARS - 1
+    # Quoted notes are canonical only when they hold a comma or a quote: the lookahead finds one
+    # before the closing quote (a quote inside is doubled, so it is followed by another).
+    notes = (
+        rf"{text_group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
+        rf"|\"(?=[^\n]*[,\"][^\n])[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
+    )
+    kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
+    return (
+        rf"{group}{rfc3339.CANONICAL_PATTERN}),{model},{count},{count},"
+        rf"{group}true|false),{group}{kinds}),{count},{notes}"
+    )

@@ -1,0 +1,453 @@
+"""Reading log files strictly, in constant memory.
+
+`scan_file` yields each valid row as a `Row` and each problem as a `Problem` carrying its path
+and line, so `check` can list problems and `report` can refuse (or skip) them with the same
+words. A line longer than any valid row is skipped without being held in memory.
+
+Runs of lines that the row pattern accepts and the secret screen passes (`FastPath.clean_end`)
+are checked by one regex call each (`scan_runs` hands them on as runs of text); every other
+line goes through the line-by-line path, which alone decides problems and line numbers, and
+the runs resume right after it.
+
+The line-by-line path splits lines with `_physical_lines`, the one splitter that `split_lines`
+(for `fmt`, the append-only check and the merge driver) uses too, so every command agrees on
+what a line, its ending and a byte order mark are.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import repeat
+from pathlib import Path
+from typing import BinaryIO
+
+from telemetry_csv.errors import describe_value
+from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES, FieldProblem, Row, Schema
+
+_HEADER_BYTES = (HEADER_LINE + "\n").encode()
+_BLOCK_BYTES = 256 * 1024  # the fast path's unit: big enough to amortise, small in memory
+_LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line at most
+# The line-by-line path parses lines in batches (see `FastPath.parse_lines`); a batch holds at most
+# this many items (rows, problems, lines to parse), or about this many characters of lines, so
+# memory stays bounded whatever the file.
+_BATCH_LINES = 4096
+_BATCH_CHARS = 1 << 20
+_HOW_TO_FIX_ENDINGS = "convert them to LF with `telemetry-csv fmt` (or dos2unix)"
+NO_FINAL_NEWLINE = (
+    "no newline at the end of the file: the last line may be torn by an interrupted write; if "
+    "the row is complete add the newline, otherwise move it aside with `telemetry-csv repair`"
+)
+LF, CRLF = b"\n", b"\r\n"
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int  # 1-based; 0 for the file as a whole
+    field: str  # a column name, "header", "line" or "file"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+def scan_file(
+    path: Path | str,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    display: str | None = None,
+    rows: bool = True,
+) -> Iterator[Row | Problem | None]:
+    """Every valid row and every problem of one log file, in line order (file-wide ones last).
+
+    With `rows=False` a valid line yields None instead of its Row: enough to count it, and
+    cheaper, since the typed values are never built.
+    """
+    runs = scan_runs(path, schema, max_bytes=max_bytes, display=display, rows=rows)
+    return _runs_as_rows(runs, schema, rows)
+
+
+def _runs_as_rows(
+    items: Iterable[str | Row | Problem | None], schema: Schema, rows: bool
+) -> Iterator[Row | Problem | None]:
+    for item in items:
+        if type(item) is str:
+            if rows:
+                yield from schema.fast.rows_of(item)
+            else:
+                yield from repeat(None, item.count("\n"))
+        else:
+            yield item  # type: ignore[misc]
+
+
+def scan_runs(
+    path: Path | str,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    display: str | None = None,
+    rows: bool = True,
+    block_bytes: int = _BLOCK_BYTES,
+) -> Iterator[str | Row | Problem | None]:
+    """`scan_file`, except that a run of consecutive lines the block fast path accepted comes
+    as one string: those whole lines, each a canonical, valid row ending in a newline
+    (`FastPath.rows_of` makes them rows). Thousands of lines at a time, for callers that would
+    rather not build a Row per line. `block_bytes` (0: none) is the fast path's unit."""
+    name = display if display is not None else str(path)
+    try:
+        # O_NONBLOCK so that a FIFO given by mistake is reported instead of waited on forever;
+        # it changes nothing for regular files.
+        file = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+    except OSError as error:
+        yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
+        return
+    try:
+        info = os.fstat(file.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            yield Problem(name, 0, "file", "not a regular file")
+            return
+        if max_bytes is not None and info.st_size > max_bytes:
+            yield Problem(
+                name,
+                0,
+                "file",
+                f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
+                "a usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
+            )
+        yield from _scan_stream(file, name, schema, rows, block_bytes)
+    except OSError as error:
+        yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
+    finally:
+        file.close()
+
+
+def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
+    """`scan_file` over a file's content already in memory."""
+    items = _scan_stream(io.BytesIO(data), display, schema, True, _BLOCK_BYTES)
+    return _runs_as_rows(items, schema, True)  # type: ignore[return-value]
+
+
+def scan_files(
+    paths: Iterable[Path | str], schema: Schema, *, max_bytes: int | None = None
+) -> Iterator[Row | Problem]:
+    for path in paths:
+        yield from scan_file(path, schema, max_bytes=max_bytes)  # type: ignore[misc]
+
+
+def split_lines(data: bytes) -> list[str]:
+    """The lines of a file's content, as `scan_file` reads them: without their line endings (LF
+    or CRLF), without a byte order mark on line 1, and no empty line after the final newline.
+
+    Bytes that are not UTF-8 are kept as surrogate escapes, so such a line still compares
+    equal to itself and can be written back unchanged.
+    """
+    return [
+        body.decode("utf-8", "surrogateescape")  # type: ignore[union-attr]
+        for body, _, _ in _physical_lines(io.BytesIO(data).readline)
+    ]
+
+
+def _physical_lines(
+    readline: Callable[[int], bytes], limit: int = -1, *, first: bool = True
+) -> Iterator[tuple[bytes | None, bytes, bool]]:
+    """Each line as (body, ending, bom): the body without its line ending, and on line 1 without
+    a UTF-8 byte order mark (`bom` says there was one); the ending LF, CRLF, or b"" for a last
+    line without a newline. With a `limit`, a longer line is read past without being held in
+    memory: its body is None. `first`: whether the first line read is line 1 of the file.
+
+    Lines are read one at a time, when asked for, so the caller may read blocks of whole lines
+    from the same file in between.
+    """
+    raw = readline(limit)
+    bom = first and raw.startswith(codecs.BOM_UTF8)
+    while raw:
+        if len(raw) == limit and raw[-1:] != LF:
+            while raw and raw[-1:] != LF:
+                raw = readline(1 << 16)
+            yield None, raw[-1:], bom
+        else:
+            body, ending = _body_and_ending(raw)
+            yield (body[len(codecs.BOM_UTF8) :] if bom else body), ending, bom
+        bom = False
+        raw = readline(limit)
+
+
+def _body_and_ending(raw: bytes) -> tuple[bytes, bytes]:
+    """A whole line as `readline` returns it: its body, and its ending (LF, CRLF or b"")."""
+    if raw[-1:] == LF:
+        if raw[-2:-1] == b"\r":
+            return raw[:-2], CRLF
+        return raw[:-1], LF
+    return raw, b""
+
+
+def _scan_stream(
+    file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
+) -> Iterator[str | Row | Problem | None]:
+    """`scan_runs` over an open file or a stream of bytes in memory."""
+    if file.read(len(_HEADER_BYTES)) == _HEADER_BYTES:
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        lines.count_lf(1)
+    else:
+        file.seek(0)
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT))
+        yield from lines.next_line() or ()  # the header, or what stands in its place
+    if block_bytes:
+        yield from _blocks(file, schema, lines, block_bytes)
+    while True:
+        found = lines.next_line()
+        if found is None:
+            break
+        yield from found
+    yield from lines.flush()
+    yield from lines.file_problems()
+
+
+def _blocks(
+    file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int
+) -> Iterator[str | Row | Problem | None]:
+    """Block after block of whole lines to the end of the file. In each, runs of lines the row
+    pattern accepts come as one string; a line it does not accept goes through the
+    line-by-line path alone, which reports exactly what it always would, and the next run
+    starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
+    than a block; the unterminated end), goes line by line, and blocks resume after it."""
+    clean_end = schema.fast.clean_end
+    while True:
+        start = file.tell()
+        data = file.read(block_bytes)
+        if not data:
+            return
+        end = data.rfind(b"\n") + 1
+        try:
+            text = data[:end].decode("utf-8") if end else None
+        except UnicodeDecodeError:
+            text = None
+        if text is None:
+            file.seek(start)
+            stop = start + max(end, 1)
+            while file.tell() < stop:
+                found = lines.next_line()
+                if found is None:
+                    return
+                yield from found
+            continue
+        if end < len(data):
+            file.seek(start + end)
+        position, length = 0, len(text)
+        while position < length:
+            clean = clean_end(text, position)
+            if clean > position:
+                yield from lines.flush()  # the lines before the run come before it
+                run = text[position:clean]
+                lines.count_lf(run.count("\n"))
+                yield run
+                position = clean
+            if position < length:
+                newline = text.index("\n", position)
+                yield from lines.line_in_block(text[position:newline])
+                position = newline + 1
+
+
+class _Lines:
+    """The line-by-line path: the number of the line read last, the line endings seen, and
+    every problem of a line, as `check` reports them.
+
+    Lines are parsed a batch at a time (`FastPath.parse_lines`), so that the secret screen reads
+    many notes at once: the batch holds the texts to parse with their line numbers, and the
+    items found without parsing, each with how many texts came before it. `next_line` and
+    `line_in_block` hand back the batch's items once it is full, `flush` whatever is left.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        schema: Schema,
+        rows: bool,
+        physical: Iterator[tuple[bytes | None, bytes, bool]],
+    ):
+        self.name = name
+        self.physical = physical  # the file's lines, from `_physical_lines`
+        self.parse: Callable[[str], Row | list[FieldProblem] | None]
+        self.parse = schema.parse_line if rows else schema.line_problems
+        self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
+        self.parse_batch = schema.fast.parse_lines if rows else schema.fast.lines_problems
+        self.line_no = 0
+        self.crlf_lines = self.lf_lines = 0
+        self.first_crlf = self.first_lf = 0
+        self.texts: list[str] = []
+        self.numbers: list[int] = []
+        self.others: list[tuple[int, Row | Problem | None]] = []
+        self.chars = 0
+
+    def count_lf(self, count: int) -> None:
+        """`count` more lines, each valid and ending in a bare LF."""
+        if count:
+            self.first_lf = self.first_lf or self.line_no + 1
+            self.line_no += count
+            self.lf_lines += count
+
+    def next_line(self) -> Iterable[Row | Problem | None] | None:
+        """Reads the file's next line into the batch (a line longer than any valid row is read
+        past, not held); None at the end of the file, else the items ready."""
+        line = next(self.physical, None)
+        if line is None:
+            return None
+        self._add_line(*line)
+        return self._ready()
+
+    def line_in_block(self, text: str) -> Iterable[Row | Problem | None]:
+        """Takes one line of a decoded block (without its newline; never line 1) as `next_line`
+        would take the same bytes; the items ready."""
+        raw = text.encode("utf-8") + LF
+        if len(raw) > _LINE_LIMIT:
+            self._add_line(None, LF, False)  # as `_physical_lines` gives a line too long to hold
+        else:
+            self._add_line(*_body_and_ending(raw), False)
+        return self._ready()
+
+    def _ready(self) -> Iterable[Row | Problem | None]:
+        if len(self.texts) + len(self.others) >= _BATCH_LINES or self.chars >= _BATCH_CHARS:
+            return self.flush()
+        return ()
+
+    def flush(self) -> Iterator[Row | Problem | None]:
+        """Every item of the batch, in line order; the batch starts again empty."""
+        texts, numbers, others = self.texts, self.numbers, self.others
+        self.texts, self.numbers, self.others, self.chars = [], [], [], 0
+        return _batch_items(texts, numbers, others, self.parse_batch, self.name)
+
+    def _add_line(self, body: bytes | None, ending: bytes, bom: bool) -> None:
+        """Adds a line as `_physical_lines` gives it to the batch."""
+        self.line_no += 1
+        line_no, name = self.line_no, self.name
+        add = self._add
+        if body is None:
+            message = f"longer than {MAX_LINE_BYTES:,} bytes, far beyond any valid row; delete or repair it"
+            add(Problem(name, line_no, "line", message))
+            return
+        if ending == LF:
+            self.lf_lines += 1
+            self.first_lf = self.first_lf or line_no
+        elif ending == CRLF:
+            self.crlf_lines += 1
+            self.first_crlf = self.first_crlf or line_no
+        else:
+            add(Problem(name, line_no, "line", NO_FINAL_NEWLINE))
+        if bom:
+            add(
+                Problem(
+                    name,
+                    1,
+                    "file",
+                    "starts with a UTF-8 byte order mark; remove it (`telemetry-csv fmt`)",
+                )
+            )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = body[error.start : error.end]
+            add(
+                Problem(
+                    name,
+                    line_no,
+                    "line",
+                    f"bytes that are not UTF-8 at byte {error.start + 1} ({bad!r}); "
+                    "re-save the file as UTF-8",
+                )
+            )
+            return
+        if line_no == 1:
+            if text == HEADER_LINE:
+                return
+            result = self.parse(text)
+            if type(result) is not list:
+                add(
+                    Problem(
+                        name, 1, "header", f"the header is missing; add {HEADER_LINE} as line 1"
+                    )
+                )
+                add(result)  # type: ignore[arg-type]
+            else:
+                add(
+                    Problem(
+                        name,
+                        1,
+                        "header",
+                        f"expected {HEADER_LINE}, found {describe_value(text, 100)}",
+                    )
+                )
+            return
+        if not text:
+            add(Problem(name, line_no, "line", "blank line; delete it"))
+            return
+        self.texts.append(text)
+        self.numbers.append(line_no)
+        self.chars += len(text)
+
+    def _add(self, item: Row | Problem | None) -> None:
+        """An item found without parsing, after the texts already in the batch."""
+        self.others.append((len(self.texts), item))
+
+    def file_problems(self) -> Iterator[Problem]:
+        name = self.name
+        if self.line_no == 0:
+            yield Problem(name, 0, "file", f"empty file: the header is missing; add {HEADER_LINE}")
+        crlf_lines, lf_lines = self.crlf_lines, self.lf_lines
+        first_crlf, first_lf = self.first_crlf, self.first_lf
+        if crlf_lines and lf_lines:
+            yield Problem(
+                name,
+                first_crlf if first_lf < first_crlf else first_lf,
+                "file",
+                f"mixed line endings: {crlf_lines:,} CRLF and {lf_lines:,} LF lines "
+                f"(first CRLF on line {first_crlf}); {_HOW_TO_FIX_ENDINGS}",
+            )
+        elif crlf_lines:
+            yield Problem(
+                name,
+                first_crlf,
+                "file",
+                f"CRLF line endings ({crlf_lines:,} lines); {_HOW_TO_FIX_ENDINGS}",
+            )
+
+
+def _batch_items(
+    texts: list[str],
+    numbers: list[int],
+    others: list[tuple[int, Row | Problem | None]],
+    parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]],
+    name: str,
+) -> Iterator[Row | Problem | None]:
+    """A batch's items in line order: its lines parsed, with the other items put back in place."""
+    results = parse_batch(texts) if texts else ()
+    pending = iter(others)
+    other = next(pending, None)
+    for index, result in enumerate(results):
+        while other is not None and other[0] == index:
+            yield other[1]
+            other = next(pending, None)
+        if type(result) is not list:
+            yield result  # type: ignore[misc]
+        else:
+            for problem in result:  # type: ignore[union-attr]
+                yield Problem(name, numbers[index], problem.field, problem.message)
+    while other is not None:
+        yield other[1]
+        other = next(pending, None)
+
+
+def read_rows(paths: Iterable[Path | str], schema: Schema | None = None) -> Iterator[Row]:
+    """The rows of `paths` in order; raises InvalidLogError (`PATH:LINE: field: message`) at the
+    first problem, so a caller never computes anything from a log that `check` would refuse."""
+    from telemetry_csv.errors import InvalidLogError
+
+    for item in scan_files(paths, schema or Schema()):
+        if type(item) is not Row:
+            raise InvalidLogError(f"{item}; run `telemetry-csv check` for every problem")
+        yield item

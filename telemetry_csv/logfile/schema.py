@@ -1,0 +1,416 @@
+"""The one definition of a usage row: its columns, each field's rule, the limits, the line format.
+
+Everything that reads or writes the log (`log`, `check`, `report`, the hooks, the merge driver)
+goes through `Schema`, so a rule changes here or nowhere. A row has exactly one stored form: the
+canonical line `format_line` writes. `check` accepts a line only if it is that form.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, NamedTuple
+
+from telemetry_csv import rfc3339, secrets_scan
+from telemetry_csv.errors import InvalidValueError, describe_value
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from telemetry_csv.logfile.fastpath import FastPath
+
+HEADER = (
+    "timestamp",
+    "model",
+    "prompt_tokens",
+    "completion_tokens",
+    "task_success",
+    "task_type",
+    "duration_ms",
+    "notes",
+)
+HEADER_LINE = ",".join(HEADER)
+DEFAULT_TASK_TYPES = ("plan", "execute", "verify", "discuss", "quick")
+
+MODEL_MAX_CHARS = 128
+NOTES_MAX_CHARS = 1000
+COUNT_MAX_DIGITS = (
+    15  # a quadrillion tokens or 31,000 years of milliseconds: anything longer is a typo
+)
+TASK_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# Far above the longest canonical row (about 9 KiB with 1,000 four-byte characters of quoted
+# notes), so a longer line is damage, and readers can refuse it without holding it in memory.
+MAX_LINE_BYTES = 16 * 1024
+
+TRUE_WORDS = frozenset({"true", "yes", "y", "t", "1"})
+FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
+
+# What `log` folds into a single space in notes: line breaks of every kind Python's
+# `str.splitlines` knows, and tabs. Anything else below U+0020 is refused.
+_FOLDED = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]+")
+_NOTES_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MODEL_FORBIDDEN = re.compile(
+    r"[\s\x00-\x1f\x7f-\x9f,\"\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
+_COUNT = re.compile(r"0|[1-9][0-9]*")
+
+# Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with one of these
+# is run as a formula by Excel, LibreOffice and Google Sheets. Notes that start with them are
+# stored behind one apostrophe, which spreadsheets show as text; a note that already starts
+# with apostrophes followed by one of them gets one more, so reading strips exactly one and
+# every note comes back exactly as given. Model names follow the same rule: Cloudflare's are
+# named `@cf/…`.
+# FORMULA_STARTS is the one list of these characters: neutralising, the line pattern and the
+# report's CSV export all derive theirs from it.
+FORMULA_STARTS = "=+-@\t\r"
+_FORMULA_CLASS = f"[{re.escape(FORMULA_STARTS)}]"
+_NEEDS_NEUTRALISING = re.compile(f"'*{_FORMULA_CLASS}")
+_NEUTRALISED = re.compile(f"'+{_FORMULA_CLASS}")
+
+COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
+
+
+class Row(NamedTuple):
+    """One usage row, with typed values."""
+
+    timestamp: str  # RFC 3339, exactly as stored
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    task_success: bool
+    task_type: str
+    duration_ms: int
+    notes: str = ""
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def when(self) -> datetime:
+        return rfc3339.parse(self.timestamp)
+
+
+class FieldProblem(NamedTuple):
+    field: str  # a column name, or "line" for the line as a whole
+    message: str
+
+
+class NormalisedRow(NamedTuple):
+    row: Row
+    notices: tuple[str, ...]  # what normalisation changed that the user should hear about
+
+
+def count_allowed() -> str:
+    return f"expected a non-negative whole number, digits only, at most {COUNT_MAX_DIGITS} digits, e.g. 1500"
+
+
+def neutralise(value: str) -> str:
+    """The stored form of a note: one apostrophe in front if a spreadsheet would see a formula."""
+    return "'" + value if _NEEDS_NEUTRALISING.match(value) else value
+
+
+def restore(stored: str) -> str:
+    """The note as given, from its stored form (the inverse of `neutralise`)."""
+    return stored[1:] if _NEUTRALISED.match(stored) else stored
+
+
+def fold_notes(notes: str) -> tuple[str, int]:
+    """Notes with each run of line breaks and tabs folded to one space, and how many runs there were."""
+    return _FOLDED.subn(" ", notes)
+
+
+def parse_success(value: object) -> bool | None:
+    """Friendly true/false input (`yes`, `no`, `1`, `0`…), or None when it is neither."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+class Schema:
+    """The row rules for one repository: the fixed columns plus its configured task types."""
+
+    def __init__(self, task_types: Iterable[str] = DEFAULT_TASK_TYPES):
+        self.task_types = tuple(task_types)
+        self._task_type_set = frozenset(self.task_types)
+        self._fast: FastPath | None = None
+
+    @property
+    def fast(self) -> FastPath:
+        """The regex engine that reads canonical lines of this schema in bulk (`fastpath`)."""
+        if self._fast is None:
+            from telemetry_csv.logfile.fastpath import FastPath
+
+            self._fast = FastPath(self)
+        return self._fast
+
+    # Stored values: strict. Each returns why a stored string is wrong, or None.
+
+    def field_problem(self, field: str, value: str) -> str | None:
+        if field == "timestamp":
+            return rfc3339.problem(value)
+        if field == "model":
+            return model_problem(value)
+        if field in COUNT_FIELDS:
+            return count_problem(value)
+        if field == "task_success":
+            return None if value in ("true", "false") else "expected true or false"
+        if field == "task_type":
+            return self.task_type_problem(value)
+        if field == "notes":
+            return notes_problem(value)
+        raise KeyError(field)
+
+    def task_type_problem(self, value: str) -> str | None:
+        if value in self._task_type_set:
+            return None
+        return f"expected one of {'|'.join(self.task_types)}"
+
+    # Input: friendly where unambiguous, then held to the stored rules.
+
+    def normalise(
+        self,
+        *,
+        model: object,
+        prompt_tokens: object,
+        completion_tokens: object,
+        task_success: object,
+        task_type: object,
+        duration_ms: object,
+        notes: object = "",
+        timestamp: object = None,
+    ) -> NormalisedRow:
+        """The canonical row for user-given values; raises InvalidValueError naming the first bad field."""
+        notices: list[str] = []
+        stamp = _normalise_timestamp(timestamp)
+        self._require("timestamp", stamp, timestamp)
+
+        model_text = str(model).strip() if model is not None else ""
+        self._require("model", neutralise(model_text), model if model is not None else "")
+        if neutralise(model_text) != model_text:
+            notices.append(
+                "model: stored with an apostrophe in front so that spreadsheets do not run it "
+                "as a formula; reports show it as given"
+            )
+
+        counts = {}
+        for field, raw in (
+            ("prompt_tokens", prompt_tokens),
+            ("completion_tokens", completion_tokens),
+            ("duration_ms", duration_ms),
+        ):
+            counts[field] = normalise_count(field, raw)
+
+        success = parse_success(task_success) if task_success is not None else None
+        if success is None:
+            raise InvalidValueError(
+                "task_success", task_success, "expected true or false (also yes/no, y/n, 1/0)"
+            )
+
+        kind = str(task_type).strip().lower() if task_type is not None else ""
+        problem = self.task_type_problem(kind)
+        if problem:
+            raise InvalidValueError("task_type", task_type, problem)
+
+        note_text = "" if notes is None else str(notes)
+        note_text, folds = fold_notes(note_text)
+        if folds:
+            notices.append(f"notes: folded {folds} line break(s) or tab(s) into spaces")
+        stored_notes = neutralise(note_text)
+        self._require("notes", stored_notes, notes)
+        if stored_notes != note_text:
+            notices.append(
+                "notes: stored with an apostrophe in front so that spreadsheets do not run it "
+                "as a formula; reports show it as given"
+            )
+
+        row = Row(
+            stamp,
+            model_text,
+            counts["prompt_tokens"],
+            counts["completion_tokens"],
+            success,
+            kind,
+            counts["duration_ms"],
+            note_text,
+        )
+        return NormalisedRow(row, tuple(notices))
+
+    def _require(self, field: str, stored: str, given: object) -> None:
+        problem = self.field_problem(field, stored)
+        if problem:
+            raise InvalidValueError(field, given, problem)
+
+    # The line format.
+
+    def format_line(self, row: Row) -> str:
+        """The canonical CSV line for a row, without its newline. The row must be valid."""
+        notes = neutralise(row.notes)
+        if "," in notes or '"' in notes:
+            notes = '"' + notes.replace('"', '""') + '"'
+        return (
+            f"{row.timestamp},{neutralise(row.model)},{row.prompt_tokens},{row.completion_tokens},"
+            f"{'true' if row.task_success else 'false'},{row.task_type},{row.duration_ms},{notes}"
+        )
+
+    def parse_line(self, text: str) -> Row | list[FieldProblem]:
+        """The row stored on one line (without its line ending), or every problem with it: the
+        authoritative, field-by-field reading, against which `fastpath` is tested."""
+        row = self.read_fields(text)
+        if isinstance(row, list):
+            return row
+        canonical = self.format_line(row)
+        if canonical != text:
+            return [
+                FieldProblem(
+                    "line",
+                    "the values are valid but the quoting is not canonical "
+                    f"(expected {describe_value(canonical, 80)}); rewrite it with `telemetry-csv fmt`",
+                )
+            ]
+        return row
+
+    def line_problems(self, text: str) -> list[FieldProblem] | None:
+        """None for a valid line, else its problems."""
+        result = self.parse_line(text)
+        return None if type(result) is Row else result  # type: ignore[return-value]
+
+    def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
+        """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
+
+        With `formulas_as_text`, a note or model name that a spreadsheet would run as a formula
+        is read as the text it shows, so that `fmt` can store it neutralised; the value does not
+        change.
+        """
+        import csv
+
+        try:
+            fields = next(csv.reader([text], strict=True))
+        except csv.Error as error:
+            return [
+                FieldProblem("line", f"malformed CSV ({error}); a row must be one line of 8 fields")
+            ]
+        if len(fields) != len(HEADER):
+            hint = " (an unquoted comma in notes?)" if len(fields) > len(HEADER) else ""
+            return [
+                FieldProblem("line", f"expected {len(HEADER)} fields, found {len(fields)}{hint}")
+            ]
+        if formulas_as_text:
+            for index in (1, 7):
+                if fields[index][:1] and fields[index][0] in FORMULA_STARTS:
+                    fields[index] = neutralise(fields[index])
+        problems = []
+        for field, value in zip(HEADER, fields, strict=True):
+            problem = self.field_problem(field, value)
+            if problem:
+                problems.append(
+                    FieldProblem(field, f"{describe_value(value)} is not allowed; {problem}")
+                )
+        if problems:
+            return problems
+        return Row(
+            fields[0],
+            restore(fields[1]),
+            int(fields[2]),
+            int(fields[3]),
+            fields[4] == "true",
+            fields[5],
+            int(fields[6]),
+            restore(fields[7]),
+        )
+
+
+def model_problem(stored: str) -> str | None:
+    """Why a stored model name is wrong; judged, like notes, without a neutralising apostrophe."""
+    if stored[:1] and stored[0] in FORMULA_STARTS:
+        return _formula_problem(stored)
+    value = restore(stored)
+    if not value:
+        return "expected a model name such as claude-3-opus; it must not be empty"
+    if len(value) > MODEL_MAX_CHARS:
+        return f"at most {MODEL_MAX_CHARS} characters, found {len(value)}"
+    bad = _MODEL_FORBIDDEN.search(value)
+    if bad:
+        return (
+            f"character {bad.group()!r} at position {bad.start() + 1}: a model name has no "
+            "whitespace, control characters, commas or quotes"
+        )
+    secret = secrets_scan.find_secret(value)
+    if secret:
+        return secret.describe()
+    return None
+
+
+def _formula_problem(stored: str) -> str:
+    return (
+        f"it starts with {stored[0]!r}, which a spreadsheet would run as a formula; store it "
+        f"as {describe_value(neutralise(stored), 30)}, with an apostrophe in front, as "
+        "`telemetry-csv log` does (reports show it without)"
+    )
+
+
+def count_problem(value: str) -> str | None:
+    if not _COUNT.fullmatch(value):
+        if value.isascii() and value.isdigit():
+            return f"leading zeros are not canonical; write {int(value)}"
+        return count_allowed()
+    if len(value) > COUNT_MAX_DIGITS:
+        return count_allowed()
+    return None
+
+
+def notes_problem(stored: str) -> str | None:
+    """Why a stored note is wrong; length, characters and secrets are judged on the note as
+    given, that is without the apostrophe that neutralises a formula."""
+    if stored[:1] and stored[0] in FORMULA_STARTS:
+        return _formula_problem(stored)
+    value = restore(stored)
+    if len(value) > NOTES_MAX_CHARS:
+        return f"at most {NOTES_MAX_CHARS} characters, found {len(value)}"
+    bad = _NOTES_FORBIDDEN.search(value)
+    if bad:
+        return (
+            f"control character {bad.group()!r} at position {bad.start() + 1}; "
+            "notes are one line of printable text"
+        )
+    secret = secrets_scan.find_secret(value)
+    if secret:
+        return secret.describe()
+    return None
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _normalise_timestamp(value: object) -> str:
+    if value is None:
+        return rfc3339.format_now()
+    if isinstance(value, str):
+        return rfc3339.normalise(value)
+    from datetime import datetime  # only for callers passing datetimes; keeps start-up light
+
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise InvalidValueError(
+                "timestamp", value.isoformat(), "the offset is missing; " + rfc3339.ALLOWED
+            )
+        return value.isoformat()
+    return rfc3339.normalise(str(value))
+
+
+def normalise_count(field: str, value: object) -> int:
+    """A count given as input (an int, or digits), or InvalidValueError naming `field`."""
+    if _is_count(value):
+        text = str(value)
+    elif isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        text = str(int(value))  # leading zeros are unambiguous in input, not in the file
+    else:
+        raise InvalidValueError(field, value, count_allowed())
+    if count_problem(text):
+        raise InvalidValueError(field, value, count_allowed())
+    return int(text)

@@ -1,0 +1,36 @@
+"""Helpers for tests that build logs and commit them in real git repositories."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from testing.util import HEADER, git, row_line
+
+
+def row(number: int, notes: str | None = None) -> str:
+    """A distinct valid, canonical row line (with its newline), told apart by its duration."""
+    text = f"task {number}" if notes is None else notes
+    if "," in text or '"' in text:
+        text = '"' + text.replace('"', '""') + '"'
+    return row_line(
+        timestamp=f"2026-02-{1 + number % 28:02d}T10:00:00Z",
+        duration=str(1000 + number),
+        notes=text,
+    )
+
+
+def rows(*numbers: int) -> str:
+    return "".join(row(number) for number in numbers)
+
+
+def write_log(path: Path, body: str = "", *, header: str = HEADER) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes((header + body).encode("utf-8"))
+    return path
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Stage everything and commit; the new commit's id."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", message)
+    return git(repo, "rev-parse", "HEAD").strip()

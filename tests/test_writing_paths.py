@@ -1,0 +1,172 @@
+"""Which paths the store writes: log names, symbolic links, missing folders, the lock's wait."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from telemetry_csv.errors import LogFileError
+from telemetry_csv.logfile import layout, writing
+from telemetry_csv.logfile.repairing import repair_log
+from telemetry_csv.logfile.rewriting import format_file
+from telemetry_csv.logfile.schema import Schema
+from testing.util import HEADER, git, run_cli
+
+LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
+ONE_ROW = len(HEADER) + len(LINE) + 1  # a max_bytes that makes every second append rotate
+LOG_ARGS = ("log", "m", "1", "2", "true", "plan", "3")
+
+
+def append(log: Path, max_bytes: int = 1 << 20) -> writing.AppendResult:
+    return writing.append_line(log, LINE, max_bytes=max_bytes, lock_timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("name", "allowed"),
+    [
+        ("usage.csv", True),
+        ("team.usage.csv", True),
+        ("usage.txt", False),
+        ("usage", False),
+        ("usage.CSV", False),
+        (".csv", False),
+        ("usage.csv.bak", False),
+    ],
+)
+def test_a_log_name_must_end_in_csv(name: str, allowed: bool) -> None:
+    assert (layout.log_name_problem(name) is None) is allowed
+
+
+def test_two_logs_differing_only_in_suffix_cannot_share_backups(tmp_path: Path) -> None:
+    """usage.txt would rotate to usage-STAMP.csv and read usage.csv's backups as its own."""
+    csv_log = tmp_path / "usage.csv"
+    for _ in range(3):
+        append(csv_log, ONE_ROW)
+    backups = layout.backup_paths(csv_log)
+    assert [path.name[:6] for path in backups] == ["usage-", "usage-"]
+    before = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    txt_log = tmp_path / "usage.txt"
+    for write in (append, lambda log: writing.create_log(log, lock_timeout=5)):
+        with pytest.raises(LogFileError, match=r"usage\.txt: a log's file name must end in \.csv"):
+            write(txt_log)
+    with pytest.raises(LogFileError, match=r"must end in \.csv"):
+        layout.log_files(txt_log)
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_the_log_setting_must_end_in_csv(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = ".telemetry/usage.txt"\n')
+    for args in (LOG_ARGS, ("init",), ("check",)):
+        done = run_cli(*args, cwd=repo)
+        assert done.returncode == 2, args
+        assert done.stderr.split(": error: ", 1)[1] == (
+            "pyproject.toml: log = '.telemetry/usage.txt' is not allowed; "
+            "a log's file name must end in .csv (its backups are named "
+            "STEM-YYYYMMDDTHHMMSSZ.csv from it)\n"
+        )
+    assert not (repo / ".telemetry").exists()
+
+
+def test_file_option_must_end_in_csv(repo: Path) -> None:
+    for args in ((*LOG_ARGS, "--file", "usage.txt"), ("init", "--file", "usage.txt")):
+        done = run_cli(*args, cwd=repo)
+        assert done.returncode == 4, args
+        assert done.stderr.count("\n") == 1 and "must end in .csv" in done.stderr
+    assert sorted(path.name for path in repo.iterdir()) == [".git"]
+
+
+def test_locking_creates_a_missing_folder_with_its_gitignore(repo: Path) -> None:
+    """filelock would create the folder itself, and the lock file would show in `git status`."""
+    log = repo / "new" / "deeper" / "usage.csv"
+    with writing.locked(log, 1):
+        assert layout.lock_path(log).exists()
+    assert (
+        git(repo, "status", "--porcelain", "--untracked-files=all") == "?? new/deeper/.gitignore\n"
+    )
+
+
+CRLF_LOG = (HEADER + LINE + "\n").replace("\n", "\r\n")  # so that fmt has something to write
+
+
+@pytest.fixture
+def linked(tmp_path: Path) -> tuple[Path, Path]:
+    """A log that is a symbolic link to a real log elsewhere."""
+    real = tmp_path / "elsewhere" / "usage.csv"
+    real.parent.mkdir()
+    real.write_bytes(CRLF_LOG.encode())
+    link = tmp_path / "repo" / ".telemetry" / "usage.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(real)
+    return link, real
+
+
+def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
+    linked: tuple[Path, Path],
+) -> None:
+    """A rotation renamed the link itself to the backup name and put a plain file in its place:
+    the real file kept the old rows and got no new ones, and the backup was a link."""
+    link, real = linked
+    folders = {folder: sorted(os.listdir(folder)) for folder in (link.parent, real.parent)}
+    for write in (
+        lambda: append(link, ONE_ROW),  # would rotate
+        lambda: append(link),  # would append through the link until the first rotation
+        lambda: writing.create_log(link, lock_timeout=5),
+        lambda: format_file(link, Schema(), lock_timeout=5),
+        lambda: repair_log(link, lock_timeout=5),
+    ):
+        with pytest.raises(LogFileError, match=r"usage\.csv is a symbolic link \(to .*elsewhere"):
+            write()
+        assert link.is_symlink() and link.resolve() == real
+        assert real.read_bytes() == CRLF_LOG.encode()
+    assert {folder: sorted(os.listdir(folder)) for folder in folders} == folders
+
+
+def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path]) -> None:
+    link, real = linked
+    real.unlink()
+    with pytest.raises(LogFileError, match="is a symbolic link"):
+        append(link)
+    assert link.is_symlink() and not real.exists()
+
+
+def test_the_command_refuses_a_linked_log_in_one_line(
+    linked: tuple[Path, Path], tmp_path: Path
+) -> None:
+    link, real = linked
+    done = run_cli(*LOG_ARGS, "--file", str(link), cwd=tmp_path)
+    assert done.returncode == 4
+    assert done.stderr.count("\n") == 1
+    assert f"is a symbolic link (to {real})" in done.stderr
+    assert "Set `log` (or --file) to the file itself" in done.stderr
+
+
+def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> None:
+    """Only the log itself may not be a link: a linked folder is renamed within, as usual."""
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "linked").symlink_to(real)
+    log = tmp_path / "linked" / "usage.csv"
+    for _ in range(3):
+        append(log, ONE_ROW)
+    assert len(layout.backup_paths(log)) == 2
+    assert (real / "usage.csv").read_text() == HEADER + LINE + "\n"
+    assert len(list(real.glob("usage-*.csv"))) == 2
+
+
+def test_init_waits_for_the_lock_only_as_long_as_configured(repo: Path) -> None:
+    from filelock import FileLock
+
+    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nlock_timeout = 0.2\n")
+    folder = repo / ".telemetry"
+    folder.mkdir()
+    with FileLock(str(folder / "usage.csv.lock")):
+        started = time.monotonic()
+        done = run_cli("init", cwd=repo)
+        waited = time.monotonic() - started
+    assert done.returncode == 3
+    assert "usage.csv.lock within 0.2s: another writer holds it" in done.stderr
+    assert waited < 5  # not the 10 s it used to wait whatever the setting
+    assert not (folder / "usage.csv").exists()
