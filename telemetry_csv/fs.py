@@ -144,42 +144,69 @@ def append(path: Path, data: bytes, *, advice: str = "") -> None:
         os.close(fd)
 
 
-def write_new_file(temporary: Path, content: bytes, mode: int | None = None) -> None:
-    """Write a complete new file at `temporary` (replacing a leftover of ours there), fsynced,
-    with `mode`'s permission bits when given (those of a file it will replace), for a rename
-    into place. Removed again if it cannot be written whole."""
-    remove_quietly(temporary)  # callers own this name (under a lock): a crash left it
+def write_new_file(
+    temporary: Path,
+    content: bytes,
+    keep: os.stat_result | None = None,
+    shown: Path | str | None = None,
+) -> None:
+    """Write a complete new file at `temporary`, fsynced, for a rename into place; with the
+    permission bits (and, where allowed, the owner) of `keep`, the file it will replace.
+    Removed again if it cannot be written whole; errors name `shown` (default: the file)."""
     try:
-        fd = create_new(temporary)
+        # A new file gets the usual 0666 less the umask; a replacement its old mode, set below.
+        fd = create_new(temporary, 0o600 if keep is not None else 0o666)
     except OSError as error:
-        raise cannot("write in", temporary.parent, error) from None
+        raise cannot("write in", temporary.parent if shown is None else shown, error) from None
     try:
-        if mode is not None:
-            os.fchmod(fd, mode)  # the mode of the file it replaces, not the umask's
+        if keep is not None:
+            os.fchmod(fd, stat.S_IMODE(keep.st_mode))
+            if (keep.st_uid, keep.st_gid) != (os.geteuid(), os.getegid()):
+                # Only root may give a file away; elsewhere the mode is what is kept.
+                with contextlib.suppress(OSError):
+                    os.fchown(fd, keep.st_uid, keep.st_gid)
         write_all(fd, content)
         os.fsync(fd)
     except OSError as error:
         os.close(fd)
         remove_quietly(temporary)
-        raise cannot("write", temporary, error) from None
+        raise cannot("write", temporary if shown is None else shown, error) from None
     os.close(fd)
 
 
-def rename_into_place(temporary: Path, path: Path) -> None:
+def rename_into_place(temporary: Path, path: Path, shown: Path | str | None = None) -> None:
     """Rename a file written by `write_new_file` over `path`, then make the rename durable."""
     try:
         os.rename(temporary, path)
     except OSError as error:
         remove_quietly(temporary)
-        raise cannot("create", path, error) from None
+        raise cannot("create", path if shown is None else shown, error) from None
     fsync_folder(path.parent)
 
 
-def replace(path: Path, content: bytes, temporary: Path, mode: int | None = None) -> None:
+def temporary_beside(path: Path) -> Path:
+    """A name for a temporary file beside `path` that nobody can guess (`.NAME.RANDOM.tmp`), so a
+    link planted in advance cannot be there; `create_new` refuses it if it is anyway."""
+    return path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
+
+
+def replace(
+    path: Path,
+    content: bytes,
+    *,
+    temporary: Path | None = None,
+    keep: os.stat_result | None = None,
+    shown: Path | str | None = None,
+) -> None:
     """Replace `path` whole and atomically with `content`, written first to `temporary` beside
-    it: a reader sees the old file or the new one, never half of one."""
-    write_new_file(temporary, content, mode)
-    rename_into_place(temporary, path)
+    it (default: an unguessable name): a reader sees the old file or the new one, never half
+    of one. `keep`: the status of the file replaced, whose mode (and owner) the new one keeps."""
+    if temporary is None:
+        temporary = temporary_beside(path)
+    else:
+        remove_quietly(temporary)  # a name its caller owns (under a lock): a crash left it
+    write_new_file(temporary, content, keep, shown)
+    rename_into_place(temporary, path, shown)
 
 
 def lstat_regular(path: Path) -> os.stat_result | None:

@@ -119,7 +119,8 @@ def parse(value: str) -> datetime:
     else:
         sign = -1 if match.group(9) == "-" else 1
         tz = timezone(sign * timedelta(hours=int(match.group(10)), minutes=int(match.group(11))))
-    return datetime(*(int(match.group(i)) for i in range(1, 7)), micro, tzinfo=tz)
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
 
 
 def normalise(value: str) -> str:

@@ -6,20 +6,17 @@ from a maintained scanner (gitleaks' default rules, Yelp's detect-secrets plugin
 issuer's documentation; the reference says which. Generic "high entropy" and "keyword = value"
 detectors are left out on purpose: on short free-text notes they mostly flag ordinary words.
 
-Why not use detect-secrets (1.5.0) itself, measured side by side on this machine: a fresh
-`python -c` that imports its scanner takes 2.3x as long as `python -c "import filelock"`,
-whereas all of `log` must stay within 1.5x of that; and its `scan_line` takes about 380 us
-per note against 1 us for `find_secret` and 0.13 us for the batch `screen` below, so `check`
-on the 110,000-row benchmark log would spend some 40 s in it instead of well under a second. Its plugins also
-have no Anthropic, OpenRouter, Groq, xAI or Google shapes, and its OpenAI one needs the
-`T3BlbkFJ` marker. Adding a pattern here is one entry in `PATTERNS`, with an example in the
+Why not detect-secrets itself: importing it alone costs `log` more than its whole start-up
+budget, its per-note scan is hundreds of times slower than this screen (the figures are in
+benchmarks/README.md, "Secret screen"), and its plugins have no Anthropic, OpenRouter, Groq,
+xAI or Google shapes. Adding a pattern here is one entry in `PATTERNS`, with an example in the
 tests.
 
 Every regex starts with a literal, which Python's regex engine finds with a fast substring
 search. Short prefixes that ordinary words can end in (`task-…`, `risk-…`, `diskSK…`) must
 not follow a letter or digit: that test is a lookbehind placed just after the literal
 (`_bounded`), because one placed before it would hide the literal from the engine and make
-the search some 30 times slower.
+the search much slower.
 
 `check` does not even run the regexes on most notes: it first screens a whole batch of values
 at once (`screen`: a run of 16 key-like characters, or one of the rare literals `-----BEGIN`,
@@ -336,9 +333,8 @@ def _url_start(text: str, start: int) -> int:
 # screen, and a value that passes it needs no regex at all.
 MIN_RUN = 16
 TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/="
-# Each literal costs one more pass over the text (about 5 ms, 2% of `check`, on a 10 MiB log),
-# so only a short shape that hyphens can cut gets one; long tokens such as `ya29.` and `xoxd-`
-# must show a run of 16 instead.
+# Each literal costs one more pass over the whole text, so only a short shape that hyphens can
+# cut gets one; long tokens such as `ya29.` and `xoxd-` must show a run of 16 instead.
 SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-")
 _TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
 _RUN = b"a" * MIN_RUN

@@ -56,6 +56,7 @@ def test_files_given_are_read_in_order(log: Path, repo: Path) -> None:
     assert document["rows"] == 3 and document["source"] == str(log)
 
 
+@pytest.mark.slow
 def test_installed_command_on_a_real_repository(repo: Path) -> None:
     """init, log rows (one rotation makes a backup), commit, report: from the installed script."""
     assert run_cli("init", cwd=repo).returncode == 0
@@ -166,6 +167,7 @@ def test_output_file_untouched_when_the_report_fails(log: Path, repo: Path) -> N
     assert target.read_text() == "previous"
 
 
+@pytest.mark.slow
 def test_github_summary_appends_markdown(log: Path, repo: Path) -> None:
     summary = repo / "summary.md"
     summary.write_text("# Earlier step\n")

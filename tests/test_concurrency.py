@@ -7,10 +7,14 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from telemetry_csv.config import MIN_MAX_BYTES
 from telemetry_csv.logfile.layout import log_files
 from testing.logcheck import Reports, assert_backups_whole, assert_nothing_lost
 from testing.util import git, run_cli
+
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
 
 WRITERS = 8
 APPENDS = 200
@@ -82,6 +86,7 @@ def test_installed_command_from_parallel_processes(repo: Path) -> None:
 HOLD_LOCK = """
 import sys
 from filelock import FileLock
+
 lock = FileLock(sys.argv[1])
 lock.acquire()
 print("held", flush=True)

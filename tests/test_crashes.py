@@ -31,6 +31,9 @@ from testing.logcheck import (
 from testing.util import HEADER, run_cli, run_cli_crashing_at
 from testing.writer_process import PADDING, append_rows
 
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+
+
 ROUNDS = 120
 WRITERS_PER_ROUND = 2
 

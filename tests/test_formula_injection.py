@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.capture.appending import log_row
+from telemetry_csv.logfile.fastpath import for_schema
 from telemetry_csv.logfile.reading import read_rows
 from telemetry_csv.logfile.schema import FORMULA_STARTS, Row, Schema, neutralise, restore
 from testing.util import HEADER, run_cli
 
 SCHEMA = Schema()
+FAST = for_schema(SCHEMA)
 STAMP = "2026-02-23T22:19:12+01:00"
 
 # (note as given, note as stored in the file's field)
@@ -110,7 +112,7 @@ def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> N
     assert [row.model for row in read_rows([log])] == [model]
     # Names neutralised with one apostrophe keep the fast path; a name given with apostrophes
     # of its own is left to the field-by-field path, which reads it all the same.
-    assert SCHEMA.fast.match_canonical(line) == (logged.row if model[0] != "'" else None)
+    assert FAST.match_canonical(line) == (logged.row if model[0] != "'" else None)
     assert SCHEMA.parse_line(line) == logged.row
     unneutralised = f"{STAMP},{model},1,2,true,plan,3,"
     problems = SCHEMA.parse_line(unneutralised) if model[0] != "'" else []
@@ -166,9 +168,9 @@ APOSTROPHE_MODELS = [
 def test_the_fast_paths_agree_with_the_field_by_field_reading_on_apostrophes(given: str) -> None:
     line = f"{STAMP},{neutralise(given)},1,2,true,plan,3,"
     authoritative = SCHEMA.parse_line(line)
-    assert SCHEMA.fast.match_canonical(line) in (None, authoritative)
-    assert SCHEMA.fast.parse_block(line + "\n") in (None, [authoritative])
-    assert SCHEMA.fast.parse_lines([line]) == [authoritative]
+    assert FAST.match_canonical(line) in (None, authoritative)
+    assert FAST.parse_block(line + "\n") in (None, [authoritative])
+    assert FAST.parse_lines([line]) == [authoritative]
     valid = len(given) <= 128
     assert isinstance(authoritative, Row) is valid
     if valid:
@@ -182,14 +184,14 @@ def test_every_formula_character_is_neutralised_and_refused_bare(lead: str) -> N
     assert neutralise(lead + "x") == "'" + lead + "x"
     assert restore("'" + lead + "x") == lead + "x"
     for bare in (f"{STAMP},{lead}x,1,2,true,plan,3,", f"{STAMP},m,1,2,true,plan,3,{lead}x"):
-        assert SCHEMA.fast.match_canonical(bare) is None
+        assert FAST.match_canonical(bare) is None
         assert isinstance(SCHEMA.parse_line(bare), list)
     # Neutralised, a model name is valid unless the character is one no name may hold (a tab).
     line = f"{STAMP},'{lead}x,1,2,true,plan,3,"
     authoritative = SCHEMA.parse_line(line)
     assert isinstance(authoritative, Row) is (lead not in "\t\r")
-    assert SCHEMA.fast.match_canonical(line) == (authoritative if lead not in "\t\r" else None)
-    assert SCHEMA.fast.parse_block(line + "\n") in (None, [authoritative])
+    assert FAST.match_canonical(line) == (authoritative if lead not in "\t\r" else None)
+    assert FAST.parse_block(line + "\n") in (None, [authoritative])
 
 
 @pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])

@@ -21,6 +21,8 @@ from telemetry_csv.logfile.reading import Problem, read_rows, scan_file
 from telemetry_csv.logfile.schema import Row, Schema
 from testing.util import HEADER, git_env, run_cli
 
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+
 SCHEMA = Schema()
 CLI = str(Path(sys.executable).parent / "telemetry-csv")
 ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests\n"
@@ -94,6 +96,7 @@ def test_check_command_answers_every_hostile_file_clearly(tmp_path: Path, data: 
 
 MEASURE = """
 import resource, subprocess, sys, time
+
 started = time.monotonic()
 done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
 print(done.returncode, round(time.monotonic() - started, 2),

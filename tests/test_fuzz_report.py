@@ -13,6 +13,8 @@ from test_fuzz_reading import CLI, baseline_rss, hostile_files, peak
 from telemetry_csv.cli.main import main
 from testing.util import run_cli
 
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 @given(data=hostile_files())

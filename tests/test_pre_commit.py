@@ -19,6 +19,9 @@ import yaml
 from testing.logfiles import row, rows, write_log
 from testing.util import BIN, HEADER, git, git_env, run_cli
 
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+
+
 SOURCE = Path(__file__).resolve().parents[1]
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260301T120000Z.csv"

@@ -12,12 +12,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from telemetry_csv import rfc3339
 from telemetry_csv.capture.appending import log_row
 from telemetry_csv.errors import TelemetryError
+from telemetry_csv.logfile.fastpath import for_schema
 from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import read_rows
 from telemetry_csv.logfile.schema import (
@@ -31,7 +33,11 @@ from telemetry_csv.logfile.schema import (
 )
 from testing.util import git_env
 
+pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+
+
 SCHEMA = Schema()
+FAST = for_schema(SCHEMA)
 TYPES = list(SCHEMA.task_types)
 SECRET = "ghp_" + "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1234"
 
@@ -304,14 +310,14 @@ def test_fast_path_agrees_with_the_field_by_field_reading(
 ) -> None:
     line = SCHEMA.format_line(row)
     assert SCHEMA.parse_line(line) == row  # every valid row survives the round trip
-    assert SCHEMA.fast.parse_lines([line]) == [row]
+    assert FAST.parse_lines([line]) == [row]
     for text in (edited(line, changes), noise, line + noise):
-        fast = SCHEMA.fast.match_canonical(text)
+        fast = FAST.match_canonical(text)
         authoritative = SCHEMA.parse_line(text)
         if fast is not None:
             assert fast == authoritative
-        assert SCHEMA.fast.parse_lines([text]) == [authoritative]
-        assert SCHEMA.fast.lines_problems([text]) == [SCHEMA.line_problems(text)]
+        assert FAST.parse_lines([text]) == [authoritative]
+        assert FAST.lines_problems([text]) == [SCHEMA.line_problems(text)]
         if isinstance(authoritative, Row):
             assert SCHEMA.format_line(authoritative) == text
             assert restore(next(csv.reader([text]))[1]) == authoritative.model

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from telemetry_csv.logfile.checking import check_files
-from telemetry_csv.logfile.reading import Problem, scan_file, scan_runs
+from telemetry_csv.logfile.fastpath import for_schema
+from telemetry_csv.logfile.reading import Problem, scan_file, scan_items, scan_runs
 from telemetry_csv.logfile.schema import Row, Schema
 from testing.util import HEADER, row_line
 
 SCHEMA = Schema()
+FAST = for_schema(SCHEMA)
 
 # Each field of a generated line is valid most of the time (so that whole lines often are) and
 # otherwise a near miss; notes hold the characters that matter to CSV and to the patterns.
@@ -93,7 +96,7 @@ def lines(draw) -> str:
 
 
 def fast_row(line: str) -> Row | None:
-    rows = SCHEMA.fast.parse_block(line + "\n")
+    rows = FAST.parse_block(line + "\n")
     return rows[0] if rows else None
 
 
@@ -104,24 +107,26 @@ def authoritative(line: str) -> Row | None:
     return row if type(row) is Row and SCHEMA.format_line(row) == line else None
 
 
+@pytest.mark.slow
 @settings(max_examples=400)
 @given(lines())
 def test_the_fast_path_reads_a_line_as_parse_line_does(line: str) -> None:
     expected = SCHEMA.parse_line(line)
-    assert SCHEMA.fast.parse_block(line + "\n") in (None, [expected])
+    assert FAST.parse_block(line + "\n") in (None, [expected])
     truth = authoritative(line)
     assert expected == truth if truth is not None else type(expected) is list
     assert fast_row(line) in (None, truth)
-    assert SCHEMA.fast.clean_end(line + "\n") in (0, len(line) + 1)
+    assert FAST.clean_end(line + "\n") in (0, len(line) + 1)
     assert (SCHEMA.line_problems(line) is None) == (type(expected) is Row)
-    assert SCHEMA.fast.lines_problems([line]) == [SCHEMA.line_problems(line)]
-    assert SCHEMA.fast.parse_lines([line]) == [expected]
-    counted = SCHEMA.fast.count_block(line + "\n")
+    assert FAST.lines_problems([line]) == [SCHEMA.line_problems(line)]
+    assert FAST.parse_lines([line]) == [expected]
+    counted = FAST.count_block(line + "\n")
     assert counted in (None, 1)
     if counted == 1:
         assert SCHEMA.line_problems(line) is None
 
 
+@pytest.mark.slow
 @settings(max_examples=200)
 @given(st.lists(lines(), max_size=8))
 def test_the_fast_path_reads_a_block_as_its_lines(block_lines: list[str]) -> None:
@@ -129,10 +134,10 @@ def test_the_fast_path_reads_a_block_as_its_lines(block_lines: list[str]) -> Non
     fast = [fast_row(line) for line in block_lines]
     accepted = [row for row in fast if row is not None]
     clean = len(accepted) == len(fast)
-    assert SCHEMA.fast.parse_block(block) == (fast if clean else None)
-    assert SCHEMA.fast.count_block(block) == (len(fast) if clean else None)
+    assert FAST.parse_block(block) == (fast if clean else None)
+    assert FAST.count_block(block) == (len(fast) if clean else None)
     prefix = next((index for index, row in enumerate(fast) if row is None), len(fast))
-    assert SCHEMA.fast.clean_end(block) == sum(len(line) + 1 for line in block_lines[:prefix])
+    assert FAST.clean_end(block) == sum(len(line) + 1 for line in block_lines[:prefix])
     for line, row in zip(block_lines, fast, strict=True):
         if row is not None:
             assert row == SCHEMA.parse_line(line)
@@ -162,6 +167,7 @@ BAD_LINES = [
     st.integers(min_value=0, max_value=6000),
     st.sampled_from([*BAD_LINES, "", "x", "2026"]),
 )
+@pytest.mark.slow
 def test_a_bad_line_after_many_blocks_is_reported_at_its_line(
     tmp_path_factory, pattern: list[str], position: int, bad: str
 ) -> None:
@@ -219,9 +225,9 @@ def test_bytes_that_are_not_utf8_deep_in_the_file(tmp_path: Path) -> None:
 
 def flat(path: Path, rows: bool, block_bytes: int) -> list:
     items = []
-    for item in scan_runs(path, SCHEMA, rows=rows, block_bytes=block_bytes):
+    for item in scan_items(path, SCHEMA, rows=rows, block_bytes=block_bytes):
         if type(item) is str:
-            items += SCHEMA.fast.rows_of(item) if rows else [None] * item.count("\n")
+            items += FAST.rows_of(item) if rows else [None] * item.count("\n")
         else:
             items.append(item)
     return items
@@ -240,6 +246,7 @@ RAW_LINES = st.one_of(
 )  # fmt: skip
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(HEADER_LINES, st.lists(RAW_LINES, max_size=30), st.booleans())
 def test_blocks_of_any_size_read_exactly_what_lines_do(
@@ -299,6 +306,7 @@ def test_a_credential_inside_clean_blocks_ends_the_run_at_its_line(tmp_path: Pat
     assert check_files([path], SCHEMA).rows == 6000 - 4
 
 
+@pytest.mark.slow
 def test_a_file_of_credentials_is_read_once(tmp_path: Path) -> None:
     """Every line of several blocks holds a credential: each is flagged at its line, and the
     rest of a run is not screened again after each one (the file would take minutes if it were)."""

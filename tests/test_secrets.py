@@ -250,6 +250,7 @@ def test_library_error_carries_no_secret() -> None:
 @pytest.mark.parametrize(
     "regex", [regex for pattern in PATTERNS for regex in pattern.regexes], ids=lambda r: r[:24]
 )
+@pytest.mark.slow
 def test_the_cheap_screen_sees_every_shape(regex: str) -> None:
     """`check` only runs the patterns on values the screen flags, so the screen must flag every
     string any pattern matches: generated matches, embedded in ordinary text."""

@@ -377,6 +377,7 @@ JSON_VALUES = st.recursive(
 @given(
     st.one_of(st.binary(max_size=200), JSON_VALUES.map(lambda value: json.dumps(value).encode()))
 )
+@pytest.mark.slow
 def test_any_body_gives_usage_or_one_line_refusal(data: bytes) -> None:
     try:
         usage = usage_from_body(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Unpack
 
 from telemetry_csv.config import (
     Settings,
@@ -12,7 +13,7 @@ from telemetry_csv.config import (
     validate_max_bytes,
 )
 from telemetry_csv.logfile import writing
-from telemetry_csv.logfile.schema import Row
+from telemetry_csv.logfile.schema import Row, RowInput
 
 
 @dataclass(frozen=True)
@@ -26,32 +27,18 @@ class LoggedRow:
 
 def log_row(
     *,
-    model: object,
-    prompt_tokens: object,
-    completion_tokens: object,
-    task_success: object,
-    task_type: object,
-    duration_ms: object,
-    notes: object = "",
-    timestamp: object = None,
     path: Path | str | None = None,
     settings: Settings | None = None,
     max_bytes: int | None = None,
     lock_timeout: float | None = None,
+    **values: Unpack[RowInput],
 ) -> LoggedRow:
     """Append one row to the repository's log (or `path`); raises TelemetryError, writing nothing,
-    if any value is refused or the log cannot take the row."""
+    if any value is refused or the log cannot take the row. `values` are the columns by name
+    (`RowInput`): model, prompt_tokens, completion_tokens, task_success, task_type, duration_ms,
+    and optionally notes and timestamp (default: now)."""
     settings = settings or load_settings()
-    normalised = settings.schema.normalise(
-        model=model,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        task_success=task_success,
-        task_type=task_type,
-        duration_ms=duration_ms,
-        notes=notes,
-        timestamp=timestamp,
-    )
+    normalised = settings.schema.normalise(**values)
     log_path = Path(path) if path is not None else settings.log_path
     result = writing.append_line(
         log_path,

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import FrameType
 
+from telemetry_csv import fs
 from telemetry_csv.errors import TelemetryError
 
 EXIT_NOT_EXECUTABLE = 126  # as POSIX shells report a command found but not runnable
@@ -89,9 +90,7 @@ def run_command(command: Sequence[str]) -> CommandResult:
         except PermissionError:
             raise _not_started(command[0], EXIT_NOT_EXECUTABLE, "permission denied") from None
         except OSError as error:
-            raise _not_started(
-                command[0], EXIT_NOT_EXECUTABLE, error.strerror or str(error)
-            ) from None
+            raise _not_started(command[0], EXIT_NOT_EXECUTABLE, fs.reason(error)) from None
         child.started(process)
         returncode = process.wait()
         end = time.monotonic()
@@ -180,5 +179,5 @@ def _signals_for_the_command() -> Iterator[_Child]:
                 signal.signal(number, handler)
         yield child
     finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
+        for number, old in previous.items():
+            signal.signal(number, old if old is not None else signal.SIG_DFL)

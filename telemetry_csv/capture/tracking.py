@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.capture.appending import LoggedRow, log_row
 from telemetry_csv.errors import TelemetryError
@@ -34,9 +34,9 @@ def try_log_row(**values: object) -> LoggedRow | None:
     return logged
 
 
-def _log_or_error(values: dict[str, object]) -> tuple[LoggedRow | None, Exception | None]:
+def _log_or_error(values: dict[str, Any]) -> tuple[LoggedRow | None, Exception | None]:
     try:
-        return log_row(**values), None  # type: ignore[arg-type]
+        return log_row(**values), None
     except (TelemetryError, OSError) as error:
         logger.warning("telemetry-csv: row not logged: %s", error)
         return None, error

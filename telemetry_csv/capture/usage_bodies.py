@@ -1,24 +1,9 @@
-"""Model and token counts from an LLM provider's response body.
-
-A body is one response: a JSON object, a JSON array of streamed chunks (Gemini without
-`alt=sse`), JSON lines, or a server-sent-events stream (`data: {...}` lines). Each event is
-recognised by the shape its provider documents, and a stream's counts are taken from its final
-usage (the counts in streams are cumulative, so a later event's value replaces an earlier one).
-
-How the provider's counts become a row's two columns, so that `prompt_tokens` always means
-"every token the model read" and `completion_tokens` "every token it wrote":
-
-- OpenAI chat completions: `usage.prompt_tokens` and `usage.completion_tokens`, as given (cached
-  prompt tokens and reasoning tokens are already inside them).
-- OpenAI responses: `usage.input_tokens` and `usage.output_tokens`, as given (likewise).
-- Anthropic messages: `input_tokens + cache_creation_input_tokens + cache_read_input_tokens`
-  and `output_tokens`. Anthropic's `input_tokens` counts only the tokens after the last cache
-  breakpoint, so it is added up the way OpenAI's `prompt_tokens` already is.
-- Google Gemini: `promptTokenCount + toolUsePromptTokenCount` and
-  `candidatesTokenCount + thoughtsTokenCount` (`promptTokenCount` already includes
-  `cachedContentTokenCount`; thinking is billed as output, like OpenAI's reasoning tokens).
-
-This module is imported only when a body is given, so `log` starts no slower without one.
+"""Model and token counts from an LLM provider's response body: a JSON object, an array of
+streamed chunks, JSON lines, or a server-sent-events stream. Each event is recognised by the
+shape its provider documents; a stream's counts come from its final usage (they are cumulative).
+`prompt_tokens` always means every token the model read, `completion_tokens` every token it
+wrote: how each provider's fields add up to them is in the README, "Token counts from API
+responses". Imported only when a body is given, so `log` starts no slower without one.
 """
 
 from __future__ import annotations
@@ -29,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from telemetry_csv import fs
 from telemetry_csv.errors import TelemetryError
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # far above any real response; a larger file is a mistake
@@ -90,7 +76,7 @@ def read_body(name: str, stdin: BinaryIO | None = None) -> bytes:
         raise UsageJsonError(f"{where}: is a folder, not a file") from None
     except OSError as error:
         what = "standard input" if name == "-" else "it"
-        raise UsageJsonError(f"{where}: cannot read {what}: {error.strerror or error}") from None
+        raise UsageJsonError(f"{where}: cannot read {what}: {fs.reason(error)}") from None
     if len(data) > MAX_BODY_BYTES:  # one byte more than allowed was read: enough to tell
         raise UsageJsonError(f"{where}: {_too_large()}")
     return data

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import IO, NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
 
 from telemetry_csv.errors import TelemetryError
 
@@ -19,7 +22,7 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ArgumentsError(f"{self.prog}: error: {one_line(message)} (see --help)")
 
-    def print_help(self, file: IO[str] | None = None) -> None:
+    def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         # argparse would swallow a write error; let a closed pipe reach main like any output.
         stream = file or sys.stdout
         if stream is not None:

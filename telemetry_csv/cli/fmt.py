@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.selection import files_to_read
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ so fmt does not pass it off as complete; `telemetry-csv repair` moves it aside. 
 formats the repository's log and all its backups."""
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     parser = command_parser("fmt", DESCRIPTION)
     parser.add_argument("files", nargs="*", metavar="FILE", help="log files to format")
     parser.add_argument(

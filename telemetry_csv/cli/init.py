@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.output import shown_path
 
 DESCRIPTION = """\
@@ -19,7 +19,7 @@ logged rows merge without a conflict. .git/config is not committed: in a fresh c
 `telemetry-csv init --git` once."""
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     parser = command_parser("init", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="where the log goes (default: configured)")
     parser.add_argument(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from typing import Any
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.logfile.schema import HEADER
 
@@ -33,7 +35,7 @@ examples:
       --task-type execute --duration 40s"""
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     from telemetry_csv.cli.fields import add_field_options, add_where_options
 
     parser = command_parser("log", DESCRIPTION, USAGE)
@@ -43,7 +45,7 @@ def build_parser():
     return parser
 
 
-def gather_fields(args, from_body: Sequence[str] = ()) -> dict[str, object]:
+def gather_fields(args: argparse.Namespace, from_body: Sequence[str] = ()) -> dict[str, Any]:
     """One value per field from positionals and flags; a field given both ways is an error.
     Fields in `from_body` may be left out: a response body supplies them."""
     if len(args.values) > len(POSITIONAL):
@@ -51,7 +53,7 @@ def gather_fields(args, from_body: Sequence[str] = ()) -> dict[str, object]:
             f"too many arguments: expected at most {len(POSITIONAL)} "
             f"({' '.join(POSITIONAL)}), got {len(args.values)}; quote notes that contain spaces"
         )
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     for index, (field, value) in enumerate(zip(POSITIONAL, args.values, strict=False), start=1):
         flag = getattr(args, field)
         if flag is not None:

@@ -89,7 +89,8 @@ def _main(args: list[str]) -> int:
 
     module = importlib.import_module(f"telemetry_csv.cli.{COMMANDS[name][0]}")
     try:
-        return module.run(args[1:])
+        status: int = module.run(args[1:])
+        return status
     except ArgumentsError as error:
         print_error(str(error))
         return error.exit_code

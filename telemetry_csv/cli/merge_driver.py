@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 
 DESCRIPTION = """\
 Merge two versions of a log without a conflict: the header once, all of our rows in order,
@@ -20,7 +20,7 @@ The result is written to OURS. If any version is not a valid log, nothing is gue
 gets git's usual conflict markers, the reason is printed, and the exit status is 1."""
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     parser = command_parser("merge-driver", DESCRIPTION)
     parser.add_argument("base", metavar="BASE", help="the common ancestor's version (%%O)")
     parser.add_argument("ours", metavar="OURS", help="our version; receives the result (%%A)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.fields import lock_timeout_seconds
 from telemetry_csv.cli.output import shown_path
 
@@ -17,7 +17,7 @@ deleted: look at the .torn file, log the row again if it was complete, then dele
 or commit it. Rows before the torn line are not touched; run `telemetry-csv check` for them."""
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     parser = command_parser("repair", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="the log to repair (default: configured)")
     parser.add_argument(

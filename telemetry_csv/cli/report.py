@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.arguments import command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.output import shown_path
 from telemetry_csv.cli.selection import refuse_files_with_log_option
 from telemetry_csv.errors import TelemetryError
@@ -35,7 +35,7 @@ examples:
 FORMATS = ("markdown", "json", "csv")
 
 
-def build_parser():
+def build_parser() -> ArgumentParser:
     from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS
 
     parser = command_parser("report", DESCRIPTION)

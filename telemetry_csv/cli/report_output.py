@@ -12,14 +12,14 @@ a shell's `>` does: renaming a file over it would replace the pipe or the device
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.cli.output import shown_path
-from telemetry_csv.errors import InvalidValueError, LogFileError
+from telemetry_csv.errors import InvalidValueError
 
 
 def refuse_log_files(option: str, target: str, logs: Iterable[Path]) -> None:
@@ -51,36 +51,15 @@ def write_file(name: str, text: str) -> None:
     except FileNotFoundError:
         info = None
     except OSError as error:
-        raise LogFileError(f"cannot write {name}: {error.strerror or error}") from None
+        raise fs.cannot("write", name, error) from None
+    if info is None or stat.S_ISREG(info.st_mode):
+        fs.replace(Path(os.path.realpath(name)), data, keep=info, shown=name)
+        return
     try:
-        if info is not None and not stat.S_ISREG(info.st_mode):
-            with open(name, "wb") as stream:
-                stream.write(data)
-        else:
-            _replace(Path(os.path.realpath(name)), data, info)
-    except OSError as error:
-        raise LogFileError(f"cannot write {name}: {error.strerror or error}") from None
-
-
-def _replace(real: Path, data: bytes, old: os.stat_result | None) -> None:
-    temporary = real.with_name(f".{real.name}.{os.getpid()}.tmp")
-    # A new file gets the usual 0666 less the umask; an old one its own mode, set below.
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600 if old else 0o666)
-    try:
-        with open(fd, "wb") as stream:
+        with open(name, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            if old is not None:
-                os.fchmod(fd, stat.S_IMODE(old.st_mode))
-                if (old.st_uid, old.st_gid) != (os.geteuid(), os.getegid()):
-                    # Only root may give a file away; elsewhere the mode is what is kept.
-                    with contextlib.suppress(OSError):
-                        os.fchown(fd, old.st_uid, old.st_gid)
-            os.fsync(fd)
-        os.replace(temporary, real)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    except OSError as error:
+        raise fs.cannot("write", name, error) from None
 
 
 def append_markdown(name: str, text: str, what: str) -> None:
@@ -97,4 +76,4 @@ def append_markdown(name: str, text: str, what: str) -> None:
                     data = (b"\n" if tail.endswith(b"\n") else b"\n\n") + data
             stream.write(data)
     except OSError as error:
-        raise LogFileError(f"cannot append to {what} ({name}): {error.strerror or error}") from None
+        raise fs.cannot("append to", f"{what} ({name})", error) from None

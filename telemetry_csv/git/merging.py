@@ -18,7 +18,7 @@ from pathlib import Path
 
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.logfile.canonical import row_keys
-from telemetry_csv.logfile.reading import scan_file
+from telemetry_csv.logfile.reading import scan_lines
 from telemetry_csv.logfile.schema import HEADER_LINE, Schema
 
 
@@ -57,7 +57,7 @@ def merge_rows(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) 
 
 def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[str]:
     """The rows of our or their version as canonical lines; InvalidLogError at its first problem."""
-    for problem in scan_file(path, schema, display=label, rows=False):
+    for problem in scan_lines(path, schema, display=label):
         if problem is not None:
             raise InvalidLogError(f"{problem}")
     # Valid means: the header, then canonical lines, each ending in LF; they are the rows.

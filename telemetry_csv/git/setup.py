@@ -13,6 +13,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.git import plumbing
 
@@ -72,11 +73,11 @@ def ensure_attributes(root: Path, lines: list[str]) -> Step:
     addition = "".join(f"{line}\n" for line in (ATTRIBUTES_COMMENT, *missing))
     if existing and not existing.endswith("\n"):
         addition = "\n" + addition
-    try:
-        with open(path, "a", encoding="utf-8", newline="\n") as file:
-            file.write(addition)
-    except OSError as error:
-        raise LogFileError(f"cannot write {path}: {error.strerror or error}") from None
+    if existing is None:
+        if not fs.create_whole(path, addition.encode("utf-8")):
+            fs.append(path, addition.encode("utf-8"))  # created meanwhile: add to it
+    else:
+        fs.append(path, addition.encode("utf-8"))
     return Step("created" if existing is None else "updated", ".gitattributes", "; ".join(missing))
 
 

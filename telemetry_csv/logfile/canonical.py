@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 from typing import NamedTuple
 
+from telemetry_csv.logfile import fastpath
 from telemetry_csv.logfile.reading import split_lines
 from telemetry_csv.logfile.schema import HEADER, HEADER_LINE, Row, Schema
 
@@ -35,7 +36,7 @@ def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:
         except (csv.Error, StopIteration):
             return None
         return HEADER_LINE if tuple(fields) == HEADER else None
-    if schema.fast.lines_problems((text,))[0] is None:
+    if fastpath.for_schema(schema).lines_problems((text,))[0] is None:
         return text  # valid lines are canonical: the common case, without building a Row
     row = schema.read_fields(text, formulas_as_text=True)
     return schema.format_line(row) if type(row) is Row else None
@@ -51,7 +52,11 @@ def canonical_text(data: bytes, schema: Schema) -> str | None:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return text if schema.fast.clean_end(text, len(_HEADER_BYTES)) == len(text) else None
+    return (
+        text
+        if fastpath.for_schema(schema).clean_end(text, len(_HEADER_BYTES)) == len(text)
+        else None
+    )
 
 
 def read_lines(data: bytes, schema: Schema) -> list[Line]:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from telemetry_csv.logfile.reading import Problem, scan_file
+from telemetry_csv.logfile.reading import Problem, scan_lines
 from telemetry_csv.logfile.schema import Schema
 
 DEFAULT_MAX_PROBLEMS = 100
@@ -47,9 +47,9 @@ def check_files(
     for path in paths:
         result.files += 1
         name = display.get(path) if display else None
-        for item in scan_file(path, schema, max_bytes=max_bytes, display=name, rows=False):
-            if item is None:
-                result.rows += 1
+        for item in scan_lines(path, schema, max_bytes=max_bytes, display=name):
+            if not isinstance(item, Problem):
+                result.rows += 1  # None: a valid line (its Row is not built)
                 continue
             result.problem_count += 1
             if len(result.problems) < max_problems:

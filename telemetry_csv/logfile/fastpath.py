@@ -28,11 +28,21 @@ from telemetry_csv.logfile.schema import (
 
 _new_row = tuple.__new__
 _CLEAN_MODELS_KEPT = 10_000  # distinct model names remembered as free of credentials
+_BY_TASK_TYPES: dict[tuple[str, ...], FastPath] = {}
+
+
+def for_schema(schema: Schema) -> FastPath:
+    """The fast path of a schema, made once per set of task types (which are part of the
+    patterns), so every file read shares its compiled patterns and what the screen judged."""
+    found = _BY_TASK_TYPES.get(schema.task_types)
+    if found is None:
+        found = _BY_TASK_TYPES[schema.task_types] = FastPath(schema)
+    return found
 
 
 class FastPath:
-    """The compiled patterns of one schema (its task types are part of them), compiled on
-    first use, and what the screen has already judged."""
+    """The compiled patterns of one schema, compiled on first use, and what the screen has
+    already judged."""
 
     def __init__(self, schema: Schema):
         self.schema = schema
@@ -93,16 +103,13 @@ class FastPath:
         notes: list[str] = []
         for index, match in enumerate(map(self.line_screened.fullmatch, texts)):
             if match is None:
-                result = self.schema.parse_line(texts[index])
-                if type(result) is not Row:
-                    results[index] = result
+                results[index] = self.schema.line_problems(texts[index])
             else:
                 passed.append(index)
                 models.append(match[1])
                 notes.append(match[2])
         for hit in self.screen(models, notes):
-            result = self.schema.parse_line(texts[passed[hit]])
-            results[passed[hit]] = None if type(result) is Row else result
+            results[passed[hit]] = self.schema.line_problems(texts[passed[hit]])
         return results
 
     @property
@@ -114,7 +121,7 @@ class FastPath:
 
     @property
     def line_shape(self) -> re.Pattern[str]:
-        """`line_pattern` without its groups: the regex engine runs it a quarter faster."""
+        """`line_pattern` without its groups, which the regex engine runs faster."""
         if self._line_shape is None:
             self._line_shape = re.compile(
                 line_pattern_source(self.schema.task_types, capture=False)
@@ -214,7 +221,7 @@ def stored_row(fields: Sequence[str]) -> Row:
         model = model[1:]  # neutralised: the patterns only let one `'` before FORMULA_STARTS
     if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
         notes = notes[1:-1].replace('""', '"')
-    # tuple.__new__ skips NamedTuple's Python-level __new__: half the cost per row.
+    # tuple.__new__ skips NamedTuple's Python-level __new__, a large part of the cost per row.
     return _new_row(
         Row,
         (stamp, model, int(prompt), int(completion), success == "true", kind, int(duration), notes),

@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
+from telemetry_csv import fs
 from telemetry_csv.errors import describe_value
+from telemetry_csv.logfile import fastpath
 from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES, FieldProblem, Row, Schema
 
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
@@ -56,37 +58,54 @@ class Problem:
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
 
 
+# What `scan_items` yields. A `Run` is whole lines the fast path accepted, each a canonical,
+# valid row ending in a newline (`FastPath.rows_of` makes them rows); it is a plain str, so
+# that thousands of rows cost one object. None stands for one valid line when rows are not
+# wanted (`rows=False`): enough to count it, and cheaper, since its values are never built.
+Run = str
+ScanItem = Run | Row | Problem | None
+
+
 def scan_file(
-    path: Path | str,
-    schema: Schema,
-    *,
-    max_bytes: int | None = None,
-    display: str | None = None,
-    rows: bool = True,
-) -> Iterator[Row | Problem | None]:
-    """Every valid row and every problem of one log file, in line order (file-wide ones last).
-
-    With `rows=False` a valid line yields None instead of its Row: enough to count it, and
-    cheaper, since the typed values are never built.
-    """
-    runs = scan_runs(path, schema, max_bytes=max_bytes, display=display, rows=rows)
-    return _runs_as_rows(runs, schema, rows)
+    path: Path | str, schema: Schema, *, max_bytes: int | None = None, display: str | None = None
+) -> Iterator[Row | Problem]:
+    """Every valid row and every problem of one log file, in line order (file-wide ones last)."""
+    items = scan_items(path, schema, max_bytes=max_bytes, display=display)
+    return cast(Iterator[Row | Problem], _runs_as_rows(items, schema, True))
 
 
-def _runs_as_rows(
-    items: Iterable[str | Row | Problem | None], schema: Schema, rows: bool
-) -> Iterator[Row | Problem | None]:
-    for item in items:
-        if type(item) is str:
-            if rows:
-                yield from schema.fast.rows_of(item)
-            else:
-                yield from repeat(None, item.count("\n"))
-        else:
-            yield item  # type: ignore[misc]
+def scan_lines(
+    path: Path | str, schema: Schema, *, max_bytes: int | None = None, display: str | None = None
+) -> Iterator[Problem | None]:
+    """`scan_file` with None for each valid line instead of its row (`check` counts them)."""
+    items = scan_items(path, schema, max_bytes=max_bytes, display=display, rows=False)
+    return cast(Iterator[Problem | None], _runs_as_rows(items, schema, False))
 
 
 def scan_runs(
+    path: Path | str, schema: Schema, *, max_bytes: int | None = None, display: str | None = None
+) -> Iterator[Run | Row | Problem]:
+    """`scan_file`, except that a run of consecutive lines the block fast path accepted comes
+    as one `Run`, thousands of lines at a time, for callers that would rather not build a Row
+    per line (the report)."""
+    items = scan_items(path, schema, max_bytes=max_bytes, display=display)
+    return cast(Iterator[Run | Row | Problem], items)
+
+
+def _runs_as_rows(
+    items: Iterable[ScanItem], schema: Schema, rows: bool
+) -> Iterator[Row | Problem | None]:
+    for item in items:
+        if isinstance(item, str):
+            if rows:
+                yield from fastpath.for_schema(schema).rows_of(item)
+            else:
+                yield from repeat(None, item.count("\n"))
+        else:
+            yield item
+
+
+def scan_items(
     path: Path | str,
     schema: Schema,
     *,
@@ -94,18 +113,15 @@ def scan_runs(
     display: str | None = None,
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
-) -> Iterator[str | Row | Problem | None]:
-    """`scan_file`, except that a run of consecutive lines the block fast path accepted comes
-    as one string: those whole lines, each a canonical, valid row ending in a newline
-    (`FastPath.rows_of` makes them rows). Thousands of lines at a time, for callers that would
-    rather not build a Row per line. `block_bytes` (0: none) is the fast path's unit."""
+) -> Iterator[ScanItem]:
+    """What the readers above are views of: runs of valid lines, rows (or None for a valid line
+    when not `rows`) and problems, in line order. `block_bytes` (0: none) is the fast path's
+    unit."""
     name = display if display is not None else str(path)
     try:
-        # O_NONBLOCK so that a FIFO given by mistake is reported instead of waited on forever;
-        # it changes nothing for regular files.
-        file = os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb")
+        file = fs.open_for_reading(path)  # a FIFO given by mistake is refused, not waited on
     except OSError as error:
-        yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
+        yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
         return
     try:
         info = os.fstat(file.fileno())
@@ -122,7 +138,7 @@ def scan_runs(
             )
         yield from _scan_stream(file, name, schema, rows, block_bytes)
     except OSError as error:
-        yield Problem(name, 0, "file", f"cannot read: {error.strerror or error}")
+        yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
         file.close()
 
@@ -130,14 +146,14 @@ def scan_runs(
 def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
     """`scan_file` over a file's content already in memory."""
     items = _scan_stream(io.BytesIO(data), display, schema, True, _BLOCK_BYTES)
-    return _runs_as_rows(items, schema, True)  # type: ignore[return-value]
+    return cast(Iterator[Row | Problem], _runs_as_rows(items, schema, True))
 
 
 def scan_files(
     paths: Iterable[Path | str], schema: Schema, *, max_bytes: int | None = None
 ) -> Iterator[Row | Problem]:
     for path in paths:
-        yield from scan_file(path, schema, max_bytes=max_bytes)  # type: ignore[misc]
+        yield from scan_file(path, schema, max_bytes=max_bytes)
 
 
 def split_lines(data: bytes) -> list[str]:
@@ -189,7 +205,7 @@ def _body_and_ending(raw: bytes) -> tuple[bytes, bytes]:
 
 def _scan_stream(
     file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
-) -> Iterator[str | Row | Problem | None]:
+) -> Iterator[ScanItem]:
     """`scan_runs` over an open file or a stream of bytes in memory."""
     if file.read(len(_HEADER_BYTES)) == _HEADER_BYTES:
         lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
@@ -209,15 +225,13 @@ def _scan_stream(
     yield from lines.file_problems()
 
 
-def _blocks(
-    file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int
-) -> Iterator[str | Row | Problem | None]:
+def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> Iterator[ScanItem]:
     """Block after block of whole lines to the end of the file. In each, runs of lines the row
     pattern accepts come as one string; a line it does not accept goes through the
     line-by-line path alone, which reports exactly what it always would, and the next run
     starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
     than a block; the unterminated end), goes line by line, and blocks resume after it."""
-    clean_end = schema.fast.clean_end
+    clean_end = fastpath.for_schema(schema).clean_end
     while True:
         start = file.tell()
         data = file.read(block_bytes)
@@ -276,7 +290,11 @@ class _Lines:
         self.parse: Callable[[str], Row | list[FieldProblem] | None]
         self.parse = schema.parse_line if rows else schema.line_problems
         self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
-        self.parse_batch = schema.fast.parse_lines if rows else schema.fast.lines_problems
+        self.parse_batch = (
+            fastpath.for_schema(schema).parse_lines
+            if rows
+            else fastpath.for_schema(schema).lines_problems
+        )
         self.line_no = 0
         self.crlf_lines = self.lf_lines = 0
         self.first_crlf = self.first_lf = 0
@@ -432,10 +450,10 @@ def _batch_items(
         while other is not None and other[0] == index:
             yield other[1]
             other = next(pending, None)
-        if type(result) is not list:
-            yield result  # type: ignore[misc]
+        if not isinstance(result, list):
+            yield result
         else:
-            for problem in result:  # type: ignore[union-attr]
+            for problem in result:
                 yield Problem(name, numbers[index], problem.field, problem.message)
     while other is not None:
         yield other[1]

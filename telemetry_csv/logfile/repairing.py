@@ -1,23 +1,11 @@
 """Moving a torn last line out of the log so that appends can go on, without deleting anything.
 
-A line is torn when the file does not end with a newline: a write was cut short (a crash, a
-full disk whose clean-up failed) or the file was edited by hand. `log` refuses to append after
-it, because the next row would be glued to the fragment. `repair_log`, under the log's lock:
-
-1. copies the bytes after the last newline into `usage.csv.torn-YYYYMMDDTHHMMSSZ[-N]` next to
-   the log (created exclusively, fsynced, folder fsynced);
-2. only then truncates the log to its last newline and fsyncs it.
-
-A crash between the steps leaves the fragment in both places; running `repair` again moves it
-to a second file. Either way nothing is lost. The torn file is not a `.csv`, so `check`,
-`report` and the hooks never read it as a log, and it is not git-ignored, so `git status` shows
-it until the user has looked at it.
-
-It moves only what an interrupted append leaves: a fragment, after a complete header, no
-longer than a row can be and without a carriage return inside. Anything else (a file with no
-newline at all, CR-only line endings, a damaged header, a tail longer than any row) is no torn
-write: `repair` refuses and changes nothing, rather than move a whole log, or lines that are
-not a row, aside. A log that does not exist needs no repair: its folder is not even created.
+Under the log's lock, `repair_log` copies the bytes after the last newline into
+`NAME.torn-YYYYMMDDTHHMMSSZ[-N]` beside the log (created exclusively, fsynced), and only then
+truncates the log to its last newline; a crash between the steps leaves the fragment in both
+places, never in neither. It moves only what an interrupted append leaves (a fragment after a
+complete header, no longer than a row, without a carriage return) and refuses anything else,
+changing nothing. The README's "telemetry-csv repair" says what users see and why.
 """
 
 from __future__ import annotations
@@ -71,7 +59,7 @@ def repair_log(log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) ->
         return RepairResult(log_path, True, torn_path, line, size - start)
 
 
-def _torn_line_start(file, size: int) -> int | None:
+def _torn_line_start(file: BinaryIO, size: int) -> int | None:
     """The offset where the last line starts if it has no newline; None if the file ends well."""
     if size == 0:
         return None
@@ -129,7 +117,7 @@ def _require_torn_write(file: BinaryIO, log_path: Path, start: int, size: int) -
         )
 
 
-def _count_newlines(file, end: int) -> int:
+def _count_newlines(file: BinaryIO, end: int) -> int:
     file.seek(0)
     count = 0
     remaining = end
@@ -142,7 +130,7 @@ def _count_newlines(file, end: int) -> int:
     return count
 
 
-def _move_aside(file, start: int, size: int, log_path: Path) -> Path:
+def _move_aside(file: BinaryIO, start: int, size: int, log_path: Path) -> Path:
     torn_path, fd = _create_torn_file(log_path)
     try:
         file.seek(start)

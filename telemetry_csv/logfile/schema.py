@@ -8,16 +8,14 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, NamedTuple, Required, TypedDict, Unpack, cast
 
 from telemetry_csv import rfc3339, secrets_scan
 from telemetry_csv.errors import InvalidValueError, describe_value
 
 if TYPE_CHECKING:
     from datetime import datetime
-
-    from telemetry_csv.logfile.fastpath import FastPath
 
 HEADER = (
     "timestamp",
@@ -68,6 +66,23 @@ _NEEDS_NEUTRALISING = re.compile(f"'*{_FORMULA_CLASS}")
 _NEUTRALISED = re.compile(f"'+{_FORMULA_CLASS}")
 
 COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
+
+
+class RowInput(TypedDict, total=False):
+    """The values `Schema.normalise` (and so `log_row` and `log`) takes, by column name: every
+    column; the timestamp defaults to now and the notes to none."""
+
+    timestamp: object
+    model: Required[object]
+    prompt_tokens: Required[object]
+    completion_tokens: Required[object]
+    task_success: Required[object]
+    task_type: Required[object]
+    duration_ms: Required[object]
+    notes: object
+
+
+REQUIRED_INPUT = tuple(sorted(RowInput.__required_keys__, key=HEADER.index))
 
 
 class Row(NamedTuple):
@@ -137,16 +152,6 @@ class Schema:
     def __init__(self, task_types: Iterable[str] = DEFAULT_TASK_TYPES):
         self.task_types = tuple(task_types)
         self._task_type_set = frozenset(self.task_types)
-        self._fast: FastPath | None = None
-
-    @property
-    def fast(self) -> FastPath:
-        """The regex engine that reads canonical lines of this schema in bulk (`fastpath`)."""
-        if self._fast is None:
-            from telemetry_csv.logfile.fastpath import FastPath
-
-            self._fast = FastPath(self)
-        return self._fast
 
     # Stored values: strict. Each returns why a stored string is wrong, or None.
 
@@ -172,19 +177,22 @@ class Schema:
 
     # Input: friendly where unambiguous, then held to the stored rules.
 
-    def normalise(
-        self,
-        *,
-        model: object,
-        prompt_tokens: object,
-        completion_tokens: object,
-        task_success: object,
-        task_type: object,
-        duration_ms: object,
-        notes: object = "",
-        timestamp: object = None,
-    ) -> NormalisedRow:
+    def normalise(self, **values: Unpack[RowInput]) -> NormalisedRow:
         """The canonical row for user-given values; raises InvalidValueError naming the first bad field."""
+        unknown = sorted(set(values) - set(HEADER))
+        missing = [field for field in REQUIRED_INPUT if field not in values]
+        if unknown or missing:  # what Python says of a call with wrong keyword arguments
+            raise TypeError(
+                f"unexpected keyword argument {unknown[0]!r}"
+                if unknown
+                else f"missing required keyword argument {missing[0]!r}"
+            )
+        model, task_success, task_type = (
+            values["model"],
+            values["task_success"],
+            values["task_type"],
+        )
+        timestamp, notes = values.get("timestamp"), values.get("notes", "")
         notices: list[str] = []
         stamp = _normalise_timestamp(timestamp)
         self._require("timestamp", stamp, timestamp)
@@ -197,13 +205,8 @@ class Schema:
                 "as a formula; reports show it as given"
             )
 
-        counts = {}
-        for field, raw in (
-            ("prompt_tokens", prompt_tokens),
-            ("completion_tokens", completion_tokens),
-            ("duration_ms", duration_ms),
-        ):
-            counts[field] = normalise_count(field, raw)
+        given = cast(Mapping[str, object], values)
+        counts = {field: normalise_count(field, given[field]) for field in COUNT_FIELDS}
 
         success = parse_success(task_success) if task_success is not None else None
         if success is None:
@@ -277,7 +280,7 @@ class Schema:
     def line_problems(self, text: str) -> list[FieldProblem] | None:
         """None for a valid line, else its problems."""
         result = self.parse_line(text)
-        return None if type(result) is Row else result  # type: ignore[return-value]
+        return None if isinstance(result, Row) else result
 
     def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
         """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
@@ -326,19 +329,47 @@ class Schema:
 
 def model_problem(stored: str) -> str | None:
     """Why a stored model name is wrong; judged, like notes, without a neutralising apostrophe."""
+    return _text_problem(
+        stored,
+        MODEL_MAX_CHARS,
+        _MODEL_FORBIDDEN,
+        "character {char} at position {position}: a model name has no whitespace, control "
+        "characters, commas or quotes",
+        empty="expected a model name such as claude-3-opus; it must not be empty",
+    )
+
+
+def notes_problem(stored: str) -> str | None:
+    """Why a stored note is wrong; length, characters and secrets are judged on the note as
+    given, that is without the apostrophe that neutralises a formula."""
+    return _text_problem(
+        stored,
+        NOTES_MAX_CHARS,
+        _NOTES_FORBIDDEN,
+        "control character {char} at position {position}; notes are one line of printable text",
+    )
+
+
+def _text_problem(
+    stored: str,
+    most: int,
+    forbidden: re.Pattern[str],
+    bad_character: str,
+    *,
+    empty: str | None = None,
+) -> str | None:
+    """Why a stored text field is wrong: a bare formula, empty (when `empty` says why), too
+    long, a forbidden character (`bad_character` says it), or a credential, in that order."""
     if stored[:1] and stored[0] in FORMULA_STARTS:
         return _formula_problem(stored)
     value = restore(stored)
-    if not value:
-        return "expected a model name such as claude-3-opus; it must not be empty"
-    if len(value) > MODEL_MAX_CHARS:
-        return f"at most {MODEL_MAX_CHARS} characters, found {len(value)}"
-    bad = _MODEL_FORBIDDEN.search(value)
+    if empty is not None and not value:
+        return empty
+    if len(value) > most:
+        return f"at most {most} characters, found {len(value)}"
+    bad = forbidden.search(value)
     if bad:
-        return (
-            f"character {bad.group()!r} at position {bad.start() + 1}: a model name has no "
-            "whitespace, control characters, commas or quotes"
-        )
+        return bad_character.format(char=repr(bad.group()), position=bad.start() + 1)
     secret = secrets_scan.find_secret(value)
     if secret:
         return secret.describe()
@@ -360,26 +391,6 @@ def count_problem(value: str) -> str | None:
         return count_allowed()
     if len(value) > COUNT_MAX_DIGITS:
         return count_allowed()
-    return None
-
-
-def notes_problem(stored: str) -> str | None:
-    """Why a stored note is wrong; length, characters and secrets are judged on the note as
-    given, that is without the apostrophe that neutralises a formula."""
-    if stored[:1] and stored[0] in FORMULA_STARTS:
-        return _formula_problem(stored)
-    value = restore(stored)
-    if len(value) > NOTES_MAX_CHARS:
-        return f"at most {NOTES_MAX_CHARS} characters, found {len(value)}"
-    bad = _NOTES_FORBIDDEN.search(value)
-    if bad:
-        return (
-            f"control character {bad.group()!r} at position {bad.start() + 1}; "
-            "notes are one line of printable text"
-        )
-    secret = secrets_scan.find_secret(value)
-    if secret:
-        return secret.describe()
     return None
 
 

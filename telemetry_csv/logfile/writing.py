@@ -22,7 +22,6 @@ Only `append_line` and `create_log` change the log, always under its lock (`lock
 from __future__ import annotations
 
 import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -185,7 +184,7 @@ def replace_file(path: Path, content: bytes) -> None:
     info = _regular(path)
     if info is None:
         raise LogFileError(f"cannot read {path}: No such file or directory")
-    _install_new_log(path, content, stat.S_IMODE(info.st_mode))
+    _install_new_log(path, content, info)
 
 
 def current_size(log_path: Path) -> int | None:
@@ -235,14 +234,15 @@ def _require_writable(log_path: Path) -> None:
         raise fs.cannot("write", log_path, error, "; the log was left as it was") from None
 
 
-def _install_new_log(log_path: Path, content: bytes, mode: int | None = None) -> None:
+def _install_new_log(log_path: Path, content: bytes, keep: os.stat_result | None = None) -> None:
     """Put a complete new log in place atomically. We hold the lock, so a temporary file of ours
     already there is a crash's leftover."""
-    fs.replace(log_path, content, temporary_path(log_path), mode)
+    fs.replace(log_path, content, temporary=temporary_path(log_path), keep=keep)
 
 
 def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
     temporary = temporary_path(log_path)
+    fs.remove_quietly(temporary)  # we hold the lock: a crash's leftover
     fs.write_new_file(temporary, content)
     try:
         os.rename(log_path, backup)

@@ -13,7 +13,7 @@ import math
 from array import array
 from collections.abc import Iterable, Sequence
 from itertools import repeat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from telemetry_csv.logfile.schema import Row, restore
 from telemetry_csv.report.costs import Pricer, load_pricer
@@ -27,6 +27,7 @@ from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 #          durations, durations.append]; a list, since it is updated for every row.
 RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION = range(8)
 CellKey = tuple[str, str, int]  # (model, task type, day number)
+Cell = list[Any]  # see RUNS…APPEND_DURATION; a group's part has the sorted durations instead
 
 
 class ReportOptions(NamedTuple):
@@ -44,7 +45,7 @@ def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None
 
 
 class _Scanned(NamedTuple):
-    cells: dict[CellKey, list]
+    cells: dict[CellKey, Cell]
     rows_read: int
     first: str | None
     last: str | None
@@ -67,8 +68,8 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     hours = buckets.hours
     new_hour = buckets.entry
     exact_day = buckets.exact_day
-    cells: dict[CellKey, list] = {}
-    pricings: dict = {}
+    cells: dict[CellKey, Cell] = {}
+    pricings: dict[str, Any] = {}
     first: str | None = None
     last: str | None = None
     first_start: float = math.inf
@@ -76,16 +77,17 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     read = 0
     split = str.split
     for item in rows:
-        if type(item) is str:
+        if isinstance(item, str):
             # A run of canonical lines: the first seven fields end at the first seven commas.
             lines = item[:-1].split("\n")
             read += len(lines)
-            batch: Iterable[Sequence] = map(split, lines, repeat(","), repeat(7))
+            # Fields as text from a run, typed values from a Row: the loop reads either.
+            batch: Iterable[Sequence[Any]] = map(split, lines, repeat(","), repeat(7))
             if ",'" in item:  # perhaps a model name stored neutralised, as `'@cf/…`
                 batch = map(_model_as_given, batch)
         else:
             read += 1
-            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)  # type: ignore[misc]
+            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)
         for stamp, model, prompt, completion, success, kind, duration, _ in batch:
             if by_name and (
                 (models is not None and model not in models)
@@ -174,10 +176,9 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     return _Scanned(cells, read, first, last)
 
 
-def _model_as_given(fields: list[str]) -> list[str]:
+def _model_as_given(fields: Sequence[Any]) -> Sequence[Any]:
     """A canonical line's fields with the model name as given, not as stored (`schema.restore`)."""
-    fields[1] = restore(fields[1])
-    return fields
+    return (fields[0], restore(fields[1]), *fields[2:])
 
 
 def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Report:
@@ -192,8 +193,8 @@ def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Re
         values.sort()
         cell[DURATIONS] = values
         cell[APPEND_DURATION] = None
-    by_day_cells: dict[int, list[list]] = {}
-    by_pair_cells: dict[tuple[str, str], list[list]] = {}
+    by_day_cells: dict[int, list[Cell]] = {}
+    by_pair_cells: dict[tuple[str, str], list[Cell]] = {}
     for (model, kind, day), cell in cells.items():
         by_day_cells.setdefault(day, []).append(cell)
         by_pair_cells.setdefault((model, kind), []).append(cell)
@@ -202,7 +203,7 @@ def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Re
     del by_day_cells, by_pair_cells
     cells.clear()
 
-    by_week_days: dict[int, list[list]] = {}
+    by_week_days: dict[int, list[Cell]] = {}
     for day, part in days.items():
         by_week_days.setdefault(week_of(day), []).append(part)
     by_day = [Group(day_label(day), _stats(part, costed)) for day, part in days.items()]
@@ -213,8 +214,8 @@ def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Re
     ]
     del by_week_days
 
-    by_model_pairs: dict[str, list[list]] = {}
-    by_kind_pairs: dict[str, list[list]] = {}
+    by_model_pairs: dict[str, list[Cell]] = {}
+    by_kind_pairs: dict[str, list[Cell]] = {}
     for (model, kind), part in pairs.items():
         by_model_pairs.setdefault(model, []).append(part)
         by_kind_pairs.setdefault(kind, []).append(part)
@@ -272,12 +273,12 @@ def _moment(start: int, stamp: str) -> tuple[int, int]:
     return start + int(stamp[14:16]) * 60 + int(stamp[17:19]), fraction_ns(stamp)
 
 
-def _combine(parts: list[list]) -> list:
+def _combine(parts: list[Cell]) -> Cell:
     """One group's [runs, successes, prompt, completion, femto-dollars, unpriced, sorted
     durations] from its parts'; a single part is used as it is (lists are never changed)."""
     if len(parts) == 1:
         return parts[0]
-    combined: list = [0, 0, 0, 0, 0, 0]
+    combined: Cell = [0, 0, 0, 0, 0, 0]
     values: list[int] = []
     for part in parts:
         for index in range(6):
@@ -288,7 +289,7 @@ def _combine(parts: list[list]) -> list:
     return combined
 
 
-def _stats(part: list, costed: bool) -> Stats:
+def _stats(part: Cell, costed: bool) -> Stats:
     runs, successes, prompt, completion, femto, unpriced, values = part[:7]
     return Stats(
         runs=runs,

@@ -12,7 +12,7 @@ from telemetry_csv.report.data import Group
 from telemetry_csv.report.numbers import percent_number
 
 
-def daily_tokens_chart(days: Sequence[Group]) -> str:
+def daily_tokens_chart(days: Sequence[Group[str]]) -> str:
     labels = ", ".join(f'"{group.key}"' for group in days)
     values = ", ".join(str(group.stats.total_tokens) for group in days)
     return _block(
@@ -24,7 +24,7 @@ def daily_tokens_chart(days: Sequence[Group]) -> str:
     )
 
 
-def weekly_success_chart(weeks: Sequence[Group]) -> str:
+def weekly_success_chart(weeks: Sequence[Group[str]]) -> str:
     labels = ", ".join(f'"{group.key}"' for group in weeks)
     values = ", ".join(percent_number(group.stats.successes, group.stats.runs) for group in weeks)
     return _block(

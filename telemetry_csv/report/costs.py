@@ -4,8 +4,8 @@
 when each price applied. It is imported only when a report asks for costs, so `log` never pays
 for it. A model it does not know is unpriced, and reports say so; it is never priced at $0.
 
-Asking the library for every row would cost about 0.1 ms a row, more than the rest of the report,
-so each model's prices are reduced to exact integer rates, checked against the library:
+Asking the library for every row would cost more than the rest of the report together, so each
+model's prices are reduced to exact integer rates, checked against the library:
 
 - a model's price changes only at the instants its price constraints name (a start date at UTC
   midnight, a daily time-of-day window), so a price, once chosen by the library for an instant,
@@ -207,12 +207,13 @@ class Tariff:
         return rates[0] * prompt + rates[1] * completion + rates[2]
 
 
-def _derive_tariff(price: Any, usage: Any, tiered: type) -> Tariff:
+def _derive_tariff(price: Any, usage: Any, tiered: type[Any]) -> Tariff:
     def calculate(prompt: int, completion: int) -> Decimal:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             result = price.calc_price(usage(input_tokens=prompt, output_tokens=completion))
-        return result["total_price"]
+        total: Decimal = result["total_price"]
+        return total
 
     thresholds = tuple(
         sorted(

@@ -49,9 +49,9 @@ def render_csv(report: Report) -> str:
         writer.writerow(_row("model", str(group.key), "", "", group.stats))
     for group in report.by_task_type:
         writer.writerow(_row("task_type", "", str(group.key), "", group.stats))
-    for group in report.by_model_task_type:
-        model, kind = group.key
-        writer.writerow(_row("model_task_type", model, kind, "", group.stats))
+    for pair in report.by_model_task_type:
+        model, kind = pair.key
+        writer.writerow(_row("model_task_type", model, kind, "", pair.stats))
     for group in report.by_day:
         writer.writerow(_row("day", "", "", str(group.key), group.stats))
     for group in report.by_week:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, ReportZone
@@ -61,11 +61,14 @@ class Stats(NamedTuple):
         return self.successes / self.runs if self.runs else None
 
 
-class Group(NamedTuple):
+GroupKey = TypeVar("GroupKey", str, tuple[str, str])
+
+
+class Group(NamedTuple, Generic[GroupKey]):
     """One group's statistics. `key` is a model, a task type, a (model, task type) pair, a day
     (`YYYY-MM-DD`) or an ISO week (`YYYY-Www`)."""
 
-    key: str | tuple[str, str]
+    key: GroupKey
     stats: Stats
 
 
@@ -96,11 +99,11 @@ class Report(NamedTuple):
     first: str | None  # the earliest matching row's timestamp, as stored
     last: str | None
     totals: Stats
-    by_model: tuple[Group, ...]
-    by_task_type: tuple[Group, ...]
-    by_model_task_type: tuple[Group, ...]
-    by_day: tuple[Group, ...]
-    by_week: tuple[Group, ...]
+    by_model: tuple[Group[str], ...]
+    by_task_type: tuple[Group[str], ...]
+    by_model_task_type: tuple[Group[tuple[str, str]], ...]
+    by_day: tuple[Group[str], ...]
+    by_week: tuple[Group[str], ...]
     costs: CostInfo
     filters: Filters = Filters()
     zone: ReportZone = UTC_ZONE

@@ -54,7 +54,7 @@ def report_document(report: Report) -> dict[str, Any]:
     }
 
 
-def _pair(group: Group) -> dict[str, Any]:
+def _pair(group: Group[tuple[str, str]]) -> dict[str, Any]:
     model, kind = group.key
     return {"model": model, "task_type": kind, **stats_document(group.stats)}
 

@@ -171,7 +171,7 @@ def _overview(report: Report) -> str:
     return table(["Metric", "Value"], rows, ["left", "right"])
 
 
-def _by_model(groups: Sequence[Group], all_tokens: int, costs: bool) -> str:
+def _by_model(groups: Sequence[Group[str]], all_tokens: int, costs: bool) -> str:
     headers = ["Model", "Runs", "Prompt", "Completion", "Total tokens", "Share", "Success"]
     headers += ["Mean duration", "p50", "p95"]
     rows = []
@@ -189,15 +189,24 @@ def _by_model(groups: Sequence[Group], all_tokens: int, costs: bool) -> str:
             numbers.duration(stats.durations.p50),
             numbers.duration(stats.durations.p95),
         ]
-        if costs:
-            row.append(numbers.cost(stats.cost))
         rows.append(row)
+    return _numbers_table(headers, rows, groups, costs)
+
+
+def _numbers_table(
+    headers: list[str], rows: list[list[str]], groups: Sequence[Group[str]], costs: bool
+) -> str:
+    """A table of one row per group, label left and numbers right, with each group's
+    estimated cost last when costs are on."""
     if costs:
-        headers.append("Estimated cost")
+        headers = [*headers, "Estimated cost"]
+        rows = [
+            [*row, numbers.cost(group.stats.cost)] for row, group in zip(rows, groups, strict=True)
+        ]
     return table(headers, rows, ["left"] + ["right"] * (len(headers) - 1))
 
 
-def _by_task_type(groups: Sequence[Group]) -> str:
+def _by_task_type(groups: Sequence[Group[str]]) -> str:
     headers = ["Task type", "Runs", "Successes", "Failures", "Success rate"]
     headers += ["Mean duration", "p50", "p95", "Tokens"]
     rows = [
@@ -246,7 +255,7 @@ def _shown(noun: str, shown: int, available: int, option: str) -> str:
     )
 
 
-def _periods(label: str, groups: Sequence[Group], costs: bool) -> str:
+def _periods(label: str, groups: Sequence[Group[str]], costs: bool) -> str:
     headers = [label, "Runs", "Tokens", "Success rate", "Median duration"]
     rows = []
     for group in groups:
@@ -258,12 +267,8 @@ def _periods(label: str, groups: Sequence[Group], costs: bool) -> str:
             numbers.percent(stats.successes, stats.runs),
             numbers.duration(stats.durations.p50),
         ]
-        if costs:
-            row.append(numbers.cost(stats.cost))
         rows.append(row)
-    if costs:
-        headers.append("Estimated cost")
-    return table(headers, rows, ["left"] + ["right"] * (len(headers) - 1))
+    return _numbers_table(headers, rows, groups, costs)
 
 
 def _footer(report: Report) -> list[str]:

@@ -52,7 +52,7 @@ def money(femto_usd: int) -> str:
 def usd(femto_usd: int, places: int) -> float:
     """Dollars to `places` decimals, rounded half up like `money`: for JSON and CSV."""
     scale = 10**places
-    return round_half_up(femto_usd * scale, FEMTO_PER_USD) / scale
+    return float(round_half_up(femto_usd * scale, FEMTO_PER_USD) / scale)
 
 
 def cost(value: Cost | None) -> str:

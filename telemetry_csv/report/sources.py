@@ -18,7 +18,7 @@ from typing import NamedTuple
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
 from telemetry_csv.logfile.layout import log_files
-from telemetry_csv.logfile.reading import Problem, scan_runs
+from telemetry_csv.logfile.reading import Problem, Run, scan_runs
 from telemetry_csv.logfile.schema import Row, Schema
 from telemetry_csv.report.data import Skipped
 
@@ -30,7 +30,7 @@ _NO_HEADER = "the header is missing"
 
 class RowSource(NamedTuple):
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
-    items: Iterator[str | Row | Problem]  # a str is a run of valid lines (see scan_runs)
+    items: Iterator[Run | Row | Problem]
     paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
 
 
@@ -70,9 +70,9 @@ def open_source(
     return RowSource(description, _scan_all(paths, schema), tuple(path for path, _ in paths))
 
 
-def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[str | Row | Problem]:
+def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Run | Row | Problem]:
     for path, name in paths:
-        yield from scan_runs(path, schema, display=name)  # type: ignore[misc]
+        yield from scan_runs(path, schema, display=name)
 
 
 def _join(items: list[str]) -> str:
@@ -84,7 +84,7 @@ def _join(items: list[str]) -> str:
 class ValidRows:
     """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
 
-    def __init__(self, items: Iterable[str | Row | Problem], *, skip_invalid: bool = False):
+    def __init__(self, items: Iterable[Run | Row | Problem], *, skip_invalid: bool = False):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_lines: set[tuple[str, int]] = set()
@@ -101,11 +101,11 @@ class ValidRows:
         torn_row = False  # the next item, if a row, is a torn line's
         torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
         for item in self._items:
-            if type(item) is str:
+            if isinstance(item, str):
                 torn_row, torn_first = False, None
                 yield item
                 continue
-            if type(item) is Row:
+            if isinstance(item, Row):
                 if not torn_row:
                     yield item
                 torn_row, torn_first = False, None
