@@ -20,13 +20,16 @@ EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: standard output was closed under us
 
 # status: what it means for every command; a command may say it more precisely (below).
 EXIT_STATUSES: dict[int, str] = {
-    EXIT_OK: "success",
-    EXIT_PROBLEMS: "problems found (invalid rows, a hook's findings, a merge left as a conflict)",
-    EXIT_USAGE: "a value, argument or setting is not allowed",
-    EXIT_LOCKED: "the log's lock could not be taken in time",
-    EXIT_FILE: "a log, its folder or another file is missing, damaged or cannot be written",
-    EXIT_INTERRUPTED: "interrupted (Ctrl-C)",
-    EXIT_CLOSED_PIPE: "standard output was closed (e.g. `| head`); what was done stays done",
+    EXIT_OK: "done; no problems",
+    EXIT_PROBLEMS: "problems found: invalid rows, a line `fmt` had to leave, a merge left as a "
+    "conflict, a hook that failed",
+    EXIT_USAGE: "a value, argument or setting was refused; nothing was written",
+    EXIT_LOCKED: "the log's lock could not be taken within `lock_timeout`",
+    EXIT_FILE: "a log, its folder or another file is missing, damaged (bad header, torn last "
+    "line), unreadable or read-only; or git failed (not a repository, an unknown revision)",
+    EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was done before stays done",
+    EXIT_CLOSED_PIPE: "standard output was closed before everything was printed (`| head`): "
+    "the command stopped quietly, as one killed by SIGPIPE would; what it did before stays done",
 }
 
 # Which statuses each command can end with, and its own words for them where they say more.
@@ -58,6 +61,16 @@ def exit_status_help(
     for status in sorted({*statuses, *extra}):
         meaning = statuses.get(status) or EXIT_STATUSES[status]
         lines.append(f"  {status:>3}  {meaning}")
+    return "\n".join(lines)
+
+
+def exit_status_markdown() -> str:
+    """The table of every exit status, for the documentation."""
+    lines = ["| status | meaning |", "| --- | --- |"]
+    lines += [
+        f"| {status} | {meaning.replace('|', chr(92) + '|')} |"
+        for status, meaning in EXIT_STATUSES.items()
+    ]
     return "\n".join(lines)
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from telemetry_csv.errors import COMMAND_EXITS, EXIT_STATUSES
 from testing.util import HEADER, run_cli
 
 
@@ -21,3 +24,18 @@ def test_init_log_check_from_a_subfolder(repo: Path) -> None:
     checked = run_cli("check", cwd=sub)
     assert checked.returncode == 0, checked.stdout
     assert "1 valid row" in checked.stdout
+
+
+def test_the_readme_lists_every_exit_status_from_the_one_table() -> None:
+    from telemetry_csv.errors import exit_status_markdown
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    assert exit_status_markdown() in readme
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_EXITS))
+def test_each_commands_help_ends_with_its_exit_statuses(command: str) -> None:
+    done = run_cli(command, "--help", cwd=Path.cwd())
+    assert done.returncode == 0, done.stderr
+    for status, meaning in COMMAND_EXITS[command].items():
+        assert f"{status:>5}  {meaning or EXIT_STATUSES[status]}" in done.stdout

@@ -10,7 +10,7 @@ Modules, one job each:
 - `zones`, `dates`: the report's time zone, day and ISO-week buckets, instants, without datetimes;
 - `aggregate`: the streaming pass and the group statistics (`percentiles`);
 - `costs`: estimates from the optional `genai-prices` package, each row at its own timestamp;
-- `model`: the `Report` data; `formatting`: numbers for people;
+- `data`: the `Report` data; `numbers`: numbers for people;
 - `markdown`, `charts`, `json_format`, `csv_format`: the outputs.
 """
 
