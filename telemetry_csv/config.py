@@ -5,15 +5,22 @@ Settings come from `[tool.telemetry-csv]` in the repository's `pyproject.toml` a
 error rather than a silent precedence rule. The repository root is the nearest folder, from the
 working directory up, that holds `.git` (a folder, or a file in worktrees and submodules);
 outside a repository, the working directory stands in for it.
+
+A repository's settings are untrusted input (anyone can commit them): the files are read only
+if they are regular files inside the repository, at most `CONFIG_LIMIT` bytes, without ever
+blocking; every value is checked for its type; and the log must be inside the repository,
+reached through real folders only (`fs.require_real_folders`), so no setting can make the tool
+write elsewhere.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
+from telemetry_csv import fs
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem
 from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
@@ -24,6 +31,7 @@ CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
 KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
+CONFIG_LIMIT = 4 << 20  # bytes; a larger settings file is refused, not read
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ def load_settings(start: Path | None = None) -> Settings:
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path, table in ((root / "pyproject.toml", True), (root / CONFIG_FILE, False)):
-        for key, value in _read_table(path, table).items():
+        for key, value in _read_table(path, table, root).items():
             if key in values:
                 raise ConfigError(
                     f"{key} is set in both {origin[key]} and {path.name}; keep it in one place"
@@ -65,13 +73,16 @@ def load_settings(start: Path | None = None) -> Settings:
     return _settings_from(root, values, origin)
 
 
-def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
+    data = fs.read_bounded(path, CONFIG_LIMIT, within=root)
+    if data is None:
         return {}
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"cannot read {path}: {error}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"cannot read {path}: not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8"
+        ) from None
     # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
     if in_pyproject and "telemetry-csv" not in text:
         return {}
@@ -81,7 +92,10 @@ def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
-    table = document.get("tool", {}).get("telemetry-csv", {}) if in_pyproject else document
+    tool = document.get("tool", {}) if in_pyproject else {}
+    if not isinstance(tool, dict):
+        raise ConfigError(f"{path}: [tool] must be a table")
+    table = tool.get("telemetry-csv", {}) if in_pyproject else document
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.telemetry-csv] must be a table")
     unknown = sorted(set(table) - set(KEYS))
@@ -99,9 +113,13 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     log = values.get("log", str(DEFAULT_LOG))
     if not isinstance(log, str) or not log.strip():
         raise fail("log", "expected a path relative to the repository root")
+    if "\0" in log or PurePath(log).is_absolute() or ".." in PurePath(log).parts:
+        raise fail("log", "expected a path inside the repository, relative to its root, without ..")
     problem = log_name_problem(Path(log).name)
     if problem:
         raise fail("log", problem)
+    what = f"{origin['log']}: log = {log!r}" if "log" in values else f"the log {log}"
+    log_path = fs.require_real_folders(root, log, what)
     max_bytes = values.get("max_bytes", DEFAULT_MAX_BYTES)
     problem = max_bytes_problem(max_bytes)
     if problem:
@@ -124,7 +142,7 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
         raise fail("lock_timeout", problem)
     return Settings(
         root=root,
-        log_path=root / log,
+        log_path=log_path,
         max_bytes=max_bytes,
         task_types=tuple(task_types),
         lock_timeout=float(lock_timeout),

@@ -34,3 +34,10 @@ def commit_all(repo: Path, message: str) -> str:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", message)
     return git(repo, "rev-parse", "HEAD").strip()
+
+
+def temporaries(log: Path) -> list[Path]:
+    """The temporary files beside a log (`.NAME.RANDOM.tmp`), as a crash can leave them."""
+    from telemetry_csv import fs
+
+    return sorted(log.parent.glob(fs.temporary_glob(log)))

@@ -17,7 +17,7 @@ import pytest
 from telemetry_csv.cli.main import main
 from telemetry_csv.config import MIN_MAX_BYTES
 from telemetry_csv.logfile.checking import check_files
-from telemetry_csv.logfile.layout import log_files, temporary_path
+from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import Problem
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.schema import Schema
@@ -28,6 +28,7 @@ from testing.logcheck import (
     assert_each_writer_unbroken,
     assert_nothing_lost,
 )
+from testing.logfiles import temporaries
 from testing.util import HEADER, run_cli, run_cli_crashing_at
 from testing.writer_process import PADDING, append_rows
 
@@ -124,7 +125,7 @@ def test_kill_9_in_a_loop_loses_nothing(tmp_path: Path) -> None:
         reports.add(read_all(read_fd))
 
         # A kill inside a rotation (or a first creation) leaves the temporary file behind.
-        mid_rotation += temporary_path(log).exists()
+        mid_rotation += bool(temporaries(log))
         log_missing += not log.exists() and bool(backups_seen)
 
         result = check_files(log_files(log), schema)

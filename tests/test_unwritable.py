@@ -26,7 +26,8 @@ import telemetry_csv.capture.appending
 import telemetry_csv.cli.log
 import telemetry_csv.cli.main
 import telemetry_csv.durations
-from telemetry_csv.logfile.layout import backup_paths, temporary_path
+from telemetry_csv.logfile.layout import backup_paths
+from testing.logfiles import temporaries
 from testing.util import HEADER, git_env
 
 NOBODY = 65534
@@ -130,7 +131,7 @@ def test_read_only_folder_when_the_log_must_rotate(shared_dir: Path) -> None:
     code, message = run_as_nobody([*LOG_ARGS, "--max-bytes", "1024"], shared_dir)
     assert_refused(code, message, "cannot write in", "Permission denied")
     assert state(log.parent) == before
-    assert not temporary_path(log).exists() and backup_paths(log) == []
+    assert not temporaries(log) and backup_paths(log) == []
 
 
 def test_read_only_folder_still_takes_appends_to_a_writable_log(shared_dir: Path) -> None:
@@ -197,7 +198,7 @@ def test_disk_full_while_rotating_leaves_no_backup_and_no_temporary_file(tmp_pat
     )
     assert_refused(done.returncode, done.stderr, "File too large")
     assert state(log.parent) == before
-    assert not temporary_path(log).exists() and backup_paths(log) == []
+    assert not temporaries(log) and backup_paths(log) == []
 
 
 TMPFS = r"""

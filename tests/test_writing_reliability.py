@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from telemetry_csv import fs
 from telemetry_csv.cli.main import main
 from telemetry_csv.logfile import layout, writing
 from testing.util import HEADER, git, run_cli, run_cli_crashing_at
@@ -47,7 +48,7 @@ def test_a_log_at_the_repository_root_ignores_only_its_own_files(repo: Path) -> 
     assert run_cli("log", "m", "1", "2", "true", "plan", "3", cwd=repo).returncode == 0
     assert (repo / ".gitignore").read_text().splitlines()[1:] == [
         "/usage.csv.lock",
-        "/.usage.csv.tmp",
+        "/.usage.csv.*.tmp",
     ]
     git(repo, "add", "-A")
     staged = git(repo, "diff", "--cached", "--name-only").split()
@@ -63,7 +64,7 @@ def test_an_existing_gitignore_is_completed_not_replaced(repo: Path) -> None:
     assert done.returncode == 0, done.stderr
     text = (folder / ".gitignore").read_text()
     assert text.startswith("*.bak\n# telemetry-csv")
-    assert text.endswith("/usage.csv.lock\n/.usage.csv.tmp\n")
+    assert text.endswith("/usage.csv.lock\n/.usage.csv.*.tmp\n")
     assert (
         run_cli(
             "log", "m", "1", "2", "true", "plan", "3", "--file", "logs/usage.csv", cwd=repo
@@ -103,13 +104,12 @@ def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
     assert list(folder.iterdir()) == []
 
     assert main([*LOG, "-q"]) == 0
-    (folder / ".usage.csv.tmp").write_text("as a crash mid-rotation leaves it\n")
+    leftover = fs.temporary_beside(folder / "usage.csv").name  # as a crash mid-rotation leaves it
+    (folder / leftover).write_text("as a crash mid-rotation leaves it\n")
     status = git(repo, "status", "--porcelain", "--ignored", "--untracked-files=all")
-    assert {"!! .telemetry/usage.csv.lock", "!! .telemetry/.usage.csv.tmp"} <= set(
-        status.splitlines()
-    )
-    ignored = git(repo, "check-ignore", ".telemetry/usage.csv.lock", ".telemetry/.usage.csv.tmp")
-    assert ignored.split() == [".telemetry/usage.csv.lock", ".telemetry/.usage.csv.tmp"]
+    assert {"!! .telemetry/usage.csv.lock", f"!! .telemetry/{leftover}"} <= set(status.splitlines())
+    ignored = git(repo, "check-ignore", ".telemetry/usage.csv.lock", f".telemetry/{leftover}")
+    assert ignored.split() == [".telemetry/usage.csv.lock", f".telemetry/{leftover}"]
     git(repo, "add", "-A")
     staged = git(repo, "diff", "--cached", "--name-only").split()
     assert ".telemetry/usage.csv" in staged and ".telemetry/.gitignore" in staged

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.errors import InvalidLogError
 from telemetry_csv.logfile.canonical import row_keys
 from telemetry_csv.logfile.reading import scan_lines
@@ -61,18 +62,19 @@ def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[st
         if problem is not None:
             raise InvalidLogError(f"{problem}")
     # Valid means: the header, then canonical lines, each ending in LF; they are the rows.
-    with open(path, encoding="utf-8", newline="") as file:
-        return file.read().split("\n")[1:-1]
+    with fs.open_regular(path) as file:
+        return file.read().decode("utf-8").split("\n")[1:-1]
 
 
 def read_base_rows(path: Path | str, schema: Schema, ours: Path | str) -> list[str]:
     """The base's rows, leniently: it is only compared with, never written, and an old base may
     predate a fix (`fmt`, a repaired row) that both sides have since committed. Empty when both
     sides added the file."""
-    data = Path(path).read_bytes()
+    with fs.open_regular(path) as file:
+        data = file.read()
     header = (HEADER_LINE + "\n").encode()
     if data.startswith(header) and data.endswith(b"\n"):
-        with open(ours, "rb") as file:
+        with fs.open_regular(ours) as file:
             if file.read(len(data)) == data:
                 # The usual case: we only appended, so the base is a valid start of our log.
                 return data.decode("utf-8").split("\n")[1:-1]

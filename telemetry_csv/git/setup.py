@@ -19,6 +19,7 @@ from telemetry_csv.git import plumbing
 
 DRIVER = "telemetry-csv"
 DRIVER_NAME = "telemetry-csv: keep every row of both sides"
+ATTRIBUTES_LIMIT = 1 << 20  # a .gitattributes larger than this is a mistake, not read
 ATTRIBUTES_COMMENT = (
     "# telemetry-csv: merge logs row by row (no conflicts) and keep LF line endings everywhere"
 )
@@ -61,10 +62,15 @@ def ensure_attributes(root: Path, lines: list[str]) -> Step:
     is there."""
     path = root / ".gitattributes"
     try:
-        existing = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        existing = None
-    except (OSError, UnicodeDecodeError) as error:
+        # A link is refused, not followed: lines are added to this file.
+        data = fs.read_bounded(path, ATTRIBUTES_LIMIT)
+        existing = None if data is None else data.decode("utf-8")
+    except fs.LinkError as error:
+        raise LogFileError(
+            f"{error}; nothing was written: telemetry-csv adds lines to this file, so it must "
+            "be a regular file"
+        ) from None
+    except UnicodeDecodeError as error:
         raise LogFileError(f"cannot read {path}: {error}") from None
     present = {text.strip() for text in (existing or "").splitlines()}
     missing = [line for line in lines if line not in present]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -40,19 +41,13 @@ def initialise(log_path: Path, *, lock_timeout: float) -> list[Action]:
     writing.require_log_path(log_path)
     folder = log_path.parent
     ignore = folder / ".gitignore"
-    had_ignore = ignore.exists()
+    had_ignore = os.path.lexists(ignore)
     writing.ensure_folder(folder, log_path)
     actions = [Action(ignore, "kept" if had_ignore else "created")]
     created = writing.create_log(log_path, lock_timeout=lock_timeout)
     actions.append(Action(log_path, "created" if created else "kept"))
     readme = folder / "README.md"
-    if readme.exists():
-        actions.append(Action(readme, "kept"))
-    else:
-        _write_new(readme, readme_text())
-        actions.append(Action(readme, "created"))
+    # Created only where nothing is, a link included (never followed, never replaced).
+    created = fs.create_whole(readme, readme_text().encode("utf-8"))
+    actions.append(Action(readme, "created" if created else "kept"))
     return actions
-
-
-def _write_new(path: Path, text: str) -> None:
-    fs.create_whole(path, text.encode("utf-8"))

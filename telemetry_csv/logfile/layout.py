@@ -3,8 +3,9 @@
 A log's name ends in `.csv`, because its backups are named from its stem:
 `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, in UTC, sorting oldest first by the time in the name and
 then the suffix, so that reading the backups in that order, then the log, gives every row in
-append order. Beside the log live its lock (`NAME.lock`) and the temporary file a new log is
-written to before it is renamed into place (`.NAME.tmp`); neither is ever read as a log.
+append order. Beside the log live its lock (`NAME.lock`) and the temporary files a new log is
+written to before it is renamed into place (`.NAME.RANDOM.tmp`, see `fs.temporary_beside`);
+neither is ever read as a log.
 """
 
 from __future__ import annotations
@@ -22,11 +23,6 @@ _BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
 
 def lock_path(log_path: Path) -> Path:
     return log_path.with_name(log_path.name + ".lock")
-
-
-def temporary_path(log_path: Path) -> Path:
-    """Where a new log is written before it is renamed into place (git-ignored, never read)."""
-    return log_path.with_name(f".{log_path.name}.tmp")
 
 
 def log_name_problem(name: str) -> str | None:
@@ -86,7 +82,7 @@ def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
 def log_files(log_path: Path) -> list[Path]:
     """The backups, oldest first, then the log itself if it exists: every row in append order."""
     files = backup_paths(log_path)
-    if log_path.exists():
+    if os.path.lexists(log_path):  # a link too, so that reading it says what it is
         files.append(log_path)
     return files
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import io
 import os
-import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -45,6 +44,12 @@ NO_FINAL_NEWLINE = (
     "the row is complete add the newline, otherwise move it aside with `telemetry-csv repair`"
 )
 LF, CRLF = b"\n", b"\r\n"
+# A clone may hold a link at a log's name (to a file outside the repository, a device): its
+# target is never read, so that nothing of it can reach a message or a report.
+NOT_READ = (
+    "a log or backup must be a regular file in the log's folder and was not read; replace it "
+    "by the file itself, or remove it"
+)
 
 
 @dataclass(frozen=True)
@@ -119,15 +124,19 @@ def scan_items(
     unit."""
     name = display if display is not None else str(path)
     try:
-        file = fs.open_for_reading(path)  # a FIFO given by mistake is refused, not waited on
+        # Never through a link, never blocking: a FIFO given by mistake is refused, not waited on.
+        file = fs.open_regular(path)
+    except fs.LinkError as error:
+        yield Problem(name, 0, "file", f"a symbolic link (to {error.target}); {NOT_READ}")
+        return
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
         return
+    except fs.NotRegularError as error:
+        yield Problem(name, 0, "file", f"not a regular file ({error.kind}); {NOT_READ}")
+        return
     try:
         info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            yield Problem(name, 0, "file", "not a regular file")
-            return
         if max_bytes is not None and info.st_size > max_bytes:
             yield Problem(
                 name,

@@ -46,7 +46,7 @@ def repair_log(log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) ->
         if size is None:
             return RepairResult(log_path, exists=False)
         try:
-            with open(log_path, "rb") as file:
+            with fs.open_regular(log_path) as file:
                 start = _torn_line_start(file, size)
                 if start is None:
                     return RepairResult(log_path, exists=True)
@@ -165,7 +165,7 @@ def _create_torn_file(log_path: Path) -> tuple[Path, int]:
 
 def _truncate(log_path: Path, start: int) -> None:
     try:
-        fd = os.open(log_path, os.O_WRONLY | fs.NOFOLLOW)
+        fd = fs.open_regular_for_writing(log_path, os.O_WRONLY)
         try:
             os.ftruncate(fd, start)
             os.fsync(fd)

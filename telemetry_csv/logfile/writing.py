@@ -4,8 +4,8 @@ Only `append_line` and `create_log` change the log, always under its lock (`lock
 
 - an append is one `write` of the whole line with O_APPEND, then fsync, cut back if it fails
   part-way (`fs.append`);
-- a new log (first use, or after rotation) is written to a temporary file, fsynced and renamed
-  into place, so it appears whole or not at all;
+- a new log (first use, or after rotation) is written to a temporary file of an unguessable
+  name (`fs.NewFile`), fsynced and renamed into place, so it appears whole or not at all;
 - a rotation renames the full log to a new backup name that sorts after every existing one
   (`layout.unused_backup_path`), then puts the new log (header and the new row) in place, then
   fsyncs the folder. A crash between the two renames leaves the backup complete and no log,
@@ -14,7 +14,8 @@ Only `append_line` and `create_log` change the log, always under its lock (`lock
   committed, and a shared folder such as the repository root gets no `*.lock`. Taking the lock
   sees to the folder and its `.gitignore` first, for every locker;
 - a log that is a symbolic link is refused, as logrotate does: a rotation renames the log, so
-  it would move the link and leave the file it points to behind.
+  it would move the link and leave the file it points to behind. So are a link at the lock,
+  the .gitignore or a temporary file's name: nothing is ever written through a link (fs.py).
 
 `append_line` reads only the header and the last byte, so its cost does not grow with the log.
 """
@@ -28,12 +29,7 @@ from typing import TYPE_CHECKING
 
 from telemetry_csv import fs
 from telemetry_csv.errors import LockTimeoutError, LogFileError
-from telemetry_csv.logfile.layout import (
-    lock_path,
-    require_log_name,
-    temporary_path,
-    unused_backup_path,
-)
+from telemetry_csv.logfile.layout import lock_path, require_log_name, unused_backup_path
 from telemetry_csv.logfile.schema import HEADER_LINE
 
 if TYPE_CHECKING:
@@ -41,6 +37,7 @@ if TYPE_CHECKING:
 
 HEADER_BYTES = (HEADER_LINE + "\n").encode()
 DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for the lock
+GITIGNORE_LIMIT = 1 << 20  # a .gitignore larger than this is no .gitignore of ours
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
 
 
@@ -76,11 +73,13 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
         created = True
     ignore = folder / ".gitignore"
     try:
-        text: str | None = ignore.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        text = None
-    except OSError as error:
-        raise fs.cannot("read", ignore, error) from None
+        data = fs.read_bounded(ignore, GITIGNORE_LIMIT)  # a link is refused: we add to it
+    except fs.LinkError as error:
+        raise LogFileError(
+            f"{error}; nothing was written: telemetry-csv adds its rules to this file, so it "
+            "must be a regular file"
+        ) from None
+    text = None if data is None else data.decode("utf-8", "replace")
     if text is None and (created or log_path is None):
         return fs.create_whole(ignore, FOLDER_GITIGNORE.encode()) or created
     if log_path is None:
@@ -100,12 +99,12 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
 
 
 def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
-    """This log's lock and temporary file names that no line of `gitignore` names or globs."""
+    """This log's lock file and temporary files (a glob) that no line of `gitignore` names."""
     rules = {line.strip() for line in gitignore.splitlines()}
     missing = []
     for name, generic in (
         (lock_path(log_path).name, "*.lock"),
-        (temporary_path(log_path).name, ".*.tmp"),
+        (fs.temporary_glob(log_path), ".*.tmp"),
     ):
         if not rules & {name, "/" + name, generic, "/" + generic}:
             missing.append(name)
@@ -123,12 +122,14 @@ def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: floa
     with locked(log_path, lock_timeout):
         size = current_size(log_path)
         if size is None or size == 0:
+            _remove_leftovers(log_path)
             _install_new_log(log_path, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=None)
         _require_appendable(log_path, size)
         if size + len(data) > max_bytes:
             _require_writable(log_path)
             backup = unused_backup_path(log_path)
+            _remove_leftovers(log_path)
             _rotate(log_path, backup, HEADER_BYTES + data)
             return AppendResult(log_path, line, created=True, backup=backup)
         fs.append(log_path, data, advice="; the log was left as it was")
@@ -141,6 +142,7 @@ def create_log(log_path: Path, *, lock_timeout: float) -> bool:
     with locked(log_path, lock_timeout):
         if current_size(log_path) is not None:
             return False
+        _remove_leftovers(log_path)
         _install_new_log(log_path, HEADER_BYTES)
         return True
 
@@ -164,6 +166,12 @@ class locked:
         # filelock would create a missing folder itself, without the .gitignore that keeps the
         # lock file out of git.
         ensure_folder(self.log_path.parent, self.log_path)
+        try:
+            # A clear word for a link at the lock's name; filelock (3.20.1 and later) opens it
+            # with O_NOFOLLOW anyway, so one planted after this check is refused as well.
+            fs.lstat_regular(self.path)
+        except (fs.LinkError, fs.NotRegularError) as error:
+            raise LogFileError(f"{error}; nothing was written: remove it, it is no lock") from None
         try:
             self.lock.acquire()
         except Timeout:
@@ -198,19 +206,25 @@ def _regular(path: Path) -> os.stat_result | None:
     try:
         return fs.lstat_regular(path)
     except fs.LinkError as error:
-        raise LogFileError(
-            f"{error}; nothing was written: telemetry-csv writes only a regular file, since "
-            "rotating a log renames it. Set `log` (or --file) to the file itself"
-        ) from None
+        raise _link_refused(error) from None
+
+
+def _link_refused(error: fs.LinkError) -> LogFileError:
+    return LogFileError(
+        f"{error}; nothing was written: telemetry-csv writes only a regular file, since "
+        "rotating a log renames it. Set `log` (or --file) to the file itself"
+    )
 
 
 def _require_appendable(log_path: Path, size: int) -> None:
     """Refuse to append to a log whose header is wrong or whose last line is torn."""
     try:
-        with open(log_path, "rb") as file:
+        with fs.open_regular(log_path) as file:
             head = file.read(len(HEADER_BYTES))
             file.seek(size - 1)
             last = file.read(1)
+    except fs.LinkError as error:
+        raise _link_refused(error) from None
     except OSError as error:
         raise fs.cannot("read", log_path, error) from None
     if head != HEADER_BYTES:
@@ -229,33 +243,43 @@ def _require_writable(log_path: Path) -> None:
     """A read-only log is left alone: renaming it to a backup needs only the folder's permission,
     but would still change what the user protected."""
     try:
-        os.close(os.open(log_path, os.O_WRONLY | os.O_APPEND | fs.NOFOLLOW))
+        os.close(fs.open_regular_for_writing(log_path, os.O_WRONLY | os.O_APPEND))
+    except fs.LinkError as error:
+        raise _link_refused(error) from None
     except OSError as error:
         raise fs.cannot("write", log_path, error, "; the log was left as it was") from None
 
 
 def _install_new_log(log_path: Path, content: bytes, keep: os.stat_result | None = None) -> None:
-    """Put a complete new log in place atomically. We hold the lock, so a temporary file of ours
-    already there is a crash's leftover."""
-    fs.replace(log_path, content, temporary=temporary_path(log_path), keep=keep)
+    """Put a complete new log in place atomically."""
+    fs.replace(log_path, content, keep=keep)
+
+
+def _remove_leftovers(log_path: Path) -> None:
+    """Remove the temporary files a crash left beside the log. Only a holder of the log's lock
+    writes them, and we hold it, so every one there is a leftover (git-ignored, never read)."""
+    try:
+        names = os.listdir(log_path.parent)
+    except OSError:
+        return
+    for name in names:
+        if fs.is_temporary_of(log_path, name):
+            fs.remove_quietly(log_path.parent / name)  # the name itself, never a link's target
 
 
 def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
-    temporary = temporary_path(log_path)
-    fs.remove_quietly(temporary)  # we hold the lock: a crash's leftover
-    fs.write_new_file(temporary, content)
-    try:
-        os.rename(log_path, backup)
-    except OSError as error:
-        fs.remove_quietly(temporary)
-        raise fs.cannot(f"back up {log_path} to", backup.name, error) from None
-    try:
-        os.rename(temporary, log_path)
-    except OSError as error:
-        fs.remove_quietly(temporary)
-        fs.fsync_folder(log_path.parent)  # the backup, at least, is made durable
-        raise LogFileError(
-            f"backed up {log_path} to {backup.name} but cannot start a new log: "
-            f"{fs.reason(error)}; the next append will start it"
-        ) from None
-    fs.fsync_folder(log_path.parent)
+    with fs.NewFile(log_path) as new:
+        new.write(content)
+        new.sync()
+        try:
+            os.rename(log_path, backup)
+        except OSError as error:
+            raise fs.cannot(f"back up {log_path} to", backup.name, error) from None
+        try:
+            new.commit()
+        except LogFileError as error:
+            fs.fsync_folder(log_path.parent)  # the backup, at least, is made durable
+            raise LogFileError(
+                f"backed up {log_path} to {backup.name} but cannot start a new log: "
+                f"{str(error).rsplit(': ', 1)[-1]}; the next append will start it"
+            ) from None
