@@ -48,7 +48,9 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
             EXIT_FILE: ""},
     "repair": {EXIT_OK: "repaired, or nothing to repair", EXIT_USAGE: "", EXIT_LOCKED: "",
                EXIT_FILE: "the log cannot be read or written"},
-    "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: ""},
+    "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: "",
+                     EXIT_FILE: "an input file is missing, a link or not a regular file; "
+                     "nothing was written"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 

@@ -12,7 +12,7 @@ benchmarks/README.md, "Secret screen"), and its plugins have no Anthropic, OpenR
 xAI or Google shapes. Adding a pattern here is one entry in `PATTERNS`, with an example in the
 tests.
 
-Every regex starts with a literal, which Python's regex engine finds with a fast substring
+Every regex but one starts with a literal, which Python's regex engine finds with a fast substring
 search. Short prefixes that ordinary words can end in (`task-…`, `risk-…`, `diskSK…`) must
 not follow a letter or digit: that test is a lookbehind placed just after the literal
 (`_bounded`), because one placed before it would hide the literal from the engine and make
@@ -43,6 +43,8 @@ _AWS_SECRET_AFTER_PREFIX = (
 )
 _GITLEAKS = "gitleaks config/gitleaks.toml rule "
 _DETECT_SECRETS = "detect-secrets plugin "
+_TRUFFLEHOG = "trufflehog pkg/detectors/"
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _TOKEN = "[A-Za-z0-9_-]*[A-Za-z0-9_]{16}[A-Za-z0-9_-]*"  # a body with hyphens, and a run without
 
 
@@ -65,8 +67,59 @@ PATTERNS: tuple[SecretPattern, ...] = (
     SecretPattern(
         "openai-api-key",
         "an OpenAI API key",
-        (_bounded("sk-", f"(?:(?:proj|svcacct|admin)-{_TOKEN}|[A-Za-z0-9]{{32,}})"),),
-        _GITLEAKS + "openai-api-key; " + _DETECT_SECRETS + "OpenAIDetector",
+        (_bounded("sk-", f"(?:(?:proj|svcacct|admin|service|None)-{_TOKEN}|[A-Za-z0-9]{{32,}})"),),
+        _GITLEAKS
+        + "openai-api-key; "
+        + _DETECT_SECRETS
+        + "OpenAIDetector; "
+        + _TRUFFLEHOG
+        + "openai (`sk-service-`); `sk-None-`: keys made without a project (OpenAI community "
+        + "forum, 'Incorrect API is generated in the OpenAI account'; langflow-ai/langflow#12122)",
+    ),
+    SecretPattern(
+        "langfuse-secret-key",
+        "a Langfuse secret key",
+        (_bounded("sk-lf-", _UUID + "(?![0-9A-Za-z])"),),
+        _TRUFFLEHOG + "langfuse (`sk-lf-` and a UUID; its `pk-lf-` public key is no secret)",
+    ),
+    SecretPattern(
+        "langsmith-api-key",
+        "a LangSmith API key",
+        (r"lsv2_(?:pt|sk)_[a-z0-9]{32}_[a-z0-9]{10}(?![A-Za-z0-9])",),
+        _GITLEAKS + "langsmith-api-key; " + _TRUFFLEHOG + "langsmith",
+    ),
+    SecretPattern(
+        "fireworks-api-key",
+        "a Fireworks AI API key",
+        # Issued as fw_ and 24 letters and digits, both cases: an identifier such as fw_update
+        # or fw_firmwareversionnumbers (one case only) is not one.
+        (
+            _bounded(
+                "fw_",
+                "(?=[A-Za-z0-9]*[A-Z])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{20,48}(?![A-Za-z0-9_])",
+            ),
+        ),
+        "Fireworks AI API keys (app.fireworks.ai, Settings > API keys): fw_ and 24 letters and "
+        "digits of both cases",
+    ),
+    SecretPattern(
+        "nvidia-api-key",
+        "an NVIDIA API key",
+        # 64 characters, among them (as in every real key) a run of 16 without a hyphen.
+        ("nvapi-" + _TOKEN,),
+        _TRUFFLEHOG + "nvapi (build.nvidia.com keys: nvapi- and 64 characters; shortened too)",
+    ),
+    SecretPattern(
+        "elevenlabs-api-key",
+        "an ElevenLabs API key",
+        (_bounded("sk_", "[a-f0-9]{48}(?![A-Za-z0-9])"),),
+        _TRUFFLEHOG + "elevenlabs v2 (sk_ and 48 hex digits)",
+    ),
+    SecretPattern(
+        "claude-code-session-url",
+        "a Claude Code session URL",
+        (r"(?i:https?://claude\.ai/code/session_)[A-Za-z0-9]{16,}",),
+        _GITLEAKS + "claude-code-session-url (a link that gives remote control of a session)",
     ),
     SecretPattern(
         "openrouter-api-key",
@@ -335,14 +388,14 @@ MIN_RUN = 16
 TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+/="
 # Each literal costs one more pass over the whole text, so only a short shape that hyphens can
 # cut gets one; long tokens such as `ya29.` and `xoxd-` must show a run of 16 instead.
-SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-")
+SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-", b"sk-lf-")
 _TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
 _RUN = b"a" * MIN_RUN
 
 
 def _may_hold_secret(text: str) -> bool:
     """`screen` for one value."""
-    data = text.encode("utf-8", "surrogateescape")
+    data = text.encode("utf-8", "surrogatepass")
     return _RUN in data.translate(_TOKEN_TABLE) or any(
         literal in data for literal in SCREEN_LITERALS
     )
@@ -354,7 +407,7 @@ def screen(values: list[str]) -> set[int]:
     hold no line break (notes and model names never do): they are joined with one."""
     if not values:
         return set()
-    block = "\n".join(values).encode("utf-8", "surrogateescape")
+    block = "\n".join(values).encode("utf-8", "surrogatepass")
     starts = []
     tokens = block.translate(_TOKEN_TABLE)
     position = tokens.find(_RUN)

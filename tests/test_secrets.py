@@ -27,6 +27,15 @@ EXAMPLES = [
     ("anthropic-api-key", "sk-ant-" + "ort01-" + A + "_" + A + "AA"),
     ("openai-api-key", "sk-" + "proj-" + A + "_" + A),
     ("openai-api-key", "sk-" + A + "T3Blbk"),
+    ("openai-api-key", "sk-" + "None-" + A + "T3BlbkFJ" + A),
+    ("openai-api-key", "sk-" + "service-" + A + "-" + A),
+    ("langfuse-secret-key", "sk-" + "lf-" + "3f9c1e7a-5b2d-4f4c-8a0e-9b7d1c3f5a8e"),
+    ("langsmith-api-key", "lsv2_" + "pt_" + HEX + "_" + HEX[:10]),
+    ("langsmith-api-key", "lsv2_" + "sk_" + HEX[::-1] + "_" + HEX[5:15]),
+    ("fireworks-api-key", "fw_" + "3ZaMvVG31Trzt6x3H89ASpES"),
+    ("nvidia-api-key", "nvapi-" + A + "-" + A[:31]),
+    ("elevenlabs-api-key", "sk_" + HEX + HEX[:16]),
+    ("claude-code-session-url", "https://claude.ai/code/" + "session_01DDpXdCk8uhiRdzku123456"),
     ("openrouter-api-key", "sk-" + "or-v1-" + HEX + HEX[::-1]),
     ("groq-api-key", "gsk_" + A + "Wq8Zr2Lm5Nx7Pv3Kt9Hy"),
     ("xai-api-key", "xai-" + A + A + A[:16]),
@@ -107,6 +116,19 @@ ORDINARY = [
     "claude-3-5-sonnet-20241022 vs gpt-4o-2024-08-06",
     "uuid 123e4567-e89b-12d3-a456-426614174000",
     "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    # Near the shapes added for issue 12: each misses the length, the alphabet or the boundary.
+    "fw_update failed on the lab router",
+    "bump fw_version, fw_build_date and fw_abcdefghijklmnopqrstuvwx",
+    "FW_UPDATE_CHANNELS_STABLE_ONLY toggled",
+    "sk-None of the keys were rotated",
+    "langfuse: sk-lf- and pk-lf- prefixes explained",
+    "sk-lf-3f9c1e7a is not a whole key",
+    "lsv2_pt_ keys replaced ls__ keys",
+    "nvapi- prefix, see build.nvidia.com",
+    "task_" + HEX + HEX[:16] + " retried",
+    "sk_ prefix of ElevenLabs keys",
+    "https://claude.ai/code is where sessions start",
+    "session_01DD in the logs (not a URL)",
 ]
 
 
@@ -288,6 +310,12 @@ SCREENED_ORDINARY = {
     "ssh://git@github.com:org/repo.git",
     "npm_config_cache cleanup",  # exactly 16
     "sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "https://claude.ai/code is where sessions start",
+    "FW_UPDATE_CHANNELS_STABLE_ONLY toggled",
+    "bump fw_version, fw_build_date and fw_abcdefghijklmnopqrstuvwx",
+    "task_" + HEX + HEX[:16] + " retried",
+    "langfuse: sk-lf- and pk-lf- prefixes explained",  # the literal sk-lf-
+    "sk-lf-3f9c1e7a is not a whole key",
 }
 
 

@@ -16,6 +16,7 @@ from typing import Any, BinaryIO
 
 from telemetry_csv import fs
 from telemetry_csv.errors import TelemetryError
+from telemetry_csv.messages import excerpt
 
 MAX_BODY_BYTES = 32 * 1024 * 1024  # far above any real response; a larger file is a mistake
 
@@ -205,7 +206,7 @@ def _sse_payloads(lines: list[str]) -> Iterator[Any]:
             data.append(value[1:] if value.startswith(" ") else value)
         elif not line.startswith((":", "event:", "id:", "retry:")):
             raise ValueError(
-                f"line {number} is not part of a server-sent-events stream: {line[:40]!r}"
+                f"line {number} is not part of a server-sent-events stream: {excerpt(line, 40)!r}"
             )
 
 
@@ -353,7 +354,8 @@ def _count(
         return
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(
-            f"{path}{name} is {json.dumps(value)[:40]}; expected a whole number of tokens, 0 or more"
+            f"{path}{name} is {excerpt(json.dumps(value), 40)}; expected a whole number of "
+            "tokens, 0 or more"
         )
     reading.counts[key or name] = value
 
@@ -368,7 +370,9 @@ def _model(obj: dict[str, Any], key: str, prefix: str) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise ValueError(f"{prefix}{key} is {json.dumps(value)[:40]}; expected a model name")
+        raise ValueError(
+            f"{prefix}{key} is {excerpt(json.dumps(value), 40)}; expected a model name"
+        )
     return value
 
 
@@ -391,7 +395,8 @@ def _combine(events: list[Any]) -> Usage:
         )
     )
     if len(responses) > 1:
-        shown = ", ".join(responses[:3]) + (", …" if len(responses) > 3 else "")
+        shown = ", ".join(excerpt(id_, 40) for id_ in responses[:3])
+        shown += ", …" if len(responses) > 3 else ""
         raise ValueError(
             f"holds {len(responses)} responses ({shown}); expected one response per row"
         )
@@ -414,10 +419,9 @@ def _error_summary(events: list[Any]) -> str | None:
         error = event.get("error")
         if isinstance(error, dict):
             kind = error.get("type") or error.get("status") or error.get("code") or "error"
-            kind = " ".join(str(kind).split())[:60]
-            message = " ".join(str(error.get("message") or "").split())
-            if len(message) > 120:
-                message = message[:120] + "…"
+            # An error body may quote the key that was refused: cut only after redacting.
+            kind = excerpt(" ".join(str(kind).split()), 60)
+            message = excerpt(" ".join(str(error.get("message") or "").split()), 120)
             return f"an API error, not a response with token usage: {kind}: {message}"
     return None
 
@@ -492,7 +496,10 @@ def fill_from_usage(
             filled[name] = from_response
         elif str(filled[name]).strip() != str(from_response):
             shown = f"{from_response:,}" if isinstance(from_response, int) else from_response
-            notices.append(f"{name}: using the given {filled[name]!s}, not the response's {shown}")
+            notices.append(
+                f"{name}: using the given {excerpt(str(filled[name]), 80)}, not the "
+                f"response's {excerpt(shown, 80)}"
+            )
     if "model" not in filled:
         raise UsageJsonError(
             f"model is missing: the {usage.provider} response does not name one; give it with --model"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -27,6 +28,22 @@ class ArgumentParser(argparse.ArgumentParser):
         stream = file or sys.stdout
         if stream is not None:
             stream.write(self.format_help())
+
+
+def require_text(args: Sequence[str]) -> None:
+    """Refuse an argument that is not UTF-8 text (Python keeps each byte that is not as a lone
+    surrogate, U+DC80 to U+DCFF), naming its number and the first bad byte, never the argument
+    itself."""
+    for number, arg in enumerate(args, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as error:
+            code = ord(arg[error.start])
+            what = f"byte {code - 0xDC00:#04x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
+            raise ArgumentsError(
+                f"argument {number} is not UTF-8 text ({what} at character {error.start + 1}); "
+                "give arguments as UTF-8"
+            ) from None
 
 
 def one_line(message: str) -> str:

@@ -39,6 +39,7 @@ class Tally(NamedTuple):
 def print_fmt(named: Sequence[tuple[Path, str]], settings: Settings, *, changed_word: str) -> Tally:
     """Format the files; print `CHANGED_WORD NAME` for each one rewritten and every line left
     as it was (`reformatted NAME` for the command, pre-commit's `Fixing NAME` for the hook)."""
+    from telemetry_csv.cli.output import show
     from telemetry_csv.logfile.rewriting import format_file
 
     changed = left = 0
@@ -48,9 +49,9 @@ def print_fmt(named: Sequence[tuple[Path, str]], settings: Settings, *, changed_
         )
         if result.changed:
             changed += 1
-            print(f"{changed_word} {name}")
+            show(f"{changed_word} {name}")
         for problem in result.problems:
-            print(problem)
+            show(str(problem))
         left += len({problem.line for problem in result.problems})  # a line may have two
     return Tally(len(named), changed, left)
 
@@ -65,5 +66,7 @@ def run(argv: Sequence[str]) -> int:
         files_to_read(args.files, args.file, settings), settings, changed_word="reformatted"
     )
     files = f"{tally.files} file{'s' if tally.files != 1 else ''}"
-    print(f"{tally.changed} of {files} reformatted, {tally.left} line(s) left as they were")
+    from telemetry_csv.cli.output import show
+
+    show(f"{tally.changed} of {files} reformatted, {tally.left} line(s) left as they were")
     return 1 if tally.left else 0

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from telemetry_csv.cli.arguments import ArgumentParser, command_parser
-from telemetry_csv.cli.output import shown_path
+from telemetry_csv.cli.output import show, shown_path
 
 DESCRIPTION = """\
 Create .telemetry/usage.csv (header only), .telemetry/README.md and .telemetry/.gitignore at the
@@ -41,11 +41,11 @@ def run(argv: Sequence[str]) -> int:
     log_path = Path(args.file) if args.file else settings.log_path
     if not args.git:
         for action in initialise(log_path, lock_timeout=settings.lock_timeout):
-            print(f"{action.done:<8} {shown_path(action.path)}")
+            show(f"{action.done:<8} {shown_path(action.path)}")
     for step in set_up_git(log_path, settings.root, only_git=args.git):
         detail = f": {step.detail}" if step.detail else ""
-        print(f"{step.done:<8} {step.what}{detail}")
+        show(f"{step.done:<8} {step.what}{detail}")
     if not args.git:
-        print("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
-        print(PRE_COMMIT_SNIPPET)
+        show("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
+        show(PRE_COMMIT_SNIPPET)
     return 0

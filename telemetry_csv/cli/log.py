@@ -113,5 +113,5 @@ def run(argv: Sequence[str]) -> int:
     for note in output.notes(logged, notices):
         output.say(f"telemetry-csv log: note: {note}")
     if not args.quiet:
-        print(output.confirmation(logged))
+        output.show_done(output.confirmation(logged), "telemetry-csv log", "the row was logged")
     return 0

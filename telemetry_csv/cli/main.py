@@ -9,16 +9,23 @@ user typed (a command name, a path, a commit range), and that may be a pasted ke
 A reader that goes away (`telemetry-csv check | head -1`) is no error either. Standard output
 closed under us ends the command quietly with 141, the status a shell shows for a program that
 SIGPIPE killed, as C tools are (Python ignores SIGPIPE and raises BrokenPipeError instead).
-Whatever the command did before (a row `log` appended) stays done. Standard error closed loses
-only messages: the exit status stays the command's own.
+Whatever the command did before (a row `log` appended) stays done. Standard output that fails
+otherwise (a full disk) is one line on standard error and exit status 4, except after `log`
+appended its row (see `output.show_done`). Standard error closed loses only messages: the exit
+status stays the command's own.
+
+Arguments must be UTF-8 text: one that is not (the shell passes bytes; Python keeps the bad
+ones as lone surrogates) is refused before anything runs, with exit status 2. The command that
+`run` runs, after `--`, is passed on untouched, bytes and all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 
-from telemetry_csv.errors import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
+from telemetry_csv.errors import EXIT_CLOSED_PIPE, EXIT_FILE, EXIT_INTERRUPTED, EXIT_USAGE
 
 # name: (module under telemetry_csv.cli, one-line summary for --help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -52,16 +59,35 @@ def _help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from telemetry_csv.cli import output
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    _tolerate_any_encoding()
     try:
         try:
-            status = _main(list(sys.argv[1:] if argv is None else argv))
+            status = _main(args)
         finally:  # argparse's --help ends in SystemExit: flush on that way out too
             if sys.stdout is not None:
                 sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
     except BrokenPipeError:
         output.silence(sys.stdout)
         return EXIT_CLOSED_PIPE
+    except OSError as error:  # standard output itself failed: a full disk, an I/O error
+        output.silence(sys.stdout)
+        name = f" {args[0]}" if args and args[0] in COMMANDS else ""
+        output.say(
+            f"telemetry-csv{name}: error: cannot write standard output: {error.strerror or error}"
+        )
+        return EXIT_FILE
     return status
+
+
+def _tolerate_any_encoding() -> None:
+    """Escape, rather than fail on, a character the terminal's encoding cannot show (with
+    PYTHONIOENCODING=ascii, say): a message or a report is never lost to a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(OSError, ValueError):
+                reconfigure(errors="backslashreplace")
 
 
 def _main(args: list[str]) -> int:
@@ -76,6 +102,15 @@ def _main(args: list[str]) -> int:
         print(f"telemetry-csv {__version__}")
         return 0
     name = args[0]
+    from telemetry_csv.cli.arguments import ArgumentsError, require_text
+
+    try:
+        # `run`'s command, after `--`, is the command's own business.
+        require_text(args[: args.index("--")] if name == "run" and "--" in args else args)
+    except ArgumentsError as error:
+        shown = f"telemetry-csv {name}" if name in COMMANDS else "telemetry-csv"
+        print_error(f"{shown}: error: {error}")
+        return EXIT_USAGE
     if name not in COMMANDS:
         print_error(
             f"telemetry-csv: error: unknown command {name!r}; "
@@ -84,7 +119,6 @@ def _main(args: list[str]) -> int:
         return EXIT_USAGE
     import importlib
 
-    from telemetry_csv.cli.arguments import ArgumentsError
     from telemetry_csv.errors import TelemetryError
 
     module = importlib.import_module(f"telemetry_csv.cli.{COMMANDS[name][0]}")
@@ -103,9 +137,8 @@ def _main(args: list[str]) -> int:
 
 
 def print_error(line: str) -> None:
-    """Print an error line with every credential shape in it redacted. The scanner is imported
-    only here, on the way out with an error, so a successful command never compiles it."""
+    """Print an error line: `say` redacts every credential shape and escapes every control
+    character in it (the scanner compiles its patterns only when a line may hold a key)."""
     from telemetry_csv.cli.output import say
-    from telemetry_csv.secrets_scan import redact
 
-    say(redact(line))
+    say(line)

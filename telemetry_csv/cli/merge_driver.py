@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.cli.arguments import ArgumentParser, command_parser
+from telemetry_csv.cli.output import say
 
 DESCRIPTION = """\
 Merge two versions of a log without a conflict: the header once, all of our rows in order,
@@ -17,7 +19,9 @@ files with `merge=telemetry-csv` in .gitattributes, once `telemetry-csv init` (o
   git config merge.telemetry-csv.driver 'telemetry-csv merge-driver %O %A %B %P'
 
 The result is written to OURS. If any version is not a valid log, nothing is guessed: OURS
-gets git's usual conflict markers, the reason is printed, and the exit status is 1."""
+gets git's usual conflict markers, the reason is printed, and the exit status is 1. If any of
+the three files is missing, a link or not a regular file, nothing is written and the exit
+status is 4."""
 
 
 def build_parser() -> ArgumentParser:
@@ -41,36 +45,52 @@ def run(argv: Sequence[str]) -> int:
     name = args.path or "log"
     prefix = f"telemetry-csv merge-driver: {name}"
     base, ours, theirs = Path(args.base), Path(args.ours), Path(args.theirs)
+    kept = _inputs(base, ours, theirs)  # before anything is written: git names three files
     try:
         settings = load_settings()
         merged = merge_files(base, ours, theirs, settings.schema, name)
     except TelemetryError as error:
-        print(f"{prefix}: not merged, left as a conflict: {error}", file=sys.stderr)
+        say(f"{prefix}: not merged, left as a conflict: {error}")
         _leave_conflict(base, ours, theirs, name)
         return 1
     data = merged.data()
-    ours.write_bytes(data)
+    fs.replace(ours, data, keep=kept)  # never through a link
     if merged.moved_away:
         # The driver sees one file, not the other side's tree: it cannot see the backup. The
         # append-only hook, run on the merge commit, checks that a new backup starts with them.
-        print(
+        say(
             f"{prefix}: left out {merged.moved_away} row(s) of the common base that the other "
             "side no longer has in this file; a rotation there moves them to a new backup, "
             "which the merge brings in (the append-only hook refuses the merge commit if no "
-            "new backup starts with them)",
-            file=sys.stderr,
+            "new backup starts with them)"
         )
     if len(data) > settings.max_bytes:
         from telemetry_csv.logfile.layout import unused_backup_path
 
         backup = unused_backup_path(Path(name)).as_posix() if args.path else "a backup name"
-        print(
+        say(
             f"{prefix}: the merged log is {len(data):,} bytes, over max_bytes "
             f"({settings.max_bytes:,}); before committing, back it up: `git mv {name} "
-            f"{backup}`, then `telemetry-csv init` and `git add` the new log",
-            file=sys.stderr,
+            f"{backup}`, then `telemetry-csv init` and `git add` the new log"
         )
     return 0
+
+
+def _inputs(base: Path, ours: Path, theirs: Path) -> os.stat_result:
+    """Refuse (LogFileError, exit 4) unless all three are regular files, none a link; OURS's
+    status, whose mode the result keeps."""
+    from telemetry_csv.errors import LogFileError
+
+    found = {}
+    for label, path in (("BASE", base), ("OURS", ours), ("THEIRS", theirs)):
+        info = fs.lstat_regular(path)
+        if info is None:
+            raise LogFileError(
+                f"{label} {path}: no such file; git runs the driver with the three versions' "
+                "files (%O %A %B), nothing was written"
+            )
+        found[label] = info
+    return found["OURS"]
 
 
 def _leave_conflict(base: Path, ours: Path, theirs: Path, name: str) -> None:

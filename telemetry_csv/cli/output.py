@@ -1,9 +1,14 @@
-"""Writing to the user: the notes and confirmation `log` and `run` print once a row is appended,
-and lines on standard error that survive a reader who went away.
+"""Writing to the user: every line the commands and the hooks print goes through `say`
+(standard error) or `show` (standard output), which pass it through `messages.safe`: no
+credential, no terminal control sequence, no invisible character reaches the screen, whatever
+the line quotes (only a report's own text, already escaped for Markdown, goes out unchanged).
 
 Standard error carries only diagnostics, so losing it (`2>&-`, a closed pipe) must never change
 an outcome or an exit status: `say` drops what cannot be written. Standard output is the
 command's result; a closed one ends the command with `EXIT_CLOSED_PIPE` (see cli/main.py).
+Once a command has done its work (`log` appended the row), `show_done` makes a standard output
+that cannot be written (a full disk) a note, not a failure: a script that retried would log the
+row twice.
 """
 
 from __future__ import annotations
@@ -43,15 +48,41 @@ def confirmation(logged: LoggedRow, how: str | None = None) -> str:
 
 
 def say(line: str) -> None:
-    """Write one line on standard error if anyone can read it; otherwise drop it quietly."""
+    """Write a message on standard error, made safe, if anyone can read it; otherwise drop it
+    quietly."""
     stream = sys.stderr
     if stream is None:  # descriptor 2 was closed when we started (`2>&-`)
         return
+    from telemetry_csv.messages import safe
+
     try:
-        stream.write(line + "\n")
+        stream.write(safe(line) + "\n")
         stream.flush()
     except (OSError, ValueError):
         silence(stream)
+
+
+def show(line: str) -> None:
+    """Write a line of a command's result on standard output, made safe. A closed pipe or a full
+    disk raises (OSError), for cli/main.py to turn into an exit status."""
+    from telemetry_csv.messages import safe
+
+    sys.stdout.write(safe(line) + "\n")
+
+
+def show_done(line: str, prog: str, what: str) -> None:
+    """`show` a line after the command's work is done and cannot be undone (`what`: "the row
+    was logged"): standard output that fails for any reason but a closed pipe is then said
+    on standard error (`PROG: note: …`), and the command still succeeds."""
+    try:
+        show(line)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise  # the documented closed-pipe status; what was done stays done
+    except OSError as error:
+        silence(sys.stdout)
+        reason = error.strerror or str(error)
+        say(f"{prog}: note: {what}, but standard output cannot be written: {reason}")
 
 
 def silence(stream: TextIO | None) -> None:

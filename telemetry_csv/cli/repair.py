@@ -7,7 +7,7 @@ from pathlib import Path
 
 from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.fields import lock_timeout_seconds
-from telemetry_csv.cli.output import shown_path
+from telemetry_csv.cli.output import show, shown_path
 
 DESCRIPTION = """\
 If the log does not end with a newline (a write was cut short by a crash or a full disk),
@@ -38,15 +38,15 @@ def run(argv: Sequence[str]) -> int:
     result = repair_log(log_path, lock_timeout=timeout)
     shown = shown_path(log_path)
     if not result.exists:
-        print(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
+        show(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
     elif result.torn_path is None:
-        print(f"nothing to repair: {shown} ends with a complete line")
+        show(f"nothing to repair: {shown} ends with a complete line")
     else:
-        print(
+        show(
             f"moved the torn line {result.line} ({result.size:,} bytes) of {shown} to "
             f"{shown_path(result.torn_path)}; the log ends with a complete line again"
         )
-        print(
+        show(
             "look at that file: if it held a whole row, log the row again; "
             "then delete the file or commit it"
         )

@@ -129,10 +129,11 @@ def run(argv: Sequence[str]) -> int:
     zone = resolve_zone(args.tz)
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY", "") if args.github_summary else ""
     if args.github_summary and not summary_path:
-        print(
+        from telemetry_csv.cli.output import say
+
+        say(
             "telemetry-csv report: note: GITHUB_STEP_SUMMARY is not set (it is, inside a GitHub "
-            "Actions job); --github-summary does nothing here",
-            file=sys.stderr,
+            "Actions job); --github-summary does nothing here"
         )
 
     if args.range is not None and (args.files or args.file):

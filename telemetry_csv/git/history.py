@@ -23,6 +23,7 @@ from telemetry_csv.git import plumbing
 from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import Line, line_key, read_lines, row_keys
 from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.messages import excerpt
 
 _SHOWN_CHARS = 200
 RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
@@ -282,7 +283,4 @@ def _appended(old: bytes, new: bytes) -> bool:
 
 
 def _shown(text: str) -> str:
-    shown = text.encode("utf-8", "backslashreplace").decode("utf-8")
-    if len(shown) > _SHOWN_CHARS:
-        shown = shown[:_SHOWN_CHARS] + f"… ({len(shown)} characters)"
-    return shown
+    return excerpt(text.encode("utf-8", "backslashreplace").decode("utf-8"), _SHOWN_CHARS)

@@ -11,15 +11,19 @@ the files and returns 1, so the user sees the change and stages it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 
 
-def run_hook(prog: str, body: Callable[[], int]) -> int:
-    """Run a hook's work; a user-fixable error (bad settings, not a git repository…) becomes one
-    line on standard error, redacted like the command's, and the hook fails."""
+def run_hook(prog: str, argv: Sequence[str] | None, body: Callable[[], int]) -> int:
+    """Run a hook's work; a user-fixable error (bad settings, not a git repository, an argument
+    that is not UTF-8…) becomes one line on standard error, made safe like the commands' (see
+    cli/output.py), and the hook fails. Every line a hook prints goes through `output.show`."""
+    from telemetry_csv.cli.arguments import require_text
     from telemetry_csv.errors import TelemetryError
 
     try:
+        require_text(sys.argv[1:] if argv is None else argv)
         return body()
     except TelemetryError as error:
         from telemetry_csv.cli.main import print_error

@@ -42,7 +42,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.from_ref) != bool(args.to_ref):
         parser.error("--from-ref and --to-ref go together")
-    return run_hook(PROG, lambda: _check(args.filenames, args.from_ref, args.to_ref))
+    return run_hook(PROG, argv, lambda: _check(args.filenames, args.from_ref, args.to_ref))
 
 
 def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> int:
@@ -79,8 +79,10 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
             cwd=root,
             retire_backups=os.environ.get(RETIRE_BACKUPS) == "1",
         )
+    from telemetry_csv.cli.output import show
+
     for finding in findings:
-        print(finding)
+        show(str(finding))
     return 1 if findings else 0
 
 

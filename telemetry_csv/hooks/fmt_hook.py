@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.filenames:
         return 0
-    return run_hook(PROG, lambda: _fmt(args.filenames))
+    return run_hook(PROG, argv, lambda: _fmt(args.filenames))
 
 
 def _fmt(filenames: list[str]) -> int:
