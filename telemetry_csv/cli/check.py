@@ -12,7 +12,10 @@ from telemetry_csv.cli.arguments import command_parser
 from telemetry_csv.cli.selection import files_to_read
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from telemetry_csv.config import Settings
+    from telemetry_csv.logfile.reading import Problem
 
 DESCRIPTION = """\
 Validate log files line by line, in constant memory. Without FILES, checks the repository's
@@ -52,9 +55,11 @@ def print_check(
     max_problems: int,
     max_bytes: int | None = None,
     summary: Literal["always", "on problems", "never"] = "always",
+    promote: Callable[[Problem], bool] | None = None,
 ) -> int:
-    """Check the files, print each problem shown, then the summary line (always, only when
-    something is wrong, as a hook does, or never); 0 if all is well, else 1."""
+    """Check the files, print each problem and warning shown, then the summary line (always,
+    only when something is wrong, as a hook does, or never); 0 if there is no problem (there
+    may be warnings), else 1. `promote`: see `check_files`."""
     from telemetry_csv.logfile.checking import check_files
 
     display: dict[Path | str, str] = dict(named)
@@ -64,11 +69,18 @@ def print_check(
         max_bytes=max_bytes or settings.max_bytes,
         max_problems=max(max_problems, 0),
         display=display,
+        promote=promote,
     )
+    from telemetry_csv.cli.output import show
+
     for problem in result.problems:
-        print(problem)
-    if summary == "always" or (summary == "on problems" and not result.ok):
-        print(result.summary())
+        show(str(problem))
+    if (
+        summary == "always"
+        or (summary == "on problems" and not result.ok)
+        or (summary == "on problems" and result.warning_count)
+    ):
+        show(result.summary())
     return 0 if result.ok else 1
 
 

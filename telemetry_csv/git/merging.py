@@ -59,7 +59,7 @@ def merge_rows(base: Sequence[str], ours: Sequence[str], theirs: Sequence[str]) 
 def read_canonical_rows(path: Path | str, schema: Schema, label: str) -> list[str]:
     """The rows of our or their version as canonical lines; InvalidLogError at its first problem."""
     for problem in scan_lines(path, schema, display=label):
-        if problem is not None:
+        if problem is not None and not problem.warning:  # a committed row stays mergeable
             raise InvalidLogError(f"{problem}")
     # Valid means: the header, then canonical lines, each ending in LF; they are the rows.
     with fs.open_regular(path) as file:

@@ -1,12 +1,21 @@
-"""telemetry-csv-check: every telemetry CSV file pre-commit passes must be a valid log."""
+"""telemetry-csv-check: every telemetry CSV file pre-commit passes must be a valid log.
+
+A warning (a row that breaks only a rule newer than the rows committed before it, such as
+invisible characters in a model name) fails the hook only on a row being added: history may
+not be edited, so a committed one is shown, never a reason to refuse the next commit."""
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_csv.hooks import run_hook
+
+if TYPE_CHECKING:
+    from telemetry_csv.logfile.reading import Problem
 
 PROG = "telemetry-csv-check"
 
@@ -22,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.filenames:
         return 0
-    return run_hook(PROG, lambda: _check(args.filenames, args.max_problems))
+    return run_hook(PROG, argv, lambda: _check(args.filenames, args.max_problems))
 
 
 def _check(filenames: list[str], max_problems: int) -> int:
@@ -30,7 +39,42 @@ def _check(filenames: list[str], max_problems: int) -> int:
     from telemetry_csv.config import load_settings
 
     named = [(Path(name), name) for name in filenames]
-    return print_check(named, load_settings(), max_problems=max_problems, summary="on problems")
+    return print_check(
+        named,
+        load_settings(),
+        max_problems=max_problems,
+        summary="on problems",
+        promote=BeingAdded(filenames, os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"),
+    )
+
+
+class BeingAdded:
+    """Whether a warning's row is being added: its line is in no file of the checked files'
+    folders at `revision` (HEAD; with pre-push, the remote's old head). A row a rotation moved
+    to a new backup is not new: it was in the log. Git is asked only at the first warning."""
+
+    def __init__(self, filenames: list[str], revision: str):
+        self.folders = sorted({Path(name).parent.as_posix() for name in filenames})
+        self.revision = revision
+        self.committed: set[str] | None = None
+
+    def __call__(self, problem: Problem) -> bool:
+        if self.committed is None:
+            self.committed = self._committed_lines()
+        return problem.text not in self.committed
+
+    def _committed_lines(self) -> set[str]:
+        from telemetry_csv.git import plumbing
+
+        if plumbing.commit_id(self.revision) is None:
+            return set()  # the first commit: every row is being added
+        lines: set[str] = set()
+        for folder in self.folders:
+            for path in plumbing.list_files(self.revision, folder):
+                if path.endswith(".csv"):
+                    blob = plumbing.read_blob(self.revision, path) or b""
+                    lines.update(blob.decode("utf-8", "replace").splitlines())
+        return lines
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
-from telemetry_csv import rfc3339, secrets_scan
+from telemetry_csv import characters, rfc3339, secrets_scan
 from telemetry_csv.logfile.schema import (
     COUNT_MAX_DIGITS,
     FORMULA_STARTS,
@@ -252,8 +252,9 @@ def line_pattern_source(
         rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
     )
     leads = re.escape(leads)
-    plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029"
-    quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029"
+    # Bidirectional controls are left to the field-by-field path, which warns about them.
+    plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.BIDI_CONTROLS
+    quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.BIDI_CONTROLS
     most = NOTES_MAX_CHARS - 1
     # Quoted notes are canonical only when they hold a comma or a quote: the lookahead finds one
     # before the closing quote (a quote inside is doubled, so it is followed by another).

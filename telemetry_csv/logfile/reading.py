@@ -21,6 +21,7 @@ import io
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from itertools import repeat
 from pathlib import Path
 from typing import BinaryIO, cast
@@ -58,9 +59,23 @@ class Problem:
     line: int  # 1-based; 0 for the file as a whole
     field: str  # a column name, "header", "line" or "file"
     message: str
+    # A valid row that breaks only a rule newer than rows committed before it (`check` counts
+    # it apart and still passes; the hooks fail only if the row is being added).
+    warning: bool = False
+    text: str = dataclass_field(
+        default="", compare=False
+    )  # a warning's line, for the hooks to judge
 
     def __str__(self) -> str:
+        if self.warning:
+            return f"{self.path}:{self.line}: {self.field}: warning: {self.message}; {WARNING}"
         return f"{self.path}:{self.line}: {self.field}: {self.message}"
+
+
+WARNING = (
+    "rows committed before this rule stay valid, new rows are refused (docs/security.md says "
+    "how to clean history on purpose)"
+)
 
 
 # What `scan_items` yields. A `Run` is whole lines the fast path accepted, each a canonical,
@@ -463,7 +478,12 @@ def _batch_items(
             yield result
         else:
             for problem in result:
-                yield Problem(name, numbers[index], problem.field, problem.message)
+                if problem.warning:
+                    yield Problem(
+                        name, numbers[index], problem.field, problem.message, True, texts[index]
+                    )
+                else:
+                    yield Problem(name, numbers[index], problem.field, problem.message)
     while other is not None:
         yield other[1]
         other = next(pending, None)

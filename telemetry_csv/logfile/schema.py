@@ -8,10 +8,11 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, NamedTuple, Required, TypedDict, Unpack, cast
 
-from telemetry_csv import rfc3339, secrets_scan
+from telemetry_csv import characters, rfc3339, secrets_scan
 from telemetry_csv.errors import InvalidValueError, describe_value
 
 if TYPE_CHECKING:
@@ -46,10 +47,21 @@ FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
 # What `log` folds into a single space in notes: line breaks of every kind Python's
 # `str.splitlines` knows, and tabs. Anything else below U+0020 is refused.
 _FOLDED = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]+")
-_NOTES_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Lone surrogates are no text (Python makes them from bytes that are not UTF-8, or from a JSON
+# escape such as "\\ud800"); a file read as UTF-8 never holds one, so they are refused outright.
+_NOTES_FORBIDDEN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{characters.SURROGATES}]")
 _MODEL_FORBIDDEN = re.compile(
-    r"[\s\x00-\x1f\x7f-\x9f,\"\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+    r"[\s\x00-\x1f\x7f-\x9f,\"\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
+    + characters.SURROGATES
+    + "]"
 )
+# Newer rules (issue 12): every invisible character in a model name, and the bidirectional
+# controls in notes, which reorder how a line shows in a terminal, a diff or a pull request
+# (notes keep zero-width joiners and variation selectors: emoji are made of them). `log`
+# refuses them; in a stored row they are warnings (`Schema.row_warnings`), because rows
+# committed before the rule must not become a dead end: append-only forbids editing them.
+_MODEL_INVISIBLE = characters.INVISIBLE
+_NOTES_INVISIBLE = characters.BIDI
 _COUNT = re.compile(r"0|[1-9][0-9]*")
 
 # Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with one of these
@@ -108,6 +120,7 @@ class Row(NamedTuple):
 class FieldProblem(NamedTuple):
     field: str  # a column name, or "line" for the line as a whole
     message: str
+    warning: bool = False  # breaks only a rule newer than rows committed before it
 
 
 class NormalisedRow(NamedTuple):
@@ -244,9 +257,18 @@ class Schema:
         return NormalisedRow(row, tuple(notices))
 
     def _require(self, field: str, stored: str, given: object) -> None:
-        problem = self.field_problem(field, stored)
+        problem = self.field_problem(field, stored) or invisible_problem(field, restore(stored))
         if problem:
             raise InvalidValueError(field, given, problem)
+
+    def row_warnings(self, row: Row) -> list[FieldProblem]:
+        """What a valid stored row breaks of the newer rules: warnings, for `check` to count."""
+        found = []
+        for field, value in (("model", row.model), ("notes", row.notes)):
+            problem = invisible_problem(field, value)
+            if problem:
+                found.append(FieldProblem(field, problem, warning=True))
+        return found
 
     # The line format.
 
@@ -278,9 +300,11 @@ class Schema:
         return row
 
     def line_problems(self, text: str) -> list[FieldProblem] | None:
-        """None for a valid line, else its problems."""
+        """None for a valid line without warnings, else its problems (or its warnings)."""
         result = self.parse_line(text)
-        return None if isinstance(result, Row) else result
+        if isinstance(result, Row):
+            return self.row_warnings(result) or None
+        return result
 
     def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
         """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
@@ -346,7 +370,8 @@ def notes_problem(stored: str) -> str | None:
         stored,
         NOTES_MAX_CHARS,
         _NOTES_FORBIDDEN,
-        "control character {char} at position {position}; notes are one line of printable text",
+        "control character {char} at position {position}; notes are one line of printable "
+        "text (UTF-8)",
     )
 
 
@@ -374,6 +399,26 @@ def _text_problem(
     if secret:
         return secret.describe()
     return None
+
+
+def invisible_problem(field: str, value: str) -> str | None:
+    """Why `value` breaks the newer rule on invisible characters in `field`, or None."""
+    pattern = (
+        _MODEL_INVISIBLE if field == "model" else _NOTES_INVISIBLE if field == "notes" else None
+    )
+    found = pattern.search(value) if pattern is not None else None
+    if found is None:
+        return None
+    char = found.group()
+    name = unicodedata.name(char, f"U+{ord(char):04X}")
+    if field == "model":
+        why = (
+            "a model name has no character that cannot be seen, so that two names that look "
+            "the same are the same model"
+        )
+    else:
+        why = "notes have no bidirectional control, which reorders how the text around it shows"
+    return f"invisible character U+{ord(char):04X} ({name}) at position {found.start() + 1}: {why}"
 
 
 def _formula_problem(stored: str) -> str:

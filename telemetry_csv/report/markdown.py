@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from telemetry_csv.characters import escape
 from telemetry_csv.report import charts, numbers
 from telemetry_csv.report.costs import INSTALL_HINT
 from telemetry_csv.report.data import Group, Report
@@ -60,7 +61,10 @@ def render_markdown(report: Report, options: MarkdownOptions | None = None) -> s
 
 
 def code(text: str) -> str:
-    """`text` as a code span, with a fence longer than any run of backticks inside it."""
+    """`text` as a code span, with a fence longer than any run of backticks inside it. An
+    invisible or control character is shown escaped (`\u00ad`), so that two model names that
+    differ only in one never look the same."""
+    text = escape(text)
     longest = run = 0
     for character in text:
         run = run + 1 if character == "`" else 0
@@ -86,9 +90,12 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence
 
 
 def text(value: str) -> str:
-    """Plain text (a path, a sentence) with every character that could start Markdown syntax
-    escaped; paths like `.telemetry/usage.csv` need none and stay as they are."""
-    return "".join("\\" + character if character in _SYNTAX else character for character in value)
+    """Plain text (a path, a sentence, a zone's name) with every character that could start
+    Markdown syntax escaped, and every control or invisible character shown escaped (a line
+    break would start a block); paths like `.telemetry/usage.csv` need none and stay as they
+    are."""
+    marked = "".join("\\" + character if character in _SYNTAX else character for character in value)
+    return escape(marked)
 
 
 _SYNTAX = frozenset("\\`*_[]<>|~$&!#@")
@@ -102,7 +109,7 @@ def _about(report: Report) -> str:
             f"- Filters: {describe_filters(report.filters)} "
             f"({report.rows:,} of {report.rows_read:,} rows match)"
         )
-    lines.append(f"- Days and weeks in {report.zone.name}")
+    lines.append(f"- Days and weeks in {text(report.zone.name)}")
     return "\n".join(lines)
 
 
