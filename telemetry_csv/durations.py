@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import math
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from telemetry_csv.errors import InvalidValueError
 
-_PART = re.compile(r"([0-9]+(?:\.[0-9]+)?)(h|ms|m|s)")
+# Digits are bounded, and the sum is exact (Decimal, not float): a huge value is refused by the
+# schema's limit on duration_ms, never an overflow.
+_PART = re.compile(r"([0-9]{1,18}(?:\.[0-9]{1,9})?)(h|ms|m|s)")
 _UNIT_MS = {"h": 3_600_000, "m": 60_000, "s": 1000, "ms": 1}
 _ORDER = ("h", "m", "s", "ms")
 ALLOWED = "expected a duration with units, largest first, e.g. 45s, 1m30s, 1h2m, 1.5s or 850ms"
@@ -25,10 +28,8 @@ def parse_duration(text: str) -> int:
         or units != sorted(units, key=_ORDER.index)
     ):
         raise InvalidValueError("duration", text, ALLOWED)
-    total = 0.0
-    for part in parts:
-        total += float(part.group(1)) * _UNIT_MS[part.group(2)]
-    return round(total)
+    total = sum((Decimal(part.group(1)) * _UNIT_MS[part.group(2)] for part in parts), Decimal(0))
+    return int(total.to_integral_value(ROUND_HALF_EVEN))
 
 
 def format_duration(ms: float) -> str:

@@ -52,7 +52,9 @@ def print_fmt(named: Sequence[tuple[Path, str]], settings: Settings, *, changed_
             show(f"{changed_word} {name}")
         for problem in result.problems:
             show(str(problem))
-        left += len({problem.line for problem in result.problems})  # a line may have two
+        if len({problem.line for problem in result.problems}) < result.left:
+            show(f"{name}: {result.left:,} line(s) left as they were (the first shown)")
+        left += result.left
     return Tally(len(named), changed, left)
 
 

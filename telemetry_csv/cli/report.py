@@ -112,7 +112,12 @@ def _count(text: str) -> int:
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
-    from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
+    from telemetry_csv.cli.report_output import (
+        append_markdown,
+        refuse_log_files,
+        refuse_log_folder_files,
+        write_file,
+    )
     from telemetry_csv.config import load_settings
     from telemetry_csv.logfile.layout import log_files
     from telemetry_csv.report.aggregate import ReportOptions, build_report
@@ -150,10 +155,11 @@ def run(argv: Sequence[str]) -> int:
     # Refused before anything is read: a report written over a log would replace its rows.
     logs = [*source.paths, *log_files(settings.log_path)]
     output = args.output if args.output != "-" else None
-    if output:
-        refuse_log_files("--output", output, logs)
-    if summary_path:
-        refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
+    for option, target in (("--output", output), ("GITHUB_STEP_SUMMARY", summary_path)):
+        if target:
+            refuse_log_files(option, target, logs)
+            refuse_log_folder_files(option, target, settings.log_path, settings.root)
+    _require_regular(source.paths)
     rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     report = build_report(rows, ReportOptions(filters=filters, zone=zone, costs=not args.no_costs))
     report = report._replace(source=source.description, skipped=rows.skipped)
@@ -183,6 +189,22 @@ def run(argv: Sequence[str]) -> int:
 
         return EXIT_CLOSED_PIPE
     return 0
+
+
+def _require_regular(paths: Sequence[Path]) -> None:
+    """Refuse, before anything is read, a file to read that is a link, a FIFO or a device: a
+    clone may hold a link at a backup's name, and its target is never read (even with
+    --skip-invalid, which skips invalid rows, not files that are no logs)."""
+    from telemetry_csv import fs
+    from telemetry_csv.errors import LogFileError
+
+    for path in paths:
+        try:
+            fs.lstat_regular(path)
+        except (fs.LinkError, fs.NotRegularError) as error:
+            raise LogFileError(
+                f"{error}; a log or backup must be a regular file, and this one was not read"
+            ) from None
 
 
 def _print(text: str) -> bool:

@@ -2,12 +2,19 @@
 
 A report never lands on a log file: `-o .telemetry/usage.csv` (or a backup, a file given to
 read, a link to one of them) would replace the rows with their own summary, so it is refused
-before anything is read.
+before anything is read. So are the files kept beside the log (its lock, the folder's
+.gitignore, its temporary files), and any name shaped like a backup (`STEM-YYYYMMDDTHHMMSSZ.csv`),
+which `check`, `report` and the hooks would take for one.
+
+The destination is the user's choice, as a shell's `>` is, so a link named there is written
+through, with one exception: a link inside the repository that leads outside it. A clone
+can hold such a link (`report.md -> ~/.bashrc`), and a workflow that writes `-o report.md`
+must not be how the repository writes outside itself.
 
 A regular file, or a new one, is replaced whole (a temporary file beside the real file, then a
-rename), so a reader never sees half a report; a symlink is written through, and the file keeps
-its mode. Anything else (a FIFO, a terminal, /dev/stdout, /dev/null) is opened and written like
-a shell's `>` does: renaming a file over it would replace the pipe or the device itself.
+rename), so a reader never sees half a report; the file keeps its mode. Anything else (a FIFO,
+a terminal, /dev/stdout, /dev/null) is opened and written like a shell's `>` does: renaming a
+file over it would replace the pipe or the device itself.
 """
 
 from __future__ import annotations
@@ -40,6 +47,41 @@ def refuse_log_files(option: str, target: str, logs: Iterable[Path]) -> None:
                 f"it is {shown_path(log)}, a log file: the report would replace its rows; "
                 "write the report to another file",
             )
+
+
+def refuse_log_folder_files(option: str, target: str, log_path: Path, root: Path) -> None:
+    """Raise InvalidValueError when `target` is, or would become, one of the files of the log's
+    folder, or a link in the repository to outside it."""
+    from telemetry_csv.logfile.layout import is_backup_name, lock_path
+
+    real = Path(os.path.realpath(target))
+    folder = Path(os.path.realpath(log_path.parent))
+    why = None
+    if is_backup_name(Path(target).name) or is_backup_name(real.name):
+        why = "its name is that of a log's backup, which `check`, `report` and the hooks read"
+    elif real.parent == folder and (
+        real.name in (log_path.name, lock_path(log_path).name, ".gitignore")
+        or fs.is_temporary_of(log_path, real.name)
+        or real.name.endswith(".lock")
+    ):
+        why = "it is one of the files kept beside the log"
+    elif (
+        os.path.islink(target)
+        and _inside(Path(os.path.abspath(target)).parent, root)
+        and not _inside(real, root)
+    ):
+        why = (
+            f"it is a link in the repository to {real}, outside it; give that path itself "
+            "if you mean it"
+        )
+    if why:
+        raise InvalidValueError(option, target, f"{why}; write the report to another file")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real_root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(path))
+    return real == real_root or real_root in real.parents
 
 
 def write_file(name: str, text: str) -> None:

@@ -87,12 +87,13 @@ class ValidRows:
     def __init__(self, items: Iterable[Run | Row | Problem], *, skip_invalid: bool = False):
         self._items = items
         self._skip_invalid = skip_invalid
-        self._bad_lines: set[tuple[str, int]] = set()
+        self._bad_rows = 0
+        self._last_bad: tuple[str, int] | None = None  # a line's problems come together
         self._file_problems = 0
 
     @property
     def skipped(self) -> Skipped:
-        return Skipped(rows=len(self._bad_lines), file_problems=self._file_problems)
+        return Skipped(rows=self._bad_rows, file_problems=self._file_problems)
 
     def __iter__(self) -> Iterator[str | Row]:
         """Rows, and runs of valid lines (see `scan_runs`) as they come. The row of a torn last line is not trusted: it comes right after the
@@ -121,7 +122,9 @@ class ValidRows:
             if item.line == 0 or item.field in ("file", "header"):
                 self._file_problems += 1
                 continue
-            self._bad_lines.add((item.path, item.line))
+            if (item.path, item.line) != self._last_bad:  # counted once, in constant memory
+                self._bad_rows += 1
+                self._last_bad = (item.path, item.line)
             if item.field == "line" and item.message.startswith(_TORN_LINE):
                 # Only the last line of a file can be torn, so its row is the next one.
                 if item.line == 1:
