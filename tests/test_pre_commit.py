@@ -239,3 +239,78 @@ def test_a_merge_of_two_logging_branches_passes_the_hooks(
     assert "telemetry-csv append-only" in output(merged) and "Failed" not in output(merged)
     assert (hooked / LOG).read_text() == HEADER + rows(1, 2, 4, 3)
     assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
+
+
+FAKE_KEY = "ghp_" + "Z7Q3X9K2M4N8P6R1Z7Q3X9K2M4N8P6R1"
+
+
+def test_a_committed_link_at_a_backups_name_is_reported_not_followed(
+    hooked: Path, pre_commit_env: dict[str, str], tmp_path: Path
+) -> None:
+    """pre-commit's default `types: [file]` would skip the link, and a later `report` would
+    have printed its target's first line."""
+    decoy = tmp_path / "decoy"
+    decoy.mkdir()
+    (decoy / "bashrc").write_text(f"export TOKEN={FAKE_KEY}\n")
+    (hooked / BACKUP).symlink_to(decoy / "bashrc")
+    done = commit(hooked, pre_commit_env, "a linked backup")
+    assert done.returncode == 1
+    assert f"{BACKUP}:0: file: a symbolic link (to {decoy / 'bashrc'})" in output(done)
+    assert FAKE_KEY not in output(done) and "export" not in output(done)
+    assert (decoy / "bashrc").read_text() == f"export TOKEN={FAKE_KEY}\n"
+    assert git(hooked, "rev-list", "--count", "HEAD").strip() == "1"
+
+
+def test_rows_committed_before_the_invisible_character_rule_are_no_dead_end(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """A soft hyphen in a model name, committed before it was refused (here: without the
+    hooks): appending after it passes, and only a new such row fails."""
+    legacy = row(3).replace("claude-3-opus", "claude\u00ad-3-opus")
+    write_log(hooked / LOG, rows(1, 2) + legacy)
+    git(hooked, "add", "-A")
+    git(hooked, "commit", "-q", "--no-verify", "-m", "committed before the rule")
+    write_log(hooked / LOG, rows(1, 2) + legacy + row(4))
+    appended = commit(hooked, pre_commit_env, "append after a legacy row")
+    assert appended.returncode == 0, output(appended)
+    write_log(hooked / LOG, rows(1, 2) + legacy + row(4) + row(5).replace("claude", "clau\u2066de"))
+    added = commit(hooked, pre_commit_env, "a new row with an isolate")
+    assert added.returncode == 1
+    assert f"{LOG}:6: model: invisible character U+2066 (LEFT-TO-RIGHT ISOLATE)" in output(added)
+    assert "this row is being added" in output(added)
+    assert f"{LOG}:4:" not in output(added).replace(f"{LOG}:4: model: warning", "")
+    assert git(hooked, "rev-list", "--count", "HEAD").strip() == "3"
+
+
+def test_the_advice_for_a_merged_log_over_max_bytes_passes_the_hooks(
+    hooked: Path, pre_commit_env: dict[str, str]
+) -> None:
+    """The merge driver says: back the merged log up with `git mv`, start a new one with
+    `telemetry-csv init`, `git add` it. Doing exactly that must pass every hook."""
+    installed = pre_commit(hooked, pre_commit_env, "install", "--hook-type", "pre-merge-commit")
+    assert installed.returncode == 0, output(installed)
+    size = len(HEADER) + len(rows(1, 2, 3)) + 10  # room for three rows, not four
+    (hooked / "pyproject.toml").write_text(f"[tool.telemetry-csv]\nmax_bytes = {max(size, 1024)}\n")
+    assert run_cli("init", "--git", cwd=hooked).returncode == 0
+    git(hooked, "add", "-A")
+    git(hooked, "commit", "-q", "--no-verify", "-m", "settings")
+    many = range(10, 10 + (max(size, 1024) - len(HEADER)) // len(row(10)) - 2)
+    git(hooked, "checkout", "-q", "-b", "feature")
+    write_log(hooked / LOG, rows(1, 2, *many))
+    assert commit(hooked, pre_commit_env, "feature rows").returncode == 0
+    git(hooked, "checkout", "-q", "main")
+    write_log(hooked / LOG, rows(1, 2, 3, 4))
+    assert commit(hooked, pre_commit_env, "main rows").returncode == 0
+    merged = subprocess.run(
+        ["git", "merge", "--no-edit", "feature"],
+        cwd=hooked, capture_output=True, text=True, env=pre_commit_env, check=False,
+    )  # fmt: skip
+    advice = re.search(r"back it up: `git mv (\S+) (\S+)`", output(merged))
+    assert advice, output(merged)
+    assert merged.returncode != 0 and "over max_bytes" in output(merged)  # check refused it
+    git(hooked, "mv", advice.group(1), advice.group(2))
+    assert run_cli("init", cwd=hooked).returncode == 0
+    done = commit(hooked, pre_commit_env, "merge feature, the merged log backed up")
+    assert done.returncode == 0, output(done)
+    assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
+    assert run_cli("check", cwd=hooked).returncode == 0

@@ -19,6 +19,7 @@ file over it would replace the pipe or the device itself.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterable
@@ -98,24 +99,45 @@ def write_file(name: str, text: str) -> None:
         fs.replace(Path(os.path.realpath(name)), data, keep=info, shown=name)
         return
     try:
-        with open(name, "wb") as stream:
-            stream.write(data)
+        # Not blocking: a FIFO nobody reads is an error (ENXIO), not a report that hangs.
+        fd = os.open(name, os.O_WRONLY | fs.NONBLOCK | fs.CLOEXEC)
+    except OSError as error:
+        advice = "; nothing reads that FIFO" if error.errno == errno.ENXIO else ""
+        raise fs.cannot("write", name, error, advice) from None
+    try:
+        os.set_blocking(fd, True)  # a reader there now: wait for it as a shell's `>` does
+        fs.write_all(fd, data)
     except OSError as error:
         raise fs.cannot("write", name, error) from None
+    finally:
+        os.close(fd)
 
 
 def append_markdown(name: str, text: str, what: str) -> None:
     """Append Markdown to the file `name` (the job summary, named `what` in errors), after a
-    blank line when the file already holds something, so its first block starts afresh."""
+    blank line when the file already holds something, so its first block starts afresh. A FIFO
+    that nothing reads is an error, not a hang."""
     data = text.encode("utf-8")
     try:
-        with open(name, "a+b") as stream:
-            if stream.seekable():
-                size = stream.seek(0, os.SEEK_END)
-                stream.seek(max(size - 2, 0))
-                tail = stream.read(2)
-                if size and tail != b"\n\n" and tail != b"\n":
-                    data = (b"\n" if tail.endswith(b"\n") else b"\n\n") + data
-            stream.write(data)
+        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | fs.NONBLOCK | fs.CLOEXEC, 0o666)
     except OSError as error:
         raise fs.cannot("append to", f"{what} ({name})", error) from None
+    try:
+        os.set_blocking(fd, True)
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            data = _after_a_blank_line(name, data)
+        fs.write_all(fd, data)
+    except OSError as error:
+        raise fs.cannot("append to", f"{what} ({name})", error) from None
+    finally:
+        os.close(fd)
+
+
+def _after_a_blank_line(name: str, data: bytes) -> bytes:
+    with open(name, "rb") as stream:
+        size = stream.seek(0, os.SEEK_END)
+        stream.seek(max(size - 2, 0))
+        tail = stream.read(2)
+    if size and tail != b"\n\n" and tail != b"\n":
+        return (b"\n" if tail.endswith(b"\n") else b"\n\n") + data
+    return data

@@ -10,18 +10,18 @@ pre-commit (which never passes a deleted file), and it costs a few git calls whe
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from telemetry_csv.cli.arguments import ArgumentParser
 from telemetry_csv.hooks import run_hook
 
 PROG = "telemetry-csv-append-only"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG,
         description="Fail if the staged log or its backups lose or rewrite rows that HEAD has; "
         "rows may only be appended. Set TELEMETRY_CSV_RETIRE_BACKUPS=1 to delete whole backups.",
@@ -34,15 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--from-ref",
-        default=os.environ.get("PRE_COMMIT_FROM_REF"),
+        default=os.environ.get("PRE_COMMIT_FROM_REF") or None,
         metavar="REV",
         help="compare the merge base of REV and --to-ref with --to-ref, not HEAD with the index",
     )
-    parser.add_argument("--to-ref", default=os.environ.get("PRE_COMMIT_TO_REF"), metavar="REV")
-    args = parser.parse_args(argv)
-    if bool(args.from_ref) != bool(args.to_ref):
-        parser.error("--from-ref and --to-ref go together")
-    return run_hook(PROG, argv, lambda: _check(args.filenames, args.from_ref, args.to_ref))
+    parser.add_argument(
+        "--to-ref", default=os.environ.get("PRE_COMMIT_TO_REF") or None, metavar="REV"
+    )
+
+    def check() -> int:
+        args = parser.parse_args(argv)
+        if bool(args.from_ref) != bool(args.to_ref):
+            parser.error("--from-ref and --to-ref go together")
+        return _check(args.filenames, args.from_ref, args.to_ref)
+
+    return run_hook(PROG, argv, check)
 
 
 def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from telemetry_csv.cli.arguments import ArgumentParser
 from telemetry_csv.hooks import run_hook
 
 if TYPE_CHECKING:
@@ -23,20 +24,22 @@ PROG = "telemetry-csv-check"
 def main(argv: Sequence[str] | None = None) -> int:
     from telemetry_csv.cli.check import add_max_problems
 
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=PROG, description="Check log files: one PATH:LINE: field: message per problem."
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
     add_max_problems(parser)
-    args = parser.parse_args(argv)
-    if not args.filenames:
-        return 0
-    return run_hook(PROG, argv, lambda: _check(args.filenames, args.max_problems))
+    return run_hook(PROG, argv, lambda: _check(parser.parse_args(argv)))
 
 
-def _check(filenames: list[str], max_problems: int) -> int:
+def _check(args: argparse.Namespace) -> int:
     from telemetry_csv.cli.check import print_check
     from telemetry_csv.config import load_settings
+
+    filenames: list[str] = args.filenames
+    max_problems: int = args.max_problems
+    if not filenames:
+        return 0
 
     named = [(Path(name), name) for name in filenames]
     return print_check(
