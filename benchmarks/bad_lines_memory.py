@@ -107,13 +107,29 @@ def write_spreadsheet_export(path: Path, size: int, seed: int = 13) -> None:
             written += len(data)
 
 
+LIMIT_GIB = 3  # address space per run: a command that would need more fails (MemoryError)
+
+
 def peak_rss_mib(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, float]:
+    """The exit status and peak RSS of one run; the status is -1 when it ran out of the
+    address space it was given (so that this shared machine is never run out of memory)."""
+
+    def limit() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (LIMIT_GIB << 30, LIMIT_GIB << 30))
+
     process = subprocess.Popen(
-        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+        argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        preexec_fn=limit,
+    )  # fmt: skip
+    assert process.stderr is not None
+    errors = process.stderr.read()
     _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return process.returncode, usage.ru_maxrss / 1024  # KiB on Linux
+    code = os.waitstatus_to_exitcode(status)
+    if b"MemoryError" in errors:
+        return -1, float("inf")
+    return code, usage.ru_maxrss / 1024  # KiB on Linux
 
 
 def unpack(ref: str, folder: Path) -> Path:
@@ -151,7 +167,7 @@ def main() -> None:
                         argv = [sys.executable, "-m", "telemetry_csv", command]
                         argv += ["--skip-invalid", "--no-costs"] if command == "report" else []
                         status, mib = peak_rss_mib([*argv, target.name], env, work)
-                        if status not in (0, 1):
+                        if status not in (-1, 0, 1):
                             raise SystemExit(f"{label} {command} exited {status}")
                         results.setdefault((command, label, name), []).append(mib)
         baseline = peak_rss_mib(
@@ -167,7 +183,9 @@ def main() -> None:
             for name, _ in files:
                 before = statistics.median(results[(key, "before", name)])
                 after = statistics.median(results[(key, "after", name)])
-                print(f"| {command} | {name} | {before:.0f} | {after:.0f} | {after / before:.2f} |")
+                shown = f"> {LIMIT_GIB << 10}" if before == float("inf") else f"{before:.0f}"
+                ratio = "" if before == float("inf") else f"{after / before:.2f}"
+                print(f"| {command} | {name} | {shown} | {after:.0f} | {ratio} |")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -362,14 +362,17 @@ def open_regular(path: Path | str, *, follow: bool = False) -> BinaryIO:
     return file
 
 
-def read_bounded(path: Path, limit: int, *, within: Path | None = None) -> bytes | None:
+def read_bounded(
+    path: Path, limit: int, *, within: Path | None = None, follow: bool = False
+) -> bytes | None:
     """The content of a small file (a setting, a .gitignore), or None if there is none.
 
-    Without `within`, a link is refused (a file the package also writes); with it, a link is
-    followed only to a regular file inside the folder `within` (the repository). Anything but a
-    regular file, or more than `limit` bytes, is refused before it is read: LogFileError, one
-    line, never a hang on a FIFO or a MemoryError on a device or a huge file."""
-    if within is not None:
+    By default a link is refused (a file the package also writes); with `within`, a link is
+    followed only to a regular file inside the folder `within` (the repository); with `follow`,
+    wherever it leads (a file the user named, such as TZ=/path). Anything but a regular file,
+    or more than `limit` bytes, is refused before it is read: LogFileError, one line, never a
+    hang on a FIFO or a MemoryError on a device or a huge file."""
+    if follow or within is not None:
         try:
             info = os.stat(path)  # judged before opening: opening a device may do things
         except FileNotFoundError:
@@ -379,13 +382,13 @@ def read_bounded(path: Path, limit: int, *, within: Path | None = None) -> bytes
         if not stat.S_ISREG(info.st_mode):
             raise NotRegularError(path, info.st_mode)
         resolved = Path(os.path.realpath(path))
-        if not _inside(resolved, within):
+        if within is not None and not _inside(resolved, within):
             raise LogFileError(
                 f"{path} leads outside the repository (to {resolved}); a setting must be a "
                 "file inside it"
             )
     try:
-        file = open_regular(path, follow=within is not None)
+        file = open_regular(path, follow=follow or within is not None)
     except FileNotFoundError:
         return None
     except OSError as error:
@@ -402,6 +405,20 @@ def read_bounded(path: Path, limit: int, *, within: Path | None = None) -> bytes
     if len(data) > limit:
         raise _too_large(path, limit)
     return data
+
+
+def open_destination(name: str, flags: int, mode: int = 0o666) -> int:
+    """A descriptor for writing to a destination the user named that is no regular file to
+    replace (a FIFO, a terminal, /dev/stdout) or that is appended to (a job summary): opened
+    without blocking, so a FIFO nobody reads is an error (ENXIO) rather than a hang, then set
+    to block, as a shell's `>` writes. Raises OSError."""
+    fd = os.open(name, flags | NONBLOCK | CLOEXEC, mode)
+    try:
+        os.set_blocking(fd, True)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _too_large(path: Path, limit: int) -> LogFileError:

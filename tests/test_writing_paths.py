@@ -170,3 +170,79 @@ def test_init_waits_for_the_lock_only_as_long_as_configured(repo: Path) -> None:
     assert "usage.csv.lock within 0.2s: another writer holds it" in done.stderr
     assert waited < 5  # not the 10 s it used to wait whatever the setting
     assert not (folder / "usage.csv").exists()
+
+
+def test_a_linked_telemetry_folder_is_refused_for_every_command(repo: Path) -> None:
+    """git commits the link, not the files behind it, so the hooks and `report --range` would
+    not see the rows: a `.telemetry` that is a link is refused, even to a folder inside."""
+    (repo / "real").mkdir()
+    (repo / ".telemetry").symlink_to("real")
+    for args in (LOG_ARGS, ("init",), ("check",), ("fmt",)):
+        done = run_cli(*args, cwd=repo)
+        assert done.returncode == 4, (args, done.stderr)
+        assert done.stderr.count("\n") == 1
+        assert ".telemetry is a symbolic link (to real)" in done.stderr
+        assert "the log's folder must be a real folder inside the repository" in done.stderr
+    assert os.listdir(repo / "real") == []
+
+
+def test_a_log_set_through_a_linked_folder_is_refused(repo: Path) -> None:
+    (repo / "data").mkdir()
+    (repo / "logs").symlink_to("data")
+    (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "logs/usage.csv"\n')
+    done = run_cli(*LOG_ARGS, cwd=repo)
+    assert done.returncode == 4 and "logs is a symbolic link (to data)" in done.stderr
+    assert "pyproject.toml: log = 'logs/usage.csv'" in done.stderr
+    assert os.listdir(repo / "data") == []
+
+
+def test_a_settings_file_may_be_a_link_inside_the_repository_only(
+    repo: Path, tmp_path: Path
+) -> None:
+    (repo / "shared.toml").write_text('[tool.telemetry-csv]\nlog = "team.csv"\n')
+    (repo / "pyproject.toml").symlink_to("shared.toml")
+    assert run_cli(*LOG_ARGS, cwd=repo).returncode == 0
+    assert (repo / "team.csv").exists()
+    (repo / "pyproject.toml").unlink()
+    outside = tmp_path / "outside.toml"
+    outside.write_text('[tool.telemetry-csv]\nlog = "other.csv"\n')
+    (repo / "pyproject.toml").symlink_to(outside)
+    done = run_cli(*LOG_ARGS, cwd=repo)
+    assert done.returncode == 4 and "leads outside the repository" in done.stderr
+    assert not (repo / "other.csv").exists()
+
+
+def test_temporary_files_have_unguessable_names_and_leftovers_go(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A crash's leftover (or a link planted under a temporary file's name) is removed by the
+    next lock holder that starts a log: the name, never what a link points to."""
+    from telemetry_csv import fs
+
+    log = repo / ".telemetry" / "usage.csv"
+    append(log)
+    decoy = tmp_path / "decoy.txt"
+    decoy.write_text("keep me\n")
+    leftover = fs.temporary_beside(log)
+    leftover.symlink_to(decoy)
+    crashed = fs.temporary_beside(log)
+    crashed.write_text(HEADER)
+    assert leftover.name != crashed.name and fs.is_temporary_of(log, leftover.name)
+    append(log, ONE_ROW)  # rotates, under the lock
+    assert not os.path.lexists(leftover) and not crashed.exists()
+    assert decoy.read_text() == "keep me\n"
+    assert sorted(p.name for p in log.parent.iterdir() if p.name.startswith(".usage")) == []
+
+
+def test_the_old_temporary_name_as_a_link_is_never_written(repo: Path, tmp_path: Path) -> None:
+    decoy = tmp_path / "bashrc"
+    decoy.write_text("export PATH=/usr/bin\n")
+    folder = repo / ".telemetry"
+    folder.mkdir()
+    (folder / ".usage.csv.tmp").symlink_to(decoy)
+    for args in (("init",), LOG_ARGS, (*LOG_ARGS, "--max-bytes", "1024"), ("fmt",)):
+        assert run_cli(*args, cwd=repo).returncode in (0, 1), args
+    for _ in range(12):
+        assert run_cli(*LOG_ARGS, "--max-bytes", "1024", cwd=repo).returncode == 0
+    assert decoy.read_text() == "export PATH=/usr/bin\n"
+    assert (folder / ".usage.csv.tmp").is_symlink()

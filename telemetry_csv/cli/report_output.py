@@ -99,13 +99,11 @@ def write_file(name: str, text: str) -> None:
         fs.replace(Path(os.path.realpath(name)), data, keep=info, shown=name)
         return
     try:
-        # Not blocking: a FIFO nobody reads is an error (ENXIO), not a report that hangs.
-        fd = os.open(name, os.O_WRONLY | fs.NONBLOCK | fs.CLOEXEC)
+        fd = fs.open_destination(name, os.O_WRONLY)
     except OSError as error:
         advice = "; nothing reads that FIFO" if error.errno == errno.ENXIO else ""
         raise fs.cannot("write", name, error, advice) from None
     try:
-        os.set_blocking(fd, True)  # a reader there now: wait for it as a shell's `>` does
         fs.write_all(fd, data)
     except OSError as error:
         raise fs.cannot("write", name, error) from None
@@ -119,11 +117,10 @@ def append_markdown(name: str, text: str, what: str) -> None:
     that nothing reads is an error, not a hang."""
     data = text.encode("utf-8")
     try:
-        fd = os.open(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT | fs.NONBLOCK | fs.CLOEXEC, 0o666)
+        fd = fs.open_destination(name, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
     except OSError as error:
         raise fs.cannot("append to", f"{what} ({name})", error) from None
     try:
-        os.set_blocking(fd, True)
         if stat.S_ISREG(os.fstat(fd).st_mode):
             data = _after_a_blank_line(name, data)
         fs.write_all(fd, data)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from telemetry_csv.errors import InvalidValueError
+from telemetry_csv.errors import InvalidValueError, TelemetryError
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, hour_start
 
 if TYPE_CHECKING:
     from datetime import tzinfo
 
 TZ_ALLOWED = "expected UTC, local, or an IANA time zone name such as Europe/Berlin"
+_TZIF_LIMIT = 1 << 20  # far above any zone's TZif file
 
 
 class ReportZone:
@@ -87,10 +88,9 @@ def _local_zone() -> ReportZone:
         if key:
             try:
                 if os.path.isabs(key):
-                    with open(key, "rb") as file:
-                        return ReportZone(f"local ({key})", ZoneInfo.from_file(file, key=key))
+                    return ReportZone(f"local ({key})", _zone_file(key))
                 return ReportZone(f"local ({key})", ZoneInfo(key))
-            except (ValueError, KeyError, OSError):
+            except (ValueError, KeyError, OSError, TelemetryError):
                 pass
         # A POSIX rule such as CET-1CEST (or an empty TZ, meaning UTC): only the C library
         # understands it, so ask it.
@@ -106,10 +106,24 @@ def _local_zone() -> ReportZone:
         except (ValueError, KeyError, OSError):
             pass
     try:
-        with open("/etc/localtime", "rb") as file:
-            return ReportZone("local", ZoneInfo.from_file(file, key="localtime"))
-    except (ValueError, OSError):
+        return ReportZone("local", _zone_file("/etc/localtime", "localtime"))
+    except (ValueError, OSError, TelemetryError):
         return ReportZone("local", system_local=True)
+
+
+def _zone_file(path: str, key: str | None = None) -> tzinfo:
+    """A TZif file (where TZ=/path or /etc/localtime says), read bounded: a FIFO or a device
+    named there is refused, not read for ever."""
+    import io
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from telemetry_csv import fs
+
+    data = fs.read_bounded(Path(path), _TZIF_LIMIT, follow=True)
+    if data is None:
+        raise FileNotFoundError(path)
+    return ZoneInfo.from_file(io.BytesIO(data), key=key or path)
 
 
 class HourBuckets:
