@@ -23,10 +23,12 @@ EXIT_STATUSES: dict[int, str] = {
     EXIT_OK: "done; no problems",
     EXIT_PROBLEMS: "problems found: invalid rows, a line `fmt` had to leave, a merge left as a "
     "conflict, a hook that failed",
-    EXIT_USAGE: "a value, argument or setting was refused; nothing was written",
+    EXIT_USAGE: "a value, argument (one that is not UTF-8 text too) or setting was refused; "
+    "nothing was written",
     EXIT_LOCKED: "the log's lock could not be taken within `lock_timeout`",
     EXIT_FILE: "a log, its folder or another file is missing, damaged (bad header, torn last "
-    "line), unreadable or read-only; or git failed (not a repository, an unknown revision)",
+    "line), unreadable, read-only, a link or not a regular file; standard output cannot be "
+    "written; or git failed (not a repository, an unknown revision)",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was done before stays done",
     EXIT_CLOSED_PIPE: "standard output was closed before everything was printed (`| head`): "
     "the command stopped quietly, as one killed by SIGPIPE would; what it did before stays done",
@@ -36,13 +38,16 @@ EXIT_STATUSES: dict[int, str] = {
 COMMAND_EXITS: dict[str, dict[int, str]] = {
     "init": {EXIT_OK: "set up (files that existed are kept)", EXIT_USAGE: "", EXIT_LOCKED: "",
              EXIT_FILE: ""},
-    "log": {EXIT_OK: "logged", EXIT_USAGE: "", EXIT_LOCKED: "",
+    "log": {EXIT_OK: "logged (also when standard output then fails: a note says so)",
+            EXIT_USAGE: "", EXIT_LOCKED: "",
             EXIT_FILE: "the log cannot be written (damaged, unreadable or read-only)"},
-    "check": {EXIT_OK: "no problems", EXIT_PROBLEMS: "problems found", EXIT_USAGE: "",
+    "check": {EXIT_OK: "no problems (there may be warnings)", EXIT_PROBLEMS: "problems found",
+              EXIT_USAGE: "",
               EXIT_FILE: "no log"},
     "report": {EXIT_OK: "report written (also when no row matches)",
                EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
-               EXIT_FILE: "no log, or the output cannot be written"},
+               EXIT_FILE: "no log, a log or backup that is a link or not a regular file, or "
+               "the output cannot be written"},
     "fmt": {EXIT_OK: "every file is canonical now",
             EXIT_PROBLEMS: "some lines were left as they were", EXIT_USAGE: "", EXIT_LOCKED: "",
             EXIT_FILE: ""},

@@ -41,9 +41,17 @@ def reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def cannot(action: str, path: Path | str, error: OSError, advice: str = "") -> LogFileError:
+class OperationError(LogFileError):
+    """A file operation that failed; `reason` is the operating system's words for why."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+def cannot(action: str, path: Path | str, error: OSError, advice: str = "") -> OperationError:
     """The one message for a failed file operation: `cannot write PATH: Permission denied`."""
-    return LogFileError(f"cannot {action} {path}: {reason(error)}{advice}")
+    return OperationError(f"cannot {action} {path}: {reason(error)}{advice}", reason(error))
 
 
 class LinkError(LogFileError):

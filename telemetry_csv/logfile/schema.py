@@ -8,7 +8,6 @@ canonical line `format_line` writes. `check` accepts a line only if it is that f
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, NamedTuple, Required, TypedDict, Unpack, cast
 
@@ -409,6 +408,8 @@ def invisible_problem(field: str, value: str) -> str | None:
     found = pattern.search(value) if pattern is not None else None
     if found is None:
         return None
+    import unicodedata  # only when a value is refused
+
     char = found.group()
     name = unicodedata.name(char, f"U+{ord(char):04X}")
     if field == "model":

@@ -277,9 +277,9 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
             raise fs.cannot(f"back up {log_path} to", backup.name, error) from None
         try:
             new.commit()
-        except LogFileError as error:
+        except fs.OperationError as error:
             fs.fsync_folder(log_path.parent)  # the backup, at least, is made durable
             raise LogFileError(
                 f"backed up {log_path} to {backup.name} but cannot start a new log: "
-                f"{str(error).rsplit(': ', 1)[-1]}; the next append will start it"
+                f"{error.reason}; the next append will start it"
             ) from None
