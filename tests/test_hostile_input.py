@@ -499,3 +499,14 @@ def test_any_encoding_of_the_terminal(hostile: tuple[Path, Path], encoding: str)
     assert report.returncode == 0 and b"Traceback" not in report.stderr, report.stderr
     refused = run(["telemetry-csv", "log", "modèle\u00ad", *LOG_ARGS[3:]], repo, env)
     assert refused.returncode == 2 and refused.stderr.count(b"\n") == 1, refused.stderr
+
+
+def test_run_refuses_a_linked_log_before_the_command_runs(hostile: tuple[Path, Path]) -> None:
+    repo, decoy = hostile
+    (repo / LOG).unlink()
+    (repo / LOG).symlink_to(decoy / "bashrc")
+    before = snapshot(decoy)
+    argv = ["telemetry-csv", "run", "--model", "m", "--task-type", "plan", "--", "touch", "ran"]
+    done = run(argv, repo)
+    assert done.returncode == 4 and "is a symbolic link" in one_line(done)
+    assert not (repo / "ran").exists() and snapshot(decoy) == before

@@ -137,6 +137,12 @@ def _check_before_running(args: Namespace, given: dict[str, object], settings: S
         raise TelemetryError(
             "model is missing: give --model, or --usage-json FILE with a response that names it"
         )
+    from pathlib import Path
+
+    from telemetry_csv.logfile.writing import require_log_path
+
+    # A log that is a link, a FIFO or a folder, or has a name no log may have: refused now.
+    require_log_path(Path(args.file) if args.file else settings.log_path)
     settings.schema.normalise(
         model=given.get("model", _MODEL_FROM_BODY),
         prompt_tokens=given.get("prompt_tokens", 0),
