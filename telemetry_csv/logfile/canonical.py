@@ -36,8 +36,11 @@ def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:
         except (csv.Error, StopIteration):
             return None
         return HEADER_LINE if tuple(fields) == HEADER else None
-    if fastpath.for_schema(schema).lines_problems((text,))[0] is None:
+    fast = fastpath.for_schema(schema)
+    match = fast.line_screened.fullmatch(text)
+    if match is not None and not fast.screen([match[1]], [match[2]]):
         return text  # valid lines are canonical: the common case, without building a Row
+    # Anything else is read once, field by field (a damaged file has many such lines).
     row = schema.read_fields(text, formulas_as_text=True)
     return schema.format_line(row) if type(row) is Row else None
 
