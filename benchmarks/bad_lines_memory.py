@@ -170,6 +170,7 @@ def main() -> None:
                         if status not in (-1, 0, 1):
                             raise SystemExit(f"{label} {command} exited {status}")
                         results.setdefault((command, label, name), []).append(mib)
+                        print(f"# {command} {label} {name}: {mib:.0f} MiB", flush=True)
         baseline = peak_rss_mib(
             [sys.executable, "-c", "import telemetry_csv"], dict(os.environ), work
         )[1]

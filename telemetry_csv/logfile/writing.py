@@ -186,15 +186,6 @@ class locked:
         self.lock.release()
 
 
-def replace_file(path: Path, content: bytes) -> None:
-    """Replace a log file whole, atomically, keeping its permission bits. A symbolic link is
-    refused rather than replaced by a file."""
-    info = _regular(path)
-    if info is None:
-        raise LogFileError(f"cannot read {path}: No such file or directory")
-    _install_new_log(path, content, info)
-
-
 def current_size(log_path: Path) -> int | None:
     """The log's size, or None if there is none; LogFileError if it is not a regular file (a
     symbolic link included, even a dangling one: writing would replace the link by a file)."""
@@ -250,9 +241,9 @@ def _require_writable(log_path: Path) -> None:
         raise fs.cannot("write", log_path, error, "; the log was left as it was") from None
 
 
-def _install_new_log(log_path: Path, content: bytes, keep: os.stat_result | None = None) -> None:
+def _install_new_log(log_path: Path, content: bytes) -> None:
     """Put a complete new log in place atomically."""
-    fs.replace(log_path, content, keep=keep)
+    fs.replace(log_path, content)
 
 
 def _remove_leftovers(log_path: Path) -> None:
