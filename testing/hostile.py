@@ -108,6 +108,18 @@ def _folder(path: Path, decoy: Path) -> None:
     path.mkdir()
 
 
+def _device(path: Path, decoy: Path) -> None:
+    """A character device node of its own (the zero device's numbers), not a link to one: git
+    cannot commit one, but a checkout on a shared machine can hold anything."""
+    _replace(path)
+    try:
+        os.mknod(path, stat.S_IFCHR | 0o666, os.stat("/dev/zero").st_rdev)
+    except PermissionError:
+        import pytest
+
+        pytest.skip("creating a device node needs root")
+
+
 def _huge(path: Path, decoy: Path) -> None:
     _replace(path)
     with open(path, "wb") as file:
@@ -120,6 +132,7 @@ PLANTS: dict[str, Plant] = {
     "dangling link outside": _link_to(lambda decoy: decoy / "missing"),
     "link to /dev/zero": _link_to(lambda decoy: Path("/dev/zero")),
     "fifo": _fifo,
+    "device": _device,
     "folder": _folder,
     "huge file": _huge,
 }
