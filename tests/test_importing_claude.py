@@ -32,11 +32,44 @@ def test_partials_duplicates_models_and_branches(tmp_path: Path) -> None:
         # prompt 12003 + 12305 + 12310, completion 120 + 80 + 400, cache read 10000 + 12000 +
         # 12300, cache write 2000 + 300 + 0. Active time: 4 s + 5.5 s + 10.5 s + 5 s, then the
         # 39-minute pause is idle, then 30 s: 55 s.
-        ("2026-03-11T10:40:30Z", SONNET, 36618, 600, True, "execute", 55000, f"{sid}, branch main", 34300, 2300),
+        (
+            "2026-03-11T10:40:30Z",
+            SONNET,
+            36618,
+            600,
+            True,
+            "execute",
+            55000,
+            f"{sid}, branch main",
+            34300,
+            2300,
+        ),
         # Another model in the same session: its own row; the 24.5-minute gap before it is idle.
-        ("2026-03-11T11:05:00Z", "claude-haiku-4-5-20251001", 50, 10, True, "execute", 0, f"{sid}, branch main", 0, 0),
+        (
+            "2026-03-11T11:05:00Z",
+            "claude-haiku-4-5-20251001",
+            50,
+            10,
+            True,
+            "execute",
+            0,
+            f"{sid}, branch main",
+            0,
+            0,
+        ),
         # The session switched branch: its own row, with the one minute since the last record.
-        ("2026-03-11T11:06:00Z", SONNET, 13107, 60, True, "execute", 60000, f"{sid}, branch feature/x", 13000, 100),
+        (
+            "2026-03-11T11:06:00Z",
+            SONNET,
+            13107,
+            60,
+            True,
+            "execute",
+            60000,
+            f"{sid}, branch feature/x",
+            13000,
+            100,
+        ),
     ]
     assert {row[8] for row in rows(result)} == {"claude-code"}
     assert result.skipped == {}
@@ -60,8 +93,18 @@ def test_a_sidechain_replay_with_a_new_request_id_is_the_same_response(tmp_path:
     # (9 + 700 + 0, 55). Prompt 524 + 606 + 709, completion 125, reads 620, writes 1200.
     # Active time: the main file 10:10:00-10:11:00 and the sub-agent 10:12:00-10:12:30.
     assert [row[:8] + row[10:] for row in rows(result)] == [
-        ("2026-03-11T10:12:30Z", SONNET, 1839, 125, True, "execute", 90000,
-         "claude-code session 22222222, branch main", 620, 1200),
+        (
+            "2026-03-11T10:12:30Z",
+            SONNET,
+            1839,
+            125,
+            True,
+            "execute",
+            90000,
+            "claude-code session 22222222, branch main",
+            620,
+            1200,
+        ),
     ]
 
 
@@ -72,12 +115,32 @@ def test_history_copied_into_another_session_counts_once(tmp_path: Path) -> None
     assert [row[:8] + row[10:] for row in rows(result)] == [
         # The original session: msg_03F1 (2 + 1000 + 0, 10) and msg_03F2 (3 + 0 + 1000, 20);
         # active 5 s + 55 s + 10 s.
-        ("2026-03-11T10:21:10Z", SONNET, 2005, 30, True, "execute", 70000,
-         "claude-code session 33333333, branch main", 1000, 1000),
+        (
+            "2026-03-11T10:21:10Z",
+            SONNET,
+            2005,
+            30,
+            True,
+            "execute",
+            70000,
+            "claude-code session 33333333, branch main",
+            1000,
+            1000,
+        ),
         # The copy adds only msg_03F3 (4 + 50 + 1000, 30). Its copied records still show as
         # activity (70 s) besides its own 20 s: the copies carry no mark of being copies.
-        ("2026-03-11T10:50:20Z", SONNET, 1054, 30, True, "execute", 90000,
-         "claude-code session 33333333, branch main", 1000, 50),
+        (
+            "2026-03-11T10:50:20Z",
+            SONNET,
+            1054,
+            30,
+            True,
+            "execute",
+            90000,
+            "claude-code session 33333333, branch main",
+            1000,
+            50,
+        ),
     ]
     first, second = result.slices
     assert (first.session, second.session) == (
@@ -109,8 +172,18 @@ def test_damaged_and_odd_records_are_skipped_and_counted(tmp_path: Path) -> None
     # the slice's cache columns are unknown). Active: 1 s to msg_05A, and 1 s from the record
     # before msg_05J (that record has no branch, so its own second goes to no slice).
     assert [row[:8] + row[10:] for row in rows(result)] == [
-        ("2026-03-11T10:00:10Z", SONNET, 30, 3, True, "execute", 2000,
-         "claude-code session 55555555, branch main", None, None),
+        (
+            "2026-03-11T10:00:10Z",
+            SONNET,
+            30,
+            3,
+            True,
+            "execute",
+            2000,
+            "claude-code session 55555555, branch main",
+            None,
+            None,
+        ),
     ]
     from telemetry_csv.importing import claude
 
@@ -234,4 +307,7 @@ def test_fast_mode_is_a_model_of_its_own(tmp_path: Path) -> None:
     (folder / "s-fast.jsonl").write_text(
         record % (layout.root, 1, 1, ',"speed":"fast"') + record % (layout.root, 2, 2, "")
     )
-    assert sorted(row[1] for row in rows(collect(layout))) == ["claude-opus-4-6", "claude-opus-4-6-fast"]
+    assert sorted(row[1] for row in rows(collect(layout))) == [
+        "claude-opus-4-6",
+        "claude-opus-4-6-fast",
+    ]

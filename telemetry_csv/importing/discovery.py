@@ -20,6 +20,7 @@ are skipped without being opened.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Callable
@@ -53,9 +54,11 @@ class FoundFile(NamedTuple):
         """A descriptor for this very file (same device and inode), or OSError."""
         fd = lines.open_below(self.base, self.parts)
         info = os.fstat(fd)
-        if (info.st_dev, info.st_ino) != (self.device, self.inode):
+        if (info.st_dev, info.st_ino) != (self.device, self.inode) or info.st_size < self.size:
+            # Replaced since the scan (an inode number can be reused at once): as if it
+            # vanished; the next import sees the new file.
             os.close(fd)
-            raise FileNotFoundError(self.path)  # replaced since the scan: as if it vanished
+            raise FileNotFoundError(errno.ENOENT, "replaced since the scan", self.path)
         return fd
 
 

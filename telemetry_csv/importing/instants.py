@@ -53,13 +53,25 @@ def _parse_text(text: str) -> int | None:
 
 
 def _hour_start(prefix: str) -> int | None:
-    from datetime import UTC, datetime
-
-    try:
-        moment = datetime.strptime(prefix, "%Y-%m-%dT%H").replace(tzinfo=UTC)
-    except ValueError:
+    """`YYYY-MM-DDTHH` to epoch milliseconds, by arithmetic (no datetime, no locale)."""
+    if prefix[4] != "-" or prefix[7] != "-" or prefix[10] != "T":
         return None
-    start = int(moment.timestamp()) * 1000
+    digits = prefix[:4] + prefix[5:7] + prefix[8:10] + prefix[11:13]
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    year, month, day, hour = int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:])
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    lengths = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+    if not (1970 <= year and 1 <= month <= 12 and 1 <= day <= lengths[month - 1] and hour < 24):
+        return None
+    # Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
+    shifted = year - (month <= 2)
+    era = shifted // 400
+    of_era = shifted - era * 400
+    of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    of_cycle = of_era * 365 + of_era // 4 - of_era // 100 + of_year
+    days = era * 146097 + of_cycle - 719468
+    start = (days * 24 + hour) * HOUR_MS
     if len(_hour_starts) < 100_000:
         _hour_starts[prefix] = start
     return start
