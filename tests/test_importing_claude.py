@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from agentfixtures import NOW, Layout, claude_project, instant, rows
 
+from agentfixtures import NOW, Layout, claude_project, instant, rows
 from telemetry_csv import importing
 from telemetry_csv.importing import feed
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from agentfixtures import NOW, Layout, instant, rows
-
 from telemetry_csv import importing
 from telemetry_csv.importing import feed
 

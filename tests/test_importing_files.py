@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from agentfixtures import NOW, Layout, claude_project, instant, rows
 
+from agentfixtures import NOW, Layout, claude_project, instant, rows
 from telemetry_csv import importing
 from telemetry_csv.importing import collecting, discovery, feed, lines
 from telemetry_csv.importing.feed import Feed

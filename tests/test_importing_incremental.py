@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from agentfixtures import FIXTURES, NOW, Layout, claude_project, instant, rows
-
 from telemetry_csv import importing
 from telemetry_csv.importing import collecting
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 import tempfile
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from agentfixtures import NOW, Layout, instant
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from agentfixtures import NOW, Layout, instant
 from telemetry_csv import importing
 from telemetry_csv.importing import instants, slicing
 
@@ -89,7 +90,7 @@ def test_intervals_add_up_to_their_union(spans: list[tuple[int, int]]) -> None:
         covered.update(range(start, start + length))
     merged = accumulator.intervals[("s", None, "m", 0)]
     assert sum(end - start for start, end in merged) == len(covered)
-    assert all(a[1] < b[0] for a, b in zip(merged, merged[1:], strict=False))
+    assert all(a[1] < b[0] for a, b in pairwise(merged))
 
 
 @given(

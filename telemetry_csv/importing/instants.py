@@ -62,7 +62,7 @@ def _hour_start(prefix: str) -> int | None:
     year, month, day, hour = int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:])
     leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
     lengths = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-    if not (1970 <= year and 1 <= month <= 12 and 1 <= day <= lengths[month - 1] and hour < 24):
+    if not (year >= 1970 and 1 <= month <= 12 and 1 <= day <= lengths[month - 1] and hour < 24):
         return None
     # Days since 1970-01-01 of a proleptic Gregorian date (the civil-from-days inverse).
     shifted = year - (month <= 2)
