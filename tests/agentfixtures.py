@@ -12,7 +12,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import re
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -87,7 +86,3 @@ class Layout:
 
 def rows(result: Any) -> list[tuple[object, ...]]:
     return [piece.fields() for piece in result.slices]
-
-
-def copy_tree(origin: Path, target: Path) -> None:
-    shutil.copytree(origin, target, symlinks=True, dirs_exist_ok=True)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agentfixtures import FIXTURES, NOW, Layout, claude_project, instant, rows
+from agentfixtures import NOW, Layout, claude_project, instant, rows
 from telemetry_csv import importing
 from telemetry_csv.importing import collecting
 
@@ -105,6 +105,33 @@ def test_a_damaged_state_or_a_link_means_a_full_read(tmp_path: Path) -> None:
     before = target.read_bytes()
     result.save_state()
     assert target.read_bytes() == before and not state_path.is_symlink()
+
+
+def test_a_state_damaged_inside_reads_again_what_it_cannot_trust(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.install("codex", "basic")
+    rollout = next((layout.home / ".codex").rglob("rollout-*.jsonl"))
+    whole = rollout.read_text().splitlines(keepends=True)
+    rollout.write_text("".join(whole[:5]))
+    state_path = tmp_path / "state.json"
+    state = importing.StateFile(state_path, "t")
+    collect(layout, "codex", state=state, now=instant("2026-03-11T10:00:30Z")).save_state()
+    rollout.write_text("".join(whole))
+    saved = json.loads(state_path.read_text())
+    (entry,) = saved["files"].values()
+    entry[8][3] = "three"  # the count of headers, as text
+    state_path.write_text(json.dumps(saved))
+    # That file is read again from its start: the same rows as one import.
+    assert [row[2:4] for row in rows(collect(layout, "codex", state=state))] == [
+        (12000, 700),
+        (8000, 300),
+    ]
+    saved["accumulator"]["groups"] = [
+        [1, "s", None, [{"a": 1}], "m", [1, 1, 1, 1], "k", 1, [], [], True]
+    ]
+    state_path.write_text(json.dumps(saved))
+    result = collect(layout, "codex", state=state)
+    assert result.complete and [row[2] for row in rows(result)] == [12000, 8000]
 
 
 def test_a_copy_of_old_history_after_its_window_was_imported_adds_only_what_is_new(
@@ -247,7 +274,3 @@ def test_gemini_messages_appended_again_after_an_import(tmp_path: Path) -> None:
     session.write_text("".join(whole))
     result = collect(layout, "gemini", state=state)
     assert [row[2:4] for row in rows(result)] == [(26520, 800)]
-
-
-def test_fixtures_are_the_ones_documented() -> None:
-    assert (FIXTURES / "claude" / "basic").is_dir()

@@ -28,7 +28,14 @@ import re
 from typing import Any
 
 from telemetry_csv.importing import instants
-from telemetry_csv.importing.feed import BAD_COUNT, NO_TIMESTAMP, UNKNOWN_TYPE, Feed, count
+from telemetry_csv.importing.feed import (
+    BAD_COUNT,
+    NO_TIMESTAMP,
+    UNKNOWN_TYPE,
+    Feed,
+    check_carry,
+    count,
+)
 
 NULL_FIELD = "Claude Code record with null in an id, model or usage field"
 EMPTY_ID = "Claude Code record with an empty id or model"
@@ -65,12 +72,11 @@ class FileParser:
         self.fallback_session = fallback_session
         # Carried between imports: scope (None until a record names its cwd), the last
         # record's time, the model in use (for activity and errors).
+        self.scope: bool | None = None
+        self.previous: int | None = None
+        self.model: str | None = None
         if carry:
-            self.scope: bool | None = carry[0]
-            self.previous: int | None = carry[1]
-            self.model: str | None = carry[2]
-        else:
-            self.scope, self.previous, self.model = None, None, None
+            self.scope, self.previous, self.model = check_carry(carry, ((bool,), (int,), (str,)))
         self.pending: list[tuple[dict[str, Any], int]] = []
         self.earliest: int | None = None  # the span of the records read, for re-reading
         self.latest: int | None = None

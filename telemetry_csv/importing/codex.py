@@ -33,7 +33,7 @@ from __future__ import annotations
 from typing import Any
 
 from telemetry_csv.importing import instants
-from telemetry_csv.importing.feed import NO_MODEL, UNKNOWN_TYPE, Feed, count
+from telemetry_csv.importing.feed import NO_MODEL, UNKNOWN_TYPE, Feed, check_carry, count
 
 BACKWARDS = "Codex token counter went backwards"
 BAD_TOTALS = "Codex token count with invalid numbers"
@@ -71,8 +71,31 @@ class FileParser:
                 self.model,
                 self.previous,
                 self.own_usage,
-            ) = carry
-            self.totals = None if totals is None else [int(value) for value in totals]
+            ) = check_carry(
+                carry,
+                (
+                    (bool,),
+                    (str,),
+                    (str,),
+                    (int,),
+                    (bool,),
+                    (int,),
+                    (bool,),
+                    (int,),
+                    (list,),
+                    (str,),
+                    (int,),
+                    (bool,),
+                ),
+            )
+            if totals is not None and (
+                len(totals) != 5
+                or not all(isinstance(v, int) and not isinstance(v, bool) for v in totals)
+            ):
+                raise ValueError("carry")
+            if not isinstance(self.session, str):
+                raise ValueError("carry")
+            self.totals = totals
         self.pending: list[tuple[dict[str, Any], int]] = []
         self.earliest: int | None = None
         self.latest: int | None = None

@@ -120,10 +120,11 @@ def collect(
     accumulator: slicing.Accumulator | None = None
     if previous is not None:
         try:
-            files = dict(previous["files"])
+            files = _valid_files(previous["files"])
             raw_accumulator = previous["accumulator"]
             closed_until = int(raw_accumulator["closed_until"])
-        except (KeyError, TypeError, ValueError):
+            emitted_before = _valid_emitted(previous["emitted"])
+        except (KeyError, TypeError, ValueError, IndexError):
             previous = None
     if previous is not None:
         changed = [file for file in scan.files if not _unchanged(files.get(file.path), file)]
@@ -141,7 +142,7 @@ def collect(
             )
         try:
             accumulator = slicing.Accumulator.load(raw_accumulator)
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, IndexError):
             previous, files = None, {}
     if previous is None or accumulator is None:
         accumulator = slicing.Accumulator()
@@ -165,7 +166,7 @@ def collect(
 
     closing = max(horizon, accumulator.closed_until)
     pieces = accumulator.close(closing, now_ms)
-    emitted: list[list[Any]] = list(previous["emitted"]) if previous is not None else []
+    emitted: list[list[Any]] = emitted_before if previous is not None else []
     if feed.late_windows:
         pieces += _reconcile(
             source,
@@ -232,6 +233,32 @@ def _since(since: str | None) -> int | None:
     return value
 
 
+def _valid_files(files: object) -> dict[str, list[Any]]:
+    """The state's file entries, or ValueError: a damaged state is not used at all."""
+    if not isinstance(files, dict):
+        raise ValueError("files")
+    for path, entry in files.items():
+        if (
+            not isinstance(path, str)
+            or not isinstance(entry, list)
+            or len(entry) != 9
+            or not all(isinstance(value, int) for value in entry[:5])
+            or entry[_SCOPE] not in (True, False, None)
+            or not all(value is None or isinstance(value, int) for value in entry[6:8])
+            or not (entry[_CARRY] is None or isinstance(entry[_CARRY], list))
+        ):
+            raise ValueError(path)
+    return dict(files)
+
+
+def _valid_emitted(emitted: object) -> list[list[Any]]:
+    if not isinstance(emitted, list) or not all(
+        isinstance(item, list) and len(item) == 5 and isinstance(item[0], int) for item in emitted
+    ):
+        raise ValueError("emitted")
+    return list(emitted)
+
+
 def _unchanged(entry: list[Any] | None, file: discovery.FoundFile) -> bool:
     return (
         entry is not None
@@ -287,7 +314,12 @@ def _read_changed(
         ]
     start = entry[_OFFSET] if continuing and entry is not None else 0
     carry = entry[_CARRY] if continuing and entry is not None else None
-    parser = _parser(source, feed, file, carry)
+    try:
+        parser = _parser(source, feed, file, carry)
+    except (TypeError, ValueError, IndexError):
+        # What the state carried for this file is damaged: read the file from its start.
+        start, continuing = 0, False
+        parser = _parser(source, feed, file, None)
     try:
         fd = file.open()
     except OSError as error:

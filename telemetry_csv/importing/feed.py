@@ -9,11 +9,14 @@ after their window was closed by an earlier import).
 from __future__ import annotations
 
 import os
-import re
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.importing import slicing
 from telemetry_csv.importing.instants import HOUR_MS
+
+if TYPE_CHECKING:
+    import re
 
 # Skip reasons shared by the parsers; each parser adds its own.
 CORRUPT = "corrupt line (not JSON)"
@@ -26,8 +29,6 @@ BAD_MODEL = "model name not allowed in the log"
 NO_MODEL = "usage record without a model"
 
 MAX_TOKENS = 10**15 - 1  # the log's counts have at most 15 digits
-
-_BRANCH_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class Feed:
@@ -127,6 +128,19 @@ class Feed:
         return known
 
 
+def check_carry(carry: list[Any], kinds: tuple[tuple[type, ...], ...]) -> list[Any]:
+    """`carry` if each item has one of its kinds (None is always allowed); ValueError
+    otherwise, so that a damaged state means reading the file again, never a crash."""
+    if len(carry) != len(kinds):
+        raise ValueError("carry")
+    for value, allowed in zip(carry, kinds, strict=True):
+        if value is not None and (
+            not isinstance(value, allowed) or isinstance(value, bool) is not (bool in allowed)
+        ):
+            raise ValueError("carry")
+    return carry
+
+
 def count(value: object) -> int | None:
     """A token count from a record, or None when it is not a whole number the log can hold."""
     if isinstance(value, bool):
@@ -149,9 +163,16 @@ def _branch_allowed(name: str) -> bool:
 
     return (
         len(name) <= 200
-        and not _BRANCH_FORBIDDEN.search(name)
+        and not _branch_forbidden().search(name)
         and secrets_scan.find_secret(name) is None
     )
+
+
+@cache
+def _branch_forbidden() -> re.Pattern[str]:
+    import re
+
+    return re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _spellings(folder: str) -> tuple[str, ...]:

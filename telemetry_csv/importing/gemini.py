@@ -31,9 +31,17 @@ import hashlib
 from typing import Any
 
 from telemetry_csv.importing import instants
-from telemetry_csv.importing.feed import BAD_COUNT, NO_TIMESTAMP, UNKNOWN_TYPE, Feed, count
+from telemetry_csv.importing.feed import (
+    BAD_COUNT,
+    NO_TIMESTAMP,
+    UNKNOWN_TYPE,
+    Feed,
+    check_carry,
+    count,
+)
 
 KNOWN_MESSAGES = frozenset({"user", "gemini", "info", "error", "warning"})
+MISSING_ID = "Gemini message without an id"
 
 
 class FileParser:
@@ -53,7 +61,11 @@ class FileParser:
         self.previous: int | None = None
         self.order = 0  # records met in this file, so a later copy of a message wins
         if carry:
-            self.scope, self.session, self.model, self.previous, self.order = carry
+            self.scope, self.session, self.model, self.previous, self.order = check_carry(
+                carry, ((bool,), (str,), (str,), (int,), (int,))
+            )
+            if not isinstance(self.session, str) or not isinstance(self.order, int):
+                raise ValueError("carry")
         else:
             self.scope = _project_scope(feed, project, project_root)
         self.pending: list[tuple[dict[str, Any], int]] = []
@@ -170,7 +182,10 @@ class FileParser:
         if model is None:
             return
         counts = (fresh + tool, output + thoughts, min(cached, fresh), 0)
-        key = str(message["id"])
+        key = message.get("id")
+        if not isinstance(key, str) or not key:
+            self.feed.skip(MISSING_ID)
+            return
         self.feed.usage(ts, self.session, None, model, counts, (self.order,), key)
 
     def _activity(self, ts: int, model: str | None) -> None:

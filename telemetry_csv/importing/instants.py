@@ -37,7 +37,7 @@ def _parse_text(text: str) -> int | None:
             if start is None:
                 return None
         minutes, seconds = text[14:16], text[17:19]
-        if not (minutes.isdigit() and seconds.isdigit() and minutes.isascii()):
+        if not ((minutes + seconds).isascii() and minutes.isdigit() and seconds.isdigit()):
             return None
         fraction = text[19:-1]
         if fraction:

@@ -461,8 +461,13 @@ def _add_interval(spans: list[list[int]], start: int, end: int) -> None:
     spans[index:stop] = [[start, end]]
 
 
-def _tuple(value: Any) -> tuple[Any, ...]:
-    return tuple(_tuple(item) if isinstance(item, list) else item for item in value)
+def _tuple(value: Any) -> tuple[int | str, ...]:
+    """A rank from the state: ints and strings only, so ranks always compare."""
+    if not isinstance(value, list) or not all(
+        isinstance(item, int | str) and not isinstance(item, bool) for item in value
+    ):
+        raise ValueError("rank")
+    return tuple(value)
 
 
 def _counts(value: Any) -> Counts:
