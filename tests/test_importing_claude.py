@@ -149,6 +149,21 @@ def test_history_copied_into_another_session_counts_once(tmp_path: Path) -> None
     )
 
 
+def test_a_resume_replaying_turns_into_the_same_file_counts_them_once(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "resume")
+    result = collect(layout, now=instant("2026-03-11T14:00:00Z"))
+    notes = "claude-code session 88888888, branch main"
+    assert [row[:8] + row[10:] for row in rows(result)] == [
+        # msg_08A (5 + 100, 10) and msg_08B (6 + 100, 20), whose copies with fresh uuids came
+        # back at the resume (one at its old time, one at the resume's time). Active 5 + 55 +
+        # 30 s.
+        ("2026-03-11T10:01:30Z", SONNET, 211, 30, True, "execute", 90000, notes, 100, 100),
+        # The turn after the resume: msg_08C (7 + 50 + 200, 30); active 10 + 30 s.
+        ("2026-03-11T12:30:40Z", SONNET, 257, 30, True, "execute", 40000, notes, 200, 50),
+    ]
+
+
 def test_an_api_error_at_the_end_of_a_slice_makes_it_a_failure(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
     layout.install("claude-code", "errors")

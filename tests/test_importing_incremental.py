@@ -72,6 +72,19 @@ def test_nothing_new_reads_no_file_and_writes_no_state(tmp_path: Path) -> None:
     assert state_path.stat().st_mtime_ns == before
 
 
+def test_the_caller_renews_the_token_when_it_writes_the_slices(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "basic")
+    state_path = tmp_path / "state.json"
+    collect(layout, state=importing.StateFile(state_path, "log-size-0")).save_state("log-size-900")
+    again = collect(layout, state=importing.StateFile(state_path, "log-size-900"), now=NOW + 60)
+    assert again.slices == [] and again.files_read == 0 and not again.complete
+    again.save_state("log-size-1000")  # nothing new, but the log changed: the token follows
+    assert json.loads(state_path.read_text())["token"] == "log-size-1000"
+    third = collect(layout, state=importing.StateFile(state_path, "log-size-1000"), now=NOW + 60)
+    assert not third.complete
+
+
 def test_another_token_reads_everything_again(tmp_path: Path) -> None:
     layout = Layout(tmp_path)
     layout.install("claude-code", "basic")
@@ -173,6 +186,37 @@ def test_a_copy_of_old_history_after_its_window_was_imported_adds_only_what_is_n
     )
     third = collect(layout, state=state, now=NOW + 7200)
     assert third.slices == [] and third.skipped == {}
+
+
+def test_a_resume_after_its_windows_were_imported_adds_only_the_new_turn(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "resume")
+    session = project_folder(layout) / "88888888-eeee-4eee-8eee-eeeeeeeeeeee.jsonl"
+    whole = session.read_text().splitlines(keepends=True)
+    session.write_text("".join(whole[:4]))
+    state = importing.StateFile(tmp_path / "state.json", "t")
+    first = collect(layout, state=state, now=instant("2026-03-11T11:30:00Z"))
+    assert [row[2] for row in rows(first)] == [211]
+    first.save_state()
+    # The resume rewrites the old turns (one at its old time: late; one at the resume's time:
+    # a copy within a day) and adds one.
+    session.write_text("".join(whole))
+    second = collect(layout, state=state, now=instant("2026-03-11T14:00:00Z"))
+    assert [row[2] for row in rows(second)] == [257] and second.skipped == {}
+
+
+def test_a_deleted_session_file_is_forgotten(tmp_path: Path) -> None:
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "resume")
+    layout.install("claude-code", "errors")
+    state_path = tmp_path / "state.json"
+    state = importing.StateFile(state_path, "t")
+    collect(layout, state=state, now=instant("2026-03-11T14:00:00Z")).save_state()
+    (project_folder(layout) / "88888888-eeee-4eee-8eee-eeeeeeeeeeee.jsonl").unlink()
+    result = collect(layout, state=state, now=instant("2026-03-11T14:00:00Z"))
+    assert result.slices == [] and result.skipped == {}
+    result.save_state()
+    assert len(json.loads(state_path.read_text())["files"]) == 1
 
 
 def test_new_usage_in_a_slice_already_imported_is_reported_not_added(tmp_path: Path) -> None:

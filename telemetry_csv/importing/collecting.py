@@ -49,6 +49,7 @@ class ImportResult:
         new_state: dict[str, Any] | None,
         state_problem: str | None,
         files_read: int,
+        unchanged_state: dict[str, Any] | None = None,
     ) -> None:
         self.slices = slices
         self.skipped = skipped
@@ -57,11 +58,20 @@ class ImportResult:
         self.files_read = files_read
         self._state = state
         self._new_state = new_state
+        self._unchanged_state = unchanged_state  # saved again only under a new token
 
-    def save_state(self) -> None:
-        """Remember what was read, so the next import only reads what is new. Nothing is
+    def save_state(self, token: str | None = None) -> None:
+        """Remember what was read, so the next import only reads what is new; call it after
+        the slices are written, under the log's lock. `token` replaces the state's token when
+        writing the slices changed what the token is made of (the log's size, say). Nothing is
         written when nothing changed. OSError if the state's folder cannot be written."""
-        if self._state is not None and self._new_state is not None:
+        if self._state is None:
+            return
+        if token is not None and token != self._state.token:
+            self._state.token = token
+            if self._new_state is None:
+                self._new_state = self._unchanged_state
+        if self._new_state is not None:
             self._state.save(self._new_state)
             self._new_state = None
 
@@ -139,6 +149,7 @@ def collect(
                 new_state=None,
                 state_problem=None,
                 files_read=0,
+                unchanged_state=previous,
             )
         try:
             accumulator = slicing.Accumulator.load(raw_accumulator)
