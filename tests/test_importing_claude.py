@@ -326,3 +326,35 @@ def test_fast_mode_is_a_model_of_its_own(tmp_path: Path) -> None:
         "claude-opus-4-6",
         "claude-opus-4-6-fast",
     ]
+
+
+def _claude_name(path: str) -> str:
+    """Claude Code's folder name: JavaScript's `path.replace(/[^a-zA-Z0-9]/g, "-")`, which
+    sees a character outside the BMP as two."""
+    return "".join(
+        c if c.isascii() and c.isalnum() else "-" * (len(c.encode("utf-16-le")) // 2) for c in path
+    )
+
+
+@pytest.mark.parametrize(
+    ("root", "cwd", "read"),
+    [
+        ("/w/repo", "/w/repo", True),
+        ("/w/repo", "/w/repo/sub", True),
+        ("/w/repo", "/w/repo2", False),
+        ("/w/repo", "/w/rep", False),
+        ("/w/repo", "/other", False),
+        ("/w/my_repo.v2", "/w/my_repo.v2/.claude/worktrees/a", True),
+        ("/w/a-b", "/w/a/b", True),  # the same name: read, and the records' cwd decide
+        ("/w/🚀/repo", "/w/🚀/repo/x", True),
+        ("/w/repo_", "/w/repo_/c", True),
+    ],
+)
+def test_project_folders_left_unread_are_only_those_that_cannot_match(
+    root: str, cwd: str, read: bool
+) -> None:
+    from telemetry_csv.importing import discovery
+
+    accept = discovery._claude_filter(root)
+    assert accept is not None
+    assert accept(_claude_name(cwd)) is read

@@ -159,8 +159,9 @@ def collect(
         accumulator = slicing.Accumulator()
         files = {}
         changed = list(scan.files)
-    for path in [path for path in files if path not in {file.path for file in scan.files}]:
-        del files[path]
+    present = {file.path for file in scan.files}
+    for path in [path for path in files if path not in present]:
+        del files[path]  # deleted (Claude Code removes sessions after 30 days): forgotten
 
     feed = Feed(
         accumulator,

@@ -162,10 +162,14 @@ def _gemini_file(name: str) -> bool:
 
 
 def mangle(path: str) -> str:
-    """Claude Code's project folder name for a working directory, in its broadest form: every
-    character but ASCII letters and digits becomes `-` (older versions replaced only `/`;
-    mangling a folder name again gives the same result, so both compare)."""
-    return "".join(c if c.isascii() and c.isalnum() else "-" for c in path)
+    """Claude Code's project folder name for a working directory, in a form both spellings
+    share: every character but ASCII letters and digits becomes `-` (older versions replaced
+    only `/`), and runs of `-` become one (JavaScript turns a character outside the BMP into
+    two). Mangling a folder name again gives the same result, so names and paths compare."""
+    text = "".join(c if c.isascii() and c.isalnum() else "-" for c in path)
+    while "--" in text:
+        text = text.replace("--", "-")
+    return text
 
 
 def _claude_filter(root: str | None) -> Callable[[str], bool] | None:
@@ -181,7 +185,9 @@ def _claude_filter(root: str | None) -> Callable[[str], bool] | None:
 
     def accept(folder: str) -> bool:
         name = mangle(folder)
-        return name == prefix or name.startswith(prefix + "-")
+        if not name.startswith(prefix):
+            return False
+        return len(name) == len(prefix) or prefix.endswith("-") or name[len(prefix)] == "-"
 
     return accept
 
