@@ -124,7 +124,7 @@ def run(argv: Sequence[str]) -> int:
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.zones import resolve_zone
 
-    name = "telemetry-csv export otlp"
+    name = "telemetry-csv export"
 
     def note(message: str) -> None:
         say(f"{name}: note: {message}")
