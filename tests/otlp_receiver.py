@@ -102,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
     receiver: Receiver
     protocol_version = "HTTP/1.1"  # keep-alive, as the exporter expects
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+    def do_POST(self) -> None:
         length = int(self.headers.get("content-length", "0"))
         raw = self.rfile.read(length)
         headers = {name.lower(): value for name, value in self.headers.items()}
@@ -122,7 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = ExportMetricsServiceResponse(partial_success=partial).SerializeToString()
         else:
             partial_spans = (
-                ExportTracePartialSuccess(rejected_spans=reply.rejected, error_message=reply.message)
+                ExportTracePartialSuccess(
+                    rejected_spans=reply.rejected, error_message=reply.message
+                )
                 if reply.rejected or reply.message
                 else None
             )
@@ -135,7 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 

@@ -6,8 +6,8 @@ receiver decodes what arrives with opentelemetry-proto. Nothing about the export
 
 from __future__ import annotations
 
+import itertools
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+from otlp_receiver import Receiver, Reply, running
 
 from conftest import BIN, HEADER, git, git_env, row_line
-from otlp_receiver import Receiver, Reply, running
 
 TIMEOUT = 60
 
@@ -112,7 +112,13 @@ def test_each_row_is_one_span_with_every_attribute(
     repo: Path, log: Path, receiver: Receiver, include_notes: bool
 ) -> None:
     write(log, *ROWS)
-    git(repo, "remote", "add", "origin", "https://bot:s3cr3t-t0ken@git.example.com/acme/widgets.git?private_token=abc#x")
+    git(
+        repo,
+        "remote",
+        "add",
+        "origin",
+        "https://bot:s3cr3t-t0ken@git.example.com/acme/widgets.git?private_token=abc#x",
+    )
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "rows")
     head = git(repo, "rev-parse", "HEAD").strip()
@@ -120,7 +126,10 @@ def test_each_row_is_one_span_with_every_attribute(
     done = export(repo, "--endpoint", receiver.url, *(["--include-notes"] if include_notes else []))
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"exported 3 rows of .telemetry/usage.csv to {receiver.url}/v1/traces in 1 request\n"
+    assert (
+        done.stdout
+        == f"exported 3 rows of .telemetry/usage.csv to {receiver.url}/v1/traces in 1 request\n"
+    )
     assert done.stderr == ""
     assert "s3cr3t" not in json.dumps([str(item.traces) for item in receiver.received])
     [request] = receiver.received
@@ -140,7 +149,7 @@ def test_each_row_is_one_span_with_every_attribute(
     spans = list(scope_spans.spans)
     assert len(spans) == 3
     for span, line, expected, notes in zip(spans, ROWS, EXPECTED, NOTES, strict=True):
-        stamp, model, *_, duration, _ = line.split(",", 7)[:7] + [""]
+        stamp, model, *_ = line.split(",", 7)
         wanted = dict(expected)
         if include_notes:
             wanted["telemetry_csv.notes"] = notes
@@ -150,12 +159,16 @@ def test_each_row_is_one_span_with_every_attribute(
         assert span.end_time_unix_nano == nanoseconds(stamp)
         assert span.start_time_unix_nano == nanoseconds(stamp) - int(line.split(",")[6]) * 1_000_000
         failed = "error.type" in expected
-        assert span.status.code == (Status.STATUS_CODE_ERROR if failed else Status.STATUS_CODE_UNSET)
+        assert span.status.code == (
+            Status.STATUS_CODE_ERROR if failed else Status.STATUS_CODE_UNSET
+        )
         assert len(span.trace_id) == 16 and len(span.span_id) == 8
         assert not span.parent_span_id
     # +05:30 and -04:00 rows, checked against known instants as well
     assert spans[0].end_time_unix_nano == 1_771_865_352_000_000_000  # 2026-02-23T16:49:12Z
-    assert spans[1].end_time_unix_nano == 1_771_909_200_123_456_789  # 2026-02-24T05:00:00.123456789Z
+    assert (
+        spans[1].end_time_unix_nano == 1_771_909_200_123_456_789
+    )  # 2026-02-24T05:00:00.123456789Z
     assert spans[1].start_time_unix_nano == 1_771_909_200_122_456_789
 
 
@@ -163,7 +176,9 @@ def span_ids(spans: list[Span]) -> list[tuple[bytes, bytes]]:
     return sorted((span.trace_id, span.span_id) for span in spans)
 
 
-def test_ids_are_the_same_across_exports_reorders_and_folds(tmp_path: Path, receiver: Receiver) -> None:
+def test_ids_are_the_same_across_exports_reorders_and_folds(
+    tmp_path: Path, receiver: Receiver
+) -> None:
     same = row_line(notes="logged twice on purpose")
     first = write(tmp_path / "a.csv", ROWS[0], same, ROWS[1])
     second = write(tmp_path / "b.csv", same, ROWS[2])
@@ -187,7 +202,9 @@ def test_ids_are_the_same_across_exports_reorders_and_folds(tmp_path: Path, rece
     assert first.exists() and second.exists() and folded.exists()
 
 
-def test_only_new_rows_are_sent_and_all_sends_again(repo: Path, log: Path, receiver: Receiver) -> None:
+def test_only_new_rows_are_sent_and_all_sends_again(
+    repo: Path, log: Path, receiver: Receiver
+) -> None:
     write(log, ROWS[0], ROWS[1])
     assert export(repo, "--endpoint", receiver.url).returncode == 0
     state = repo / ".git" / "telemetry-csv" / "export-otlp.json"
@@ -200,7 +217,10 @@ def test_only_new_rows_are_sent_and_all_sends_again(repo: Path, log: Path, recei
     assert done.returncode == 0, done.stderr
     assert "exported 1 row of" in done.stdout and "(2 exported before)" in done.stdout
     assert [len(item.spans) for item in receiver.received] == [2, 1]
-    assert attributes(receiver.received[1].spans[0].attributes)["gen_ai.request.model"] == "llama-3.1-70b"
+    assert (
+        attributes(receiver.received[1].spans[0].attributes)["gen_ai.request.model"]
+        == "llama-3.1-70b"
+    )
     nothing = export(repo, "--endpoint", receiver.url)
     assert "exported 0 rows" in nothing.stdout and len(receiver.received) == 2
     again = export(repo, "--endpoint", receiver.url, "--all")
@@ -236,10 +256,14 @@ def test_a_file_whose_exported_rows_moved_is_sent_again_whole_without_metrics(
     assert len(receiver.metric_requests()) == 1  # only the first export measured its rows
 
 
-def test_dry_run_sends_nothing_and_changes_nothing(repo: Path, log: Path, receiver: Receiver) -> None:
+def test_dry_run_sends_nothing_and_changes_nothing(
+    repo: Path, log: Path, receiver: Receiver
+) -> None:
     write(log, *ROWS)
 
-    done = export(repo, "--endpoint", receiver.url, "--dry-run", "--header", "authorization=Bearer abc123")
+    done = export(
+        repo, "--endpoint", receiver.url, "--dry-run", "--header", "authorization=Bearer abc123"
+    )
 
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("would export 3 rows of .telemetry/usage.csv to ")
@@ -308,11 +332,13 @@ def test_a_batch_refused_mid_export_leaves_the_state_after_the_last_acknowledged
     assert "exported 3 rows" in rerun.stdout and "(2 exported before)" in rerun.stdout
     resent = [span for item in receiver.received[2:] for span in item.spans]
     assert len(resent) == 3
-    everything = export(repo, "--endpoint", receiver.url, "--all")
+    assert export(repo, "--endpoint", receiver.url, "--all").returncode == 0
     assert span_ids(sent_first + resent) == span_ids(receiver.received[-1].spans)
 
 
-def test_gzip_and_headers_from_the_environment_and_flags(repo: Path, log: Path, receiver: Receiver) -> None:
+def test_gzip_and_headers_from_the_environment_and_flags(
+    repo: Path, log: Path, receiver: Receiver
+) -> None:
     write(log, *ROWS)
     env = {
         "OTEL_EXPORTER_OTLP_COMPRESSION": "gzip",
@@ -350,7 +376,9 @@ def test_endpoint_variables_follow_the_specification(
     write(log, ROWS[0])
     args = ["--endpoint", flag.format(url=receiver.url)] if flag else []
 
-    done = export(repo, *args, env={key: value.format(url=receiver.url) for key, value in env.items()})
+    done = export(
+        repo, *args, env={key: value.format(url=receiver.url) for key, value in env.items()}
+    )
 
     assert done.returncode == 0, done.stderr
     assert [item.path for item in receiver.received] == [path]
@@ -366,13 +394,17 @@ def test_an_unreachable_endpoint_is_one_line_and_status_5(repo: Path, log: Path)
     write(log, *ROWS)
     url = f"http://user:hunter2@127.0.0.1:{free_port()}/?token=abc"
 
-    done = export(repo, env={"OTEL_EXPORTER_OTLP_ENDPOINT": url, "OTEL_EXPORTER_OTLP_TIMEOUT": "1500"})
+    done = export(
+        repo, env={"OTEL_EXPORTER_OTLP_ENDPOINT": url, "OTEL_EXPORTER_OTLP_TIMEOUT": "1500"}
+    )
 
     assert done.returncode == 5
     lines = done.stderr.splitlines()
     assert lines[-1].startswith("telemetry-csv export: error: cannot reach http://127.0.0.1:")
     assert "connection refused" in lines[-1]
-    assert "Traceback" not in done.stderr and "hunter2" not in done.stderr and "abc" not in lines[-1]
+    assert (
+        "Traceback" not in done.stderr and "hunter2" not in done.stderr and "abc" not in lines[-1]
+    )
     assert done.stdout == ""
     assert not (repo / ".git" / "telemetry-csv" / "export-otlp.json").exists()
 
@@ -406,7 +438,12 @@ def test_log_never_imports_the_exporter(repo: Path) -> None:
         "loaded = sorted(m for m in sys.modules if m.startswith(('telemetry_csv.export', 'opentelemetry', 'google'))); "
         "print(status, loaded)"
     )
-    assert subprocess.run([str(BIN / "telemetry-csv"), "init"], cwd=repo, capture_output=True, check=False).returncode == 0
+    assert (
+        subprocess.run(
+            [str(BIN / "telemetry-csv"), "init"], cwd=repo, capture_output=True, check=False
+        ).returncode
+        == 0
+    )
 
     done = subprocess.run(
         [sys.executable, "-c", code], cwd=repo, capture_output=True, text=True, env=git_env(),
@@ -424,7 +461,16 @@ def test_selection_is_the_reports(repo: Path, log: Path, receiver: Receiver) -> 
         row_line("2026-03-02T12:00:00Z", "gpt-4o", task_type="execute"),
     ]
     write(log, *lines)
-    selection = ["--since", "2026-03-01", "--until", "2026-03-01", "--model", "gpt-4o", "--task-type", "plan"]
+    selection = [
+        "--since",
+        "2026-03-01",
+        "--until",
+        "2026-03-01",
+        "--model",
+        "gpt-4o",
+        "--task-type",
+        "plan",
+    ]
     report = subprocess.run(
         [str(BIN / "telemetry-csv"), "report", "--format", "json", *selection],
         cwd=repo, capture_output=True, text=True, env=git_env(), check=True,
@@ -452,7 +498,10 @@ def test_metrics_are_sent_for_new_rows_only(repo: Path, log: Path, receiver: Rec
     tokens = metrics["gen_ai.client.token.usage"]
     assert tokens.unit == "{token}"
     points = {
-        (attributes(p.attributes)["gen_ai.request.model"], attributes(p.attributes)["gen_ai.token.type"]): p
+        (
+            attributes(p.attributes)["gen_ai.request.model"],
+            attributes(p.attributes)["gen_ai.token.type"],
+        ): p
         for p in tokens.histogram.data_points
     }
     assert points["claude-sonnet-4-5", "input"].sum == 1500
@@ -460,7 +509,9 @@ def test_metrics_are_sent_for_new_rows_only(repo: Path, log: Path, receiver: Rec
     assert list(points["gpt-4o", "output"].bucket_counts)[3] == 1  # (16, 64]
     duration = metrics["gen_ai.client.operation.duration"]
     assert duration.unit == "s"
-    failed = [p for p in duration.histogram.data_points if attributes(p.attributes).get("error.type")]
+    failed = [
+        p for p in duration.histogram.data_points if attributes(p.attributes).get("error.type")
+    ]
     assert len(failed) == 1 and failed[0].sum == pytest.approx(0.001)
     assert tokens.histogram.aggregation_temporality == 1  # delta
     with log.open("a", encoding="utf-8") as file:
@@ -476,7 +527,9 @@ def test_metrics_are_sent_for_new_rows_only(repo: Path, log: Path, receiver: Rec
     assert models == {"llama-3.1-70b"}
 
 
-def test_ids_of_commit_ranges_match_the_whole_log(repo: Path, log: Path, receiver: Receiver) -> None:
+def test_ids_of_commit_ranges_match_the_whole_log(
+    repo: Path, log: Path, receiver: Receiver
+) -> None:
     same = row_line(notes="twice")  # once in each push: the second copy is a row of its own
     commits = []
     for lines in ((), (ROWS[0], same), (ROWS[0], same, same, ROWS[1])):
@@ -486,7 +539,7 @@ def test_ids_of_commit_ranges_match_the_whole_log(repo: Path, log: Path, receive
         commits.append(git(repo, "rev-parse", "HEAD").strip())
 
     ranged = []
-    for base, head in zip(commits, commits[1:]):
+    for base, head in itertools.pairwise(commits):
         before = len(receiver.received)
         done = export(repo, "--endpoint", receiver.url, "--range", f"{base}..{head}")
         assert done.returncode == 0, done.stderr

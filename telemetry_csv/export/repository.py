@@ -31,7 +31,8 @@ def clean_url(remote: str) -> str | None:
     text = remote.strip()
     if "://" not in text:
         match = _SCP_LIKE.fullmatch(text)
-        if match is None or text.startswith(("/", ".", "~")):
+        # A one-letter "host" is a Windows drive (`C:/repos/x`), as git reads it too.
+        if match is None or text.startswith(("/", ".", "~")) or len(match["host"]) == 1:
             return None
         return _https(match["host"], None, match["path"])
     parts = urlsplit(text)
