@@ -108,7 +108,8 @@ def _batch_size(text: str) -> int:
 
 
 def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
+    # Intermixed: FILES may come after options (`export otlp --endpoint URL a.csv`).
+    args = build_parser().parse_intermixed_args(argv)
 
     from telemetry_csv.export.extra import require_otlp
 

@@ -35,8 +35,10 @@ from telemetry_csv.export.spans import SCHEMA_URL, Mapper, scope, span_times
 from telemetry_csv.export.state import ExportState, FileProgress, line_digest, new_digest
 from telemetry_csv.report.model import Skipped
 from telemetry_csv.report.sources import ValidRows
-from telemetry_csv.schema import Row, Schema
+from telemetry_csv.schema import HEADER, Row, Schema
 
+# Whether a row's canonical line is its identity: so while rows have no optional columns.
+LINES_ARE_IDENTITIES = len(HEADER) == BASE_FIELDS
 DEFAULT_BATCH_SIZE = 512  # spans per request: the SDK batch processor's default
 
 
@@ -76,6 +78,28 @@ def _rows(schema: Schema, items: ValidRows) -> Iterator[tuple[str, Row]]:
         if isinstance(item, str):
             yield from zip(item[:-1].split("\n"), rows_of(item), strict=True)
         else:
+            yield format_line(item), item
+
+
+def _rows_after(schema: Schema, items: ValidRows, skip: int) -> Iterator[tuple[str, Row | None]]:
+    """`_rows`, but the first `skip` rows come as (line, None) where a run of canonical lines
+    holds them (the row is not needed then, only its line)."""
+    if not (skip and LINES_ARE_IDENTITIES):
+        yield from _rows(schema, items)
+        return
+    rows_of, format_line = schema.rows_of, schema.format_line
+    seen = 0
+    for item in items:
+        if isinstance(item, str):
+            lines = item[:-1].split("\n")
+            if seen + len(lines) <= skip:
+                for line in lines:
+                    yield line, None
+            else:
+                yield from zip(lines, rows_of(item), strict=True)
+            seen += len(lines)
+        else:
+            seen += 1
             yield format_line(item), item
 
 
@@ -128,6 +152,9 @@ class Exporter:
         return ValidRows(part.items(), skip_invalid=self.options.skip_invalid)
 
     def _first_pass(self, part: Part, repeated: RepeatedLines) -> _Scan:
+        if (self.state is None or not part.tracked) and LINES_ARE_IDENTITIES:
+            self._repeats_only(part, repeated)
+            return _Scan(None, 0, False)
         known = self.state is not None and part.tracked
         candidates: dict[int, list[FileProgress]] = {}
         digest = new_digest()
@@ -156,6 +183,16 @@ class Exporter:
         if matched is not None:
             self._matched.add(matched)  # a record stands for one file only
         return _Scan(first, matched.rows if matched else 0, bool(candidates) and matched is None)
+
+    def _repeats_only(self, part: Part, repeated: RepeatedLines) -> None:
+        """Pass 1 when no progress is kept: runs of canonical lines are their rows' identities,
+        so only rows read line by line are built."""
+        add, add_all, format_line = repeated.add, repeated.add_all, self.schema.format_line
+        for item in self._valid(part):
+            if isinstance(item, str):
+                add_all(item[:-1].split("\n"))
+            else:
+                add(format_line(item))
 
     def _before(self, repeated: RepeatedLines) -> dict[str, int]:
         """How many copies of the selection's repeatable lines come before it: for a commit
@@ -200,11 +237,16 @@ class Exporter:
                 digest = new_digest()
                 index = 0
                 valid = self._valid(part)
-                for line, row in _rows(schema, valid):
+                for line, found in _rows_after(schema, valid, skip):
                     read += 1
                     index += 1
                     if tracked:
                         digest.update(line.encode("utf-8", "surrogateescape") + b"\n")
+                    if found is None:  # exported before, and its line is its identity
+                        occurrences.next(line)
+                        already += 1
+                        continue
+                    row = found
                     extras = extras_of(row) if len(row) > BASE_FIELDS else None
                     if extras is not None and extras.source_id:
                         occurrence = 0

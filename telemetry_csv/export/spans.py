@@ -20,7 +20,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
 from telemetry_csv import __version__
 from telemetry_csv.export.fields import Extras
 from telemetry_csv.export.repository import Repository
-from telemetry_csv.report.dates import instant
+from telemetry_csv.report.dates import fraction_ns, hour_start
 from telemetry_csv.schema import Row
 
 SEMCONV_VERSION = "1.41.0"
@@ -98,11 +98,21 @@ class SpanTimes(NamedTuple):
     end: int
 
 
+_HOURS: dict[str, int] = {}  # a stored hour (and offset) -> the Unix second it starts
+
+
 def span_times(row: Row) -> SpanTimes | None:
     """When the row's task started and ended, or None if OTLP cannot express it (before 1970,
     or after 2554)."""
-    seconds, nanoseconds = instant(row.timestamp)
-    end = seconds * _NS_PER_SECOND + nanoseconds
+    stamp = row.timestamp
+    key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]
+    start_of_hour = _HOURS.get(key)
+    if start_of_hour is None:
+        if len(_HOURS) >= 4096:  # rows come roughly in time order: a small cache is enough
+            _HOURS.clear()
+        start_of_hour = _HOURS[key] = hour_start(stamp)
+    seconds = start_of_hour + int(stamp[14:16]) * 60 + int(stamp[17:19])
+    end = seconds * _NS_PER_SECOND + (fraction_ns(stamp) if stamp[19] == "." else 0)
     start = end - row.duration_ms * _NS_PER_MS
     if start < 0 or end > _LAST_NS:
         return None
@@ -113,30 +123,28 @@ def _string(key: str, value: str) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
-def _int(key: str, value: int) -> KeyValue:
-    return KeyValue(key=key, value=AnyValue(int_value=value))
-
-
 class Mapper:
-    """Builds the spans of rows; caches what rows of one model share."""
+    """Builds the spans of rows. What rows of one model share is built once, as a template span
+    each row's span starts as a copy of (copying is cheaper than building)."""
 
     def __init__(self, *, include_notes: bool = False) -> None:
         self.include_notes = include_notes
-        self._by_model: dict[str, tuple[str, list[KeyValue]]] = {}
-        self._operation = _string("gen_ai.operation.name", OPERATION)
+        self._templates: dict[str, Span] = {}
+        self._task_types: dict[str, KeyValue] = {}
         self._failed = _string("error.type", TASK_FAILED)
-        self._error_status = Status(code=Status.STATUS_CODE_ERROR)
 
-    def model_attributes(self, model: str) -> tuple[str, list[KeyValue]]:
-        """The span name and the attributes every row of `model` has."""
-        found = self._by_model.get(model)
+    def template(self, model: str) -> Span:
+        """The span every row of `model` starts from: its name, kind and model attributes."""
+        found = self._templates.get(model)
         if found is None:
-            attributes = [self._operation]
+            attributes = [_string("gen_ai.operation.name", OPERATION)]
             provider = provider_of(model)
             if provider is not None:
                 attributes.append(_string("gen_ai.provider.name", provider))
             attributes.append(_string("gen_ai.request.model", model))
-            found = self._by_model[model] = (f"{OPERATION} {model}", attributes)
+            found = self._templates[model] = Span(
+                name=f"{OPERATION} {model}", kind=Span.SPAN_KIND_CLIENT, attributes=attributes
+            )
         return found
 
     def span(
@@ -147,39 +155,37 @@ class Mapper:
         trace_id: bytes,
         span_id: bytes,
     ) -> Span:
-        name, shared = self.model_attributes(row.model)
-        attributes = [
-            *shared,
-            _int("gen_ai.usage.input_tokens", row.prompt_tokens),
-            _int("gen_ai.usage.output_tokens", row.completion_tokens),
-        ]
+        span = Span()
+        span.CopyFrom(self.template(row.model))
+        span.trace_id = trace_id
+        span.span_id = span_id
+        span.start_time_unix_nano = times.start
+        span.end_time_unix_nano = times.end
+        attributes = span.attributes
+        attributes.add(key="gen_ai.usage.input_tokens").value.int_value = row.prompt_tokens
+        attributes.add(key="gen_ai.usage.output_tokens").value.int_value = row.completion_tokens
         if extras.cache_read_tokens is not None:
-            attributes.append(
-                _int("gen_ai.usage.cache_read.input_tokens", extras.cache_read_tokens)
-            )
+            attribute = attributes.add(key="gen_ai.usage.cache_read.input_tokens")
+            attribute.value.int_value = extras.cache_read_tokens
         if extras.cache_write_tokens is not None:
-            attributes.append(
-                _int("gen_ai.usage.cache_creation.input_tokens", extras.cache_write_tokens)
-            )
+            attribute = attributes.add(key="gen_ai.usage.cache_creation.input_tokens")
+            attribute.value.int_value = extras.cache_write_tokens
         if not row.task_success:
             attributes.append(self._failed)
-        attributes.append(_string("telemetry_csv.task_type", row.task_type))
+            span.status.code = Status.STATUS_CODE_ERROR
+        task_type = self._task_types.get(row.task_type)
+        if task_type is None:
+            task_type = self._task_types[row.task_type] = _string(
+                "telemetry_csv.task_type", row.task_type
+            )
+        attributes.append(task_type)
         if extras.source:
             attributes.append(_string("telemetry_csv.source", extras.source))
         if extras.source_id:
             attributes.append(_string("telemetry_csv.source_id", extras.source_id))
         if self.include_notes and row.notes:
             attributes.append(_string("telemetry_csv.notes", row.notes))
-        return Span(
-            trace_id=trace_id,
-            span_id=span_id,
-            name=name,
-            kind=Span.SPAN_KIND_CLIENT,
-            start_time_unix_nano=times.start,
-            end_time_unix_nano=times.end,
-            attributes=attributes,
-            status=None if row.task_success else self._error_status,
-        )
+        return span
 
 
 def resource(attributes: Iterable[tuple[str, str]]) -> Resource:
