@@ -7,10 +7,11 @@ opentelemetry-proto (`ExportTraceServiceRequest.FromString`), as a collector wou
 200. Each export is a fresh `telemetry-csv export otlp ... --all` process (start-up included);
 its peak memory is its own max RSS (os.wait4), not the benchmark's.
 
-Logs are generated like real ones: about two years of rows with irregular gaps (bursts a few
+Logs are generated like real ones: two years of rows with irregular gaps (bursts a few
 seconds apart, hours, and days off), 12 models, 11 UTC offsets interleaved, about 20% notes
 with commas, quotes (some starting with one) and non-ASCII text, 15% failures. 10 MiB is one
-file (about 135,000 rows); 100 MiB is ten 10 MiB files as rotation leaves them.
+file (about 135,000 rows); 100 MiB is ten 10 MiB files as rotation leaves them, over the
+same two years (a team ten times as busy).
 
 Printed, as medians over interleaved rounds:
 - rows per second exporting 10 MiB and 100 MiB, and their ratio (flat = 1.0);
@@ -73,19 +74,24 @@ NOTES = (
 START = 1_704_067_200  # 2024-01-01T00:00:00Z
 
 
-def generate(path: Path, size: int, *, seed: int, start: int = START) -> tuple[int, int]:
+def generate(
+    path: Path, size: int, *, seed: int, start: int = START, scale: float = 1.0
+) -> tuple[int, int]:
     """`write_log` in a process of its own, so that this one stays small: a child forked from
     a large parent would count the parent's pages in its peak RSS until it execs."""
     out = subprocess.run(
-        [PYTHON, __file__, "--generate", str(path), str(size), str(seed), str(start)],
+        [PYTHON, __file__, "--generate", str(path), str(size), str(seed), str(start), str(scale)],
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     rows, after = out.stdout.split()
     return int(rows), int(after)
 
 
-def write_log(path: Path, size: int, *, seed: int, start: int = START) -> tuple[int, int]:
-    """A valid log of at most `size` bytes; (rows, the Unix second after the last row)."""
+def write_log(
+    path: Path, size: int, *, seed: int, start: int = START, scale: float = 1.0
+) -> tuple[int, int]:
+    """A valid log of at most `size` bytes, gaps multiplied by `scale`; (rows, the Unix second
+    after the last row)."""
     sys.path.insert(0, str(HERE.parent))
     from telemetry_csv.schema import HEADER_LINE, Row, Schema
 
@@ -95,14 +101,18 @@ def write_log(path: Path, size: int, *, seed: int, start: int = START) -> tuple[
     total = len(HEADER_LINE) + 1
     moment = start
     while True:
+        # Bursts seconds apart, pauses of minutes, now and then a night or a weekend off:
+        # about 450 s between rows on average, so 135,000 rows span about two years.
         gap = rng.random()
-        moment += (
-            rng.randrange(2, 90) if gap < 0.6 else rng.randrange(300, 7200) if gap < 0.97
-            else rng.randrange(86_400, 4 * 86_400)
-        )  # fmt: skip
+        moment += int(scale * (
+            rng.randrange(2, 60) if gap < 0.8 else rng.randrange(60, 1200) if gap < 0.997
+            else rng.randrange(8 * 3600, 48 * 3600)
+        ))  # fmt: skip
         offset = rng.choice(OFFSETS)
-        shift = 0 if offset == "Z" else (1 if offset[0] == "+" else -1) * (
-            int(offset[1:3]) * 3600 + int(offset[4:]) * 60
+        shift = (
+            0
+            if offset == "Z"
+            else (1 if offset[0] == "+" else -1) * (int(offset[1:3]) * 3600 + int(offset[4:]) * 60)
         )
         fraction = f".{rng.randrange(1000):03d}" if rng.random() < 0.3 else ""
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment + shift)) + fraction + offset
@@ -141,7 +151,7 @@ def serve() -> None:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             request = ExportTraceServiceRequest.FromString(body)
             spans[0] += sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
@@ -151,14 +161,14 @@ def serve() -> None:
             self.end_headers()
             self.wfile.write(ok)
 
-        def do_GET(self) -> None:  # noqa: N802 - how many spans so far
+        def do_GET(self) -> None:
             text = str(spans[0]).encode()
             self.send_response(200)
             self.send_header("content-length", str(len(text)))
             self.end_headers()
             self.wfile.write(text)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -194,14 +204,16 @@ def main() -> None:
     parser.add_argument("--big-rounds", type=int, default=1)
     parser.add_argument("--skip-big", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--generate", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--generate", nargs=5, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.serve:
         serve()
         return
     if options.generate:
-        path, size, seed, start = options.generate
-        print(*write_log(Path(path), int(size), seed=int(seed), start=int(start)))
+        path, size, seed, start, scale = options.generate
+        print(
+            *write_log(Path(path), int(size), seed=int(seed), start=int(start), scale=float(scale))
+        )
         return
 
     receiver = subprocess.Popen(
@@ -230,10 +242,11 @@ def run(folder: Path, url: str, options: argparse.Namespace) -> None:
     moment = START
     for number in range(10):
         name = "usage.csv" if number == 9 else f"usage-2025{number + 1:02d}01T000000Z.csv"
-        rows, moment = generate(big / name, 10 * MIB, seed=100 + number, start=moment)
+        # A bigger team, not a longer history: the same two years, ten times the rows.
+        rows, moment = generate(big / name, 10 * MIB, seed=100 + number, start=moment, scale=0.1)
         big_rows += rows
         big_files.append(name)
-    big_files = big_files[:-1] + ["usage.csv"]
+    big_files = [*big_files[:-1], "usage.csv"]
     print(f"10 MiB: {small_rows:,} rows; 100 MiB: {big_rows:,} rows in 10 files")
 
     export = [TOOL, "export", "otlp", "--endpoint", url]
@@ -272,8 +285,10 @@ def run(folder: Path, url: str, options: argparse.Namespace) -> None:
     print(f"floor (python importing opentelemetry-proto): peak RSS "
           f"{statistics.median(peaks['floor']) / MIB:.1f} MiB")  # fmt: skip
     nothing, report = statistics.median(times["nothing new"]), statistics.median(times["report"])
-    print(f"export with nothing new, 10 MiB: {nothing:.2f} s; report: {report:.2f} s; "
-          f"ratio {nothing / report:.2f}x")
+    print(
+        f"export with nothing new, 10 MiB: {nothing:.2f} s; report: {report:.2f} s; "
+        f"ratio {nothing / report:.2f}x"
+    )
 
 
 if __name__ == "__main__":
