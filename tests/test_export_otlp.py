@@ -50,6 +50,7 @@ def attributes(items: object) -> dict[str, object]:
     for item in items:  # type: ignore[attr-defined]
         assert isinstance(item, KeyValue)
         kind = item.value.WhichOneof("value")
+        assert kind is not None
         found[item.key] = getattr(item.value, kind)
     return found
 
@@ -550,3 +551,37 @@ def test_ids_of_commit_ranges_match_the_whole_log(
     assert len(ranged) == 4 and len(set(span_ids(ranged))) == 4
     assert span_ids(ranged) == span_ids(receiver.received[-1].spans)
     assert not (repo / ".git" / "telemetry-csv" / "export-otlp.json").read_text().count("range")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--range", "HEAD~1..HEAD", "a.csv"], "--range reads the log from git; give it without FILES or --file"),
+        (["--batch-size", "0"], "argument --batch-size: '0' is not allowed"),
+        (["--since", "yesterday"], "--since: 'yesterday' is not allowed"),
+        (["--task-type", "nonsense"], "--task-type: 'nonsense' is not allowed"),
+        (["--endpoint", "ftp://x"], "--endpoint: 'ftp://x' is not allowed"),
+        (["--header", "Authorization: Bearer sk-abcdefabcdef1234"], "--header: expected NAME=VALUE"),
+    ],
+)  # fmt: skip
+def test_bad_arguments_are_one_line_and_status_2(
+    repo: Path, log: Path, receiver: Receiver, args: list[str], message: str
+) -> None:
+    write(log, *ROWS)
+
+    done = export(repo, *args)
+
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    assert "sk-abcdef" not in done.stderr
+    assert receiver.received == []
+
+
+def test_outside_a_repository_the_state_has_no_home(tmp_path: Path, receiver: Receiver) -> None:
+    write(tmp_path / "usage.csv", *ROWS)
+
+    refused = export(tmp_path, "usage.csv", "--endpoint", receiver.url)
+    done = export(tmp_path, "usage.csv", "--endpoint", receiver.url, "--all")
+
+    assert refused.returncode == 2 and "give --all to send every row" in refused.stderr
+    assert done.returncode == 0 and len(receiver.spans()) == 3
