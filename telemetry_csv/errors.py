@@ -15,6 +15,7 @@ EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_FILE = 4
+EXIT_SEND = 5
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: standard output was closed under us
 
@@ -27,6 +28,8 @@ EXIT_STATUSES: dict[int, str] = {
     EXIT_LOCKED: "the log's lock could not be taken within `lock_timeout`",
     EXIT_FILE: "a log, its folder or another file is missing, damaged (bad header, torn last "
     "line), unreadable or read-only; or git failed (not a repository, an unknown revision)",
+    EXIT_SEND: "`export`: the receiver could not be reached, or refused or partly rejected a "
+    "batch; what it acknowledged before stays recorded",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was done before stays done",
     EXIT_CLOSED_PIPE: "standard output was closed before everything was printed (`| head`): "
     "the command stopped quietly, as one killed by SIGPIPE would; what it did before stays done",
@@ -49,6 +52,12 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "repair": {EXIT_OK: "repaired, or nothing to repair", EXIT_USAGE: "", EXIT_LOCKED: "",
                EXIT_FILE: "the log cannot be read or written"},
     "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: ""},
+    "export": {EXIT_OK: "sent (also when nothing was new)", EXIT_PROBLEMS: "invalid rows",
+               EXIT_USAGE: "bad arguments, or the `otlp` extra is missing",
+               EXIT_LOCKED: "another export holds the state's lock",
+               EXIT_FILE: "no log, or the state cannot be written",
+               EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
+               "it acknowledged before stays recorded)"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 

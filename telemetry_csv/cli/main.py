@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "log": ("log", "append one validated row to the log"),
     "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
     "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
+    "export": ("export", "send the rows to an OpenTelemetry pipeline (export otlp)"),
     "run": ("run", "run a command, then log its duration and success"),
     "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
     "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),

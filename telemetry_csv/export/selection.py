@@ -1,0 +1,140 @@
+"""Which rows an export reads: the same rows, by the same rules, as `telemetry-csv report`.
+
+The files (FILES, or the log and its backups) or the commit range come from
+`report.sources.open_source`; invalid rows stop the export or are skipped as in `report`
+(`report.sources.ValidRows`); `--since/--until/--model/--task-type` mean what they mean there
+(`report.filters`), with days in the `--tz` zone. Only the export's batching needs the files one
+by one, since the state keeps each file's progress apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+from telemetry_csv.config import Settings
+from telemetry_csv.errors import ConfigError
+from telemetry_csv.git import plumbing
+from telemetry_csv.logfile.reading import Problem, scan_bytes, scan_runs
+from telemetry_csv.logfile.schema import Row
+from telemetry_csv.report.dates import fraction_ns
+from telemetry_csv.report.filters import Filters
+from telemetry_csv.report.sources import open_source
+from telemetry_csv.report.zones import HourBuckets, ReportZone
+
+Items = Iterable[str | Row | Problem]
+
+
+class Part(NamedTuple):
+    """One stream of rows: a file, or the rows of a commit range."""
+
+    name: str
+    items: Callable[[], Items]  # called once per pass
+    tracked: bool  # whether the state keeps its progress (files: yes; a commit range: no)
+
+
+class Selection(NamedTuple):
+    description: str  # for people: ".telemetry/usage.csv and 2 backups"
+    parts: list[Part]
+    before: Callable[[], Iterator[Row]] | None  # a range's rows at its base (identical lines)
+    head: str | None  # the commit the rows are read at, when not the working tree
+
+
+def select(
+    settings: Settings,
+    *,
+    files: Sequence[str] = (),
+    log_path: Path,
+    display: Callable[[Path], str] = str,
+    commit_range: str | None = None,
+) -> Selection:
+    schema = settings.schema
+    if commit_range is not None:
+        source = open_source(
+            schema, log_path=log_path, commit_range=commit_range, settings=settings
+        )
+        root, in_git = _located(settings)
+        from telemetry_csv.git.ranges import items_in_range, parse_range
+
+        commits = parse_range(commit_range, root)
+        return Selection(
+            source.description,
+            [Part(source.description, lambda: items_in_range(commit_range, settings), False)],
+            lambda: _rows_at(commits.base, in_git, settings, root),
+            commits.head,
+        )
+    source = open_source(schema, files=files, log_path=log_path, display=display)
+    parts = [
+        Part(display(path), _scanner(path, display(path), settings), True) for path in source.paths
+    ]
+    return Selection(source.description, parts, None, None)
+
+
+def _scanner(path: Path, name: str, settings: Settings) -> Callable[[], Items]:
+    def items() -> Items:
+        for item in scan_runs(path, settings.schema, display=name):
+            if item is not None:  # only `rows=False` yields None
+                yield item
+
+    return items
+
+
+def _located(settings: Settings) -> tuple[Path, str]:
+    root = plumbing.toplevel(settings.root)
+    in_git = plumbing.relative_path(settings.log_path, root)
+    if in_git is None:
+        raise ConfigError(f"the log {settings.log_path} is outside the repository {root}")
+    return root, in_git
+
+
+def _rows_at(revision: str, log_path: str, settings: Settings, root: Path) -> Iterator[Row]:
+    """The valid rows of the log and its backups at `revision`, oldest first."""
+    from telemetry_csv.git.ranges import log_files_at
+
+    for path in log_files_at(revision, log_path, root):
+        data = plumbing.read_blob(revision, path, root) or b""
+        for item in scan_bytes(data, settings.schema, f"{revision[:12]}:{path}"):
+            if type(item) is Row:
+                yield item
+
+
+class RowFilter:
+    """`report`'s row selection as a predicate: models and task types exactly, dates as whole
+    days in the zone, date-times as exact instants, every bound inclusive."""
+
+    def __init__(self, filters: Filters, zone: ReportZone) -> None:
+        self.active = filters.active
+        self._models = frozenset(filters.models) or None
+        self._kinds = frozenset(filters.task_types) or None
+        self._since_day = filters.since.day if filters.since else None
+        self._until_day = filters.until.day if filters.until else None
+        self._since = filters.since.instant if filters.since else None
+        self._until = filters.until.instant if filters.until else None
+        self._buckets = HourBuckets(zone)
+        self._by_time = filters.since is not None or filters.until is not None
+
+    def __call__(self, row: Row) -> bool:
+        if self._models is not None and row.model not in self._models:
+            return False
+        if self._kinds is not None and row.task_type not in self._kinds:
+            return False
+        if not self._by_time:
+            return True
+        stamp = row.timestamp
+        key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]
+        entry = self._buckets.hours.get(key) or self._buckets.entry(key, stamp)
+        day, start = entry
+        if day is None:
+            day = self._buckets.exact_day(start, stamp)
+        if self._since_day is not None and day < self._since_day:
+            return False
+        if self._until_day is not None and day > self._until_day:
+            return False
+        if self._since is not None or self._until is not None:
+            moment = (start + int(stamp[14:16]) * 60 + int(stamp[17:19]), fraction_ns(stamp))
+            if self._since is not None and moment < self._since:
+                return False
+            if self._until is not None and moment > self._until:
+                return False
+        return True
