@@ -66,10 +66,14 @@ def exit_status_help(
     statuses: Mapping[int, str], extra: Sequence[int] = (EXIT_CLOSED_PIPE,)
 ) -> str:
     """The `exit status:` paragraph of a command's help, from the table."""
+    import textwrap
+
     lines = ["exit status:"]
     for status in sorted({*statuses, *extra}):
         meaning = statuses.get(status) or EXIT_STATUSES[status]
-        lines.append(f"  {status:>3}  {meaning}")
+        lines += textwrap.wrap(
+            meaning, 88, initial_indent=f"  {status:>3}  ", subsequent_indent=" " * 7
+        )
     return "\n".join(lines)
 
 
