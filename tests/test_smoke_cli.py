@@ -33,7 +33,7 @@ def test_the_readme_lists_every_exit_status_from_the_one_table() -> None:
     assert exit_status_markdown() in readme
 
 
-@pytest.mark.parametrize("command", sorted(COMMAND_EXITS))
+@pytest.mark.parametrize("command", sorted(name for name, exits in COMMAND_EXITS.items() if exits))
 def test_each_commands_help_ends_with_its_exit_statuses(command: str) -> None:
     done = run_cli(command, "--help", cwd=Path.cwd())
     assert done.returncode == 0, done.stderr
