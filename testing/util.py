@@ -8,6 +8,10 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telemetry_csv.logfile.writing import AppendResult
 
 BIN = Path(sys.executable).parent
 # Response bodies written by hand in the shapes each provider documents; not recorded.
@@ -15,6 +19,27 @@ FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "usage"
 HEADER = (
     "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
 )
+# What every new log starts with (docs/format.md); HEADER stays valid for the logs that have it.
+EXTENDED_HEADER = HEADER[:-1] + ",source,source_id,cache_read_tokens,cache_write_tokens\n"
+
+
+def extended(line: str) -> str:
+    """An 8-column row line (with or without its newline) as a log with the extended header
+    stores it: its four extra fields empty."""
+    body = line.removesuffix("\n")
+    return body + ",,,," + ("\n" if line.endswith("\n") else "")
+
+
+def append_line(log: Path, line: str, *, max_bytes: int = 10 * 1024 * 1024) -> AppendResult:
+    """Append the row of one 8-column line (without its newline) as `log` appends it: in the
+    log's shape, a new log with the extended header."""
+    from telemetry_csv.logfile import writing
+    from telemetry_csv.logfile.schema import Row, Schema
+
+    schema = Schema()
+    row = schema.parse_line(line)
+    assert isinstance(row, Row), row
+    return writing.append_rows(log, [row], schema, max_bytes=max_bytes, lock_timeout=5)
 
 
 def git(cwd: Path, *args: str) -> str:

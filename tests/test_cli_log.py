@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
-from testing.util import HEADER, row_line, run_cli
+from testing.util import EXTENDED_HEADER, HEADER, extended, row_line, run_cli
 
 POSITIONAL = ["claude-3-opus", "1500", "3200", "true", "execute", "45000", "Phase 6 tests"]
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
@@ -20,7 +20,7 @@ def lines(log: Path) -> list[str]:
 
 def test_positional_form(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["log", *POSITIONAL, *STAMP]) == 0
-    assert log.read_text() == HEADER + row_line(notes="Phase 6 tests")
+    assert log.read_text() == EXTENDED_HEADER + extended(row_line(notes="Phase 6 tests"))
     assert capsys.readouterr().out == (
         "logged claude-3-opus execute success, 4,700 tokens, 45,000 ms to .telemetry/usage.csv\n"
     )
@@ -34,7 +34,7 @@ def test_flag_form_with_friendly_values(log: Path) -> None:
     ]  # fmt: skip
     assert main(argv) == 0
     assert lines(log) == [
-        '2026-02-23T22:19:12Z,openai/gpt-4o,900,120,true,quick,90000,"rename, then ""fix"""'
+        '2026-02-23T22:19:12Z,openai/gpt-4o,900,120,true,quick,90000,"rename, then ""fix""",,,,'
     ]
 
 
@@ -49,7 +49,7 @@ def test_forms_mix_but_not_for_one_field(log: Path, capsys: pytest.CaptureFixtur
     assert not log.exists()
     assert main(["log", "claude-3-opus", "1", "2", "--task-success", "no", "--task-type", "plan",
                  "--duration-ms", "3", *STAMP]) == 0  # fmt: skip
-    assert lines(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,"]
+    assert lines(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,,,,,"]
     assert main(["log", *POSITIONAL, "--model", "x", *STAMP]) == 2
     assert capsys.readouterr().err.endswith(
         "error: model given twice: as argument 1 and as --model\n"
@@ -114,7 +114,7 @@ def test_line_breaks_in_notes_are_folded_with_a_notice(
     assert captured.err == (
         "telemetry-csv log: note: notes: folded 2 line break(s) or tab(s) into spaces\n"
     )
-    assert lines(log)[0].endswith(",first second third")
+    assert lines(log)[0].endswith(",first second third,,,,")
 
 
 def test_refuses_after_a_torn_last_line(log: Path, capsys: pytest.CaptureFixture[str]) -> None:

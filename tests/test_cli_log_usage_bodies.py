@@ -9,17 +9,26 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
-from testing.util import BIN, FIXTURES, HEADER, row_line, run_cli
+from testing.util import BIN, EXTENDED_HEADER, FIXTURES, HEADER, row_line, run_cli
 
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 OUTCOME = ["--task-success", "true", "--task-type", "execute", "--duration", "40s", *STAMP]
 
 
+def with_source(line: str, cache: str) -> str:
+    """A row line as `log --usage-json` stores it: source usage-json, no id, the cache parts."""
+    return f"{line[:-1]},usage-json,,{cache}\n"
+
+
 def test_file(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = str(FIXTURES / "anthropic-message.json")
     assert main(["log", "--usage-json", body, *OUTCOME]) == 0
-    assert log.read_text() == HEADER + row_line(
-        model="claude-sonnet-4-5-20250929", prompt="13062", completion="512", duration="40000"
+    # The cache parts of the prompt tokens fill their own columns, with the row's source.
+    assert log.read_text() == EXTENDED_HEADER + with_source(
+        row_line(
+            model="claude-sonnet-4-5-20250929", prompt="13062", completion="512", duration="40000"
+        ),
+        "12000,1024",
     )
     out, err = capsys.readouterr()
     assert out == (
@@ -36,8 +45,9 @@ def test_standard_input_through_the_installed_command(repo: Path, log: Path) -> 
     body = (FIXTURES / "openai-chat-stream.sse").read_text()
     done = run_cli("log", "--usage-json", "-", *OUTCOME, cwd=repo, input=body)
     assert done.returncode == 0, done.stderr
-    assert log.read_text() == HEADER + row_line(
-        model="gpt-4o-mini-2024-07-18", prompt="41", completion="7", duration="40000"
+    assert log.read_text() == EXTENDED_HEADER + with_source(
+        row_line(model="gpt-4o-mini-2024-07-18", prompt="41", completion="7", duration="40000"),
+        "0,0",
     )
 
 
@@ -73,8 +83,9 @@ def test_flags_and_positionals_win_over_the_body(
     argv = ["log", "--usage-json", body, "--model", "google/gemini-2.5-flash",
             "--completion-tokens", "96", *OUTCOME]  # fmt: skip
     assert main(argv) == 0
-    assert log.read_text() == HEADER + row_line(
-        model="google/gemini-2.5-flash", prompt="1204", completion="96", duration="40000"
+    assert log.read_text() == EXTENDED_HEADER + with_source(
+        row_line(model="google/gemini-2.5-flash", prompt="1204", completion="96", duration="40000"),
+        "0,0",
     )
     err = capsys.readouterr().err
     assert (

@@ -11,7 +11,7 @@ import pytest
 
 from telemetry_csv.cli.main import main
 from testing.report_fixtures import LINES
-from testing.util import HEADER, git, row_line, run_cli
+from testing.util import HEADER, extended, git, row_line, run_cli
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_installed_command_on_a_real_repository(repo: Path) -> None:
         assert done.returncode == 0, done.stderr
     # Fill the log so the next append rotates it into a backup.
     log = repo / ".telemetry" / "usage.csv"
-    log.write_text(log.read_text() + row_line("2026-11-21T10:00:00Z", notes="x" * 800))
+    log.write_text(log.read_text() + extended(row_line("2026-11-21T10:00:00Z", notes="x" * 800)))
     done = run_cli("log", "openai/gpt-4o", "5", "5", "false", "verify", "1000",
                    "--timestamp", "2026-11-22T00:00:00Z", "--max-bytes", "1024", cwd=repo)  # fmt: skip
     assert done.returncode == 0 and "backed it up" in done.stderr

@@ -226,14 +226,14 @@ def test_kill_9_during_appends_of_big_rows_tears_lines_that_repair_recovers(
 
 
 LOGGED_IN_A_CRASH = ["m", "1", "2", "true", "plan", "3", "second"]
-TORN_ROW = b"2026-01-01T00:00:01Z,m,1,2,true,plan,3,second\n"
+TORN_ROW = b"2026-01-01T00:00:01Z,m,1,2,true,plan,3,second,,,,\n"  # a new log's shape
 
 
 @pytest.mark.parametrize(
     ("cut", "problems"),
     [
-        (1, ["line: expected 8 fields, found 1"]),
-        (30, ["line: expected 8 fields, found 5"]),
+        (1, ["line: expected 12 fields, found 1"]),
+        (30, ["line: expected 12 fields, found 5"]),
         (len(TORN_ROW) - 1, []),  # the whole row but its newline
     ],
     ids=["first-byte", "mid-row", "all-but-the-newline"],

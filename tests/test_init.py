@@ -8,7 +8,7 @@ import pytest
 
 from telemetry_csv.cli.main import main
 from telemetry_csv.logfile.initialising import PRE_COMMIT_SNIPPET, readme_text
-from testing.util import HEADER, git, row_line
+from testing.util import EXTENDED_HEADER, HEADER, git, row_line
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ REPOSITORY = Path(__file__).resolve().parent.parent
 def test_creates_log_readme_and_gitignore(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["init"]) == 0
     folder = repo / ".telemetry"
-    assert (folder / "usage.csv").read_text() == HEADER
+    assert (folder / "usage.csv").read_text() == EXTENDED_HEADER  # every new log's header
     assert (folder / "README.md").read_text() == readme_text()
     assert "*.lock" in (folder / ".gitignore").read_text()
     out = capsys.readouterr().out

@@ -35,7 +35,7 @@ def test_readme_python_example(repo: Path) -> None:
     assert [row.split(",", 1)[1] for row in rows] == [
         "claude-sonnet-4-5-20250929,13062,512,true,execute,"
         + rows[0].split(",")[6]
-        + ",fix flaky test",
-        "claude-sonnet-4-5,1200,80,false,verify," + rows[1].split(",")[6] + ",",
-        "gpt-4o,900,120,true,quick,2300,",
+        + ",fix flaky test,,,,",
+        "claude-sonnet-4-5,1200,80,false,verify," + rows[1].split(",")[6] + ",,,,,",
+        "gpt-4o,900,120,true,quick,2300,,,,,",
     ]

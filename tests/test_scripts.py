@@ -6,7 +6,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from testing.util import BIN, HEADER, git_env
+from testing.util import BIN, EXTENDED_HEADER, git_env
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -27,8 +27,8 @@ def test_log_script_keeps_commas_the_old_one_stripped(repo: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     text = (repo / ".telemetry" / "usage.csv").read_text()
-    assert text.startswith(HEADER)
-    assert text.endswith(',execute,45000,"tests, docs, ""and"" more"\n')
+    assert text.startswith(EXTENDED_HEADER)
+    assert text.endswith(',execute,45000,"tests, docs, ""and"" more",,,,\n')
 
 
 def test_log_script_refuses_bad_input_like_the_command(repo: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.errors import COMMAND_EXITS, EXIT_STATUSES
-from testing.util import HEADER, run_cli
+from testing.util import EXTENDED_HEADER, run_cli
 
 
 def test_init_log_check_from_a_subfolder(repo: Path) -> None:
@@ -19,8 +19,8 @@ def test_init_log_check_from_a_subfolder(repo: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     text = (repo / ".telemetry" / "usage.csv").read_text()
-    assert text.startswith(HEADER)
-    assert text.endswith(",claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests\n")
+    assert text.startswith(EXTENDED_HEADER)
+    assert text.endswith(",claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests,,,,\n")
     checked = run_cli("check", cwd=sub)
     assert checked.returncode == 0, checked.stdout
     assert "1 valid row" in checked.stdout

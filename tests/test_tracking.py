@@ -14,7 +14,7 @@ import telemetry_csv
 from telemetry_csv.capture.usage_bodies import UsageJsonError
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.logfile.schema import count_allowed
-from testing.util import FIXTURES, HEADER, row_line, rows
+from testing.util import EXTENDED_HEADER, FIXTURES, extended, row_line, rows
 
 count_rule = count_allowed()
 VALUES = {
@@ -35,7 +35,7 @@ def body(name: str) -> dict:
 def test_try_log_row_logs(log: Path) -> None:
     logged = telemetry_csv.try_log_row(**VALUES)
     assert logged is not None and logged.row.total_tokens == 4700
-    assert log.read_text() == HEADER + row_line()
+    assert log.read_text() == EXTENDED_HEADER + extended(row_line())
 
 
 def test_try_log_row_returns_none_and_warns(log: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -94,7 +94,7 @@ def test_track_logs_success_with_measured_duration(log: Path) -> None:
     assert (row.task_type, row.notes) == ("plan", "sketch, then code")
     assert 50 <= row.duration_ms <= elapsed_ms + 1
     assert log.read_text().endswith(
-        f',gpt-4o,100,25,true,plan,{row.duration_ms},"sketch, then code"\n'
+        f',gpt-4o,100,25,true,plan,{row.duration_ms},"sketch, then code",,,,\n'
     )
 
 
@@ -250,5 +250,5 @@ def test_explicit_path(tmp_path: Path, repo: Path) -> None:
     target = tmp_path / "elsewhere" / "agent.csv"
     with telemetry_csv.track("quick", model="m", path=target):
         pass
-    assert target.read_text().startswith(HEADER)
+    assert target.read_text().startswith(EXTENDED_HEADER)
     assert not (repo / ".telemetry" / "usage.csv").exists()

@@ -13,15 +13,16 @@ from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.rewriting import format_file
 from telemetry_csv.logfile.schema import Schema
-from testing.util import HEADER, git, run_cli
+from testing.util import EXTENDED_HEADER, HEADER, append_line, extended, git, run_cli
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
-ONE_ROW = len(HEADER) + len(LINE) + 1  # a max_bytes that makes every second append rotate
+# A max_bytes that makes every second append rotate (new logs have the extended header).
+ONE_ROW = len(EXTENDED_HEADER) + len(extended(LINE)) + 1
 LOG_ARGS = ("log", "m", "1", "2", "true", "plan", "3")
 
 
 def append(log: Path, max_bytes: int = 1 << 20) -> writing.AppendResult:
-    return writing.append_line(log, LINE, max_bytes=max_bytes, lock_timeout=5)
+    return append_line(log, LINE, max_bytes=max_bytes)
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> 
     for _ in range(3):
         append(log, ONE_ROW)
     assert len(layout.backup_paths(log)) == 2
-    assert (real / "usage.csv").read_text() == HEADER + LINE + "\n"
+    assert (real / "usage.csv").read_text() == EXTENDED_HEADER + extended(LINE) + "\n"
     assert len(list(real.glob("usage-*.csv"))) == 2
 
 

@@ -9,10 +9,19 @@ import pytest
 
 from telemetry_csv.cli.main import main
 from telemetry_csv.logfile import layout, writing
-from testing.util import HEADER, git, run_cli, run_cli_crashing_at
+from testing.util import (
+    EXTENDED_HEADER,
+    HEADER,
+    append_line,
+    extended,
+    git,
+    run_cli,
+    run_cli_crashing_at,
+)
 
 LOG = ("log", "m", "1", "2", "true", "plan", "3")
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
+ONE_ROW = len(EXTENDED_HEADER) + len(extended(LINE)) + 1  # a new log holds one row
 
 
 def test_backups_sort_after_existing_ones_even_if_the_clock_went_back(tmp_path: Path) -> None:
@@ -22,7 +31,7 @@ def test_backups_sort_after_existing_ones_even_if_the_clock_went_back(tmp_path: 
     future = tmp_path / "usage-29991231T235959Z.csv"
     future.write_text(HEADER + LINE + "\n")
     for _ in range(3):
-        writing.append_line(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1, lock_timeout=5)
+        append_line(log, LINE, max_bytes=ONE_ROW)
     names = [path.name for path in layout.backup_paths(log)]
     assert names == [
         "usage-29991231T235959Z.csv",
@@ -36,7 +45,7 @@ def test_a_gap_in_suffixes_is_never_filled_out_of_order(tmp_path: Path) -> None:
     log.write_text(HEADER + LINE + "\n")
     for name in ("usage-29991231T235959Z.csv", "usage-29991231T235959Z-2.csv"):
         (tmp_path / name).write_text(HEADER)  # -1 was deleted by someone retiring history
-    result = writing.append_line(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1, lock_timeout=5)
+    result = append_line(log, LINE, max_bytes=ONE_ROW)
     assert result.backup.name == "usage-29991231T235959Z-3.csv"
     assert layout.backup_paths(log)[-1] == result.backup
 

@@ -1,7 +1,9 @@
-"""Logging one row from Python: validate the values, then append under the log's lock."""
+"""Logging rows from Python: validate the values, then append under the log's lock, one row
+(`log_row`) or a batch in one locked write (`log_rows`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Unpack
@@ -23,6 +25,7 @@ class LoggedRow:
     created: bool  # the log was started by this append
     backup: Path | None  # where the full log was moved first, if it was
     notices: tuple[str, ...]  # normalisations the caller should be told about
+    header_changed: bool = False  # the backup was of an 8-column log this row outgrew
 
 
 def log_row(
@@ -36,16 +39,45 @@ def log_row(
     """Append one row to the repository's log (or `path`); raises TelemetryError, writing nothing,
     if any value is refused or the log cannot take the row. `values` are the columns by name
     (`RowInput`): model, prompt_tokens, completion_tokens, task_success, task_type, duration_ms,
-    and optionally notes and timestamp (default: now)."""
+    and optionally notes, timestamp (default: now), source, source_id, cache_read_tokens and
+    cache_write_tokens (docs/format.md)."""
     settings = settings or load_settings()
     normalised = settings.schema.normalise(**values)
+    result = log_rows(
+        [normalised.row],
+        path=path,
+        settings=settings,
+        max_bytes=max_bytes,
+        lock_timeout=lock_timeout,
+    )
+    return LoggedRow(
+        normalised.row,
+        result.path,
+        result.created,
+        result.backup,
+        normalised.notices,
+        result.header_changed,
+    )
+
+
+def log_rows(
+    rows: Sequence[Row],
+    *,
+    path: Path | str | None = None,
+    settings: Settings | None = None,
+    max_bytes: int | None = None,
+    lock_timeout: float | None = None,
+) -> writing.AppendResult:
+    """Append valid rows (from `Schema.normalise`) to the repository's log (or `path`) in one
+    locked write, rotating where the log is full or its header must change."""
+    settings = settings or load_settings()
     log_path = Path(path) if path is not None else settings.log_path
-    result = writing.append_line(
+    return writing.append_rows(
         log_path,
-        settings.schema.format_line(normalised.row),
+        rows,
+        settings.schema,
         max_bytes=validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes,
         lock_timeout=(
             settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
         ),
     )
-    return LoggedRow(normalised.row, log_path, result.created, result.backup, normalised.notices)

@@ -9,11 +9,16 @@ request the state records how far each file is done; a request the receiver reje
 in part, stops the export with the state at the last acknowledged batch, so a rerun sends the
 rest (and, with the same ids, any row the receiver did take). Memory holds one batch, the
 Bloom filter and the suspected repeats, never the log.
+
+Rows are counted as stored (so the progress of a file does not depend on other files); a row
+that repeats a `source_id` read before is the same usage (`logfile.source_ids.SeenIds`, the rule
+every reader shares) and is not sent or measured again, in pass 2. A row's line here is its key
+(`canonical.line_key`): the same whether its file has the 8-column or the extended header.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
 
 from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
@@ -33,14 +38,16 @@ from telemetry_csv.export.otlp_http import Sender, SendError
 from telemetry_csv.export.selection import Part, RowFilter, Selection
 from telemetry_csv.export.spans import SCHEMA_URL, Mapper, scope, span_times
 from telemetry_csv.export.state import ExportState, FileProgress, line_digest, new_digest
-from telemetry_csv.logfile import fastpath
+from telemetry_csv.logfile.reading import ExtendedRun, run_fast_path
 from telemetry_csv.logfile.schema import HEADER, Row, Schema
+from telemetry_csv.logfile.source_ids import SeenIds
 from telemetry_csv.report.data import Skipped
 from telemetry_csv.report.sources import ValidRows
 
-# Whether a row's canonical line is its identity: so while rows have no optional columns.
+# Whether the canonical line of a row in an 8-column file (a plain run's line) is its identity.
 LINES_ARE_IDENTITIES = len(HEADER) == BASE_FIELDS
 DEFAULT_BATCH_SIZE = 512  # spans per request: the SDK batch processor's default
+_NO_EXTRA_FIELDS = ",,,,"
 
 
 class Options(NamedTuple):
@@ -62,6 +69,7 @@ class Summary(NamedTuple):
     metric_points: int
     rewritten: tuple[str, ...]  # files whose exported prefix changed, sent again whole
     skipped: Skipped
+    repeats: int = 0  # rows repeating a source_id read before: the same usage, not sent again
 
 
 class _Scan(NamedTuple):
@@ -72,26 +80,39 @@ class _Scan(NamedTuple):
     rewritten: bool  # the state knew the file, but its prefix no longer matches
 
 
-def _rows(schema: Schema, items: ValidRows) -> Iterator[tuple[str, Row]]:
-    """(canonical line, row) of each valid row."""
-    rows_of, format_line = fastpath.for_schema(schema).rows_of, schema.format_line
+def _rows(schema: Schema, items: Iterable[str | Row]) -> Iterator[tuple[str, Row]]:
+    """(key, row) of each valid row: the key is its canonical line in the shortest shape."""
+    format_line = schema.format_line
     for item in items:
         if isinstance(item, str):
-            yield from zip(item[:-1].split("\n"), rows_of(item), strict=True)
+            lines = item[:-1].split("\n")
+            if type(item) is ExtendedRun:
+                lines = [_key(line) for line in lines]
+            yield from zip(lines, run_fast_path(schema, item).rows_of(item), strict=True)
         else:
             yield format_line(item), item
 
 
+def _key(line: str) -> str:
+    """An extended line's key: its 8-column form when its extra fields are empty."""
+    return line[: -len(_NO_EXTRA_FIELDS)] if line.endswith(_NO_EXTRA_FIELDS) else line
+
+
 def _rows_after(schema: Schema, items: ValidRows, skip: int) -> Iterator[tuple[str, Row | None]]:
-    """`_rows`, but the first `skip` rows come as (line, None) where a run of canonical lines
-    holds them (the row is not needed then, only its line)."""
+    """`_rows`, but the first `skip` rows come as (line, None) where a run of 8-column lines
+    holds them (the row is not needed then, only its line, which is its identity)."""
     if not (skip and LINES_ARE_IDENTITIES):
         yield from _rows(schema, items)
         return
-    rows_of, format_line = fastpath.for_schema(schema).rows_of, schema.format_line
+    format_line = schema.format_line
     seen = 0
     for item in items:
-        if isinstance(item, str):
+        if type(item) is ExtendedRun:
+            for pair in _rows(schema, [item]):
+                seen += 1
+                yield pair
+        elif isinstance(item, str):
+            rows_of = run_fast_path(schema, item).rows_of
             lines = item[:-1].split("\n")
             if seen + len(lines) <= skip:
                 for line in lines:
@@ -106,7 +127,7 @@ def _rows_after(schema: Schema, items: ValidRows, skip: int) -> Iterator[tuple[s
 
 def _base_line(schema: Schema, line: str, row: Row) -> str:
     """The 8-column canonical line: what identifies a row with its optional columns apart."""
-    if len(row) <= BASE_FIELDS:
+    if len(row) <= BASE_FIELDS or not row.has_extras:
         return line
     return schema.format_line(Row._make(row[:BASE_FIELDS]))
 
@@ -150,7 +171,8 @@ class Exporter:
     # Pass 1.
 
     def _valid(self, part: Part) -> ValidRows:
-        return ValidRows(part.items(), skip_invalid=self.options.skip_invalid)
+        # Every row as stored: repeats of a source_id are passed over when sending (pass 2).
+        return ValidRows(part.items(), skip_invalid=self.options.skip_invalid, dedupe=False)
 
     def _first_pass(self, part: Part, repeated: RepeatedLines) -> _Scan:
         if (self.state is None or not part.tracked) and LINES_ARE_IDENTITIES:
@@ -189,8 +211,14 @@ class Exporter:
         """Pass 1 when no progress is kept: runs of canonical lines are their rows' identities,
         so only rows read line by line are built."""
         add, add_all, format_line = repeated.add, repeated.add_all, self.schema.format_line
+        schema = self.schema
         for item in self._valid(part):
-            if isinstance(item, str):
+            if type(item) is ExtendedRun:
+                for line, row in _rows(schema, [item]):
+                    extras = extras_of(row)
+                    if not extras.source_id:
+                        add(_identity(schema, line, row, extras))
+            elif isinstance(item, str):
                 add_all(item[:-1].split("\n"))
             else:
                 add(format_line(item))
@@ -223,6 +251,7 @@ class Exporter:
         progress: list[FileProgress] = []  # tracked parts finished in this pass
         read = sent = already = filtered = out_of_range = requests = metric_points = 0
         rewritten = []
+        seen = SeenIds()
         try:
             for part, scan in zip(self.selection.parts, scans, strict=True):
                 if scan.rewritten:
@@ -251,6 +280,8 @@ class Exporter:
                     extras = extras_of(row) if len(row) > BASE_FIELDS else None
                     if extras is not None and extras.source_id:
                         occurrence = 0
+                        if not seen.first(extras.source, extras.source_id):
+                            continue  # the same usage as a row read before: sent with it
                     else:
                         occurrence = occurrences.next(_identity(schema, line, row, extras))
                     if index <= skip:
@@ -302,6 +333,7 @@ class Exporter:
             metric_points,
             tuple(rewritten),
             self._skipped,
+            seen.repeats,
         )
 
     def _flush(

@@ -8,7 +8,10 @@ started), and also what a merge does when the other branch rotated (its backup s
 rows both branches had; the merged log keeps ours after them). Backups are history too: they
 may grow at the end, and are deleted only on purpose (TELEMETRY_CSV_RETIRE_BACKUPS=1). Lines are
 compared by their canonical form, so `fmt` turning CRLF into LF or re-quoting a field is not a
-rewrite; changing a value is.
+rewrite; changing a value is. A row is compared alike in files of both shapes (`line_key`), and
+the header may change from the 8-column one to the extended one (docs/format.md): a rotation
+where the header changes, or a merge with a side that rotated, does that without changing a
+value. The other way round is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import NamedTuple
 from telemetry_csv.git import plumbing
 from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import Line, line_key, read_lines, row_keys
-from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Schema
 
 _SHOWN_CHARS = 200
 RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
@@ -122,7 +125,7 @@ def find_rewrite(
         return None
     if not new:
         return Mismatch(old[0], None, "the header was changed")
-    if line_key(old[0]) != line_key(new[0]):
+    if line_key(old[0]) != line_key(new[0]) and not _header_extended(old[0], new[0]):
         return Mismatch(old[0], new[0], "the header was changed")
     old_keys = [line_key(line) for line in old[1:]]
     new_keys = [line_key(line) for line in new[1:]]
@@ -151,6 +154,11 @@ def find_rewrite(
     new_line = new[1 + new_index] if new_index < len(new_keys) else None
     what = _what_happened(old_keys[index:], new_keys[new_index:])
     return Mismatch(old_line, new_line, what)
+
+
+def _header_extended(old: Line, new: Line) -> bool:
+    """The 8-column header gave way to the extended one, which keeps every row's values."""
+    return old.canonical == HEADER_LINE and new.canonical == EXTENDED_HEADER_LINE
 
 
 class Mismatch(NamedTuple):

@@ -4,7 +4,8 @@
 multisets of canonical lines and kept in HEAD's order. Because backups are read too, a rotation
 inside the range moves rows between files without adding or losing any. `BASE...HEAD` uses
 the merge base of the two, as `git diff` does; for rows the answer is the same unless BASE
-has rows HEAD lacks.
+has rows HEAD lacks. A row whose `source_id` BASE already has is the same usage (for example
+an import another clone merged in), so it is not added either.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import row_keys
 from telemetry_csv.logfile.reading import Problem, scan_file
 from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.source_ids import ID_AT_END
 
 RANGE_ALLOWED = "expected BASE..HEAD (or BASE...HEAD), e.g. origin/main..HEAD"
 
@@ -85,11 +87,14 @@ def added_items(
     before: Counter[str] = Counter()
     for path in log_files_at(commits.base, log_path, cwd):
         before.update(row_keys(plumbing.read_blob(commits.base, path, cwd) or b"", schema))
+    ids = {(found[1], found[2]) for key in before if (found := ID_AT_END.search(key))}
     for item in scan_at(commits.head, log_path, schema, cwd):
         if type(item) is Row:
             line = schema.format_line(item)
             if before[line] > 0:
                 before[line] -= 1
+                continue
+            if item.source_id and (item.source, item.source_id) in ids:
                 continue
         yield item
 

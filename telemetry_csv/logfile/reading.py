@@ -12,6 +12,10 @@ the runs resume right after it.
 The line-by-line path splits lines with `_physical_lines`, the one splitter that `split_lines`
 (for `fmt`, the append-only check and the merge driver) uses too, so every command agrees on
 what a line, its ending and a byte order mark are.
+
+A file's header decides its shape (`schema.HEADER_SHAPES`): every line of a file with the
+extended header is read as a 12-column row, and its runs come as `ExtendedRun`s. A file whose
+first line is no header is read in the shape its first line has.
 """
 
 from __future__ import annotations
@@ -29,9 +33,19 @@ from typing import BinaryIO, cast
 from telemetry_csv import fs
 from telemetry_csv.errors import describe_value
 from telemetry_csv.logfile import fastpath
-from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES, FieldProblem, Row, Schema
+from telemetry_csv.logfile.schema import (
+    EXTENDED_HEADER,
+    EXTENDED_HEADER_LINE,
+    HEADER_LINE,
+    HEADER_SHAPES,
+    MAX_LINE_BYTES,
+    FieldProblem,
+    Row,
+    Schema,
+)
 
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
+_EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 _BLOCK_BYTES = 256 * 1024  # the fast path's unit: big enough to amortise, small in memory
 _LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line at most
 # The line-by-line path parses lines in batches (see `FastPath.parse_lines`); a batch holds at most
@@ -63,7 +77,21 @@ class Problem:
 # that thousands of rows cost one object. None stands for one valid line when rows are not
 # wanted (`rows=False`): enough to count it, and cheaper, since its values are never built.
 Run = str
+
+
+class ExtendedRun(str):
+    """A run of lines of a file with the extended header: 12 fields each. A plain `Run` is
+    always of the 8-column shape, so a reader tells the shapes apart by the type alone."""
+
+    __slots__ = ()
+
+
 ScanItem = Run | Row | Problem | None
+
+
+def run_fast_path(schema: Schema, run: str) -> fastpath.FastPath:
+    """The fast path of the shape `run` is in."""
+    return fastpath.for_schema(schema, extended=type(run) is ExtendedRun)
 
 
 def scan_file(
@@ -98,7 +126,7 @@ def _runs_as_rows(
     for item in items:
         if isinstance(item, str):
             if rows:
-                yield from fastpath.for_schema(schema).rows_of(item)
+                yield from run_fast_path(schema, item).rows_of(item)
             else:
                 yield from repeat(None, item.count("\n"))
         else:
@@ -207,8 +235,12 @@ def _scan_stream(
     file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
 ) -> Iterator[ScanItem]:
     """`scan_runs` over an open file or a stream of bytes in memory."""
-    if file.read(len(_HEADER_BYTES)) == _HEADER_BYTES:
+    head = file.read(len(_EXTENDED_HEADER_BYTES))
+    if head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
+        extended = head == _EXTENDED_HEADER_BYTES
+        file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
         lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        lines.set_shape(extended)
         lines.count_lf(1)
     else:
         file.seek(0)
@@ -231,7 +263,8 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
     line-by-line path alone, which reports exactly what it always would, and the next run
     starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
     than a block; the unterminated end), goes line by line, and blocks resume after it."""
-    clean_end = fastpath.for_schema(schema).clean_end
+    clean_end = fastpath.for_schema(schema, extended=lines.extended).clean_end
+    as_run = ExtendedRun if lines.extended else str
     while True:
         start = file.tell()
         data = file.read(block_bytes)
@@ -258,7 +291,7 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
             clean = clean_end(text, position)
             if clean > position:
                 yield from lines.flush()  # the lines before the run come before it
-                run = text[position:clean]
+                run = as_run(text[position:clean])
                 lines.count_lf(run.count("\n"))
                 yield run
                 position = clean
@@ -287,14 +320,11 @@ class _Lines:
     ):
         self.name = name
         self.physical = physical  # the file's lines, from `_physical_lines`
+        self.schema = schema
+        self.rows = rows
         self.parse: Callable[[str], Row | list[FieldProblem] | None]
-        self.parse = schema.parse_line if rows else schema.line_problems
         self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
-        self.parse_batch = (
-            fastpath.for_schema(schema).parse_lines
-            if rows
-            else fastpath.for_schema(schema).lines_problems
-        )
+        self.set_shape(False)
         self.line_no = 0
         self.crlf_lines = self.lf_lines = 0
         self.first_crlf = self.first_lf = 0
@@ -302,6 +332,17 @@ class _Lines:
         self.numbers: list[int] = []
         self.others: list[tuple[int, Row | Problem | None]] = []
         self.chars = 0
+
+    def set_shape(self, extended: bool) -> None:
+        """Read the lines as rows of a file with the extended header, or of the 8 columns."""
+        self.extended = extended
+        schema, fast = self.schema, fastpath.for_schema(self.schema, extended=extended)
+        if self.rows:
+            self.parse = lambda text: schema.parse_line(text, extended=extended)
+            self.parse_batch = fast.parse_lines
+        else:
+            self.parse = lambda text: schema.line_problems(text, extended=extended)
+            self.parse_batch = fast.lines_problems
 
     def count_lf(self, count: int) -> None:
         """`count` more lines, each valid and ending in a bare LF."""
@@ -381,15 +422,14 @@ class _Lines:
             )
             return
         if line_no == 1:
-            if text == HEADER_LINE:
+            if text in HEADER_SHAPES:
+                self.set_shape(HEADER_SHAPES[text])
                 return
+            self.set_shape(_looks_extended(text))
             result = self.parse(text)
+            header = EXTENDED_HEADER_LINE if self.extended else HEADER_LINE
             if type(result) is not list:
-                add(
-                    Problem(
-                        name, 1, "header", f"the header is missing; add {HEADER_LINE} as line 1"
-                    )
-                )
+                add(Problem(name, 1, "header", f"the header is missing; add {header} as line 1"))
                 add(result)  # type: ignore[arg-type]
             else:
                 add(
@@ -397,7 +437,8 @@ class _Lines:
                         name,
                         1,
                         "header",
-                        f"expected {HEADER_LINE}, found {describe_value(text, 100)}",
+                        f"expected {HEADER_LINE} (or the extended header, {EXTENDED_HEADER_LINE}), "
+                        f"found {describe_value(text, 100)}",
                     )
                 )
             return
@@ -433,6 +474,18 @@ class _Lines:
                 "file",
                 f"CRLF line endings ({crlf_lines:,} lines); {_HOW_TO_FIX_ENDINGS}",
             )
+
+
+def _looks_extended(text: str) -> bool:
+    """Whether a first line that is no header has the extended header's number of fields (or
+    more): the shape its file is then read in."""
+    import csv
+
+    try:
+        fields = next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        return False
+    return len(fields) >= len(EXTENDED_HEADER)
 
 
 def _batch_items(

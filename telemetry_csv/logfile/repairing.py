@@ -19,11 +19,11 @@ from typing import BinaryIO
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import layout, writing
-from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_SHAPES, MAX_LINE_BYTES
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
 _CHUNK = 1 << 16
-_HEADER = HEADER_LINE.encode()
+_HEADERS = {header.encode() for header in HEADER_SHAPES}  # either shape (docs/format.md)
 
 
 @dataclass(frozen=True)
@@ -95,9 +95,9 @@ def _require_torn_write(file: BinaryIO, log_path: Path, start: int, size: int) -
             "starts a new log"
         )
     file.seek(0)
-    first = file.readline(len(codecs.BOM_UTF8) + len(_HEADER) + 2)
+    first = file.readline(len(codecs.BOM_UTF8) + len(EXTENDED_HEADER_LINE) + 2)
     first = first.removeprefix(codecs.BOM_UTF8).removesuffix(b"\n").removesuffix(b"\r")
-    if first != _HEADER:
+    if first not in _HEADERS:
         raise LogFileError(
             f"{log_path}: the first line is not the header, so this may be no log; {nothing}. "
             f"Run `telemetry-csv check {log_path}` and fix the header first"

@@ -3,7 +3,8 @@
 What it changes: CRLF line endings to LF, a UTF-8 byte order mark removed, blank lines after
 the last row removed, fields re-quoted the canonical way (only notes holding a comma or a quote
 are quoted). A line it cannot read as the header or a valid row is left exactly as it is and
-reported, for a person to fix.
+reported, for a person to fix. It never changes a file's shape: a log with the 8-column header
+stays one (docs/format.md).
 
 A last line without a newline is left exactly as it is too, newline still missing, and
 reported with the words `check` uses: it may be a row torn by an interrupted write, and adding
@@ -21,7 +22,7 @@ from typing import NamedTuple
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import layout, writing
-from telemetry_csv.logfile.canonical import canonical_line, canonical_text
+from telemetry_csv.logfile.canonical import canonical_line, canonical_text, header_shape
 from telemetry_csv.logfile.reading import Problem, scan_bytes, split_lines
 from telemetry_csv.logfile.schema import Schema
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
@@ -56,8 +57,9 @@ def format_bytes(data: bytes, schema: Schema, display: str) -> Formatted:
             lines.pop()
     left = {len(lines) + 1} if torn else set()
     out = []
+    extended = header_shape(lines[0]) if lines else False
     for number, text in enumerate(lines, start=1):
-        canonical = canonical_line(text, schema, first=number == 1)
+        canonical = canonical_line(text, schema, first=number == 1, extended=extended)
         if canonical is None:
             left.add(number)
             canonical = text

@@ -1,9 +1,16 @@
-"""Writing the log: one locked, durable append per row, and rotation to backups before the limit.
+"""Writing the log: one locked, durable append per batch of rows, and rotation to backups before
+the limit or where the header changes.
 
-Only `append_line` and `create_log` change the log, always under its lock (`locked`):
+Only `append_rows` (`append_rows_held` under a lock the caller holds) and `create_log` change the
+log, always under its lock (`locked`):
 
-- an append is one `write` of the whole line with O_APPEND, then fsync, cut back if it fails
-  part-way (`fs.append`);
+- an append is one `write` of the whole batch of lines with O_APPEND, then fsync, cut back if it
+  fails part-way (`fs.append`);
+- the log's header decides the shape of the lines written to it (docs/format.md): a log with the
+  original 8-column header keeps getting 8-column lines, and is never rewritten; a row with
+  source or cache values cannot be written there, so such a row starts a new log with the
+  extended header, by a rotation ("a rotation is the point where the header changes"). Every
+  new log gets the extended header;
 - a new log (first use, or after rotation) is written to a temporary file, fsynced and renamed
   into place, so it appears whole or not at all;
 - a rotation renames the full log to a new backup name that sorts after every existing one
@@ -16,12 +23,13 @@ Only `append_line` and `create_log` change the log, always under its lock (`lock
 - a log that is a symbolic link is refused, as logrotate does: a rotation renames the log, so
   it would move the link and leave the file it points to behind.
 
-`append_line` reads only the header and the last byte, so its cost does not grow with the log.
+An append reads only the header and the last byte, so its cost does not grow with the log.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,12 +42,13 @@ from telemetry_csv.logfile.layout import (
     temporary_path,
     unused_backup_path,
 )
-from telemetry_csv.logfile.schema import HEADER_LINE
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
-HEADER_BYTES = (HEADER_LINE + "\n").encode()
+HEADER_BYTES = (HEADER_LINE + "\n").encode()  # the original 8-column header
+EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()  # what every new log starts with
 DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for the lock
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
 
@@ -47,9 +56,20 @@ FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committe
 @dataclass(frozen=True)
 class AppendResult:
     path: Path
-    line: str
-    created: bool  # the log did not exist (or was empty) and was started with its header
-    backup: Path | None  # where the full log was moved before this append, if it was
+    lines: tuple[str, ...]  # as written, in the shape of the file each went to
+    created: bool  # a new log was started (none, an empty one, a rotation) with its header
+    backups: tuple[Path, ...] = ()  # where full logs were moved during this append, in order
+    header_changed: bool = False  # the first backup was of an 8-column log these rows outgrew
+
+    @property
+    def line(self) -> str:
+        """The last line written."""
+        return self.lines[-1]
+
+    @property
+    def backup(self) -> Path | None:
+        """Where the log was first moved during this append, if it was."""
+        return self.backups[0] if self.backups else None
 
 
 def require_log_path(log_path: Path) -> None:
@@ -112,27 +132,91 @@ def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
     return missing
 
 
-def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: float) -> AppendResult:
-    """Append one canonical line (without newline) to the log, rotating first if it would not fit."""
-    data = (line + "\n").encode("utf-8")
-    if len(HEADER_BYTES) + len(data) > max_bytes:
-        raise LogFileError(
-            f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
-        )
-    require_log_path(log_path)  # refused before any change
+def append_rows(
+    log_path: Path, rows: Sequence[Row], schema: Schema, *, max_bytes: int, lock_timeout: float
+) -> AppendResult:
+    """Append valid rows to the log in one locked batch; see `append_rows_held`."""
+    if not rows:
+        raise ValueError("no rows to append")
+    _require_fit(rows, schema, max_bytes)  # refused before any change
+    require_log_path(log_path)
     with locked(log_path, lock_timeout):
-        size = current_size(log_path)
-        if size is None or size == 0:
-            _install_new_log(log_path, HEADER_BYTES + data)
-            return AppendResult(log_path, line, created=True, backup=None)
-        _require_appendable(log_path, size)
-        if size + len(data) > max_bytes:
+        return append_rows_held(log_path, rows, schema, max_bytes=max_bytes)
+
+
+def append_rows_held(
+    log_path: Path, rows: Sequence[Row], schema: Schema, *, max_bytes: int
+) -> AppendResult:
+    """`append_rows` for a caller that holds the log's lock already (`locked`).
+
+    The rows go to the end of the log, in the log's shape, in one write; rows that would take it
+    past `max_bytes` go to a new log, after a rotation; a row with source or cache values, for a
+    log with the 8-column header, starts a new log with the extended header the same way. A
+    failure leaves every file as it was before the step that failed (a rotation already done
+    stays done).
+    """
+    _require_fit(rows, schema, max_bytes)
+    require_log_path(log_path)
+    size = current_size(log_path)
+    rotate = False  # the next lines go to a new log that replaces this one
+    extended = True
+    if size:
+        extended = _require_appendable(log_path, size)
+        # A row with extra values changes the header: the 8-column log is kept whole as a backup.
+        rotate = not extended and any(row.has_extras for row in rows)
+    header_changed = rotate
+    created = False
+    backups: list[Path] = []
+    written: list[str] = []
+    pending = list(rows)
+    while pending:
+        if size and not rotate:
+            lines = _lines_that_fit(pending, schema, extended, max_bytes - size)
+            if lines:
+                data = _data(lines)
+                fs.append(log_path, data, advice="; the log was left as it was")
+                size += len(data)
+                written += lines
+                del pending[: len(lines)]
+                continue
+            rotate = True  # full
+        lines = _lines_that_fit(pending, schema, True, max_bytes - len(EXTENDED_HEADER_BYTES))
+        content = EXTENDED_HEADER_BYTES + _data(lines)
+        if size and rotate:
             _require_writable(log_path)
-            backup = unused_backup_path(log_path)
-            _rotate(log_path, backup, HEADER_BYTES + data)
-            return AppendResult(log_path, line, created=True, backup=backup)
-        fs.append(log_path, data, advice="; the log was left as it was")
-        return AppendResult(log_path, line, created=False, backup=None)
+            backups.append(_rotate(log_path, unused_backup_path(log_path), content))
+        else:
+            _install_new_log(log_path, content)
+        size, rotate, extended, created = len(content), False, True, True
+        written += lines
+        del pending[: len(lines)]
+    return AppendResult(log_path, tuple(written), created, tuple(backups), header_changed)
+
+
+def _data(lines: list[str]) -> bytes:
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")
+
+
+def _lines_that_fit(rows: list[Row], schema: Schema, extended: bool, room: int) -> list[str]:
+    """The canonical lines of the first rows whose bytes fit in `room`."""
+    lines = []
+    for row in rows:
+        line = schema.format_line(row, extended=extended)
+        room -= len(line.encode("utf-8")) + 1
+        if room < 0:
+            break
+        lines.append(line)
+    return lines
+
+
+def _require_fit(rows: Sequence[Row], schema: Schema, max_bytes: int) -> None:
+    """Refuse a row that would not fit in a new log of at most `max_bytes` on its own."""
+    for row in rows:
+        data = (schema.format_line(row, extended=True) + "\n").encode("utf-8")
+        if len(EXTENDED_HEADER_BYTES) + len(data) > max_bytes:
+            raise LogFileError(
+                f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
+            )
 
 
 def create_log(log_path: Path, *, lock_timeout: float) -> bool:
@@ -141,7 +225,7 @@ def create_log(log_path: Path, *, lock_timeout: float) -> bool:
     with locked(log_path, lock_timeout):
         if current_size(log_path) is not None:
             return False
-        _install_new_log(log_path, HEADER_BYTES)
+        _install_new_log(log_path, EXTENDED_HEADER_BYTES)
         return True
 
 
@@ -204,16 +288,18 @@ def _regular(path: Path) -> os.stat_result | None:
         ) from None
 
 
-def _require_appendable(log_path: Path, size: int) -> None:
-    """Refuse to append to a log whose header is wrong or whose last line is torn."""
+def _require_appendable(log_path: Path, size: int) -> bool:
+    """Refuse to append to a log whose header is wrong or whose last line is torn; whether its
+    header is the extended one."""
     try:
         with open(log_path, "rb") as file:
-            head = file.read(len(HEADER_BYTES))
+            head = file.read(len(EXTENDED_HEADER_BYTES))
             file.seek(size - 1)
             last = file.read(1)
     except OSError as error:
         raise fs.cannot("read", log_path, error) from None
-    if head != HEADER_BYTES:
+    extended = head == EXTENDED_HEADER_BYTES
+    if not extended and not head.startswith(HEADER_BYTES):
         raise LogFileError(
             f"{log_path}: the first line is not the expected header; nothing was written. "
             f"Run `telemetry-csv check {log_path}` to see what is wrong"
@@ -223,6 +309,7 @@ def _require_appendable(log_path: Path, size: int) -> None:
             f"{log_path}: the last line is torn (no final newline); nothing was written. "
             f"Run `telemetry-csv check {log_path}`, then `telemetry-csv repair` to move it aside"
         )
+    return extended
 
 
 def _require_writable(log_path: Path) -> None:
@@ -240,7 +327,8 @@ def _install_new_log(log_path: Path, content: bytes, keep: os.stat_result | None
     fs.replace(log_path, content, temporary=temporary_path(log_path), keep=keep)
 
 
-def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
+def _rotate(log_path: Path, backup: Path, content: bytes) -> Path:
+    """Move the log to `backup` and put a new log with `content` in its place; the backup."""
     temporary = temporary_path(log_path)
     fs.remove_quietly(temporary)  # we hold the lock: a crash's leftover
     fs.write_new_file(temporary, content)
@@ -259,3 +347,4 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
             f"{fs.reason(error)}; the next append will start it"
         ) from None
     fs.fsync_folder(log_path.parent)
+    return backup

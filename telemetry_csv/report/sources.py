@@ -4,9 +4,10 @@
 given, or else the configured log and all its backups (found the way `log` and `check` find
 them). Everything after it only sees rows.
 
-`valid_rows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
+`ValidRows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
 message` that `check` prints (InvalidLogError, exit 1), unless invalid rows are to be skipped, in
-which case it counts them.
+which case it counts them. It is also where rows that repeat a `source_id` are left out
+(`logfile.source_ids.SeenIds`, the rule every reader shares): each id counts once.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from typing import NamedTuple
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
 from telemetry_csv.logfile.layout import log_files
-from telemetry_csv.logfile.reading import Problem, Run, scan_runs
+from telemetry_csv.logfile.reading import ExtendedRun, Problem, Run, scan_runs
 from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.source_ids import SeenIds
 from telemetry_csv.report.data import Skipped
 
 # The one line problem after which `scan_file` still yields the line's row: a last line with no
@@ -82,13 +84,28 @@ def _join(items: list[str]) -> str:
 
 
 class ValidRows:
-    """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
+    """The rows of a source; problems stop it, or are counted when `skip_invalid`. A row that
+    repeats a `source_id` read before is left out (`seen`: ids shared with other sources)."""
 
-    def __init__(self, items: Iterable[Run | Row | Problem], *, skip_invalid: bool = False):
+    def __init__(
+        self,
+        items: Iterable[Run | Row | Problem],
+        *,
+        skip_invalid: bool = False,
+        seen: SeenIds | None = None,
+        dedupe: bool = True,
+    ):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_lines: set[tuple[str, int]] = set()
         self._file_problems = 0
+        self.seen = seen if seen is not None else SeenIds()
+        self._dedupe = dedupe  # False: every row as stored (the export's passes count them)
+
+    @property
+    def repeats(self) -> int:
+        """Rows left out because their `source_id` was read before."""
+        return self.seen.repeats
 
     @property
     def skipped(self) -> Skipped:
@@ -100,13 +117,19 @@ class ValidRows:
         problem saying the header is missing."""
         torn_row = False  # the next item, if a row, is a torn line's
         torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
+        seen = self.seen
+        dedupe = self._dedupe
         for item in self._items:
             if isinstance(item, str):
                 torn_row, torn_first = False, None
+                if dedupe and type(item) is ExtendedRun:
+                    item = seen.run_without_repeats(item)
+                    if not item:
+                        continue
                 yield item
                 continue
             if isinstance(item, Row):
-                if not torn_row:
+                if not torn_row and (not dedupe or seen.counts(item)):
                     yield item
                 torn_row, torn_first = False, None
                 continue

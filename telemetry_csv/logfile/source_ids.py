@@ -1,0 +1,214 @@
+"""Rows that share a `source_id` are one row: every reader counts the first of them, and `check`
+reports two whose numbers differ.
+
+A row with a `source` and a `source_id` says exactly what it covers (an importer's slice of a
+session, docs/format.md), so two such rows with the same pair are the same usage, written twice:
+by two clones that imported the same session and were merged, or by an import repeated after a
+crash. `SeenIds` is the one place that decides which rows count; `report` (and `--range`), the
+export and `check` all go through it.
+
+Memory stays flat. The ids of one source are ordered in time: an importer's ids start with the
+UTC hour they cover (`YYYYMMDDTHHZ-…`). For each source only the ids of the `WINDOW_HOURS`
+before the newest id read so far are kept; a repeat of an id older than that counts again (a
+branch that diverged for longer than the window before it was merged). Ids without that
+leading hour (another tool's) are kept for the last `UNTIMED_KEPT` of their source, first in,
+first out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Iterator
+from typing import NamedTuple, cast
+
+from telemetry_csv.logfile.reading import ExtendedRun
+from telemetry_csv.logfile.schema import Row
+
+WINDOW_HOURS = 90 * 24
+UNTIMED_KEPT = 1 << 16
+# The last four fields of an extended line whose source and source_id are both set: the rule of
+# `schema.source_problem` and `source_id_problem`; neither field can hold a comma, so the match
+# starts at the line's fourth comma from the end.
+ID_AT_END = re.compile(
+    r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
+    re.MULTILINE,
+)
+_TIMED = re.compile(r"[0-9]{8}T[0-9]{2}Z-")
+_NEW = object()
+
+
+class _Source:
+    """The ids of one source within the window, with a value each."""
+
+    __slots__ = ("heap", "horizon", "hours", "newest", "untimed")
+
+    def __init__(self) -> None:
+        self.newest = ""  # the newest hour (`YYYYMMDDTHHZ`) read
+        self.horizon = ""  # hours before it are forgotten
+        self.hours: dict[str, dict[str, object]] = {}
+        self.heap: list[str] = []  # the hours kept, for forgetting the oldest first
+        self.untimed: dict[str, object] = {}
+
+    def remember(self, source_id: str, value: object) -> object:
+        """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`."""
+        if _TIMED.match(source_id) is None:
+            found = self.untimed.get(source_id, _NEW)
+            if found is _NEW:
+                if len(self.untimed) >= UNTIMED_KEPT:
+                    del self.untimed[next(iter(self.untimed))]
+                self.untimed[source_id] = value
+            return found
+        hour = source_id[:12]
+        if hour < self.horizon:
+            return _NEW  # older than the window: it cannot be told apart any more
+        ids = self.hours.get(hour)
+        if ids is None:
+            ids = self.hours[hour] = {}
+            heapq.heappush(self.heap, hour)
+            if hour > self.newest:
+                self._advance(hour)
+        found = ids.get(source_id, _NEW)
+        if found is _NEW:
+            ids[source_id] = value
+        return found
+
+    def _advance(self, hour: str) -> None:
+        self.newest = hour
+        horizon = _hours_before(hour, WINDOW_HOURS)
+        if horizon <= self.horizon:
+            return
+        self.horizon = horizon
+        heap = self.heap
+        while heap and heap[0] < horizon:
+            del self.hours[heapq.heappop(heap)]
+
+
+def _hours_before(hour: str, hours: int) -> str:
+    """The `YYYYMMDDTHHZ` of `hours` before `hour`."""
+    from datetime import datetime, timedelta
+
+    try:
+        moment = datetime.strptime(hour, "%Y%m%dT%HZ") - timedelta(hours=hours)
+    except (ValueError, OverflowError):
+        return ""
+    return moment.strftime("%Y%m%dT%HZ") if moment.year >= 1000 else ""
+
+
+class IdWindow:
+    """Every source's window of ids."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, _Source] = {}
+
+    def remember(self, source: str, source_id: str, value: object = None) -> object:
+        """The value kept for this id, or `NEW` (after keeping `value`) for an id not seen."""
+        kept = self._sources.get(source)
+        if kept is None:
+            kept = self._sources[source] = _Source()
+        return kept.remember(source_id, value)
+
+
+NEW = _NEW
+
+
+class SeenIds:
+    """Which rows count: a row without a `source_id`, and the first row of each id."""
+
+    def __init__(self) -> None:
+        self._window = IdWindow()
+        self.repeats = 0  # rows left out as repeats of an id read before
+
+    def first(self, source: str, source_id: str) -> bool:
+        """True the first time an id is read (and for every id older than the window)."""
+        if self._window.remember(source, source_id) is _NEW:
+            return True
+        self.repeats += 1
+        return False
+
+    def counts(self, row: Row) -> bool:
+        """Whether `row` counts: it has no id, or it is the first with its id."""
+        return not row.source_id or self.first(row.source, row.source_id)
+
+    def run_without_repeats(self, run: ExtendedRun) -> ExtendedRun:
+        """A run of extended lines without the lines whose id was read before (the run itself
+        when there are none, the common case)."""
+        cut: list[tuple[int, int]] = []
+        for match in ID_AT_END.finditer(run):
+            if not self.first(match[1], match[2]):
+                cut.append((run.rfind("\n", 0, match.start()) + 1, match.end() + 1))
+        if not cut:
+            return run
+        pieces = []
+        position = 0
+        for start, end in cut:
+            pieces.append(run[position:start])
+            position = end
+        pieces.append(run[position:])
+        return ExtendedRun("".join(pieces))
+
+
+class Numbers(NamedTuple):
+    """What two rows with one id must agree on: what the id names, counted."""
+
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+
+    def differences(self, other: Numbers) -> str:
+        """`field A here, B there` for each field that differs."""
+        return ", ".join(
+            f"{field} {_shown(mine)} here, {_shown(theirs)} there"
+            for field, mine, theirs in zip(self._fields, self, other, strict=True)
+            if mine != theirs
+        )
+
+
+def _shown(value: object) -> str:
+    return "empty" if value is None else str(value)
+
+
+def numbers_of(row: Row) -> Numbers:
+    return Numbers(
+        row.model,
+        row.prompt_tokens,
+        row.completion_tokens,
+        row.cache_read_tokens,
+        row.cache_write_tokens,
+    )
+
+
+def ids_in_run(run: ExtendedRun) -> Iterator[tuple[str, str, str]]:
+    """(source, source_id, line) of each line of an extended run that has an id."""
+    for match in ID_AT_END.finditer(run):
+        start = run.rfind("\n", 0, match.start()) + 1
+        yield match[1], match[2], run[start : match.end()]
+
+
+class Conflict(NamedTuple):
+    """Two rows with one id and different numbers."""
+
+    source: str
+    source_id: str
+    first_path: str
+    first: Numbers
+    path: str
+    numbers: Numbers
+
+
+class ConflictFinder:
+    """`check`'s part: rows with one id must have the same numbers (within the window)."""
+
+    def __init__(self) -> None:
+        self._window = IdWindow()
+        self.conflicts: list[Conflict] = []
+
+    def add(self, source: str, source_id: str, numbers: Numbers, path: str) -> None:
+        kept = self._window.remember(source, source_id, (numbers, path))
+        if kept is _NEW:
+            return
+        first, first_path = cast(tuple[Numbers, str], kept)
+        if first != numbers:
+            self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
