@@ -19,15 +19,18 @@ USAGE = """\
 telemetry-csv log MODEL PROMPT_TOKENS COMPLETION_TOKENS SUCCESS TASK_TYPE DURATION_MS [NOTES]
        telemetry-csv log --model M --prompt-tokens N --completion-tokens N --task-success B
                          --task-type T (--duration-ms N | --duration 1m30s) [--notes TEXT]
-       telemetry-csv log --usage-json FILE|- --task-success B --task-type T --duration 1m30s"""
+       telemetry-csv log --usage-json FILE|- --task-success B --task-type T --duration 1m30s
+       (and --cache-read-tokens N --cache-write-tokens N, the cached parts of the prompt tokens)"""
 
 DESCRIPTION = """\
 Append one row to the repository's log (.telemetry/usage.csv at the root, or as configured).
 Every field is checked before anything is written; a refused value exits with status 2 and
 leaves the file unchanged. Positional values and flags can be mixed, but not for one field.
 
-With --usage-json, the model and token counts come from an API response body (OpenAI,
-Anthropic or Gemini; JSON or a stream); any of them given as options win over the body.
+With --usage-json, the model and token counts (with the cached parts of the prompt tokens,
+where the response has them) come from an API response body (OpenAI, Anthropic or Gemini; JSON
+or a stream); any of them given as options win over the body. Such a row records its source,
+usage-json, in the extended header's columns (docs/format.md).
 
 examples:
   telemetry-csv log claude-3-opus 1500 3200 true execute 45000 "Phase 6 tests"
@@ -65,6 +68,9 @@ def gather_fields(args: argparse.Namespace, from_body: Sequence[str] = ()) -> di
         flag = getattr(args, field)
         if flag is not None:
             values[field] = flag
+    for field in ("cache_read_tokens", "cache_write_tokens"):
+        if getattr(args, field) is not None:
+            values[field] = getattr(args, field)
     if args.duration is not None:
         if "duration_ms" in values:
             raise TelemetryError("duration given twice: use --duration or duration_ms, not both")
@@ -99,6 +105,7 @@ def run(argv: Sequence[str]) -> int:
         values, notices = usage_bodies.fill_from_usage(
             values, usage_bodies.read_usage(args.usage_json)
         )
+        values["source"] = "usage-json"
 
     from telemetry_csv.capture.appending import log_row
 

@@ -23,10 +23,19 @@ def notes(logged: LoggedRow, notices: Iterable[str] = ()) -> list[str]:
     response body), what normalising the values changed, and a backup of a full log."""
     lines = [*notices, *logged.notices]
     if logged.backup is not None:
-        lines.append(
-            f"the log was full; backed it up to {shown_path(logged.backup)} and started a new one"
-        )
+        lines.append(backup_note(logged.backup, logged.header_changed))
     return lines
+
+
+def backup_note(backup: Path, header_changed: bool) -> str:
+    """Why the log was backed up before an append, and where to."""
+    if header_changed:
+        return (
+            f"the log has the 8-column header, without the source and cache columns this row "
+            f"fills; backed it up to {shown_path(backup)} and started a new log with the "
+            "extended header (docs/format.md)"
+        )
+    return f"the log was full; backed it up to {shown_path(backup)} and started a new one"
 
 
 def confirmation(logged: LoggedRow, how: str | None = None) -> str:

@@ -1,8 +1,8 @@
 """The report's one streaming pass over rows, and the statistics of every group.
 
 Each row lands in one cell keyed by (model, task type, local day); the cell keeps counts, token
-sums, the femto-dollar cost and the durations (an `array('q')`, 8 bytes a run, which percentiles
-need). Every group the report shows (total, model, task type, model x task type, day, ISO week) is
+sums (the cache parts too, where rows know them), the femto-dollar cost and the durations (an
+`array('q')`, 8 bytes a run, which percentiles need). Every group the report shows (total, model, task type, model x task type, day, ISO week) is
 a union of cells, built at the end. So memory grows with the number of cells and runs, never with
 the size of the files, and the work per row is a few dictionary look-ups.
 """
@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any, NamedTuple
 
+from telemetry_csv.logfile.reading import ExtendedRun
 from telemetry_csv.logfile.schema import Row, restore
 from telemetry_csv.report.costs import Pricer, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Durations, Group, Report, Stats
@@ -24,8 +25,11 @@ from telemetry_csv.report.percentiles import percentile
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
-#          durations, durations.append]; a list, since it is updated for every row.
+#          durations, durations.append, cache-read tokens, cache-write tokens]; a list, since it
+#          is updated for every row.
 RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION = range(8)
+CACHE_READ, CACHE_WRITE = 8, 9
+_SUMS = (RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, CACHE_READ, CACHE_WRITE)
 CellKey = tuple[str, str, int]  # (model, task type, day number)
 Cell = list[Any]  # see RUNS…APPEND_DURATION; a group's part has the sorted durations instead
 
@@ -38,7 +42,8 @@ class ReportOptions(NamedTuple):
 
 def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None) -> Report:
     """Aggregate `rows` in one pass; see the module docstring for what is kept. A str among
-    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields."""
+    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields
+    (an `ExtendedRun` in the extended header's shape)."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
     return _report(_scan(rows, options, pricer), options, pricer)
@@ -77,18 +82,34 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     read = 0
     split = str.split
     for item in rows:
+        # Each row comes as its first seven fields and its cache parts: a (read, write) tuple
+        # where the row knows them, anything else (the notes of an 8-column line) where not.
         if isinstance(item, str):
             # A run of canonical lines: the first seven fields end at the first seven commas.
             lines = item[:-1].split("\n")
             read += len(lines)
             # Fields as text from a run, typed values from a Row: the loop reads either.
-            batch: Iterable[Sequence[Any]] = map(split, lines, repeat(","), repeat(7))
+            batch: Iterable[Sequence[Any]]
+            if type(item) is ExtendedRun:
+                batch = map(_extended_fields, lines)
+            else:
+                batch = map(split, lines, repeat(","), repeat(7))
             if ",'" in item:  # perhaps a model name stored neutralised, as `'@cf/…`
                 batch = map(_model_as_given, batch)
         else:
             read += 1
-            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)
-        for stamp, model, prompt, completion, success, kind, duration, _ in batch:
+            cache = item.cache_read_tokens, item.cache_write_tokens
+            batch = (
+                (
+                    *item[:4],
+                    "true" if item[4] else "false",
+                    item[5],
+                    item[6],
+                    (cache[0] or 0, cache[1] or 0) if cache != (None, None) else None,
+                ),
+            )
+        cached: Any
+        for stamp, model, prompt, completion, success, kind, duration, cached in batch:
             if by_name and (
                 (models is not None and model not in models)
                 or (kinds is not None and kind not in kinds)
@@ -144,7 +165,18 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
             cell = cells.get((model, kind, day))
             if cell is None:
                 durations = array("q")
-                cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
+                cell = cells[model, kind, day] = [
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    durations,
+                    durations.append,
+                    0,
+                    0,
+                ]
             # Literal indexes (see RUNS...): a global look-up per field would cost more.
             prompt = int(prompt)
             completion = int(completion)
@@ -153,6 +185,10 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
             cell[2] += prompt
             cell[3] += completion
             cell[7](int(duration))
+            has_cache = cached.__class__ is tuple
+            if has_cache:
+                cell[8] += cached[0]
+                cell[9] += cached[1]
             if pricer is not None:
                 pricing = pricings.get(model, False)
                 if pricing is False:
@@ -168,12 +204,35 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                         pricing.move_to(second)
                 rates = pricing.base_rates
                 if prompt <= rates[3]:
-                    cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
+                    if has_cache:
+                        cache_read, cache_write = cached
+                        cell[4] += (
+                            rates[0] * (prompt - cache_read - cache_write)
+                            + rates[4] * cache_read
+                            + rates[5] * cache_write
+                            + rates[1] * completion
+                            + rates[2]
+                        )
+                    else:
+                        cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
                 elif pricing.tariff is not None:
-                    cell[4] += pricing.tariff.cost(prompt, completion)
+                    if has_cache:
+                        cell[4] += pricing.tariff.cost(prompt, completion, *cached)
+                    else:
+                        cell[4] += pricing.tariff.cost(prompt, completion)
                 else:
                     cell[5] += 1
     return _Scanned(cells, read, first, last)
+
+
+def _extended_fields(line: str) -> list[Any]:
+    """An extended line's first seven fields and its cache parts (see `_scan`): its last four
+    fields hold no comma, its first seven end at the first seven commas."""
+    head, _, _, cache_read, cache_write = line.rsplit(",", 4)
+    fields: list[Any] = head.split(",", 7)
+    if cache_read or cache_write:
+        fields[7] = (int(cache_read or 0), int(cache_write or 0))
+    return fields
 
 
 def _model_as_given(fields: Sequence[Any]) -> Sequence[Any]:
@@ -278,14 +337,14 @@ def _combine(parts: list[Cell]) -> Cell:
     durations] from its parts'; a single part is used as it is (lists are never changed)."""
     if len(parts) == 1:
         return parts[0]
-    combined: Cell = [0, 0, 0, 0, 0, 0]
+    combined: Cell = [0, 0, 0, 0, 0, 0, None, None, 0, 0]
     values: list[int] = []
     for part in parts:
-        for index in range(6):
+        for index in _SUMS:
             combined[index] += part[index]
         values += part[DURATIONS]
     values.sort()  # sorted runs, one after another: timsort merges them
-    combined.append(values)
+    combined[DURATIONS] = values
     return combined
 
 
@@ -298,6 +357,8 @@ def _stats(part: Cell, costed: bool) -> Stats:
         completion_tokens=completion,
         durations=_durations(values),
         cost=Cost(femto, runs - unpriced, unpriced) if costed else None,
+        cache_read_tokens=part[CACHE_READ],
+        cache_write_tokens=part[CACHE_WRITE],
     )
 
 

@@ -1,7 +1,9 @@
 """The report as CSV: one row per group, for spreadsheets and `pandas.read_csv`.
 
 Columns: `group` (`total`, `model`, `task_type`, `model_task_type`, `day`, `week`), the key
-columns `model`, `task_type`, `period` (empty where they do not apply), then the statistics.
+columns `model`, `task_type`, `period` (empty where they do not apply), then the statistics; the
+cache parts of the prompt tokens (summed over the rows that know them) come last, so that
+readers of the earlier columns by position are not disturbed.
 Rows follow the JSON's order: the total first, then each grouping in its sort order.
 
 A text cell a spreadsheet would run as a formula (a model named `@cf/…` or `=cmd`) is written
@@ -37,6 +39,8 @@ COLUMNS = (
     "duration_ms_max",
     "cost_usd",
     "unpriced_runs",
+    "cache_read_tokens",
+    "cache_write_tokens",
 )
 
 
@@ -82,6 +86,8 @@ def _row(group: str, model: str, kind: str, period: str, stats: Stats) -> list[o
         _blank(durations["max"]),
         _blank(cost["usd"]) if cost else "",
         cost["unpriced_runs"] if cost else "",
+        document["cache_read_tokens"],
+        document["cache_write_tokens"],
     ]
 
 

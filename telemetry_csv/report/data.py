@@ -47,6 +47,10 @@ class Stats(NamedTuple):
     completion_tokens: int = 0
     durations: Durations = Durations()
     cost: Cost | None = None  # None when costs are not estimated
+    # The parts of prompt_tokens read from and written to a prompt cache, summed over the rows
+    # that know them (rows of the extended header's shape with those columns filled).
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @property
     def failures(self) -> int:

@@ -69,6 +69,8 @@ def stats_document(stats: Stats) -> dict[str, Any]:
         "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
         "total_tokens": stats.total_tokens,
+        "cache_read_tokens": stats.cache_read_tokens,
+        "cache_write_tokens": stats.cache_write_tokens,
         "duration_ms": {
             "total": durations.total,
             "mean": _number(durations.mean, 3),
