@@ -16,14 +16,32 @@ from typing import Any
 
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem
-from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
+from telemetry_csv.logfile.schema import (
+    DEFAULT_TASK_TYPES,
+    TASK_TYPE_NAME,
+    Schema,
+    model_problem,
+)
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
-KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
+KEYS = (
+    "log",
+    "max_bytes",
+    "task_types",
+    "lock_timeout",
+    "import_task_type",
+    "import_success",
+    "import_idle_limit",
+    "codex_model",
+)
+# `import`: the task type of imported rows, and when a slice counts as a success (docs/importing.md).
+DEFAULT_IMPORT_TASK_TYPE = "execute"
+IMPORT_SUCCESS_RULES = ("unless-api-error", "always")
+DEFAULT_IMPORT_IDLE_LIMIT_MS = 15 * 60_000  # the keyboard time-out WakaTime uses
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,10 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    import_task_type: str | None = None  # None: execute, where it is a task type
+    import_success: str = IMPORT_SUCCESS_RULES[0]
+    import_idle_limit_ms: int = DEFAULT_IMPORT_IDLE_LIMIT_MS
+    codex_model: str | None = None  # Codex names no model in `codex exec --json` or old rollouts
 
     @property
     def schema(self) -> Schema:
@@ -122,13 +144,46 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     problem = lock_timeout_problem(lock_timeout)
     if problem:
         raise fail("lock_timeout", problem)
+    import_task_type = values.get("import_task_type")
+    if import_task_type is not None and import_task_type not in task_types:
+        raise fail("import_task_type", f"expected one of the task types: {'|'.join(task_types)}")
+    import_success = values.get("import_success", IMPORT_SUCCESS_RULES[0])
+    if import_success not in IMPORT_SUCCESS_RULES:
+        raise fail("import_success", f"expected {' or '.join(IMPORT_SUCCESS_RULES)}")
+    idle_limit = values.get("import_idle_limit", "15m")
+    idle_limit_ms = _duration_ms(idle_limit)
+    if idle_limit_ms is None:
+        raise fail("import_idle_limit", "expected a duration above 0 such as 15m, 5m or 1h30m")
+    codex_model = values.get("codex_model")
+    if codex_model is not None and (
+        not isinstance(codex_model, str) or model_problem(codex_model) is not None
+    ):
+        raise fail("codex_model", "expected a model name such as gpt-5-codex")
     return Settings(
         root=root,
         log_path=root / log,
         max_bytes=max_bytes,
         task_types=tuple(task_types),
         lock_timeout=float(lock_timeout),
+        import_task_type=import_task_type,
+        import_success=import_success,
+        import_idle_limit_ms=idle_limit_ms,
+        codex_model=codex_model,
     )
+
+
+def _duration_ms(value: object) -> int | None:
+    """A duration setting in milliseconds (text with units, as `--duration` takes), or None."""
+    if not isinstance(value, str):
+        return None
+    from telemetry_csv.durations import parse_duration
+    from telemetry_csv.errors import InvalidValueError
+
+    try:
+        milliseconds = parse_duration(value)
+    except InvalidValueError:
+        return None
+    return milliseconds if milliseconds > 0 else None
 
 
 def max_bytes_problem(value: object) -> str | None:

@@ -58,6 +58,9 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
                EXIT_FILE: "no log, or the state cannot be written",
                EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
                "it acknowledged before stays recorded)"},
+    "import": {EXIT_OK: "imported (also when nothing was new; --dry-run wrote nothing)",
+               EXIT_USAGE: "", EXIT_LOCKED: "",
+               EXIT_FILE: "the log or the import state cannot be read or written"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 

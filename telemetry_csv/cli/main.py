@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
     "export": ("export", "send the rows to an OpenTelemetry pipeline (export otlp)"),
     "run": ("run", "run a command, then log its duration and success"),
+    "import": ("import_sessions", "add usage from Claude Code, Codex or Gemini session files"),
     "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
     "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
     "repair": ("repair", "move a torn last line of the log aside (never deletes anything)"),

@@ -60,6 +60,15 @@ class ImportResult:
         self._new_state = new_state
         self._unchanged_state = unchanged_state  # saved again only under a new token
 
+    @property
+    def state_changed(self) -> bool:
+        """Whether `save_state` has anything new to write (under an unchanged token)."""
+        return self._new_state is not None
+
+    @property
+    def state_path(self) -> str | None:
+        return None if self._state is None else self._state.path
+
     def save_state(self, token: str | None = None) -> None:
         """Remember what was read, so the next import only reads what is new; call it after
         the slices are written, under the log's lock. `token` replaces the state's token when
