@@ -45,6 +45,35 @@ class OutputUsage(NamedTuple):
     success: bool
 
 
+def row_values(
+    usages: list[OutputUsage], *, measured_ms: int, exited_ok: bool
+) -> list[dict[str, object]]:
+    """The log's values for one headless run (`run --from-output`), one row per model: tokens
+    and cache parts as the output says; success when the output says so and the command exited
+    0; the agent's own duration where it states one, else the measured wall time. The run's
+    duration goes to the model that did most of the work (the most tokens), 0 to the others
+    (helpers such as a small model summarising, within the same wall time), so durations add
+    up to the run's."""
+    main = max(
+        range(len(usages)), key=lambda i: usages[i].prompt_tokens + usages[i].completion_tokens
+    )
+    rows: list[dict[str, object]] = []
+    for index, usage in enumerate(usages):
+        duration = usage.duration_ms if usage.duration_ms is not None else measured_ms
+        rows.append(
+            {
+                "model": usage.model,
+                "prompt_tokens": usage.prompt_tokens,
+                "completion_tokens": usage.completion_tokens,
+                "cache_read_tokens": usage.cache_read_tokens,
+                "cache_write_tokens": usage.cache_write_tokens,
+                "task_success": usage.success and exited_ok,
+                "duration_ms": duration if index == main else 0,
+            }
+        )
+    return rows
+
+
 def parse_output(
     output: bytes | str, *, source: str | None = None, model: str | None = None
 ) -> list[OutputUsage]:
