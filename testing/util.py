@@ -23,11 +23,13 @@ HEADER = (
 EXTENDED_HEADER = HEADER[:-1] + ",source,source_id,cache_read_tokens,cache_write_tokens\n"
 
 
-def extended(line: str) -> str:
-    """An 8-column row line (with or without its newline) as a log with the extended header
-    stores it: its four extra fields empty."""
-    body = line.removesuffix("\n")
-    return body + ",,,," + ("\n" if line.endswith("\n") else "")
+def extended(lines: str) -> str:
+    """8-column row lines (the last with or without its newline) as a log with the extended
+    header stores them: their four extra fields empty."""
+    return "".join(
+        line.removesuffix("\n") + ",,,," + line[len(line.removesuffix("\n")) :]
+        for line in lines.splitlines(keepends=True)
+    )
 
 
 def append_line(log: Path, line: str, *, max_bytes: int = 10 * 1024 * 1024) -> AppendResult:

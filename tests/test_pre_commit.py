@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from testing.agentfixtures import Layout
 from testing.logfiles import row, rows, write_log
 from testing.util import BIN, HEADER, git, git_env, run_cli
 
@@ -239,3 +240,36 @@ def test_a_merge_of_two_logging_branches_passes_the_hooks(
     assert "telemetry-csv append-only" in output(merged) and "Failed" not in output(merged)
     assert (hooked / LOG).read_text() == HEADER + rows(1, 2, 4, 3)
     assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
+
+
+def test_the_import_hook_imports_after_each_commit(
+    tmp_path: Path, hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    """telemetry-csv-import at its default stage, post-commit: each commit imports what closed
+    since the last one; the rows go in with the next commit; with nothing new it is silent."""
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "basic")
+    repo = layout.root
+    git(repo, "init", "-q", "-b", "main")
+    env = {**pre_commit_env, "HOME": str(layout.home), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    source, rev = hook_source
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n"
+        "      - id: telemetry-csv-import\n      - id: telemetry-csv-check\n"
+    )
+    for kind in ("pre-commit", "post-commit"):
+        installed = pre_commit(repo, env, "install", "--hook-type", kind)
+        assert installed.returncode == 0, output(installed)
+    (repo / "README").write_text("work\n")
+    first = commit(repo, env, "some work")
+    assert first.returncode == 0, output(first)
+    assert "telemetry-csv import" in output(first) and "Passed" in output(first)
+    log = repo / LOG
+    assert log.read_text().count("\n") == 4  # the extended header and the three slices
+    assert git(repo, "status", "--porcelain").split() == ["??", ".telemetry/"]
+    second = commit(repo, env, "the imported rows")  # `git add -A`: the rows go in now
+    assert second.returncode == 0, output(second)
+    assert git(repo, "ls-files", ".telemetry").split() == [".telemetry/.gitignore", LOG]
+    assert git(repo, "status", "--porcelain") == ""  # nothing new: nothing written
+    assert log.read_text().count("\n") == 4
+    assert run_cli("check", cwd=repo).returncode == 0

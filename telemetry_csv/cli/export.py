@@ -245,6 +245,8 @@ def _summary_line(summary: object, description: str, traces: object, dry_run: bo
         extras.append(f"{summary.already:,} exported before")
     if summary.filtered:
         extras.append(f"{summary.filtered:,} not selected")
+    if summary.repeats:
+        extras.append(f"{summary.repeats:,} repeating a source_id, counted once")
     if summary.metric_points:
         extras.append(f"{summary.metric_points:,} metric points")
     return line + (f" ({'; '.join(extras)})" if extras else "")

@@ -129,7 +129,9 @@ def _base_line(schema: Schema, line: str, row: Row) -> str:
     """The 8-column canonical line: what identifies a row with its optional columns apart."""
     if len(row) <= BASE_FIELDS or not row.has_extras:
         return line
-    return schema.format_line(Row._make(row[:BASE_FIELDS]))
+    return schema.format_line(
+        row._replace(source="", source_id="", cache_read_tokens=None, cache_write_tokens=None)
+    )
 
 
 class Exporter:

@@ -87,7 +87,8 @@ class FastPath:
                 passed.append(index)
                 results.append(row)
                 models.append(row.model)
-                notes.append(row.notes)
+                # The source_id is screened with the notes (a space cannot be part of a key).
+                notes.append(f"{row.notes} {row.source_id}" if extended else row.notes)
         for hit in self.screen(models, notes):
             results[passed[hit]] = self.schema.parse_line(texts[passed[hit]], extended=extended)
         return results
