@@ -11,7 +11,12 @@ round by round, interleaved so a noisy neighbour slows every measurement alike, 
   same files, read the same way (goal: within 3x);
 - an import with nothing new (the state of the first import, the same `now`), as the `import`
   command or the hook would run it: a fresh process running `import_once.py`, against
-  `python -c "import filelock"` (goal: within 1.5x); five pairs per round.
+  `python -c "import filelock"` (goal: within 1.5x); five pairs per round;
+- the same two as the command itself, `telemetry-csv import all --all-projects` in a git
+  repository, as a whole process: a first import into a new repository (the rows appended to
+  its log, the states saved) against the `json.loads` pass (goal: within 3x), and an import
+  with nothing new (the states and the log of the first) against `python -c "import filelock"`
+  (goal: within 1.5x), five pairs per round.
 
 Also printed, once: the first import's peak memory in a fresh process.
 """
@@ -65,13 +70,31 @@ def first_import(home: Path, states: Path) -> int:
     return slices
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str], cwd: Path | None = None, home: Path | None = None) -> float:
+    env = _env()
+    if home is not None:
+        env["HOME"] = str(home)
+        for name in ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_DATA_DIR", "XDG_CONFIG_HOME"):
+            env.pop(name, None)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, env=_env(), check=False)
+    done = subprocess.run(command, capture_output=True, env=env, cwd=cwd, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stderr!r}")
     return elapsed
+
+
+def new_repository(path: Path) -> Path:
+    """An empty git repository: where the command keeps its log and (in .git) its states."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    return path
+
+
+def count_rows(repo: Path) -> int:
+    log = repo / ".telemetry" / "usage.csv"
+    return log.read_bytes().count(b"\n") - 1 if log.exists() else 0
 
 
 def peak_memory(home: Path, states: Path) -> float:
@@ -120,7 +143,18 @@ def main() -> None:
             str(noop_states),
         ]
         floor = [sys.executable, "-c", "import filelock"]
-        times: dict[str, list[float]] = {"json": [], "first": [], "noop": [], "filelock": []}
+        command = [str(Path(sys.executable).parent / "telemetry-csv"), "import", "all"]
+        command += ["--all-projects", "-q"]
+        kept = new_repository(folder / "kept-repo")
+        timed(command, kept, home)  # its first import: the state and the log the rounds reuse
+        times: dict[str, list[float]] = {
+            "json": [],
+            "first": [],
+            "noop": [],
+            "filelock": [],
+            "cli first": [],
+            "cli noop": [],
+        }
         for round_number in range(args.rounds):
             start = time.perf_counter()
             json_pass(files)
@@ -130,9 +164,13 @@ def main() -> None:
             first_import(home, states)
             times["first"].append(time.perf_counter() - start)
             shutil.rmtree(states)
+            fresh = new_repository(folder / f"repo-{round_number}")
+            times["cli first"].append(timed(command, fresh, home))
+            shutil.rmtree(fresh)
             for _ in range(5):  # start-up times are short: more of them
                 times["noop"].append(timed(noop))
                 times["filelock"].append(timed(floor))
+                times["cli noop"].append(timed(command, kept, home))
         median = {name: statistics.median(values) for name, values in times.items()}
         print(f"rounds: {args.rounds} (medians; the ratios are what compare across machines)")
         print(
@@ -143,6 +181,16 @@ def main() -> None:
             f"nothing new vs python -c 'import filelock': {median['noop'] / median['filelock']:.2f}x "
             f"({median['noop'] * 1000:.0f} ms vs {median['filelock'] * 1000:.0f} ms)"
         )
+        print(
+            f"telemetry-csv import, first, vs json.loads: {median['cli first'] / median['json']:.2f}x "
+            f"({median['cli first']:.2f} s vs {median['json']:.2f} s)"
+        )
+        print(
+            f"telemetry-csv import, nothing new, vs filelock: "
+            f"{median['cli noop'] / median['filelock']:.2f}x "
+            f"({median['cli noop'] * 1000:.0f} ms vs {median['filelock'] * 1000:.0f} ms)"
+        )
+        print(f"rows the command added: {count_rows(kept)}")
         print(
             f"first import, peak memory of the process:  {peak_memory(home, folder / 'peak-states'):.0f} MiB"
         )

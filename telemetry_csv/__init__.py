@@ -25,6 +25,7 @@ from typing import Any
 
 _EXPORTS = {
     "log_row": "telemetry_csv.capture.appending",
+    "log_rows": "telemetry_csv.capture.appending",
     "LoggedRow": "telemetry_csv.capture.appending",
     "check_files": "telemetry_csv.logfile.checking",
     "CheckResult": "telemetry_csv.logfile.checking",

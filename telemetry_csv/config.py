@@ -150,8 +150,9 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     import_success = values.get("import_success", IMPORT_SUCCESS_RULES[0])
     if import_success not in IMPORT_SUCCESS_RULES:
         raise fail("import_success", f"expected {' or '.join(IMPORT_SUCCESS_RULES)}")
-    idle_limit = values.get("import_idle_limit", "15m")
-    idle_limit_ms = _duration_ms(idle_limit)
+    idle_limit_ms: int | None = DEFAULT_IMPORT_IDLE_LIMIT_MS
+    if "import_idle_limit" in values:  # parsed only when set: `log` never loads the parser
+        idle_limit_ms = _duration_ms(values["import_idle_limit"])
     if idle_limit_ms is None:
         raise fail("import_idle_limit", "expected a duration above 0 such as 15m, 5m or 1h30m")
     codex_model = values.get("codex_model")

@@ -18,7 +18,7 @@ from telemetry_csv.importing.recording import import_sessions, state_folder
 from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import read_rows
 from testing.agentfixtures import Layout, claude_project, instant
-from testing.util import BIN, EXTENDED_HEADER, git, git_env
+from testing.util import BIN, EXTENDED_HEADER, HEADER, git, git_env
 
 LOG = ".telemetry/usage.csv"
 SESSION = "claude-code session 11111111"
@@ -97,6 +97,23 @@ def test_all_sources_and_a_quiet_import_with_nothing_new(layout: Layout) -> None
     }
     quiet = cli(layout, "import", "all", "-q")
     assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, "", "")
+
+
+def test_an_8_column_log_is_backed_up_whole_before_the_first_import(layout: Layout) -> None:
+    log = layout.root / LOG
+    log.parent.mkdir()
+    legacy = HEADER + "2026-03-01T10:00:00Z,m,1,2,true,plan,3,typed by hand\n"
+    log.write_text(legacy)
+    done = cli(layout, "import", "claude-code")
+    assert done.returncode == 0, done.stderr
+    [backup] = log.parent.glob("usage-*.csv")
+    assert done.stdout == (
+        "telemetry-csv import: added 3 rows from claude-code (the log was backed up to "
+        f"{backup.name} first)\n"
+    )
+    assert backup.read_text() == legacy
+    assert log_lines(layout.root) == [EXTENDED_HEADER.strip(), *CLAUDE_ROWS]
+    assert len(list(read_rows(log_files(log)))) == 4
 
 
 def test_dry_run_prints_the_rows_and_writes_nothing(layout: Layout) -> None:

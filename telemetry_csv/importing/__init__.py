@@ -1,6 +1,7 @@
 """Usage from coding agents' own session files, as log rows that are the same whoever imports.
 
-The public API (the `import` command, the pre-commit hook and `run --from-output` call these):
+The public API (the `import` command, the pre-commit hook and `run --from-output` call these,
+through `recording.import_sessions` for the first two):
 
 - `collect(source, *, root, …) -> ImportResult`: the slices (rows) that became final since the
   last import; `ImportResult.save_state()` once they are written.
@@ -16,6 +17,8 @@ Modules, one job each:
 - `feed`: what parsers report to (scope, skipped records, values fit for the log);
 - `slicing`: grouping copies of a response, windows, durations, slice ids;
 - `collecting`: one import, incremental, with late records reconciled;
+- `recording`: an import into the repository's log (the `import` command and its hook): ids the
+  log holds left out, one locked batch, the states saved;
 - `state`: the local state between imports;
 - `instants`: UTC milliseconds; `headless`: headless command output.
 

@@ -242,7 +242,7 @@ def ids_in_log(path: Path, schema: Schema, sources: set[str]) -> set[tuple[str, 
     """The (source, source_id) pairs of `sources` that the log and its backups hold. Lines with
     problems are passed over: they are `check`'s business, and an id on one is not trusted."""
     from telemetry_csv.logfile.reading import ExtendedRun, scan_runs
-    from telemetry_csv.logfile.source_ids import ids_in_run
+    from telemetry_csv.logfile.source_ids import ID_AT_END
 
     found: set[tuple[str, str]] = set()
     if not sources:
@@ -252,7 +252,7 @@ def ids_in_log(path: Path, schema: Schema, sources: set[str]) -> set[tuple[str, 
             if type(item) is ExtendedRun:
                 found.update(
                     (source, source_id)
-                    for source, source_id, _ in ids_in_run(item)
+                    for source, source_id, _, _ in ID_AT_END.findall(item)
                     if source in sources
                 )
             elif type(item) is Row and item.source in sources and item.source_id:

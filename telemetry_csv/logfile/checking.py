@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from telemetry_csv.logfile import fastpath
 from telemetry_csv.logfile.reading import ExtendedRun, Problem, scan_items
 from telemetry_csv.logfile.schema import Row, Schema
-from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, ids_in_run, numbers_of
+from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_in_run, numbers_of
 
 DEFAULT_MAX_PROBLEMS = 100
 
@@ -51,7 +50,6 @@ def check_files(
     """Check each file completely; `display` maps a path to the name problems should show."""
     result = CheckResult()
     finder = ConflictFinder()
-    read = fastpath.for_schema(schema, extended=True).rows_of
     shown: dict[str, Path | str] = {}
     for path in paths:
         result.files += 1
@@ -62,8 +60,8 @@ def check_files(
             if isinstance(item, str):
                 result.rows += item.count("\n")
                 if type(item) is ExtendedRun:
-                    for source, source_id, line in ids_in_run(item):
-                        finder.add(source, source_id, numbers_of(read(line + "\n")[0]), label)
+                    for source, source_id, numbers in numbers_in_run(item):
+                        finder.add(source, source_id, numbers, label)
                 continue
             if type(item) is Row:
                 result.rows += 1

@@ -42,6 +42,11 @@ _BY_TASK_TYPES: dict[tuple[tuple[str, ...], bool], FastPath] = {}
 # character before the comma).
 _SOURCE = "[a-z][a-z0-9_-]{0,31}"
 _SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}"
+# The shape of an importer's slice id (`YYYYMMDDTHHZ-` and 16 hex digits) in the source_id field.
+_IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
+# A canonical extended line's prompt tokens (its third field) and its cache parts (its last two).
+_CACHE_PARTS = re.compile(r"^[^,\n]*,[^,\n]*,([0-9]+),[^\n]*,([0-9]*),([0-9]*)$", re.MULTILINE)
+_IMPORTER_ID_ALONE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
 
 
 def for_schema(schema: Schema, *, extended: bool = False) -> FastPath:
@@ -88,7 +93,9 @@ class FastPath:
                 results.append(row)
                 models.append(row.model)
                 # The source_id is screened with the notes (a space cannot be part of a key).
-                notes.append(f"{row.notes} {row.source_id}" if extended else row.notes)
+                notes.append(
+                    f"{row.notes} {_screened_id(row.source_id)}" if extended else row.notes
+                )
         for hit in self.screen(models, notes):
             results[passed[hit]] = self.schema.parse_line(texts[passed[hit]], extended=extended)
         return results
@@ -131,7 +138,7 @@ class FastPath:
             else:
                 passed.append(index)
                 models.append(match[1])
-                notes.append(match[2] + match[3] if extended else match[2])
+                notes.append(match[2] + _IMPORTER_ID.sub(",,", match[3]) if extended else match[2])
         for hit in self.screen(models, notes):
             results[passed[hit]] = self.schema.line_problems(texts[passed[hit]], extended=extended)
         return results
@@ -207,10 +214,16 @@ class FastPath:
         their own (a long task type or timestamp is no secret), and those left are judged field
         by field."""
         run = text[start:end]
+        if self.extended:
+            # An importer's slice id ends in 16 hex digits, which the screen would flag on every
+            # line; that shape is no credential (every credential shape starts with a literal
+            # prefix), so it is left out of what is screened. Lines stay where they were.
+            run = _IMPORTER_ID.sub(",,", run)
         flagged = secrets_scan.screen([run])  # numbers of lines, the run holding no other break
         if not flagged:
             return []
-        lines = run.split("\n")
+        lines = text[start:end].split("\n") if self.extended else run.split("\n")
+        screened = run.split("\n") if self.extended else lines
         starts: list[int] = []
         suspects: list[str] = []
         models: list[str] = []
@@ -220,7 +233,7 @@ class FastPath:
             while index < number:
                 position += len(lines[index]) + 1
                 index += 1
-            fields = lines[number].split(",", 7)
+            fields = screened[number].split(",", 7)
             starts.append(position)
             suspects.append(lines[number])
             models.append(fields[1])
@@ -286,6 +299,11 @@ def stored_row(fields: Sequence[Any]) -> Row:
     )
 
 
+def _screened_id(source_id: str) -> str:
+    """What of a source_id the secret screen reads: nothing of an importer's slice id."""
+    return "" if _IMPORTER_ID_ALONE.fullmatch(source_id) else source_id
+
+
 def extended_row(line: str) -> Row:
     """The Row of a canonical line of the extended shape: its last four fields hold no comma."""
     head, source, source_id, read, write = line.rsplit(",", 4)
@@ -307,12 +325,10 @@ def _cache_excess_lines(text: str, start: int, end: int) -> list[int]:
     """Where the lines of the run `text[start:end]` (whole extended lines) whose cache parts
     exceed their prompt tokens start."""
     found = []
-    position = start
-    for line in text[start : end - 1].split("\n"):
-        _, read, write = line.rsplit(",", 2)
-        if (read or write) and int(read or 0) + int(write or 0) > int(line.split(",", 3)[2]):
-            found.append(position)
-        position += len(line) + 1
+    for match in _CACHE_PARTS.finditer(text, start, end):
+        read, write = match[2], match[3]
+        if (read or write) and int(read or 0) + int(write or 0) > int(match[1]):
+            found.append(match.start())
     return found
 
 

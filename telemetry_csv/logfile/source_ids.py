@@ -52,18 +52,13 @@ class _Source:
 
     def remember(self, source_id: str, value: object) -> object:
         """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`."""
-        if _TIMED.match(source_id) is None:
-            found = self.untimed.get(source_id, _NEW)
-            if found is _NEW:
-                if len(self.untimed) >= UNTIMED_KEPT:
-                    del self.untimed[next(iter(self.untimed))]
-                self.untimed[source_id] = value
-            return found
         hour = source_id[:12]
-        if hour < self.horizon:
-            return _NEW  # older than the window: it cannot be told apart any more
-        ids = self.hours.get(hour)
+        ids = self.hours.get(hour)  # an hour kept is a valid one: the common case, at once
         if ids is None:
+            if _TIMED.match(source_id) is None:
+                return self._remember_untimed(source_id, value)
+            if hour < self.horizon:
+                return _NEW  # older than the window: it cannot be told apart any more
             ids = self.hours[hour] = {}
             heapq.heappush(self.heap, hour)
             if hour > self.newest:
@@ -71,6 +66,14 @@ class _Source:
         found = ids.get(source_id, _NEW)
         if found is _NEW:
             ids[source_id] = value
+        return found
+
+    def _remember_untimed(self, source_id: str, value: object) -> object:
+        found = self.untimed.get(source_id, _NEW)
+        if found is _NEW:
+            if len(self.untimed) >= UNTIMED_KEPT:
+                del self.untimed[next(iter(self.untimed))]
+            self.untimed[source_id] = value
         return found
 
     def _advance(self, hour: str) -> None:
@@ -133,58 +136,71 @@ class SeenIds:
     def run_without_repeats(self, run: ExtendedRun) -> ExtendedRun:
         """A run of extended lines without the lines whose id was read before (the run itself
         when there are none, the common case)."""
-        cut: list[tuple[int, int]] = []
-        for match in ID_AT_END.finditer(run):
-            if not self.first(match[1], match[2]):
-                cut.append((run.rfind("\n", 0, match.start()) + 1, match.end() + 1))
-        if not cut:
+        remember = self._window.remember
+        repeated = [
+            index
+            for index, (source, source_id, _, _) in enumerate(ID_AT_END.findall(run))
+            if remember(source, source_id) is not _NEW
+        ]
+        if not repeated:
             return run
+        self.repeats += len(repeated)
+        matches = list(ID_AT_END.finditer(run))
         pieces = []
         position = 0
-        for start, end in cut:
-            pieces.append(run[position:start])
-            position = end
+        for index in repeated:
+            match = matches[index]
+            pieces.append(run[position : run.rfind("\n", 0, match.start()) + 1])
+            position = match.end() + 1
         pieces.append(run[position:])
         return ExtendedRun("".join(pieces))
 
 
 class Numbers(NamedTuple):
-    """What two rows with one id must agree on: what the id names, counted."""
+    """What two rows with one id must agree on, as stored: the model and the token counts
+    (an empty cache part is unknown)."""
 
     model: str
-    prompt_tokens: int
-    completion_tokens: int
-    cache_read_tokens: int | None
-    cache_write_tokens: int | None
+    prompt_tokens: str
+    completion_tokens: str
+    cache_read_tokens: str
+    cache_write_tokens: str
 
     def differences(self, other: Numbers) -> str:
         """`field A here, B there` for each field that differs."""
         return ", ".join(
-            f"{field} {_shown(mine)} here, {_shown(theirs)} there"
+            f"{field} {mine or 'empty'} here, {theirs or 'empty'} there"
             for field, mine, theirs in zip(self._fields, self, other, strict=True)
             if mine != theirs
         )
 
 
-def _shown(value: object) -> str:
-    return "empty" if value is None else str(value)
-
-
 def numbers_of(row: Row) -> Numbers:
+    read, write = row.cache_read_tokens, row.cache_write_tokens
     return Numbers(
         row.model,
-        row.prompt_tokens,
-        row.completion_tokens,
-        row.cache_read_tokens,
-        row.cache_write_tokens,
+        str(row.prompt_tokens),
+        str(row.completion_tokens),
+        "" if read is None else str(read),
+        "" if write is None else str(write),
     )
 
 
-def ids_in_run(run: ExtendedRun) -> Iterator[tuple[str, str, str]]:
-    """(source, source_id, line) of each line of an extended run that has an id."""
-    for match in ID_AT_END.finditer(run):
-        start = run.rfind("\n", 0, match.start()) + 1
-        yield match[1], match[2], run[start : match.end()]
+# A canonical extended line with a source and an id: its model (as given unless neutralised,
+# see `numbers_in_run`), token counts, source, id and cache parts.
+_NUMBERS_AND_ID = re.compile(
+    r"^[^,\n]*,([^,\n]*),([0-9]+),([0-9]+),[^\n]*"
+    r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
+    re.MULTILINE,
+)
+
+
+def numbers_in_run(run: ExtendedRun) -> Iterator[tuple[str, str, Numbers]]:
+    """(source, source_id, numbers) of each line of an extended run that has an id."""
+    for model, prompt, completion, source, source_id, read, write in _NUMBERS_AND_ID.findall(run):
+        if model[:1] == "'":
+            model = model[1:]  # stored neutralised (`fastpath.stored_row` reads it the same way)
+        yield source, source_id, Numbers(model, prompt, completion, read, write)
 
 
 class Conflict(NamedTuple):
