@@ -78,6 +78,11 @@ def extended_log(path: Path, body: str) -> Path:
         (EXTENDED_HEADER, RUN.replace(",400,0", ",04,0") + "\n", "cache_read_tokens: '04'"),
         (
             EXTENDED_HEADER,
+            IMPORTED.replace("session 1111", "ghp_aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1234") + "\n",
+            "notes: (value not shown) is not allowed; it contains what looks like a GitHub",
+        ),
+        (
+            EXTENDED_HEADER,
             RUN.replace(",run,,", ",run,ghp_aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1234,") + "\n",
             "source_id: (value not shown) is not allowed; it contains what looks like a GitHub",
         ),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telemetry_csv.logfile.reading import ExtendedRun, Problem, scan_items
 from telemetry_csv.logfile.schema import Row, Schema
-from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_in_run, numbers_of
+from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_of
 
 DEFAULT_MAX_PROBLEMS = 100
 
@@ -60,8 +60,7 @@ def check_files(
             if isinstance(item, str):
                 result.rows += item.count("\n")
                 if type(item) is ExtendedRun:
-                    for source, source_id, numbers in numbers_in_run(item):
-                        finder.add(source, source_id, numbers, label)
+                    finder.add_run(item, label)
                 continue
             if type(item) is Row:
                 result.rows += 1

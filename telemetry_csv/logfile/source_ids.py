@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Iterator
 from typing import NamedTuple, cast
 
 from telemetry_csv.logfile.reading import ExtendedRun
@@ -92,10 +91,11 @@ def _hours_before(hour: str, hours: int) -> str:
     from datetime import datetime, timedelta
 
     try:
-        moment = datetime.strptime(hour, "%Y%m%dT%HZ") - timedelta(hours=hours)
+        moment = datetime(int(hour[:4]), int(hour[4:6]), int(hour[6:8]), int(hour[9:11]))
+        moment -= timedelta(hours=hours)
     except (ValueError, OverflowError):
         return ""
-    return moment.strftime("%Y%m%dT%HZ") if moment.year >= 1000 else ""
+    return f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}Z"
 
 
 class IdWindow:
@@ -186,21 +186,13 @@ def numbers_of(row: Row) -> Numbers:
     )
 
 
-# A canonical extended line with a source and an id: its model (as given unless neutralised,
-# see `numbers_in_run`), token counts, source, id and cache parts.
+# A canonical extended line with a source and an id: its model (as stored; `add_run` reads it
+# as given), token counts, source, id and cache parts.
 _NUMBERS_AND_ID = re.compile(
     r"^[^,\n]*,([^,\n]*),([0-9]+),([0-9]+),[^\n]*"
     r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
     re.MULTILINE,
 )
-
-
-def numbers_in_run(run: ExtendedRun) -> Iterator[tuple[str, str, Numbers]]:
-    """(source, source_id, numbers) of each line of an extended run that has an id."""
-    for model, prompt, completion, source, source_id, read, write in _NUMBERS_AND_ID.findall(run):
-        if model[:1] == "'":
-            model = model[1:]  # stored neutralised (`fastpath.stored_row` reads it the same way)
-        yield source, source_id, Numbers(model, prompt, completion, read, write)
 
 
 class Conflict(NamedTuple):
@@ -228,3 +220,22 @@ class ConflictFinder:
         first, first_path = cast(tuple[Numbers, str], kept)
         if first != numbers:
             self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
+
+    def add_run(self, run: ExtendedRun, path: str) -> None:
+        """`add` for every line of an extended run that has an id: one regex call for the run,
+        numbers kept as plain tuples (equal to `Numbers`), `Numbers` built for conflicts only."""
+        remember, conflicts = self._window.remember, self.conflicts
+        for model, prompt, completion, source, source_id, read, write in _NUMBERS_AND_ID.findall(
+            run
+        ):
+            if model[0] == "'":
+                model = model[1:]  # stored neutralised, as `fastpath.stored_row` reads it
+            numbers = (model, prompt, completion, read, write)
+            kept = remember(source, source_id, (numbers, path))
+            if kept is not _NEW and kept[0] != numbers:  # type: ignore[index]
+                first, first_path = cast(tuple[Numbers, str], kept)
+                conflicts.append(
+                    Conflict(
+                        source, source_id, first_path, Numbers(*first), path, Numbers(*numbers)
+                    )
+                )
