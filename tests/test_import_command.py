@@ -226,6 +226,15 @@ def test_bad_arguments_and_settings_are_one_line_and_status_2(
     assert not (layout.root / LOG).exists()
 
 
+def test_a_from_path_that_does_not_exist_is_an_error(layout: Layout) -> None:
+    done = cli(layout, "import", "codex", "--from", "no/such/folder")
+    assert (done.returncode, done.stdout) == (4, "")
+    assert (
+        done.stderr
+        == "telemetry-csv import: error: --from no/such/folder: no such file or folder\n"
+    )
+
+
 def test_settings_give_the_defaults(layout: Layout) -> None:
     (layout.root / ".telemetry").mkdir()
     (layout.root / ".telemetry" / "config.toml").write_text(

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from telemetry_csv.config import DEFAULT_IMPORT_TASK_TYPE, Settings
-from telemetry_csv.errors import ConfigError, InvalidValueError, TelemetryError
+from telemetry_csv.errors import ConfigError, InvalidValueError, LogFileError, TelemetryError
 from telemetry_csv.importing import SOURCES, StateFile, collect
 from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.schema import EXTENDED_HEADER, Row, Schema
@@ -118,6 +118,8 @@ def import_sessions(
     kind = _task_type(settings, task_type)
     if from_path is not None and len(sources) > 1:
         raise TelemetryError("--from PATH reads one agent's files: name the agent, not all")
+    if from_path is not None and not os.path.lexists(from_path):
+        raise LogFileError(f"--from {from_path}: no such file or folder")
     path = log_path if log_path is not None else settings.log_path
     token = log_token(path)
     folder = state_folder(settings.root)
