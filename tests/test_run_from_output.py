@@ -175,3 +175,15 @@ def test_a_stream_json_run(repo: Path, agents: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout == (HEADLESS / "gemini-stream.jsonl").read_bytes()
     assert logged(repo) and all(row[-1] == "run" for row in logged(repo))
+
+
+def test_run_with_a_response_body_fills_the_cache_columns(repo: Path, tmp_path: Path) -> None:
+    """Not --from-output: `run --usage-json` with a body the command writes (Anthropic's
+    cache reads and writes) records them, and `run` as the row's source."""
+    body = Path(__file__).parent / "fixtures" / "usage" / "anthropic-message.json"
+    done = run(repo, tmp_path, "--task-type", "execute", "--usage-json", "out.json", "--",
+               "cp", str(body), "out.json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert logged(repo) == [
+        ("claude-sonnet-4-5-20250929", 13062, 512, 12000, 1024, True, "execute", "run")
+    ]
