@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import commits
-from comment import GitHub, publish, pull_request_number, redact, report
+from comment import GitHub, publish, redact, report
 from workflow import (
     ActionError,
     annotate,
@@ -181,6 +181,37 @@ def main() -> int:
         + (f"the rows {commit_range} added" if commit_range else "the whole log")
     )
 
+    done, output, report_text = run_report(inputs, commit_range)
+    set_output("report", str(output) if report_text else "")
+    set_output("exit-code", str(done.returncode))
+    set_output("range", commit_range or "")
+
+    status = done.returncode
+    url = ""
+    if not inputs.comment:
+        say("comment: false, so no pull request comment")
+    elif wanted.pull_request is None:
+        say("not a pull request: the report is in the job summary only")
+    else:
+        number = wanted.pull_request
+        body = comment_body(report_text, done.returncode, done.stderr, head)
+        url, failed = post_comment(inputs, number, body)
+        if failed:
+            status = status or EXIT_COMMENT
+    set_output("comment-url", url)
+    if done.returncode != 0:
+        last = done.stderr.strip().splitlines()[-1:] or [""]
+        annotate(
+            "error", f"telemetry-csv report ended with exit status {done.returncode}: {last[0]}"
+        )
+    return status
+
+
+def run_report(
+    inputs: Inputs, commit_range: str | None
+) -> tuple[subprocess.CompletedProcess[str], Path, str]:
+    """`telemetry-csv report` into a file and the job summary: what it did, the file, and the
+    Markdown ("" if it wrote none)."""
     output = report_file(inputs.key)
     output.unlink(missing_ok=True)
     command = [sys.executable, "-m", "telemetry_csv", "report"]
@@ -202,26 +233,7 @@ def main() -> int:
         echo("the report", report_text)
     if done.returncode != 0:
         append_summary(failure_block(done.returncode, done.stderr))
-    set_output("report", str(output) if report_text else "")
-    set_output("exit-code", str(done.returncode))
-    set_output("range", commit_range or "")
-
-    status = done.returncode
-    url = ""
-    if not inputs.comment:
-        say("comment: false, so no pull request comment")
-    elif wanted.pull_request is None and pull_request_number(payload) is None:
-        say("not a pull request: the report is in the job summary only")
-    else:
-        number = wanted.pull_request or pull_request_number(payload) or 0
-        body = comment_body(report_text, done.returncode, done.stderr, head)
-        url, failed = post_comment(inputs, number, body)
-        if failed:
-            status = status or EXIT_COMMENT
-    set_output("comment-url", url)
-    if done.returncode != 0:
-        say(f"telemetry-csv report ended with exit status {done.returncode}")
-    return status
+    return done, output, report_text
 
 
 def post_comment(inputs: Inputs, number: int, body: str) -> tuple[str, bool]:

@@ -132,6 +132,10 @@ def test_invalid_rows_fail_the_step_after_the_comment_says_why(
     assert "`telemetry-csv report` ended with exit status 1" in body
     assert "task_success: 'maybe' is not allowed; expected true or false" in body
     assert "ended with exit status 1" in run.summary and "'maybe'" in run.summary
+    assert (
+        "::error title=telemetry-csv action::telemetry-csv report ended with exit status 1: "
+        in run.stdout
+    )
 
 
 @pytest.mark.parametrize(
