@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from testing.composite import ROOT, env_of, load, os_path_with, referenced, run_action
 from testing.github_api import WRITE_TOKEN, serving
@@ -136,3 +137,16 @@ def test_the_composite_action_runs_end_to_end(tmp_path: Path) -> None:
         assert run.status == 1 and run.outputs["exit-code"] == "1", run.log
         [comment] = api.comments[7]
         assert "task_success: 'maybe' is not allowed" in str(comment["body"])
+
+
+def test_the_workflow_in_the_docs_is_the_example_file() -> None:
+    """docs/github.md shows the report job of docs/examples/telemetry-pull-request.yml, which
+    the validators check: the two may not drift apart."""
+    text = (ROOT / "docs" / "github.md").read_text(encoding="utf-8")
+    shown = yaml.safe_load(re.search(r"```yaml\n(name: telemetry\n.*?)```", text, re.S).group(1))
+    with open(ROOT / "docs" / "examples" / "telemetry-pull-request.yml", encoding="utf-8") as f:
+        example = yaml.safe_load(f)
+    assert shown["jobs"]["report"]["permissions"] == example["jobs"]["report"]["permissions"]
+    assert shown["jobs"]["report"]["steps"] == example["jobs"]["report"]["steps"]
+    for key in ("name", True, "permissions", "concurrency"):  # YAML 1.1 reads `on` as True
+        assert shown[key] == example[key]
