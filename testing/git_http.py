@@ -42,8 +42,9 @@ def _handler(server: GitServer) -> type[BaseHTTPRequestHandler]:
                 return
             body = self._body()
             path, _, query = self.path.partition("?")
-            env = {
-                "PATH": os.environ.get("PATH", ""),
+            # The system's variables (Windows needs SYSTEMROOT to start a process), none of git's.
+            env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+            env |= {
                 "GIT_PROJECT_ROOT": str(server.root),
                 "GIT_HTTP_EXPORT_ALL": "1",
                 "PATH_INFO": path,

@@ -15,6 +15,7 @@ import yaml
 
 from testing.composite import ROOT, env_of, load, os_path_with, referenced, run_action
 from testing.github_api import WRITE_TOKEN, serving
+from testing.platforms import posix_only
 from testing.pull_requests import checkout, make_origin, pull_request_event
 from testing.util import git, git_env
 
@@ -84,6 +85,7 @@ def test_every_input_a_script_reads_is_in_its_steps_env() -> None:
 
 
 @pytest.mark.slow  # a virtual environment and a real pip install of this checkout
+@posix_only("bash that is sure to be Git's, as the runner's `shell: bash` is (System32's is WSL's)")
 def test_the_composite_action_runs_end_to_end(tmp_path: Path) -> None:
     origin = make_origin(tmp_path)
     git(origin.work, "checkout", "-q", "-b", "feature")
