@@ -8,6 +8,7 @@ capture/running.py, cli/main.py); docs/github.md lists it for users.
 
 from __future__ import annotations
 
+import shutil
 import sys
 
 import pytest
@@ -15,6 +16,13 @@ import pytest
 WINDOWS = sys.platform == "win32"
 MACOS = sys.platform == "darwin"
 LINUX = sys.platform.startswith("linux")
+
+
+# The browser the page tests drive: CI installs Debian's `chromium` on Linux only.
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium here (CI installs Debian's chromium on Linux only)"
+)
 
 
 def posix_only(reason: str) -> pytest.MarkDecorator:
