@@ -102,12 +102,15 @@ def fit(body: str, limit: int = MAX_BODY, where: str = "") -> str:
     total = _units(body)
     if total <= limit:
         return body
-    note = (
-        "\n\n> [!NOTE]\n> Cut to fit GitHub's limit of 65,536 characters for a comment: "
-        f"the first {{shown:,}} of {total:,} characters are shown. {where}".rstrip()
-    )
-    # The note's number is filled in last; leave room for its longest value.
-    room = limit - _units(note.format(shown=total)) - _units("\n```")
+
+    def note(shown: int) -> str:
+        return (
+            "\n\n> [!NOTE]\n> Cut to fit GitHub's limit of 65,536 characters for a comment: "
+            f"the first {shown:,} of {total:,} characters are shown. {where}".rstrip()
+        )
+
+    # The note's number is known last; leave room for its longest value.
+    room = limit - _units(note(total)) - _units("\n```")
     kept: list[str] = []
     used = 0
     fence = ""
@@ -127,7 +130,7 @@ def fit(body: str, limit: int = MAX_BODY, where: str = "") -> str:
     text = "".join(kept).rstrip("\n")
     if fence:
         text += "\n" + fence
-    return text + note.format(shown=_units(text))
+    return text + note(_units(text))
 
 
 class _SameOriginRedirects(urllib.request.HTTPRedirectHandler):

@@ -214,7 +214,7 @@ def units(text: str) -> int:
 )
 def test_fit_cuts_at_a_line_and_says_so(body: str) -> None:
     limit = 300
-    result = fit(body, limit, "See the run.")
+    result = fit(body, limit, "See {the run}.")
     assert units(result) <= limit
     result.encode("utf-8")  # no half of a surrogate pair left behind
     if units(body) <= limit:
@@ -222,7 +222,7 @@ def test_fit_cuts_at_a_line_and_says_so(body: str) -> None:
         return
     kept, separator, note = result.partition("\n\n> [!NOTE]\n")
     assert separator and note.endswith(
-        f"the first {units(kept):,} of {units(body):,} characters are shown. See the run."
+        f"the first {units(kept):,} of {units(body):,} characters are shown. See {{the run}}."
     )
     if body.startswith("```"):
         assert kept.endswith("\n```")  # the open block is closed, or the note would be code
