@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,6 +75,8 @@ def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.Com
     byte the test chooses instead of wherever a kill -9 happens to fall."""
 
     def limit() -> None:
+        import resource  # POSIX only: this helper's tests are skipped on Windows
+
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 

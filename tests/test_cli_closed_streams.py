@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from testing.platforms import CLOSED_PIPES, posix_only
 from testing.util import BIN, HEADER, git_env, row_line, rows, run_cli
+
+pytestmark = posix_only(CLOSED_PIPES)
 
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what a command killed by a closed pipe reports
 LOG = ["log", "claude-3-opus", "1500", "3200", "true", "execute", "45000"]

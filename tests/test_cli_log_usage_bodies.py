@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
+from testing.platforms import SHELL, posix_only
 from testing.util import BIN, FIXTURES, HEADER, row_line, run_cli
 
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
@@ -41,6 +42,7 @@ def test_standard_input_through_the_installed_command(repo: Path, log: Path) -> 
     )
 
 
+@posix_only(f"{SHELL}: the test closes descriptor 0 with sh's redirections")
 @pytest.mark.parametrize(
     ("redirect", "message"),
     [

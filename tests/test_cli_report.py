@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
+from testing.platforms import SHELL, posix_only
 from testing.report_fixtures import LINES
 from testing.util import HEADER, git, row_line, run_cli
 
@@ -226,6 +227,7 @@ def test_filters_on_the_command_line(log: Path, repo: Path) -> None:
     assert report_json(*args, "--until", "2026-11-21T04:29:59Z")["rows"] == 0
 
 
+@posix_only(f"{SHELL}: scripts/telemetry-report.sh is a shell script")
 def test_wrapper_script_passes_arguments(log: Path, repo: Path) -> None:
     script = Path(__file__).resolve().parents[1] / "scripts" / "telemetry-report.sh"
     env = dict(os.environ, PATH=f"{Path(os.sys.executable).parent}{os.pathsep}{os.environ['PATH']}")

@@ -28,10 +28,14 @@ from testing.logcheck import (
     assert_each_writer_unbroken,
     assert_nothing_lost,
 )
+from testing.platforms import FILE_SIZE_LIMIT, FORK, posix_only
 from testing.util import HEADER, run_cli, run_cli_crashing_at
 from testing.writer_process import PADDING, append_rows
 
-pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
+pytestmark = [
+    pytest.mark.slow,  # real processes, huge files or many generated inputs
+    posix_only(f"{FORK}, SIGKILL, or {FILE_SIZE_LIMIT}"),
+]
 
 
 ROUNDS = 120

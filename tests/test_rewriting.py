@@ -18,6 +18,7 @@ from telemetry_csv.logfile.reading import scan_file
 from telemetry_csv.logfile.rewriting import format_bytes, format_file
 from telemetry_csv.logfile.schema import Row, Schema
 from testing.logfiles import row, rows, write_log
+from testing.platforms import MODES, posix_only
 from testing.util import BIN, HEADER, git_env, run_cli
 
 SCHEMA = Schema()
@@ -241,6 +242,7 @@ def test_fmt_takes_the_lock_of_a_log_in_use(tmp_path: Path) -> None:
     assert format_file(log, SCHEMA, lock_timeout=0.1).changed
 
 
+@posix_only(MODES)
 def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
     log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from testing.platforms import SHELL, SIGNALS, WINDOWS
 from testing.util import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
+
+# Skipped before the parameters below name SIGHUP and SIGQUIT, which Windows lacks. `run` on
+# every system, with the interpreter as the command: tests/test_platforms.py.
+if WINDOWS:
+    pytest.skip(f"Windows has no {SHELL}, nor {SIGNALS}, nor ptys", allow_module_level=True)
 
 OPTIONS = ["--model", "claude-3-opus", "--task-type", "verify"]
 # How long a command waits to be signalled; far longer than any test takes to signal it.

@@ -6,7 +6,10 @@ import os
 import subprocess
 from pathlib import Path
 
+from testing.platforms import SHELL, posix_only
 from testing.util import BIN, HEADER, git_env
+
+pytestmark = posix_only(f"{SHELL}: the wrappers are shell scripts run as programs (#!)")
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -27,7 +26,10 @@ import telemetry_csv.cli.log
 import telemetry_csv.cli.main
 import telemetry_csv.durations
 from telemetry_csv.logfile.layout import backup_paths, temporary_path
+from testing.platforms import FILE_SIZE_LIMIT, FORK, MODES, posix_only
 from testing.util import HEADER, git_env
+
+pytestmark = posix_only(f"{FORK} and setuid, {MODES}, or {FILE_SIZE_LIMIT}")
 
 NOBODY = 65534
 ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,old row\n"
@@ -160,6 +162,8 @@ def test_a_file_where_the_folder_should_be(shared_dir: Path) -> None:
 
 def limited(size: int):
     def apply() -> None:
+        import resource
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 

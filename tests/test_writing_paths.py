@@ -13,6 +13,7 @@ from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.rewriting import format_file
 from telemetry_csv.logfile.schema import Schema
+from testing.platforms import SYMLINKS, posix_only
 from testing.util import HEADER, git, run_cli
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
@@ -103,6 +104,7 @@ def linked(tmp_path: Path) -> tuple[Path, Path]:
     return link, real
 
 
+@posix_only(SYMLINKS)
 def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     linked: tuple[Path, Path],
 ) -> None:
@@ -124,6 +126,7 @@ def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     assert {folder: sorted(os.listdir(folder)) for folder in folders} == folders
 
 
+@posix_only(SYMLINKS)
 def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path]) -> None:
     link, real = linked
     real.unlink()
@@ -132,6 +135,7 @@ def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path])
     assert link.is_symlink() and not real.exists()
 
 
+@posix_only(SYMLINKS)
 def test_the_command_refuses_a_linked_log_in_one_line(
     linked: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -143,6 +147,7 @@ def test_the_command_refuses_a_linked_log_in_one_line(
     assert "Set `log` (or --file) to the file itself" in done.stderr
 
 
+@posix_only(SYMLINKS)
 def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> None:
     """Only the log itself may not be a link: a linked folder is renamed within, as usual."""
     real = tmp_path / "real"

@@ -9,6 +9,7 @@ import pytest
 
 from telemetry_csv.cli.main import main
 from telemetry_csv.logfile import layout, writing
+from testing.platforms import FILE_SIZE_LIMIT, linux_only, posix_only
 from testing.util import HEADER, git, run_cli, run_cli_crashing_at
 
 LOG = ("log", "m", "1", "2", "true", "plan", "3")
@@ -86,6 +87,8 @@ def test_a_generic_gitignore_in_the_log_folder_is_left_alone(repo: Path) -> None
     assert ignore.read_text() == before
 
 
+@linux_only("O_TMPFILE: elsewhere a crash mid-write leaves the named temporary .gitignore")
+@posix_only(FILE_SIZE_LIMIT)
 @pytest.mark.parametrize("room", [0, 30, len(writing.FOLDER_GITIGNORE) - 1])
 def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
     repo: Path, room: int
@@ -116,6 +119,7 @@ def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
     assert not [name for name in staged if name.endswith(".lock")]
 
 
+@posix_only(FILE_SIZE_LIMIT)
 def test_a_crash_while_writing_gitignore_leaves_nothing_committable(repo: Path) -> None:
     assert run_cli_crashing_at(30, *LOG, cwd=repo).returncode == -signal.SIGXFSZ
     assert main([*LOG, "-q"]) == 0

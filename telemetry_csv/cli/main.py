@@ -53,6 +53,7 @@ def _help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from telemetry_csv.cli import output
 
+    output.utf8_streams()
     try:
         try:
             status = _main(list(sys.argv[1:] if argv is None else argv))
