@@ -34,6 +34,8 @@ _EXPORTS = {
     "Usage": "telemetry_csv.usage_json",
     "run_command": "telemetry_csv.running",
     "CommandResult": "telemetry_csv.running",
+    "recommend": "telemetry_csv.report.recommendations",
+    "Recommendation": "telemetry_csv.report.recommendations",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -11,6 +11,7 @@ EXIT_PROBLEMS = 1  # `check` found problems; a hook failed
 EXIT_USAGE = 2  # a value or argument given by the user is not allowed
 EXIT_LOCKED = 3  # the log's lock could not be taken in time
 EXIT_FILE = 4  # the log file or its folder is damaged, missing or cannot be written
+EXIT_BUDGET = 5  # `report`: a budget was broken; the report was still written
 
 
 class TelemetryError(Exception):
