@@ -227,7 +227,9 @@ def _dollars(femto: int) -> str:
 
 
 def _rate(rate: Fraction) -> str:
+    """The rate in percent, exactly as written (a limit is a decimal, so its percent is too)."""
+    from decimal import Decimal
+
     percent = rate * 100
-    if percent.denominator == 1:
-        return f"{percent.numerator}%"
-    return f"{float(percent):g}%"
+    exact = Decimal(percent.numerator) / Decimal(percent.denominator)
+    return format(exact.normalize(), "f") + "%"

@@ -135,7 +135,7 @@ def _check(report: Report, budget: Budget, allow_unpriced: bool) -> BudgetResult
         holds = stats.successes * rate.denominator >= rate.numerator * stats.runs
         shown = fmt.percent(stats.successes, stats.runs)
         if not holds and shown == fmt.percent(rate.numerator, rate.denominator):
-            shown = f"{100 * stats.successes / stats.runs:.4f}".rstrip("0") + "%"
+            shown = f"{100 * stats.successes / stats.runs:.4f}".rstrip("0").rstrip(".") + "%"
         actual = f"{shown} ({stats.successes:,} of {stats.runs:,})"
         return _result(budget, holds, stats, actual, round(stats.successes / stats.runs, 6))
     p95 = stats.durations.p95
