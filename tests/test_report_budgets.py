@@ -209,7 +209,7 @@ def test_unpriced_runs_break_a_cost_budget_unless_allowed() -> None:
     assert "1 run of all rows have no known price" in result.note
     assert broken_line(result).startswith("budget broken: --max-cost 1000: 1 run of all rows")
     (allowed,) = check_budgets(report, [budget], allow_unpriced=True)
-    assert allowed.status == HOLDS and allowed.note == "1 unpriced run left out (--allow-unpriced)"
+    assert allowed.status == HOLDS and allowed.note == "1 unpriced run left out, --allow-unpriced"
     scoped = budget_from_option("max_cost", "model=claude-3-opus:1000")
     assert check_budgets(report, [scoped])[0].status == HOLDS  # its own runs are all priced
 

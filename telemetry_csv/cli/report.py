@@ -185,7 +185,7 @@ def run(argv: Sequence[str]) -> int:
     filters.check(settings.schema)
     zone = resolve_zone(args.tz)
     budgets = _budgets(args, settings)
-    group_by = ()
+    group_by: tuple[str, ...] = ()
     if args.group_by:
         from telemetry_csv.report.grouping import parse_group_by
 

@@ -164,7 +164,7 @@ def _check_cost(budget: Budget, stats: Stats, allow_unpriced: bool) -> BudgetRes
         shown = f"${dollars:,.6f}"
     note = ""
     if cost.unpriced_runs:
-        note = f"{fmt.plural(cost.unpriced_runs, 'unpriced run')} left out (--allow-unpriced)"
+        note = f"{fmt.plural(cost.unpriced_runs, 'unpriced run')} left out, --allow-unpriced"
     return BudgetResult(budget, HOLDS if holds else BROKEN, stats.runs, shown, dollars, note)
 
 

@@ -47,9 +47,12 @@ class CellTable:
         self._cells = cells
         self.costed = costed  # whether costs were estimated (Stats.cost is None if not)
         self._sorted = False
+        self._keys: list[CellKey] | None = None
 
     def keys(self) -> list[CellKey]:
-        return [CellKey._make(key) for key in self._cells]
+        if self._keys is None or len(self._keys) != len(self._cells):
+            self._keys = [CellKey._make(key) for key in self._cells]
+        return self._keys
 
     def union(self, keys: Iterable[tuple[str, str, int, bool]], *, durations: bool = True) -> Stats:
         """The statistics of the rows of the cells `keys`, exact. Without `durations`, only the
@@ -64,11 +67,30 @@ class CellTable:
         self, key_of: Callable[[CellKey], K], *, durations: bool = True
     ) -> dict[K, Stats]:
         """The statistics of each group of cells that `key_of` puts together, in the order each
-        group's first cell was met (callers sort)."""
+        group's first cell was met (callers sort): for each group, what `union` of its cells
+        gives. Without durations, the sums are made in the same pass."""
+        if not durations:
+            sums: dict[K, Cell] = {}
+            for key, cell in zip(self.keys(), self._cells.values(), strict=True):
+                group = key_of(key)
+                found = sums.get(group)
+                if found is None:
+                    sums[group] = cell[:6]
+                else:
+                    found[0] += cell[0]
+                    found[1] += cell[1]
+                    found[2] += cell[2]
+                    found[3] += cell[3]
+                    found[4] += cell[4]
+                    found[5] += cell[5]
+            return {
+                group: statistics(part, self.costed, with_durations=False)
+                for group, part in sums.items()
+            }
         members: dict[K, list[tuple[str, str, int, bool]]] = {}
-        for key in self._cells:
-            members.setdefault(key_of(CellKey._make(key)), []).append(key)
-        return {group: self.union(keys, durations=durations) for group, keys in members.items()}
+        for key in self.keys():
+            members.setdefault(key_of(key), []).append(key)
+        return {group: self.union(keys) for group, keys in members.items()}
 
     def sort_durations(self) -> None:
         """Each cell's durations as a sorted list, once (ints made once, not for every group)."""
@@ -88,6 +110,7 @@ class CellTable:
         self.sort_durations()
         cells = dict(self._cells)
         self._cells.clear()
+        self._keys = None
         return cells
 
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from telemetry_csv.errors import InvalidValueError
 from telemetry_csv.report.cells import CellKey, CellTable
 from telemetry_csv.report.dates import civil_from_days, day_label, week_label, week_of
-from telemetry_csv.report.model import Group, Stats
+from telemetry_csv.report.model import Cost, Group, Stats
 
 if TYPE_CHECKING:
     from telemetry_csv.report.costs import Pricer
@@ -124,30 +124,63 @@ def provider_of(model: str, pricer: Pricer | None) -> str:
 
 
 def chart_data(table: CellTable, series: int) -> ChartData:
-    """Per day and per week, the statistics (without durations) of each model's series."""
-    totals = table.partition(lambda key: key.model, durations=False)
-    models = sorted(totals, key=lambda model: _by_tokens(model, totals[model]))
+    """Per day and per week, the statistics (without durations) of each model's series: one
+    pass over the cells, for (day, model); the rest is added up from those."""
+    pairs = table.partition(lambda key: (key.day, key.model), durations=False)
+    tokens: dict[str, list[int]] = {}
+    for (_, model), stats in pairs.items():
+        counts = tokens.setdefault(model, [0, 0])
+        counts[0] += stats.total_tokens
+        counts[1] += stats.runs
+    models = sorted(tokens, key=lambda model: (-tokens[model][0], -tokens[model][1], model))
     own = models if len(models) <= series else models[: max(series - 1, 0)]
     other = tuple(models[len(own) :])
     kept = frozenset(own)
-
-    def series_of(model: str) -> str:
-        return model if model in kept else OTHER
-
-    by_day = table.partition(lambda key: (key.day, series_of(key.model)), durations=False)
-    by_week = table.partition(lambda key: (week_of(key.day), series_of(key.model)), durations=False)
+    days: dict[tuple[int, str], list[int]] = {}
+    weeks: dict[tuple[int, str], list[int]] = {}
+    for (day, model), stats in pairs.items():
+        name = model if model in kept else OTHER
+        cost = stats.cost or Cost()
+        values = (
+            *(stats.runs, stats.successes, stats.prompt_tokens, stats.completion_tokens),
+            *(cost.femto_usd, cost.priced_runs, cost.unpriced_runs),
+        )
+        for sums, key in ((days, (day, name)), (weeks, (week_of(day), name))):
+            found = sums.get(key)
+            if found is None:
+                sums[key] = list(values)
+            else:
+                for index, value in enumerate(values):
+                    found[index] += value
+    costed = table.costed
     return ChartData(
         series=(*own, OTHER) if other else tuple(own),
         other=other,
-        by_day=_periods(by_day),
-        by_week=_periods(by_week),
+        by_day=_periods(days, costed),
+        by_week=_periods(weeks, costed),
     )
 
 
-def _periods(found: dict[tuple[int, str], Stats]) -> tuple[tuple[int, dict[str, Stats]], ...]:
+def _periods(
+    sums: dict[tuple[int, str], list[int]], costed: bool
+) -> tuple[tuple[int, dict[str, Stats]], ...]:
     periods: dict[int, dict[str, Stats]] = {}
-    for (period, name), stats in found.items():
-        periods.setdefault(period, {})[name] = stats
+    for (period, name), (
+        runs,
+        successes,
+        prompt,
+        completion,
+        femto,
+        priced,
+        unpriced,
+    ) in sums.items():
+        periods.setdefault(period, {})[name] = Stats(
+            runs=runs,
+            successes=successes,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost=Cost(femto, priced, unpriced) if costed else None,
+        )
     return tuple(sorted(periods.items()))
 
 

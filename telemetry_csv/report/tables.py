@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from telemetry_csv.report import formatting as fmt
 from telemetry_csv.report.json_format import stats_document
-from telemetry_csv.report.model import Group, Report, Stats
+from telemetry_csv.report.model import FEMTO_PER_USD, Group, Report, Stats
 
 NO_VALUE: Any = object()  # a cell with nothing of the JSON behind it
 
@@ -320,7 +320,7 @@ def recommendation(report: Report, index: int) -> Table:
         low, high = (round(bound, 6) for bound in candidate.interval)
         if candidate.cost_status == method.PRICED:
             assert candidate.cost_per_success_femto is not None
-            cost_text = fmt.money(candidate.cost_per_success_femto)
+            cost_text = _per_success(candidate.cost_per_success_femto)
             cost_value: Any = fmt.usd(candidate.cost_per_success_femto, 6)
         else:
             cost_text = (
@@ -361,6 +361,17 @@ def recommendation(report: Report, index: int) -> Table:
         Column("Compared", "left"),
     )
     return Table(columns, tuple(rows), found.task_type, tuple(marks))
+
+
+def _per_success(femto: int) -> str:
+    """Dollars per successful task: cents from a dollar up, else four decimals (`$0.0123`),
+    since a task often costs less than a cent."""
+    ten_thousandths = fmt.round_half_up(femto * 10_000, FEMTO_PER_USD)
+    if ten_thousandths >= 10_000:
+        return fmt.money(femto)
+    if ten_thousandths == 0:
+        return "<$0.0001" if femto else "$0.0000"
+    return f"$0.{ten_thousandths:04d}"
 
 
 def _percent(fraction: float) -> str:
