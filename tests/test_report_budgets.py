@@ -206,7 +206,7 @@ def test_unpriced_runs_break_a_cost_budget_unless_allowed() -> None:
     budget = budget_from_option("max_cost", "1000")
     (result,) = check_budgets(report, [budget])
     assert result.status == BROKEN and not result.known
-    assert "1 run of all rows have no known price" in result.note
+    assert "1 run of all rows has no known price" in result.note
     assert broken_line(result).startswith("budget broken: --max-cost 1000: 1 run of all rows")
     (allowed,) = check_budgets(report, [budget], allow_unpriced=True)
     assert allowed.status == HOLDS and allowed.note == "1 unpriced run left out, --allow-unpriced"

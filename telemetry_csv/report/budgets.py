@@ -154,7 +154,8 @@ def _check_cost(budget: Budget, stats: Stats, allow_unpriced: bool) -> BudgetRes
     if cost.unpriced_runs and not allow_unpriced:
         runs = fmt.plural(cost.unpriced_runs, "run")
         note = (
-            f"{runs} of {scope_text(budget.scope)} have no known price, so the cost is unknown "
+            f"{runs} of {scope_text(budget.scope)} {'has' if cost.unpriced_runs == 1 else 'have'} "
+            "no known price, so the cost is unknown "
             "(--allow-unpriced checks the priced runs alone)"
         )
         return BudgetResult(budget, BROKEN, stats.runs, fmt.cost(cost), dollars, note, False)

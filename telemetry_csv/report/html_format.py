@@ -22,6 +22,7 @@ task types, paths) is escaped: a model named `<script>` is shown as text.
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from typing import NamedTuple
 
@@ -425,14 +426,19 @@ def _femto(stats: Stats) -> int:
 
 
 def _dollars(value: float) -> str:
-    """Dollars on an axis or a tooltip: `$120`, `$4.50`, `$0.012`."""
+    """Dollars on an axis or a tooltip: `$120`, `$4.50`, `$0.10`, `$0.0071` (two significant
+    digits under a cent)."""
     if value >= 100:
         return f"${value:,.0f}"
     if value == 0:
         return "$0"
     if value >= 1:
         return f"${value:,.2f}"
-    return f"${value:.2g}"
+    digits = max(2, 1 - math.floor(math.log10(value)))
+    text = f"{value:.{digits}f}"
+    if digits > 2:
+        text = text.rstrip("0")
+    return "$" + text
 
 
 STYLE = """
