@@ -17,7 +17,9 @@ lets each list go as soon as it is used (memory); it uses `combine` and `statist
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, NamedTuple, TypeVar
 
 from telemetry_csv.report.model import Cost, Durations, Stats
@@ -70,27 +72,31 @@ class CellTable:
         group's first cell was met (callers sort): for each group, what `union` of its cells
         gives. Without durations, the sums are made in the same pass."""
         if not durations:
-            sums: dict[K, Cell] = {}
-            for key, cell in zip(self.keys(), self._cells.values(), strict=True):
-                group = key_of(key)
-                found = sums.get(group)
-                if found is None:
-                    sums[group] = cell[:6]
-                else:
-                    found[0] += cell[0]
-                    found[1] += cell[1]
-                    found[2] += cell[2]
-                    found[3] += cell[3]
-                    found[4] += cell[4]
-                    found[5] += cell[5]
-            return {
-                group: statistics(part, self.costed, with_durations=False)
-                for group, part in sums.items()
-            }
+            with _no_cycle_collection():
+                return self._sum_partition(key_of)
         members: dict[K, list[tuple[str, str, int, bool]]] = {}
         for key in self.keys():
             members.setdefault(key_of(key), []).append(key)
         return {group: self.union(keys) for group, keys in members.items()}
+
+    def _sum_partition(self, key_of: Callable[[CellKey], K]) -> dict[K, Stats]:
+        sums: dict[K, Cell] = {}
+        for key, cell in zip(self.keys(), self._cells.values(), strict=True):
+            group = key_of(key)
+            found = sums.get(group)
+            if found is None:
+                sums[group] = cell[:6]
+            else:
+                found[0] += cell[0]
+                found[1] += cell[1]
+                found[2] += cell[2]
+                found[3] += cell[3]
+                found[4] += cell[4]
+                found[5] += cell[5]
+        return {
+            group: statistics(part, self.costed, with_durations=False)
+            for group, part in sums.items()
+        }
 
     def sort_durations(self) -> None:
         """Each cell's durations as a sorted list, once (ints made once, not for every group)."""
@@ -112,6 +118,19 @@ class CellTable:
         self._cells.clear()
         self._keys = None
         return cells
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Pause the cycle collector: a partition makes an object or two per cell, none in a cycle
+    (reference counting frees them all), and each collection would walk every cell's list."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def combine(parts: Sequence[Cell]) -> Cell:
