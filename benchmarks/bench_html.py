@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -45,10 +46,15 @@ TOOL = str(Path(sys.executable).parent / "telemetry-csv")
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(command: list[str]) -> float:
+def timed(command: list[str]) -> tuple[float, float]:
+    """Wall-clock seconds and CPU seconds (user + system) of one run of `command`. On a machine
+    shared with other work, the CPU seconds move less: waiting for a core is not counted."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, env=ENV)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main() -> None:
@@ -79,20 +85,25 @@ def main() -> None:
             commands["baseline markdown"] = [args.baseline, "report", str(log)]
         for command in commands.values():  # warm the page cache and write the .pyc files
             timed(command)
-        times: dict[str, list[float]] = {name: [] for name in commands}
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for _ in range(args.rounds):
             for name, command in commands.items():
                 times[name].append(timed(command))
         stages = breakdown(log, args.rounds)
-    medians = {name: statistics.median(values) for name, values in times.items()}
-    reference = medians["markdown"]
+    walls = {name: statistics.median(wall for wall, _ in values) for name, values in times.items()}
+    cpus = {name: statistics.median(cpu for _, cpu in values) for name, values in times.items()}
     print(f"{args.rounds} interleaved rounds, medians; ratios to `report` (Markdown)")
-    for name, value in medians.items():
-        print(f"  {name:<32} {value:7.3f} s  {value / reference:5.2f}x")
-    nocosts = medians["html --no-costs"] / medians["markdown --no-costs"]
-    print(
-        f"html / markdown: {medians['html'] / reference:.2f}x (aim: 1.2x); --no-costs: {nocosts:.2f}x"
-    )
+    print(f"  {'':<32} {'wall':>9}  {'ratio':>6}  {'CPU':>9}  {'ratio':>6}")
+    for name in commands:
+        print(
+            f"  {name:<32} {walls[name]:7.3f} s  {walls[name] / walls['markdown']:5.2f}x"
+            f"  {cpus[name]:7.3f} s  {cpus[name] / cpus['markdown']:5.2f}x"
+        )
+    for label, figures in (("wall", walls), ("CPU", cpus)):
+        print(
+            f"html / markdown ({label}): {figures['html'] / figures['markdown']:.2f}x (aim: 1.2x); "
+            f"--no-costs: {figures['html --no-costs'] / figures['markdown --no-costs']:.2f}x"
+        )
     print("in one process, CPU seconds, best of the rounds:")
     for name, value in stages.items():
         print(f"  {name:<44} {value:7.3f} s")

@@ -7,6 +7,19 @@ import json
 from html.parser import HTMLParser
 from typing import Any
 
+# Valid model names (no whitespace, comma or double quote) that would be markup if not escaped.
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "</style><svg/onload=alert(2)>",
+    "<img/src=x/onerror=alert(3)>",
+    "'onmouseover='alert(4)",
+    "https://evil.example/x.js",
+    "javascript:alert(5)",
+    "&lt;b&gt;&amp;",
+    "]]><!--<title>",
+    "@cf/meta/llama",
+]
+
 
 class Page(HTMLParser):
     def __init__(self, html: str):

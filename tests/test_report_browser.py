@@ -86,16 +86,19 @@ class Watched:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
         self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on(
-            "console",
-            lambda message: self.errors.append(message.text) if message.type == "error" else None,
-        )
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on(
-            "dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss())
-        )
+        self.page.on("dialog", self._dialog)
         self.page.goto(url, wait_until="load")
         self.url = url
+
+    def _console(self, message: Any) -> None:
+        if message.type == "error":
+            self.errors.append(message.text)
+
+    def _dialog(self, dialog: Any) -> None:
+        self.dialogs.append(dialog.message)  # an alert() ran: the test fails on it
+        dialog.dismiss()
 
     def assert_quiet(self) -> None:
         assert self.errors == []
@@ -208,7 +211,7 @@ def test_scripts_off_the_page_is_the_same(browser: Any, page_file: Path, artifac
 
 
 def test_hostile_names_run_nothing(browser: Any, tmp_path: Path, artifacts: Path) -> None:
-    from test_report_html import HOSTILE
+    from html_pages import HOSTILE
 
     from telemetry_csv.schema import neutralise
 

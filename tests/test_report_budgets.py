@@ -18,6 +18,7 @@ from telemetry_csv.errors import EXIT_BUDGET, ConfigError, InvalidValueError
 from telemetry_csv.limits import Budget, Scope, budget_from_option, combine_budgets
 from telemetry_csv.report.aggregate import ReportOptions, build_report
 from telemetry_csv.report.budgets import BROKEN, HOLDS, NO_RUNS, broken_line, check_budgets
+from telemetry_csv.report.model import Report
 
 # The fixture rows (report_fixtures): 5 runs, 3 successes, 6,750 tokens; durations 10..50 s,
 # p95 48 s; claude-3-opus 3 runs (2 successes, 5,050 tokens, p95 48 s); openai/gpt-4o 2 runs
@@ -160,7 +161,7 @@ def test_bad_budgets_in_the_configuration(repo: Path, table: str, message: str) 
     assert done.returncode == 2 and message in done.stderr and done.stdout == ""
 
 
-def fixture_report(costs: bool = False, lines: list[str] = LINES):
+def fixture_report(costs: bool = False, lines: list[str] = LINES) -> Report:
     return build_report(rows(lines), ReportOptions(costs=costs))
 
 
@@ -192,7 +193,8 @@ def test_budgets_on_the_fixture_rows(metric: str, text: str, status: str, actual
 
 def test_cost_budgets_compare_exact_femto_dollars() -> None:
     report = fixture_report(costs=True)
-    femto = report.totals.cost.femto_usd  # type: ignore[union-attr]
+    assert report.totals.cost is not None
+    femto = report.totals.cost.femto_usd
     exact = Budget("max_cost", femto, None, "--max-cost")
     below = Budget("max_cost", femto - 1, None, "--max-cost")
     held, broken = check_budgets(report, [exact, below])

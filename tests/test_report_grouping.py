@@ -8,6 +8,7 @@ import io
 import json
 import random
 import statistics
+from collections.abc import Callable, Hashable
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from telemetry_csv.report.zones import resolve_zone
 from telemetry_csv.schema import Row
 
 
-def grouped(*columns: str, tz: str = "UTC", costs: bool = False) -> list[tuple]:
+def grouped(*columns: str, tz: str = "UTC", costs: bool = False) -> list[tuple[object, ...]]:
     options = ReportOptions(zone=resolve_zone(tz), costs=costs, group_by=columns)
     result = build_report(rows(), options).grouped
     assert result is not None and result.columns == columns
@@ -156,7 +157,7 @@ def random_rows(count: int, seed: int) -> list[Row]:
     return found
 
 
-def brute_force(found: list[Row]) -> tuple:
+def brute_force(found: list[Row]) -> tuple[object, ...]:
     durations = sorted(row.duration_ms for row in found)
     quantiles = (
         statistics.quantiles(durations, n=100, method="inclusive")
@@ -181,19 +182,19 @@ def test_the_union_of_cells_is_exact(seed: int) -> None:
     found = random_rows(600, seed)
     zone = resolve_zone("Asia/Kolkata")
     table = scan_cells(found, ReportOptions(zone=zone, costs=False))
-    keys = {
+    keys: dict[str, Callable[[str, str, int, bool], Hashable]] = {
         "week and success": lambda model, kind, day, ok: (week_of(day), ok),
         "model, all days": lambda model, kind, day, ok: model,
         "odd days of plan": lambda model, kind, day, ok: kind == "plan" and day % 2 == 1,
     }
     for name, key in keys.items():
-        expected: dict = {}
+        expected: dict[Hashable, list[Row]] = {}
         for row in found:
             day = zone.day_at(int(row.when().timestamp()))
             expected.setdefault(key(row.model, row.task_type, day, row.task_success), []).append(
                 row
             )
-        got = table.partition(lambda cell, key=key: key(*cell))
+        got = table.partition(lambda cell, key=key: key(*cell))  # type: ignore[misc]
         assert set(got) == set(expected), name
         for group, members in expected.items():
             stats = got[group]

@@ -20,6 +20,7 @@ from telemetry_csv.report.recommendations import (
     OFF,
     PRICED,
     UNPRICED,
+    Recommendation,
     recommendations_for,
     wilson_interval,
 )
@@ -62,7 +63,7 @@ def task_rows(
     ]
 
 
-def recommendation(*groups: list[Row], costs: bool = True):
+def recommendation(*groups: list[Row], costs: bool = True) -> Recommendation:
     report = build_report([row for group in groups for row in group], ReportOptions(costs=costs))
     (found,) = recommendations_for(report)
     return found
@@ -86,7 +87,8 @@ def test_a_tie_on_success_goes_to_the_lower_cost_per_success() -> None:
     assert found.reason == "it ties with openai/gpt-4o on success and costs less per success"
     big, mini = found.candidates
     assert big.cost_status == mini.cost_status == PRICED
-    assert mini.cost_per_success < big.cost_per_success  # type: ignore[operator]
+    assert mini.cost_per_success is not None and big.cost_per_success is not None
+    assert mini.cost_per_success < big.cost_per_success
 
 
 def test_above_some_and_cheaper_than_the_rest() -> None:
@@ -188,7 +190,7 @@ def log(repo: Path) -> Path:
 
 
 def test_recommend_from_python_with_a_time_window(log: Path, repo: Path) -> None:
-    assert telemetry_csv.recommend is telemetry_csv.report.recommend  # type: ignore[attr-defined]
+    assert telemetry_csv.recommend is telemetry_csv.report.recommend
     march = telemetry_csv.recommend("plan", until="2026-03-31", start=repo)
     assert march.pick == "openai/gpt-4o"
     april = telemetry_csv.recommend("plan", since=date(2026, 4, 1), start=repo)
