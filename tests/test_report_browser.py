@@ -3,7 +3,8 @@ protocol by Playwright (its own browser download is not used). The charts draw, 
 fetched, nothing is logged as an error, a phone-wide window does not scroll sideways, dark mode
 changes the colours, scripts off changes nothing, and hostile model names run nothing.
 
-Screenshots are kept under the session's temporary folder, `artifacts/` (paths printed).
+Screenshots (the window, and the charts) are kept under the session's temporary folder,
+`artifacts/` (paths printed).
 `.ci/run` installs Chromium; without /usr/bin/chromium these tests skip, saying why.
 """
 
@@ -105,11 +106,17 @@ class Watched:
         assert self.requests == [self.url]  # the page itself, nothing else
         assert self.dialogs == []
 
-    def shot(self, artifacts: Path, name: str) -> Path:
-        path = artifacts / f"{name}.png"
-        self.page.screenshot(path=str(path), full_page=True)
-        print(f"screenshot: {path}")
-        return path
+    def shot(self, artifacts: Path, name: str) -> list[Path]:
+        """The window, and the charts whole. (Not the whole page: a capture thousands of pixels
+        tall fails now and then in headless Chromium without a GPU.)"""
+        paths = [artifacts / f"{name}.png"]
+        self.page.screenshot(path=str(paths[0]))
+        if self.page.locator("#charts").count():
+            paths.append(artifacts / f"{name}-charts.png")
+            self.page.locator("#charts").screenshot(path=str(paths[1]))
+        for path in paths:
+            print(f"screenshot: {path}")
+        return paths
 
 
 CHART_SIZES = """() => [...document.querySelectorAll('svg')].map(svg => {
