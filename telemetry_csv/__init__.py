@@ -46,6 +46,8 @@ _EXPORTS = {
     "Usage": "telemetry_csv.capture.usage_bodies",
     "run_command": "telemetry_csv.capture.running",
     "CommandResult": "telemetry_csv.capture.running",
+    "recommend": "telemetry_csv.report.recommendations",
+    "Recommendation": "telemetry_csv.report.recommendations",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

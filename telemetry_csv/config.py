@@ -12,18 +12,21 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem
 from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
+if TYPE_CHECKING:
+    from telemetry_csv.limits import Budget
+
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
-KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
+KEYS = ("log", "max_bytes", "task_types", "lock_timeout", "budgets")
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    budgets: tuple[Budget, ...] = ()  # checked by `report --budgets` only (see limits.py)
 
     @property
     def schema(self) -> Schema:
@@ -122,12 +126,28 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     problem = lock_timeout_problem(lock_timeout)
     if problem:
         raise fail("lock_timeout", problem)
+    budgets: tuple[Budget, ...] = ()
+    if "budgets" in values:  # imported only then: `log` starts without it
+        from telemetry_csv.limits import budgets_from_table
+
+        budgets = budgets_from_table(values["budgets"], origin["budgets"])
+    for budget in budgets:
+        if (
+            budget.scope
+            and budget.scope.kind == "task_type"
+            and budget.scope.name not in task_types
+        ):
+            raise ConfigError(
+                f"{budget.source}: {budget.scope.name!r} is not a configured task type; "
+                f"expected one of {', '.join(task_types)}"
+            )
     return Settings(
         root=root,
         log_path=root / log,
         max_bytes=max_bytes,
         task_types=tuple(task_types),
         lock_timeout=float(lock_timeout),
+        budgets=budgets,
     )
 
 
