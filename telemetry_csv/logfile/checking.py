@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from telemetry_csv.logfile.reading import Problem, scan_lines
+from telemetry_csv.logfile.reading import Problem, ScanItem, scan_lines
 from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.logfile.snapshot import Snapshot
 
 DEFAULT_MAX_PROBLEMS = 100
 
@@ -45,13 +46,35 @@ def check_files(
     """Check each file completely; `display` maps a path to the name problems should show."""
     result = CheckResult()
     for path in paths:
-        result.files += 1
         name = display.get(path) if display else None
-        for item in scan_lines(path, schema, max_bytes=max_bytes, display=name):
-            if not isinstance(item, Problem):
-                result.rows += 1  # None: a valid line (its Row is not built)
-                continue
-            result.problem_count += 1
-            if len(result.problems) < max_problems:
-                result.problems.append(item)
+        _tally(result, scan_lines(path, schema, max_bytes=max_bytes, display=name), max_problems)
     return result
+
+
+def check_snapshot(
+    snapshot: Snapshot,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> CheckResult:
+    """Check every file of a log (snapshot.py): each shard's rows are counted once, and every
+    copy of a shard is checked, and compared with the one that counts."""
+    result = CheckResult()
+    for _, items in snapshot.files(schema, rows=False, validate=True, max_bytes=max_bytes):
+        _tally(result, items, max_problems)
+    return result
+
+
+def _tally(result: CheckResult, items: Iterable[ScanItem], max_problems: int) -> None:
+    result.files += 1
+    for item in items:
+        if isinstance(item, str):
+            result.rows += item.count("\n")  # a run of valid lines (`reading.scan_runs`)
+            continue
+        if not isinstance(item, Problem):
+            result.rows += 1  # None: a valid line (its Row is not built)
+            continue
+        result.problem_count += 1
+        if len(result.problems) < max_problems:
+            result.problems.append(item)

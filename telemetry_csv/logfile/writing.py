@@ -31,6 +31,7 @@ from telemetry_csv.errors import LockTimeoutError, LogFileError
 from telemetry_csv.logfile.layout import (
     lock_path,
     require_log_name,
+    shard_folder,
     temporary_path,
     unused_backup_path,
 )
@@ -100,7 +101,8 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
 
 
 def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
-    """This log's lock and temporary file names that no line of `gitignore` names or globs."""
+    """This log's lock and temporary file names, and its shard folder's temporary files, that
+    no line of `gitignore` names or globs."""
     rules = {line.strip() for line in gitignore.splitlines()}
     missing = []
     for name, generic in (
@@ -109,6 +111,9 @@ def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
     ):
         if not rules & {name, "/" + name, generic, "/" + generic}:
             missing.append(name)
+    shard_temporaries = f"{shard_folder(log_path).name}/.*.tmp"
+    if not rules & {shard_temporaries, "/" + shard_temporaries, ".*.tmp"}:
+        missing.append(shard_temporaries)
     return missing
 
 
