@@ -49,6 +49,11 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "repair": {EXIT_OK: "repaired, or nothing to repair", EXIT_USAGE: "", EXIT_LOCKED: "",
                EXIT_FILE: "the log cannot be read or written"},
     "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: ""},
+    "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
+            EXIT_FILE: "no log"},
+    "fold": {EXIT_OK: "folded and committed, or nothing to fold",
+             EXIT_USAGE: "refused: not the default branch, or something staged already",
+             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 

@@ -23,8 +23,19 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def log(repo: Path) -> Path:
-    """Where the repository's log goes by default (not created)."""
+    """Where the repository's log goes by default (not created). In the team layout (the
+    default) its rows go to shards beside it (`testing.util.rows` reads both)."""
     return repo / ".telemetry" / "usage.csv"
+
+
+@pytest.fixture
+def single_layout(repo: Path) -> Path:
+    """The repository configured for the one-file layout (`layout = "single"`): `log` appends
+    to `.telemetry/usage.csv` itself and rotates it into backups."""
+    config = repo / ".telemetry" / "config.toml"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text('layout = "single"\n')
+    return repo
 
 
 @pytest.fixture(scope="session")

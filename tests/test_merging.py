@@ -127,7 +127,13 @@ def test_rows_their_side_deleted_without_a_backup_fail_the_merge_commit(
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{LOG}: left out 2 row(s) of the common base" in done.stdout + done.stderr
     assert append_only_hook.main([]) == 1
-    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+    head = git(shared, "rev-parse", "HEAD").strip()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        f"{LOG}: the merge drops 2 row(s) that HEAD ({head[:12]}) has in the log; every row of "
+        "both parents must stay"
+    )
+    assert out[1] == f"    first missing, HEAD ({head[:12]}) line 2: {row(1).strip()}"
 
 
 def test_an_oversized_merge_says_which_backup_name_to_use(shared: Path) -> None:

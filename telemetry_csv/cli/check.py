@@ -123,7 +123,5 @@ def run(argv: Sequence[str]) -> int:
             summary=summary,
         )
     log_path = Path(args.file) if args.file else settings.log_path
-    result = check_log(
-        log_path, settings, max_problems=args.max_problems, max_bytes=args.max_bytes
-    )
+    result = check_log(log_path, settings, max_problems=args.max_problems, max_bytes=args.max_bytes)
     return print_result(result, summary)

@@ -16,8 +16,11 @@ files with `merge=telemetry-csv` in .gitattributes, once `telemetry-csv init` (o
 
   git config merge.telemetry-csv.driver 'telemetry-csv merge-driver %O %A %B %P'
 
-The result is written to OURS. If any version is not a valid log, nothing is guessed: OURS
-gets git's usual conflict markers, the reason is printed, and the exit status is 1."""
+The result is written to OURS. If any version is not a valid log, or anything else stops the
+merge, nothing is guessed: OURS gets git's usual conflict markers, the reason is printed, and
+the exit status is 1 (git then reports a conflict, and `check` names the markers). The command
+`init` registers falls back to `git merge-file` when this one cannot start at all (exit status
+126 or more). In the team layout (the default) new rows go to shards, which never need it."""
 
 
 def build_parser() -> ArgumentParser:
@@ -46,6 +49,10 @@ def run(argv: Sequence[str]) -> int:
         merged = merge_files(base, ours, theirs, settings.schema, name)
     except TelemetryError as error:
         print(f"{prefix}: not merged, left as a conflict: {error}", file=sys.stderr)
+        _leave_conflict(base, ours, theirs, name)
+        return 1
+    except Exception as error:  # a bug must not leave our side as if it were the merge
+        print(f"{prefix}: not merged, left as a conflict: {error!r}", file=sys.stderr)
         _leave_conflict(base, ours, theirs, name)
         return 1
     data = merged.data()

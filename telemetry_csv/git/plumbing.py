@@ -55,12 +55,22 @@ def toplevel(cwd: Path | str | None = None) -> Path:
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
 
 
+def git_dir(cwd: Path | str | None = None) -> Path:
+    """The git folder of the work tree that holds `cwd` (its own, in a linked worktree)."""
+    return Path(os.fsdecode(run(["rev-parse", "--absolute-git-dir"], cwd).rstrip(b"\n")))
+
+
 def is_repository(cwd: Path | str | None = None) -> bool:
     try:
         toplevel(cwd)
     except GitError:
         return False
     return True
+
+
+def is_oid(text: str) -> bool:
+    """True for a full object id (SHA-1 or SHA-256), as git prints them."""
+    return _OID.fullmatch(text) is not None
 
 
 def commit_id(revision: str, cwd: Path | str | None = None) -> str | None:

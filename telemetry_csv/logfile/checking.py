@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
+from telemetry_csv.logfile import folds, layout
 from telemetry_csv.logfile.reading import Problem, ScanItem, scan_lines
 from telemetry_csv.logfile.schema import Schema
 from telemetry_csv.logfile.snapshot import Snapshot
@@ -47,8 +49,45 @@ def check_files(
     result = CheckResult()
     for path in paths:
         name = display.get(path) if display else None
-        _tally(result, scan_lines(path, schema, max_bytes=max_bytes, display=name), max_problems)
+        shown = name if name is not None else str(path)
+        if layout.fold_of_manifest(Path(path).name) is not None:
+            _tally(result, _manifest_problems(Path(path), shown), max_problems)
+            continue
+        items = scan_lines(path, schema, max_bytes=max_bytes, display=name)
+        if layout.is_fold_name(Path(path).name):
+            items = chain(_fold_problems(Path(path), shown), items)
+        _tally(result, items, max_problems)
     return result
+
+
+def _fold_problems(path: Path, shown: str) -> list[Problem]:
+    """Whether the manifest beside a fold is true of it (folds.py)."""
+    manifest = path.with_name(layout.manifest_name(path.name))
+    try:
+        entries = folds.parse_manifest(manifest.read_bytes())
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        return [Problem(shown, 0, "file", f"cannot read {Path(str(error.filename)).name}")]
+    except (OSError, ValueError) as error:
+        return [Problem(shown, 0, "file", f"its manifest cannot be read: {error}")]
+    wrong = folds.verify(data, entries)
+    expected = folds.fold_name(folds.manifest_bytes(entries))
+    if wrong is None and expected != path.name:
+        wrong = f"its name does not match its manifest (expected {expected})"
+    if wrong is None:
+        return []
+    return [Problem(shown, 0, "file", f"{wrong}; the fold does not match its manifest")]
+
+
+def _manifest_problems(path: Path, shown: str) -> list[Problem]:
+    """A manifest given alone: its fold must be beside it, and it must be true of the fold."""
+    fold = path.with_name(layout.fold_of_manifest(path.name) or "")
+    if not fold.exists():
+        return [Problem(shown, 0, "file", f"a manifest without its fold {fold.name}")]
+    return [
+        Problem(shown, problem.line, problem.field, problem.message)
+        for problem in _fold_problems(fold, str(fold))
+    ]
 
 
 def check_snapshot(

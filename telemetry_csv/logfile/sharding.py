@@ -42,7 +42,13 @@ from typing import Protocol
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import layout
-from telemetry_csv.logfile.writing import HEADER_BYTES, AppendResult, current_size, locked
+from telemetry_csv.logfile.writing import (
+    HEADER_BYTES,
+    AppendResult,
+    current_size,
+    ensure_folder,
+    locked,
+)
 
 STATE_VERSION = "telemetry-csv shard state 1"
 
@@ -98,6 +104,7 @@ def append_row(
             f"the row is {len(data)} bytes, too long for a file of at most {max_bytes} bytes"
         )
     folder = layout.shard_folder(log_path)
+    ensure_folder(log_path.parent, log_path, shards=True)
     with locked(log_path, lock_timeout):
         _make_folder(folder)
         if repository is None:
@@ -167,7 +174,7 @@ class _Writer:
         # HEAD and the index as last confirmed: if the move never gets as far as the target, the
         # next `log` looks at git again and moves the rows then.
         assert self.state is not None
-        self._save(replace(self.state, lock="-", move=journal))
+        self._save(replace(self.state, lock="-", move=journal), required=True)
         fs.create_whole(self.folder / journal, b"")
         path = self.folder / target
         if not fs.create_whole(path, HEADER_BYTES + tail + data):
@@ -176,11 +183,21 @@ class _Writer:
         self._save(State(str(self.folder), target, head, index, "-"))
         return AppendResult(path, line, created=True, backup=None)
 
-    def _save(self, state: State) -> None:
+    def _save(self, state: State, *, required: bool = False) -> None:
+        """Write the state file. It only saves `log` a git call or a shard: once the row is
+        written, failing to save it (a full disk) must not make `log` report a failure, or a
+        script that retries would log the row twice. A move's journal entry is `required`."""
         if state == self.state:
             return
-        self.state_path.parent.mkdir(exist_ok=True)
-        fs.replace(self.state_path, state.text().encode())
+        try:
+            self.state_path.parent.mkdir(exist_ok=True)
+            fs.replace(self.state_path, state.text().encode())
+        except (OSError, LogFileError):
+            if required:
+                raise
+            fs.remove_quietly(self.state_path)  # a stale state would name the wrong shard
+            self.state = None
+            return
         self.state = state
 
 

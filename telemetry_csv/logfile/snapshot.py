@@ -114,8 +114,11 @@ class Snapshot:
                     yield shown, self._copy_items(entry, shown, schema)
             else:
                 file = self._open(entry)
-                yield shown, scan_opened(
-                    file, shown, schema, rows=rows, limit=entry.size, max_bytes=max_bytes
+                yield (
+                    shown,
+                    scan_opened(
+                        file, shown, schema, rows=rows, limit=entry.size, max_bytes=max_bytes
+                    ),
                 )
 
     def _open(self, entry: Entry) -> BinaryIO:

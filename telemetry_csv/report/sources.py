@@ -86,7 +86,7 @@ def _join(items: list[str]) -> str:
 class ValidRows:
     """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
 
-    def __init__(self, items: Iterable[Run | Row | Problem], *, skip_invalid: bool = False):
+    def __init__(self, items: Iterable[Run | Row | Problem], skip_invalid: bool = False):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_lines: set[tuple[str, int]] = set()
