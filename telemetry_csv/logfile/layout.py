@@ -49,6 +49,14 @@ def shard_folder(log_path: Path) -> Path:
     return log_path.with_name(log_path.stem + SHARD_FOLDER_SUFFIX)
 
 
+def log_of_shard(path: Path) -> Path | None:
+    """The log whose shard folder holds the shard at `path`, or None if it is not a shard."""
+    folder = path.parent
+    if not is_shard_name(path.name) or not folder.name.endswith(SHARD_FOLDER_SUFFIX):
+        return None
+    return folder.with_name(folder.name[: -len(SHARD_FOLDER_SUFFIX)] + LOG_SUFFIX)
+
+
 def new_shard_name() -> str:
     """A name no other clone, branch or process will pick: the UTC time, then 64 random bits."""
     return f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
