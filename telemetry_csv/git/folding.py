@@ -107,7 +107,8 @@ def fold(settings: Settings, root: Path, *, commit: bool = True) -> FoldResult:
         written: list[Path] = []
         for group in folds.plan(sizes, settings.max_bytes):
             made = folds.build([(name, contents[name]) for name in group])
-            for name, data in ((made.name, made.data), (made.manifest_name, made.manifest)):
+            # The manifest first: a reader that lists the fold always finds it beside it.
+            for name, data in ((made.manifest_name, made.manifest), (made.name, made.data)):
                 path = folder / name
                 if not fs.create_whole(path, data) and _read(path) != data:
                     raise FoldRefused(f"{path} exists with other content; check it")

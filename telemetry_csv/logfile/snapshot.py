@@ -249,15 +249,22 @@ def take(log_path: Path, *, display: Callable[[Path], str] = str) -> Snapshot:
     """List the log's files consistently (see the module docstring); raises LogFileError if the
     names keep changing."""
     folder = layout.shard_folder(log_path)
-    for _ in range(_LIST_ATTEMPTS):
+    for attempt in range(_LIST_ATTEMPTS):
         legacy = _legacy_names(log_path)
         shards = layout.ShardFiles.of(folder)
         infos = {name: _lstat(log_path.parent / name) for name in legacy}
         infos.update({name: _lstat(folder / name) for name in shards.names})
-        if _legacy_names(log_path) == legacy and sorted(layout.list_names(folder)) == sorted(
+        if _legacy_names(log_path) != legacy or sorted(layout.list_names(folder)) != sorted(
             shards.names
         ):
-            return _snapshot(log_path, legacy, shards, infos, display)
+            continue
+        folded = {layout.manifest_name(fold) for fold in shards.folds}
+        if attempt < _LIST_ATTEMPTS - 1 and not set(shards.manifests) <= folded:
+            # `fold` writes a fold's manifest just before the fold: wait for the fold, and
+            # report a manifest left alone only if it stays alone.
+            time.sleep(0.001 * (attempt + 1))
+            continue
+        return _snapshot(log_path, legacy, shards, infos, display)
     raise LogFileError(
         f"the files of {display(log_path)} kept changing while they were listed; try again"
     )
