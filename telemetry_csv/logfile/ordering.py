@@ -34,7 +34,7 @@ class TimeOrder:
         self.batch: list[_Keyed] = []
         self.runs: list[Path] = []
         self.read = 0
-        self._written = 0
+        self.written = 0  # sorted runs written to temporary files, every pass counted
         self._folder: tempfile.TemporaryDirectory[str] | None = None
 
     def add(self, lines: Iterable[str]) -> None:
@@ -67,8 +67,8 @@ class TimeOrder:
     def _write_run(self, keyed: Iterator[_Keyed]) -> None:
         if self._folder is None:
             self._folder = tempfile.TemporaryDirectory(prefix="telemetry-csv-cat-")
-        self._written += 1
-        path = Path(self._folder.name) / f"run-{self._written}.txt"
+        self.written += 1
+        path = Path(self._folder.name) / f"run-{self.written}.txt"
         with open(path, "w", encoding="utf-8", newline="\n") as file:
             file.writelines(f"{key}\t{order}\t{line}\n" for key, order, line in keyed)
         self.runs.append(path)
