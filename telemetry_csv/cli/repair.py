@@ -45,17 +45,19 @@ def run(argv: Sequence[str]) -> int:
         from telemetry_csv.logfile.layout import ShardFiles
 
         shards = ShardFiles.of(settings.shard_folder)
+        repaired = 0
         for name in shards.shards:
             result = repair_log(shards.folder / name, lock_timeout=timeout, lock_of=log_path)
             if result.torn_path is not None:
                 _say(result, shown_path(result.log_path))
-        if len(shards.shards) and writing_size(log_path) is None:
-            print(f"checked {len(shards.shards)} shard(s) for a torn last line")
-            return 0
+                repaired += 1
+        if not repaired:
+            print(f"nothing to repair in {shown_path(shards.folder)}: every shard ends well")
     result = repair_log(log_path, lock_timeout=timeout)
     shown = shown_path(log_path)
     if not result.exists:
-        print(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
+        if settings.layout != "team" or args.file:
+            print(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
     elif result.torn_path is None:
         print(f"nothing to repair: {shown} ends with a complete line")
     else:
@@ -73,9 +75,3 @@ def _say(result: RepairResult, shown: str) -> None:
         "look at that file: if it held a whole row, log the row again; "
         "then delete the file or commit it"
     )
-
-
-def writing_size(path: Path) -> int | None:
-    from telemetry_csv.logfile.writing import current_size
-
-    return current_size(path)

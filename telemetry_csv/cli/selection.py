@@ -25,7 +25,7 @@ def files_to_read(
 
     log_path = Path(log_option) if log_option else settings.log_path
     paths = log_files(log_path)
-    if not paths:
+    if not paths and not log_path.parent.is_dir():
         raise LogFileError(f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`")
     return [(path, shown_path(path)) for path in paths]
 

@@ -1,4 +1,5 @@
-"""Append-only history: between two versions of a log, rows may only be added at the end.
+"""Append-only history of the log file and its backups: between two versions, rows may only
+be added at the end (`append_only.py` applies it, with the team layout's rules and merges).
 
 The old version is what was committed (HEAD, or the base of a range); the new one is what is
 about to be committed (the index, or the end of the range). A row of the old version may leave

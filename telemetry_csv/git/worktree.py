@@ -1,7 +1,7 @@
 """A work tree's git state read from its git folder, without starting git: for `log`.
 
 `log` must stay about as fast as taking a file lock, and starting git costs more than all of
-`log`. So HEAD is read from `HEAD` and the ref it names (a loose ref file, else `packed-refs`),
+`log` (so does importing `subprocess`, which this module leaves to the rare cases that need it). So HEAD is read from `HEAD` and the ref it names (a loose ref file, else `packed-refs`),
 and the index's state from its file status (git replaces the index file whenever it writes it).
 The git folder is found from the work tree's `.git`: a folder, or a file `gitdir: PATH` (linked
 worktrees, submodules), whose `commondir` file says where the shared refs live. Anything unusual
@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-from telemetry_csv.git import plumbing
 
 _OID = re.compile(rb"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _GIT_ENVIRONMENT = ("GIT_DIR", "GIT_COMMON_DIR", "GIT_WORK_TREE")
@@ -59,6 +57,8 @@ class Worktree:
 
     @classmethod
     def _asked(cls, root: Path) -> Worktree | None:
+        from telemetry_csv.git import plumbing
+
         out = plumbing.run(
             ["rev-parse", "--absolute-git-dir", "--git-common-dir"], root, check=False
         )
@@ -112,6 +112,8 @@ class Worktree:
         return oid.decode() if _OID.fullmatch(oid) else self._asked_head()
 
     def _asked_head(self) -> str | None:
+        from telemetry_csv.git import plumbing
+
         return plumbing.commit_id("HEAD", self.root)
 
     def _index_path(self) -> Path:
@@ -130,6 +132,9 @@ class Worktree:
         return self.git_dir / "telemetry-csv" / "current"
 
     def frozen(self, path: Path, head: str | None) -> tuple[str, int] | None:
+        # Imported here: starting git (and importing subprocess) is for when HEAD moved.
+        from telemetry_csv.git import plumbing
+
         relative = plumbing.relative_path(path, self.root)
         if relative is None:
             return None

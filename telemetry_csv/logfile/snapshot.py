@@ -36,7 +36,7 @@ from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import folds, layout
 from telemetry_csv.logfile.reading import Problem, ScanItem, scan_data, scan_opened
-from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.logfile.schema import Row, Schema
 
 T = TypeVar("T")
 _LIST_ATTEMPTS = 50
@@ -287,6 +287,31 @@ def read_consistently(
         f"the files of {display(log_path)} kept changing while they were read ({attempts} "
         "times: a fold or a rotation each time); try again"
     )
+
+
+def read_log(log_path: Path, schema: Schema | None = None) -> Iterator[Row]:
+    """Every row of the log at `log_path` (its backups, itself, its folds and shards), each
+    shard's rows once, from a snapshot taken now; InvalidLogError at the first problem, as
+    `read_rows`, and LogFileError if a fold or a rotation changed the files under it (read
+    again then: rows already yielded cannot be taken back)."""
+    from telemetry_csv.errors import InvalidLogError
+    from telemetry_csv.logfile import fastpath
+
+    schema = schema or Schema()
+    path = fastpath.for_schema(schema)
+    try:
+        for item in take(log_path).items(schema):
+            if isinstance(item, str):
+                yield from path.rows_of(item)
+            elif isinstance(item, Row):
+                yield item
+            else:
+                raise InvalidLogError(f"{item}; run `telemetry-csv check` for every problem")
+    except LogChanged:
+        raise LogFileError(
+            f"the files of {log_path} changed while they were read (a fold or a rotation); "
+            "read them again"
+        ) from None
 
 
 def _legacy_names(log_path: Path) -> list[str]:
