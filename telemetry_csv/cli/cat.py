@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 DESCRIPTION = """\
 Print every row of the log as one CSV file with its header: the log and its backups, and the
 shards and folds of the team layout, each row once, ordered by the instant of its timestamp
-(rows of the same instant in the order they were logged). For grep, spreadsheets and scripts:
+(rows of the same instant in the order they are read: backups, the log, folds, shards by name,
+each file's lines in order). For grep, spreadsheets and scripts:
 
   telemetry-csv cat > all.csv
   telemetry-csv cat | grep ',false,' | wc -l

@@ -2,7 +2,8 @@
 
 Rows are ordered by the instant of their timestamp (`2026-11-20T23:30:00-05:00` after
 `2026-11-21T00:15:00+01:00`), not by its text, and rows of the same instant keep the order they
-were read in (files in the order readers take them, lines in file order). Files come one at a
+were read in (files in the order readers take them, lines in file order: shards started in the
+same second sort by their random part, not by which was started first). Files come one at a
 time; their rows are gathered into a batch of at most `batch_rows`, which is sorted and, when it
 is full, written to a temporary file as a sorted run. The runs are then merged with a heap, at
 most `fan_in` open at a time (more runs are merged in passes), so memory stays within one
