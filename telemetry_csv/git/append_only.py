@@ -56,21 +56,35 @@ class Finding:
 Findings = list[Rewrite | Deletion | Finding]
 
 
-def comparison(
-    from_ref: str | None = None, to_ref: str | None = None, cwd: Path | None = None
-) -> Comparison | None:
-    """What to compare: HEAD with the index (a commit being made), or the base of a range with
-    its end (`pre-commit run --from-ref A --to-ref B`, a push), both resolved strictly to
-    commit ids first; None in a repository's first commit, where every file is new."""
-    if from_ref and to_ref:
-        end = plumbing.require_commit(to_ref, cwd)
-        start_ref = plumbing.require_commit(from_ref, cwd)
-        start = plumbing.merge_base(start_ref, end, cwd) or start_ref
-        return Comparison(start, end, start[:12], to_ref)
-    head = plumbing.commit_id("HEAD", cwd)
-    if head is None:
-        return None
-    return Comparison(head, plumbing.INDEX, "HEAD", "staged")
+def check(
+    root: Path,
+    settings: Settings,
+    *,
+    from_ref: str | None = None,
+    to_ref: str | None = None,
+    extra_logs: Sequence[str] = (),
+    retire: bool = False,
+) -> Findings:
+    """What the hook checks: with `from_ref` and `to_ref` (resolved strictly to commit ids
+    first), their merge base against `to_ref`, then the merges inside; else what is staged
+    against HEAD, or, while a merge is being committed, against each parent. Nothing in a
+    repository's first commit, where every file is new."""
+    with plumbing.BlobReader(root) as blobs:
+        checker = Checker(root, settings, blobs, retire=retire, extra_logs=extra_logs)
+        if from_ref and to_ref:
+            end = plumbing.require_commit(to_ref, root)
+            start_ref = plumbing.require_commit(from_ref, root)
+            start = plumbing.merge_base(start_ref, end, root) or start_ref
+            return checker.range(start, end, to_ref)
+        head = plumbing.commit_id("HEAD", root)
+        if head is None:
+            return []
+        parents = merge_parents(plumbing.git_dir(root))
+        if parents:
+            return checker.merge(
+                [(head, f"HEAD ({head[:12]})"), *parents], plumbing.INDEX, "staged"
+            )
+        return checker.commit(Comparison(head, plumbing.INDEX, "HEAD", "staged"))
 
 
 def merge_parents(git_dir: Path) -> list[tuple[str, str]]:

@@ -49,8 +49,8 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
     from telemetry_csv.config import load_settings
     from telemetry_csv.errors import ConfigError
     from telemetry_csv.git import plumbing
-    from telemetry_csv.git.append_only import Checker, Findings, merge_parents
-    from telemetry_csv.git.history import RETIRE_BACKUPS, Comparison, belongs_to
+    from telemetry_csv.git.append_only import check
+    from telemetry_csv.git.history import RETIRE_BACKUPS, belongs_to
 
     root = plumbing.toplevel()
     settings = load_settings(root)
@@ -61,25 +61,14 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
             raise ConfigError(f"the log {path} is outside the repository {root}")
         if not any(belongs_to(relative, log) for log in logs):
             logs.append(relative)
-    retire = os.environ.get(RETIRE_BACKUPS) == "1"
-    findings: Findings
-    with plumbing.BlobReader(root) as blobs:
-        checker = Checker(root, settings, blobs, retire=retire, extra_logs=logs[1:])
-        if from_ref and to_ref:
-            end = plumbing.require_commit(to_ref, root)
-            start_ref = plumbing.require_commit(from_ref, root)
-            start = plumbing.merge_base(start_ref, end, root) or start_ref
-            findings = checker.range(start, end, to_ref)
-        else:
-            head = plumbing.commit_id("HEAD", root)
-            if head is None:
-                return 0  # the first commit: every file is new
-            parents = merge_parents(plumbing.git_dir(root))
-            if parents:
-                parents.insert(0, (head, f"HEAD ({head[:12]})"))
-                findings = checker.merge(parents, plumbing.INDEX, "staged")
-            else:
-                findings = checker.commit(Comparison(head, plumbing.INDEX, "HEAD", "staged"))
+    findings = check(
+        root,
+        settings,
+        from_ref=from_ref,
+        to_ref=to_ref,
+        extra_logs=logs[1:],
+        retire=os.environ.get(RETIRE_BACKUPS) == "1",
+    )
     for finding in findings:
         print(finding)
     return 1 if findings else 0

@@ -140,7 +140,11 @@ class _Writer:
             frozen = self.repository.frozen(shard, None if head == "-" else head)
             if frozen is not None:
                 oid, frozen_size = frozen
-                if size > frozen_size and _starts_with_blob(shard, frozen_size, oid):
+                if (
+                    size > frozen_size
+                    and _appendable(shard, size)  # whole rows to move, no torn line
+                    and _starts_with_blob(shard, frozen_size, oid)
+                ):
                     return self._move_tail(shard, frozen_size, size, line, data, head, index)
                 return self._new(line, data, head, index, lock)
             state = replace(state, head=head, index=index)
