@@ -75,6 +75,8 @@ class Snapshot:
 
     def description(self) -> str:
         """What was read, for people: `.telemetry/usage.csv, 2 backups, 14 shards and 1 fold`."""
+        if not self.entries:
+            return f"{self.display(layout.shard_folder(self.log_path))} (no rows yet)"
         has_log = any(entry.kind == "log" for entry in self.entries)
         counted = [(kind, self.count(kind)) for kind in ("backup", "shard", "fold")]
         extras = [f"{count} {kind}{'s' if count != 1 else ''}" for kind, count in counted if count]
