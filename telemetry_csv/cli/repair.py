@@ -41,27 +41,36 @@ def run(argv: Sequence[str]) -> int:
     settings = load_settings()
     log_path = Path(args.file) if args.file else settings.log_path
     timeout = settings.lock_timeout if args.lock_timeout is None else args.lock_timeout
+    shards: list[Path] = []
+    repaired = 0
     if settings.layout == "team" and not args.file:
         from telemetry_csv.logfile.layout import ShardFiles
 
-        shards = ShardFiles.of(settings.shard_folder)
-        repaired = 0
-        for name in shards.shards:
-            result = repair_log(shards.folder / name, lock_timeout=timeout, lock_of=log_path)
+        found = ShardFiles.of(settings.shard_folder)
+        shards = [found.folder / name for name in found.shards]
+        for shard in shards:
+            result = repair_log(shard, lock_timeout=timeout, lock_of=log_path)
             if result.torn_path is not None:
-                _say(result, shown_path(result.log_path))
+                _say(result, shown_path(shard))
                 repaired += 1
-        if not repaired:
-            print(f"nothing to repair in {shown_path(shards.folder)}: every shard ends well")
+    team = settings.layout == "team" and not args.file
     result = repair_log(log_path, lock_timeout=timeout)
     shown = shown_path(log_path)
-    if not result.exists:
-        if settings.layout != "team" or args.file:
-            print(f"nothing to repair: there is no {shown}; the next `telemetry-csv log` starts it")
-    elif result.torn_path is None:
-        print(f"nothing to repair: {shown} ends with a complete line")
-    else:
+    folder = shown_path(settings.shard_folder)
+    also = (
+        (f", and every shard in {folder} ends well" if shards else ", and no shard yet")
+        if team
+        else ""
+    )
+    if result.torn_path is not None:
         _say(result, shown)
+    elif repaired:
+        pass
+    elif not result.exists:
+        then = "" if team else "; the next `telemetry-csv log` starts it"
+        print(f"nothing to repair: there is no {shown}{also}{then}")
+    else:
+        print(f"nothing to repair: {shown} ends with a complete line{also}")
     return 0
 
 
