@@ -131,6 +131,22 @@ class Clone:
             raise ValueError(via)
         assert done.returncode == 0, done.stderr
 
+    def log_many(self, notes: list[str], max_bytes: int) -> None:
+        """Rows with these notes from one Python process (`log_row` in a loop, as an agent logs),
+        each file at most `max_bytes`."""
+        code = (
+            "import sys, telemetry_csv\n"
+            "for note in sys.argv[2:]:\n"
+            "    telemetry_csv.log_row(model='m', prompt_tokens=1, completion_tokens=2,\n"
+            "        task_success=True, task_type='execute', duration_ms=3, notes=note,\n"
+            "        max_bytes=int(sys.argv[1]))\n"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(max_bytes), *notes], cwd=self.path,
+            capture_output=True, text=True, env=git_env(), check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+
     def commit(self, message: str) -> str:
         self.git("add", "-A")
         self.git("commit", "-q", "--allow-empty", "-m", message)

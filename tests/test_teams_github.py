@@ -138,13 +138,11 @@ def test_new_files_on_both_sides(origin: Origin, how: str) -> None:
     left, right = branch(origin, "left"), branch(origin, "right")
     expected = Counter({"base": 1})
     for worker, name in ((left, "left"), (right, "right")):
-        for row in range(25):
-            worker.log(
-                f"{name}-{row:02d}-padded-so-that-a-shard-fills-after-a-few-rows",
-                "--max-bytes",
-                "1024",
-            )
-            expected[f"{name}-{row:02d}-padded-so-that-a-shard-fills-after-a-few-rows"] += 1
+        notes = [
+            f"{name}-{row:02d}-padded-so-that-a-shard-fills-after-a-few-rows" for row in range(25)
+        ]
+        worker.log_many(notes, 1024)
+        expected.update(notes)
         worker.commit(name)
         worker.push(name)
         shards = list((worker.path / ".telemetry" / "usage.rows").iterdir())
