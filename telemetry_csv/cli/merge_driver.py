@@ -71,10 +71,15 @@ def run(argv: Sequence[str]) -> int:
         from telemetry_csv.logfile.layout import unused_backup_path
 
         backup = unused_backup_path(Path(name)).as_posix() if args.path else "a backup name"
+        then = (
+            "new rows go to shards (the team layout)"
+            if settings.layout == "team"
+            else "then `telemetry-csv init` and `git add` the new log"
+        )
         print(
             f"{prefix}: the merged log is {len(data):,} bytes, over max_bytes "
             f"({settings.max_bytes:,}); before committing, back it up: `git mv {name} "
-            f"{backup}`, then `telemetry-csv init` and `git add` the new log",
+            f"{backup}`; {then}",
             file=sys.stderr,
         )
     return 0
