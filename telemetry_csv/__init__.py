@@ -38,6 +38,7 @@ _EXPORTS = {
     "Schema": "telemetry_csv.logfile.schema",
     "HEADER": "telemetry_csv.logfile.schema",
     "log_files": "telemetry_csv.logfile.layout",
+    "read_log": "telemetry_csv.logfile.snapshot",
     "try_log_row": "telemetry_csv.capture.tracking",
     "track": "telemetry_csv.capture.tracking",
     "TrackedTask": "telemetry_csv.capture.tracking",

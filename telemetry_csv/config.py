@@ -5,6 +5,12 @@ Settings come from `[tool.telemetry-csv]` in the repository's `pyproject.toml` a
 error rather than a silent precedence rule. The repository root is the nearest folder, from the
 working directory up, that holds `.git` (a folder, or a file in worktrees and submodules);
 outside a repository, the working directory stands in for it.
+
+`layout` says where `log` writes: "team" (the default) puts rows in small files of their own,
+one per branch and commit, in the log's shard folder (`.telemetry/usage.rows/`), so that
+branches never touch the same file; "single" appends to the one log file, as before.
+`settings_from_texts` reads the same settings from file contents, for the append-only rules,
+which compare the log of two revisions each as its own revision configured it.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.errors import ConfigError
-from telemetry_csv.logfile.layout import log_name_problem
+from telemetry_csv.logfile.layout import log_name_problem, shard_folder
 from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
@@ -26,7 +32,9 @@ DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
-KEYS = ("log", "max_bytes", "task_types", "lock_timeout", "budgets")
+KEYS = ("log", "max_bytes", "task_types", "lock_timeout", "layout", "budgets")
+LAYOUTS = ("team", "single")
+DEFAULT_LAYOUT = "team"
 
 
 @dataclass(frozen=True)
@@ -37,10 +45,16 @@ class Settings:
     task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     budgets: tuple[Budget, ...] = ()  # checked by `report --budgets` only (see limits.py)
+    layout: str = DEFAULT_LAYOUT  # "team": shards; "single": the one log file
 
     @property
     def schema(self) -> Schema:
         return Schema(self.task_types)
+
+    @property
+    def shard_folder(self) -> Path:
+        """Where the team layout's files live: beside the log, named after it."""
+        return shard_folder(self.log_path)
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -69,6 +83,23 @@ def load_settings(start: Path | None = None) -> Settings:
     return _settings_from(root, values, origin)
 
 
+def settings_from_texts(root: Path, pyproject: str | None, config: str | None) -> Settings:
+    """The settings that a `pyproject.toml` and a `.telemetry/config.toml` with these contents
+    hold (None: no such file), as `load_settings` reads them from files: the append-only rules
+    read a revision's settings from git's objects."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name, text, table in (("pyproject.toml", pyproject, True), ("config.toml", config, False)):
+        for key, value in ({} if text is None else _parse_table(name, text, table)).items():
+            if key in values:
+                raise ConfigError(
+                    f"{key} is set in both {origin[key]} and {name}; keep it in one place"
+                )
+            values[key] = value
+            origin[key] = name
+    return _settings_from(root, values, origin)
+
+
 def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -76,6 +107,10 @@ def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
+    return _parse_table(str(path), text, in_pyproject)
+
+
+def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
     # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
     if in_pyproject and "telemetry-csv" not in text:
         return {}
@@ -141,6 +176,13 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
                 f"{budget.source}: {budget.scope.name!r} is not a configured task type; "
                 f"expected one of {', '.join(task_types)}"
             )
+    layout = values.get("layout", DEFAULT_LAYOUT)
+    if layout not in LAYOUTS:
+        raise fail(
+            "layout",
+            'expected "team" (rows in files of their own per branch, never a merge conflict) '
+            'or "single" (one file)',
+        )
     return Settings(
         root=root,
         log_path=root / log,
@@ -148,6 +190,7 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
         task_types=tuple(task_types),
         lock_timeout=float(lock_timeout),
         budgets=budgets,
+        layout=layout,
     )
 
 

@@ -62,6 +62,11 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
                EXIT_FILE: "no log, or the state cannot be written",
                EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
                "it acknowledged before stays recorded)"},
+    "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
+            EXIT_FILE: "no log"},
+    "fold": {EXIT_OK: "folded and committed, or nothing to fold",
+             EXIT_USAGE: "refused: not the default branch, or something staged already",
+             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 

@@ -40,7 +40,32 @@ def git_env() -> dict[str, str]:
 
 def rows(log: Path) -> list[list[str]]:
     """The log's rows, each split at every comma (enough for rows without quoted notes)."""
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
+    return [line.split(",") for line in logged_lines(log)]
+
+
+def logged_lines(log: Path) -> list[str]:
+    """Every row line of the log at `log`, whatever the layout: its backups and itself, then its
+    folds and shards (in one clone, shards sort in the order they were started)."""
+    from telemetry_csv.logfile.layout import log_files
+
+    return [line for path in log_files(log) for line in path.read_text().splitlines()[1:]]
+
+
+def logged_text(log: Path) -> str:
+    """The log at `log` as one file would hold it, whatever the layout: the header and every
+    row line (`logged_lines`); empty when nothing was ever logged."""
+    lines = logged_lines(log)
+    from telemetry_csv.logfile.layout import log_files
+
+    return HEADER + "".join(f"{line}\n" for line in lines) if log_files(log) else ""
+
+
+def shards(log: Path) -> list[Path]:
+    """The team layout's shard files of the log at `log`, oldest first."""
+    from telemetry_csv.logfile.layout import ShardFiles, shard_folder
+
+    found = ShardFiles.of(shard_folder(log))
+    return [found.folder / name for name in found.shards]
 
 
 def run_cli(

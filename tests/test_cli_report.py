@@ -58,7 +58,7 @@ def test_files_given_are_read_in_order(log: Path, repo: Path) -> None:
 
 
 @pytest.mark.slow
-def test_installed_command_on_a_real_repository(repo: Path) -> None:
+def test_installed_command_on_a_real_repository(repo: Path, single_layout: Path) -> None:
     """init, log rows (one rotation makes a backup), commit, report: from the installed script."""
     assert run_cli("init", cwd=repo).returncode == 0
     stamps = ["2026-11-20T10:00:00Z", "2026-11-20T23:30:00-05:00", "2026-11-21T09:00:00+01:00"]

@@ -243,7 +243,12 @@ TORN_ROW = b"2026-01-01T00:00:01Z,m,1,2,true,plan,3,second\n"
     ids=["first-byte", "mid-row", "all-but-the-newline"],
 )
 def test_a_write_cut_at_a_known_byte_is_found_refused_and_repaired(
-    repo: Path, log: Path, capsys: pytest.CaptureFixture[str], cut: int, problems: list[str]
+    repo: Path,
+    single_layout: Path,
+    log: Path,
+    capsys: pytest.CaptureFixture[str],
+    cut: int,
+    problems: list[str],
 ) -> None:
     """Deterministic, unlike the kill loops: RLIMIT_FSIZE lets the kernel write exactly `cut`
     bytes of the row, and the next write kills a real `log` process with SIGXFSZ, mid-append.

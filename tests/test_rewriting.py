@@ -256,7 +256,9 @@ def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(repo: Path) -> None:
+def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(
+    repo: Path, single_layout: Path
+) -> None:
     """A real `log` process appending while a real fmt rewrites a log that has no lock file
     yet. fmt canonicalises 60,000 needlessly quoted rows, which takes about a second; the row
     is logged meanwhile. Without fmt's lock it would be appended to the file fmt already read,

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 from testing.platforms import SHELL, posix_only
-from testing.util import BIN, HEADER, git_env
+from testing.util import BIN, HEADER, git_env, logged_text
 
 pytestmark = posix_only(f"{SHELL}: the wrappers are shell scripts run as programs (#!)")
 
@@ -29,7 +29,7 @@ def test_log_script_keeps_commas_the_old_one_stripped(repo: Path) -> None:
         cwd=repo,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    text = (repo / ".telemetry" / "usage.csv").read_text()
+    text = logged_text(repo / ".telemetry" / "usage.csv")
     assert text.startswith(HEADER)
     assert text.endswith(',execute,45000,"tests, docs, ""and"" more"\n')
 
@@ -40,4 +40,4 @@ def test_log_script_refuses_bad_input_like_the_command(repo: Path) -> None:
     )
     assert done.returncode == 2
     assert "prompt_tokens: '1,500' is not allowed" in done.stderr
-    assert not (repo / ".telemetry" / "usage.csv").exists()
+    assert not logged_text(repo / ".telemetry" / "usage.csv")

@@ -82,6 +82,7 @@ def prepared(folder: Path, rows: int = 1) -> Path:
     logs = folder / ".telemetry"
     logs.mkdir()
     (logs / ".gitignore").write_text("*.lock\n.*.tmp\n")
+    (logs / "config.toml").write_text('layout = "single"\n')  # these are the one file's cases
     log = logs / "usage.csv"
     log.write_text(HEADER + ROW * rows)
     (logs / "usage.csv.lock").touch()
@@ -215,6 +216,7 @@ root = Path(mount)
 logs = root / ".telemetry"
 logs.mkdir()
 (logs / ".gitignore").write_text("*.lock\n.*.tmp\n")
+(logs / "config.toml").write_text('layout = "single"\n')
 (logs / "usage.csv.lock").touch()
 start = b"2026-02-23T22:19:12+01:00,m,1,2,true,plan,3,"
 row = start + b"x" * (4096 - len(header) - len(start) - 1) + b"\n"
@@ -278,4 +280,4 @@ def test_a_really_full_disk(tmp_path: Path, case: str) -> None:
     result = json.loads(done.stdout)
     assert_refused(result["code"], result["stderr"], "No space left on device")
     assert result["same"] and result["size"] == 4096
-    assert result["names"] == [".gitignore", "usage.csv", "usage.csv.lock"]
+    assert result["names"] == [".gitignore", "config.toml", "usage.csv", "usage.csv.lock"]

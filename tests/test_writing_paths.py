@@ -164,7 +164,9 @@ def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> 
 def test_init_waits_for_the_lock_only_as_long_as_configured(repo: Path) -> None:
     from filelock import FileLock
 
-    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nlock_timeout = 0.2\n")
+    (repo / "pyproject.toml").write_text(
+        '[tool.telemetry-csv]\nlock_timeout = 0.2\nlayout = "single"\n'
+    )
     folder = repo / ".telemetry"
     folder.mkdir()
     with FileLock(str(folder / "usage.csv.lock")):

@@ -1,4 +1,9 @@
-"""Logging one row from Python: validate the values, then append under the log's lock."""
+"""Logging one row from Python: validate the values, then append under the log's lock.
+
+Where the row goes: `path` if given (exactly that file, rotated into backups at `max_bytes`, as
+in the single layout: not safe for branches that merge); else, in the team layout (the
+default), the current shard of the configured log (logfile/sharding.py), which never makes two
+branches touch the same file; else the configured log file itself (`layout = "single"`)."""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from telemetry_csv.config import (
     validate_lock_timeout,
     validate_max_bytes,
 )
-from telemetry_csv.logfile import writing
+from telemetry_csv.logfile import sharding, writing
 from telemetry_csv.logfile.schema import Row, RowInput
 
 
@@ -39,13 +44,20 @@ def log_row(
     and optionally notes and timestamp (default: now)."""
     settings = settings or load_settings()
     normalised = settings.schema.normalise(**values)
-    log_path = Path(path) if path is not None else settings.log_path
-    result = writing.append_line(
-        log_path,
-        settings.schema.format_line(normalised.row),
-        max_bytes=validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes,
-        lock_timeout=(
-            settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
-        ),
-    )
-    return LoggedRow(normalised.row, log_path, result.created, result.backup, normalised.notices)
+    line = settings.schema.format_line(normalised.row)
+    limit = validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes
+    timeout = settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
+    if path is None and settings.layout == "team":
+        from telemetry_csv.git.worktree import Worktree
+
+        result = sharding.append_row(
+            settings.log_path,
+            line,
+            max_bytes=limit,
+            lock_timeout=timeout,
+            repository=Worktree.at(settings.root),
+        )
+    else:
+        log_path = Path(path) if path is not None else settings.log_path
+        result = writing.append_line(log_path, line, max_bytes=limit, lock_timeout=timeout)
+    return LoggedRow(normalised.row, result.path, result.created, result.backup, normalised.notices)

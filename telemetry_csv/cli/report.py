@@ -19,10 +19,11 @@ if TYPE_CHECKING:
     from telemetry_csv.limits import Budget
 
 DESCRIPTION = """\
-Summarise the log and all its backups (or FILES) for a pull request: overview, by model, by task
-type, model x task type success rates, daily and weekly tables. Rows are streamed, so memory
-does not grow with the log. An invalid row stops the report with the same PATH:LINE: field:
-message as `check`, unless --skip-invalid.
+Summarise every file of the log (its backups, shards and folds; or FILES) for a pull request:
+overview, by model, by task type, model x task type success rates, daily and weekly tables.
+Rows are streamed, so memory does not grow with the log, and each shard's rows count once.
+An invalid row stops the report with the same PATH:LINE: field: message as `check`, unless
+--skip-invalid.
 
 With --range BASE..HEAD, only the rows those commits added to the log and its backups, read
 from git's objects (not the working tree): what one pull request cost. Rotations inside the
@@ -170,7 +171,9 @@ def run(argv: Sequence[str]) -> int:
     from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
     from telemetry_csv.logfile.layout import log_files
+    from telemetry_csv.logfile.snapshot import Snapshot, read_consistently
     from telemetry_csv.report.aggregate import ReportOptions, build_report
+    from telemetry_csv.report.data import Report
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
@@ -203,22 +206,8 @@ def run(argv: Sequence[str]) -> int:
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
     refuse_files_with_log_option(args.files, args.file)
-    source = open_source(
-        settings.schema,
-        files=args.files,
-        log_path=Path(args.file) if args.file else settings.log_path,
-        display=shown_path,
-        commit_range=args.range,
-        settings=settings,
-    )
-    # Refused before anything is read: a report written over a log would replace its rows.
-    logs = [*source.paths, *log_files(settings.log_path)]
+    log_path = Path(args.file) if args.file else settings.log_path
     output = args.output if args.output != "-" else None
-    if output:
-        refuse_log_files("--output", output, logs)
-    if summary_path:
-        refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
-    rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
     html = args.format == "html"
     options = ReportOptions(
         filters=filters,
@@ -227,8 +216,31 @@ def run(argv: Sequence[str]) -> int:
         group_by=group_by,
         chart_series=_chart_series() if html else 0,
     )
-    report = build_report(rows, options)
-    report = report._replace(source=source.description, skipped=rows.skipped)
+
+    def make(snapshot: Snapshot | None) -> Report:
+        source = open_source(
+            settings.schema,
+            files=args.files,
+            log_path=log_path,
+            display=shown_path,
+            commit_range=args.range,
+            settings=settings,
+            snapshot=snapshot,
+        )
+        # Refused before anything is read: a report written over a log would replace its rows.
+        logs = [*source.paths, *log_files(settings.log_path)]
+        if output:
+            refuse_log_files("--output", output, logs)
+        if summary_path:
+            refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
+        rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
+        report = build_report(rows, options)
+        return report._replace(source=source.description, skipped=rows.skipped)
+
+    if args.range is None and not args.files:
+        report = read_consistently(make, log_path, display=shown_path)
+    else:
+        report = make(None)
     if budgets:
         from telemetry_csv.report.budgets import check_budgets
 

@@ -16,7 +16,7 @@ from typing import NamedTuple
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.git import plumbing
-from telemetry_csv.logfile.reading import Problem, scan_bytes, scan_runs
+from telemetry_csv.logfile.reading import Problem, scan_runs
 from telemetry_csv.logfile.schema import Row
 from telemetry_csv.report.dates import fraction_ns
 from telemetry_csv.report.filters import Filters
@@ -54,14 +54,14 @@ def select(
         source = open_source(
             schema, log_path=log_path, commit_range=commit_range, settings=settings
         )
-        root, in_git = _located(settings)
+        root = _root(settings)
         from telemetry_csv.git.ranges import items_in_range, parse_range
 
         commits = parse_range(commit_range, root)
         return Selection(
             source.description,
             [Part(source.description, lambda: items_in_range(commit_range, settings), False)],
-            lambda: _rows_at(commits.base, in_git, settings, root),
+            lambda: _rows_at(commits.base, settings, root),
             commits.head,
         )
     source = open_source(schema, files=files, log_path=log_path, display=display)
@@ -80,23 +80,19 @@ def _scanner(path: Path, name: str, settings: Settings) -> Callable[[], Items]:
     return items
 
 
-def _located(settings: Settings) -> tuple[Path, str]:
+def _root(settings: Settings) -> Path:
+    """The repository's top folder, which must hold the log."""
     root = plumbing.toplevel(settings.root)
-    in_git = plumbing.relative_path(settings.log_path, root)
-    if in_git is None:
+    if plumbing.relative_path(settings.log_path, root) is None:
         raise ConfigError(f"the log {settings.log_path} is outside the repository {root}")
-    return root, in_git
+    return root
 
 
-def _rows_at(revision: str, log_path: str, settings: Settings, root: Path) -> Iterator[Row]:
-    """The valid rows of the log and its backups at `revision`, oldest first."""
-    from telemetry_csv.git.ranges import log_files_at
+def _rows_at(revision: str, settings: Settings, root: Path) -> Iterator[Row]:
+    """The valid rows of the log at `revision`, every file of it, each shard once."""
+    from telemetry_csv.git.ranges import rows_at
 
-    for path in log_files_at(revision, log_path, root):
-        data = plumbing.read_blob(revision, path, root) or b""
-        for item in scan_bytes(data, settings.schema, f"{revision[:12]}:{path}"):
-            if type(item) is Row:
-                yield item
+    return rows_at(revision, settings, root)
 
 
 class RowFilter:

@@ -31,6 +31,7 @@ from telemetry_csv.errors import LockTimeoutError, LogFileError
 from telemetry_csv.logfile.layout import (
     lock_path,
     require_log_name,
+    shard_folder,
     temporary_path,
     unused_backup_path,
 )
@@ -59,9 +60,9 @@ def require_log_path(log_path: Path) -> None:
     require_log_name(log_path)
 
 
-def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
-    """Create the log's folder and make its .gitignore cover the lock and temporary files;
-    True if anything was created or changed.
+def ensure_folder(folder: Path, log_path: Path | None = None, *, shards: bool = False) -> bool:
+    """Create the log's folder and make its .gitignore cover the lock and temporary files (with
+    `shards`, also those of the log's shard folder); True if anything was created or changed.
 
     A folder created here is the log's own, so it gets the generic rules (`*.lock`, `.*.tmp`).
     In a folder that already existed (the repository root, say) only this log's two files are
@@ -85,22 +86,25 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
         return fs.create_whole(ignore, FOLDER_GITIGNORE.encode()) or created
     if log_path is None:
         return created
-    missing = _uncovered_names(text or "", log_path)
+    missing = _uncovered_names(text or "", log_path, shards)
     if not missing:
         return created
     block = "# telemetry-csv: lock and temporary files are never committed\n"
     block += "".join(f"/{name}\n" for name in missing)
     if text is None:
         # Another writer may create the file between our read and our link: complete it then.
-        return fs.create_whole(ignore, block.encode()) or ensure_folder(folder, log_path)
+        return fs.create_whole(ignore, block.encode()) or ensure_folder(
+            folder, log_path, shards=shards
+        )
     if text and not text.endswith("\n"):
         block = "\n" + block
     fs.append(ignore, block.encode())
     return True
 
 
-def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
-    """This log's lock and temporary file names that no line of `gitignore` names or globs."""
+def _uncovered_names(gitignore: str, log_path: Path, shards: bool) -> list[str]:
+    """This log's lock and temporary file names (and, with `shards`, its shard folder's
+    temporary files) that no line of `gitignore` names or globs."""
     rules = {line.strip() for line in gitignore.splitlines()}
     missing = []
     for name, generic in (
@@ -109,6 +113,9 @@ def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
     ):
         if not rules & {name, "/" + name, generic, "/" + generic}:
             missing.append(name)
+    shard_temporaries = f"{shard_folder(log_path).name}/.*.tmp"
+    if shards and not rules & {shard_temporaries, "/" + shard_temporaries, ".*.tmp"}:
+        missing.append(shard_temporaries)
     return missing
 
 
