@@ -35,7 +35,8 @@ class Origin:
         done = run_cli("log", "claude-3-opus", "1200", "300", task_success, "execute", "45000",
                        note, cwd=self.work)  # fmt: skip
         assert done.returncode == 0, done.stderr
-        git(self.work, "commit", "-q", "-am", f"log {note}")
+        git(self.work, "add", "-A", ".telemetry")
+        git(self.work, "commit", "-q", "-m", f"log {note}")
 
     def commit_empty(self, count: int, what: str = "work") -> None:
         for index in range(count):

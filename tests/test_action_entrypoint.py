@@ -18,7 +18,7 @@ from testing.pull_requests import (
     pull_request_event,
     run_entrypoint,
 )
-from testing.util import git
+from testing.util import HEADER, git
 
 pytestmark = pytest.mark.slow  # real git clones and the real command, several per test
 
@@ -115,10 +115,11 @@ def test_a_fork_without_write_permission_gets_the_summary_and_a_notice(
 def test_invalid_rows_fail_the_step_after_the_comment_says_why(
     origin: Origin, tmp_path: Path
 ) -> None:
-    log = origin.work / ".telemetry" / "usage.csv"
-    with log.open("a", encoding="utf-8") as stream:
-        stream.write("2026-11-20T10:00:00Z,claude-3-opus,10,20,maybe,execute,100,\n")
-    git(origin.work, "commit", "-q", "-am", "a row by hand")
+    # A shard of its own, as `log` would start one, holding a row `log` would refuse.
+    shard = origin.work / ".telemetry" / "usage.rows" / "20261120T100000Z-00000000000000aa.csv"
+    shard.write_text(HEADER + "2026-11-20T10:00:00Z,claude-3-opus,10,20,maybe,execute,100,\n")
+    git(origin.work, "add", "-A", ".telemetry")
+    git(origin.work, "commit", "-q", "-m", "a row by hand")
     origin.push("feature")
     head, base = origin.open_pull_request(7, "feature")
     workspace = pr_checkout(origin, tmp_path)

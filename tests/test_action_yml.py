@@ -17,7 +17,7 @@ from testing.composite import ROOT, env_of, load, os_path_with, referenced, run_
 from testing.github_api import WRITE_TOKEN, serving
 from testing.platforms import posix_only
 from testing.pull_requests import checkout, make_origin, pull_request_event
-from testing.util import git, git_env
+from testing.util import HEADER, git, git_env
 
 SPEC = load()
 STEPS = SPEC["runs"]["steps"]
@@ -126,10 +126,11 @@ def test_the_composite_action_runs_end_to_end(tmp_path: Path) -> None:
         assert WRITE_TOKEN not in run.log
 
         # A row the schema refuses: the comment says so, then the step fails with status 1.
-        log = origin.work / ".telemetry" / "usage.csv"
-        with log.open("a", encoding="utf-8") as stream:
-            stream.write("2026-11-20T10:00:00Z,claude-3-opus,10,20,maybe,execute,100,\n")
-        git(origin.work, "commit", "-q", "-am", "a row by hand")
+        # A shard of its own, as `log` would start one, holding a row `log` would refuse.
+        shard = origin.work / ".telemetry" / "usage.rows" / "20261120T100000Z-00000000000000aa.csv"
+        shard.write_text(HEADER + "2026-11-20T10:00:00Z,claude-3-opus,10,20,maybe,execute,100,\n")
+        git(origin.work, "add", "-A", ".telemetry")
+        git(origin.work, "commit", "-q", "-m", "a row by hand")
         origin.push("feature")
         head, base = origin.open_pull_request(7, "feature")
         event.write_text(json.dumps(pull_request_event(7, head, base)))
