@@ -39,6 +39,7 @@ _EXPORTS = {
     "Schema": "telemetry_csv.logfile.schema",
     "HEADER": "telemetry_csv.logfile.schema",
     "log_files": "telemetry_csv.logfile.layout",
+    "read_log": "telemetry_csv.logfile.snapshot",
     "try_log_row": "telemetry_csv.capture.tracking",
     "track": "telemetry_csv.capture.tracking",
     "TrackedTask": "telemetry_csv.capture.tracking",
@@ -47,6 +48,8 @@ _EXPORTS = {
     "Usage": "telemetry_csv.capture.usage_bodies",
     "run_command": "telemetry_csv.capture.running",
     "CommandResult": "telemetry_csv.capture.running",
+    "recommend": "telemetry_csv.report.recommendations",
+    "Recommendation": "telemetry_csv.report.recommendations",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -5,6 +5,12 @@ Settings come from `[tool.telemetry-csv]` in the repository's `pyproject.toml` a
 error rather than a silent precedence rule. The repository root is the nearest folder, from the
 working directory up, that holds `.git` (a folder, or a file in worktrees and submodules);
 outside a repository, the working directory stands in for it.
+
+`layout` says where `log` writes: "team" (the default) puts rows in small files of their own,
+one per branch and commit, in the log's shard folder (`.telemetry/usage.rows/`), so that
+branches never touch the same file; "single" appends to the one log file, as before.
+`settings_from_texts` reads the same settings from file contents, for the append-only rules,
+which compare the log of two revisions each as its own revision configured it.
 """
 
 from __future__ import annotations
@@ -12,10 +18,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.errors import ConfigError
-from telemetry_csv.logfile.layout import log_name_problem
+from telemetry_csv.logfile.layout import log_name_problem, shard_folder
 from telemetry_csv.logfile.schema import (
     DEFAULT_TASK_TYPES,
     TASK_TYPE_NAME,
@@ -23,6 +29,9 @@ from telemetry_csv.logfile.schema import (
     model_problem,
 )
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
+
+if TYPE_CHECKING:
+    from telemetry_csv.limits import Budget
 
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
@@ -33,11 +42,15 @@ KEYS = (
     "max_bytes",
     "task_types",
     "lock_timeout",
+    "layout",
+    "budgets",
     "import_task_type",
     "import_success",
     "import_idle_limit",
     "codex_model",
 )
+LAYOUTS = ("team", "single")
+DEFAULT_LAYOUT = "team"
 # `import`: the task type of imported rows, and when a slice counts as a success (docs/importing.md).
 DEFAULT_IMPORT_TASK_TYPE = "execute"
 IMPORT_SUCCESS_RULES = ("unless-api-error", "always")
@@ -51,6 +64,8 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    budgets: tuple[Budget, ...] = ()  # checked by `report --budgets` only (see limits.py)
+    layout: str = DEFAULT_LAYOUT  # "team": shards; "single": the one log file
     import_task_type: str | None = None  # None: execute, where it is a task type
     import_success: str = IMPORT_SUCCESS_RULES[0]
     import_idle_limit_ms: int = DEFAULT_IMPORT_IDLE_LIMIT_MS
@@ -59,6 +74,11 @@ class Settings:
     @property
     def schema(self) -> Schema:
         return Schema(self.task_types)
+
+    @property
+    def shard_folder(self) -> Path:
+        """Where the team layout's files live: beside the log, named after it."""
+        return shard_folder(self.log_path)
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -87,6 +107,23 @@ def load_settings(start: Path | None = None) -> Settings:
     return _settings_from(root, values, origin)
 
 
+def settings_from_texts(root: Path, pyproject: str | None, config: str | None) -> Settings:
+    """The settings that a `pyproject.toml` and a `.telemetry/config.toml` with these contents
+    hold (None: no such file), as `load_settings` reads them from files: the append-only rules
+    read a revision's settings from git's objects."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name, text, table in (("pyproject.toml", pyproject, True), ("config.toml", config, False)):
+        for key, value in ({} if text is None else _parse_table(name, text, table)).items():
+            if key in values:
+                raise ConfigError(
+                    f"{key} is set in both {origin[key]} and {name}; keep it in one place"
+                )
+            values[key] = value
+            origin[key] = name
+    return _settings_from(root, values, origin)
+
+
 def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
@@ -94,6 +131,10 @@ def _read_table(path: Path, in_pyproject: bool) -> dict[str, Any]:
         return {}
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"cannot read {path}: {error}") from None
+    return _parse_table(str(path), text, in_pyproject)
+
+
+def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
     # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
     if in_pyproject and "telemetry-csv" not in text:
         return {}
@@ -160,6 +201,28 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
         not isinstance(codex_model, str) or model_problem(codex_model) is not None
     ):
         raise fail("codex_model", "expected a model name such as gpt-5-codex")
+    budgets: tuple[Budget, ...] = ()
+    if "budgets" in values:  # imported only then: `log` starts without it
+        from telemetry_csv.limits import budgets_from_table
+
+        budgets = budgets_from_table(values["budgets"], origin["budgets"])
+    for budget in budgets:
+        if (
+            budget.scope
+            and budget.scope.kind == "task_type"
+            and budget.scope.name not in task_types
+        ):
+            raise ConfigError(
+                f"{budget.source}: {budget.scope.name!r} is not a configured task type; "
+                f"expected one of {', '.join(task_types)}"
+            )
+    layout = values.get("layout", DEFAULT_LAYOUT)
+    if layout not in LAYOUTS:
+        raise fail(
+            "layout",
+            'expected "team" (rows in files of their own per branch, never a merge conflict) '
+            'or "single" (one file)',
+        )
     return Settings(
         root=root,
         log_path=root / log,
@@ -170,6 +233,8 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
         import_success=import_success,
         import_idle_limit_ms=idle_limit_ms,
         codex_model=codex_model,
+        budgets=budgets,
+        layout=layout,
     )
 
 

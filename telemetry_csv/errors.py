@@ -16,6 +16,7 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_FILE = 4
 EXIT_SEND = 5
+EXIT_BUDGET = 6
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: standard output was closed under us
 
@@ -30,6 +31,8 @@ EXIT_STATUSES: dict[int, str] = {
     "line), unreadable or read-only; or git failed (not a repository, an unknown revision)",
     EXIT_SEND: "`export`: the receiver could not be reached, or refused or partly rejected a "
     "batch; what it acknowledged before stays recorded",
+    EXIT_BUDGET: "`report`: a budget was broken (one line each on standard error); the report "
+    "was still written",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was done before stays done",
     EXIT_CLOSED_PIPE: "standard output was closed before everything was printed (`| head`): "
     "the command stopped quietly, as one killed by SIGPIPE would; what it did before stays done",
@@ -45,7 +48,8 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
               EXIT_FILE: "no log"},
     "report": {EXIT_OK: "report written (also when no row matches)",
                EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
-               EXIT_FILE: "no log, or the output cannot be written"},
+               EXIT_FILE: "no log, or the output cannot be written",
+               EXIT_BUDGET: "a budget was broken; the report was still written"},
     "fmt": {EXIT_OK: "every file is canonical now",
             EXIT_PROBLEMS: "some lines were left as they were", EXIT_USAGE: "", EXIT_LOCKED: "",
             EXIT_FILE: ""},
@@ -58,6 +62,11 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
                EXIT_FILE: "no log, or the state cannot be written",
                EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
                "it acknowledged before stays recorded)"},
+    "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
+            EXIT_FILE: "no log"},
+    "fold": {EXIT_OK: "folded and committed, or nothing to fold",
+             EXIT_USAGE: "refused: not the default branch, or something staged already",
+             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did"},
     "import": {EXIT_OK: "imported (also when nothing was new; --dry-run wrote nothing)",
                EXIT_USAGE: "", EXIT_LOCKED: "",
                EXIT_FILE: "the log or the import state cannot be read or written"},

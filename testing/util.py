@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from collections.abc import Callable
@@ -68,7 +67,44 @@ def git_env() -> dict[str, str]:
 
 def rows(log: Path) -> list[list[str]]:
     """The log's rows, each split at every comma (enough for rows without quoted notes)."""
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
+    return [line.split(",") for line in logged_lines(log)]
+
+
+def logged_lines(log: Path) -> list[str]:
+    """Every row line of the log at `log`, whatever the layout: its backups and itself, then its
+    folds and shards (in one clone, shards sort in the order they were started)."""
+    from telemetry_csv.logfile.layout import log_files
+
+    return [line for path in log_files(log) for line in path.read_text().splitlines()[1:]]
+
+
+def notes_of(line: str) -> str:
+    """The notes of a row line of either shape (the eighth field)."""
+    import csv
+
+    return next(csv.reader([line]))[7]
+
+
+def logged_text(log: Path) -> str:
+    """The log at `log` as one file would hold it, whatever the layout: the header its files
+    share (every new file has the extended one) and every row line (`logged_lines`); empty when
+    nothing was ever logged."""
+    from telemetry_csv.logfile.layout import log_files
+
+    files = log_files(log)
+    if not files:
+        return ""
+    headers = {path.read_text().partition("\n")[0] + "\n" for path in files}
+    assert len(headers) == 1, f"files of both shapes; read them one by one: {headers}"
+    return headers.pop() + "".join(f"{line}\n" for line in logged_lines(log))
+
+
+def shards(log: Path) -> list[Path]:
+    """The team layout's shard files of the log at `log`, oldest first."""
+    from telemetry_csv.logfile.layout import ShardFiles, shard_folder
+
+    found = ShardFiles.of(shard_folder(log))
+    return [found.folder / name for name in found.shards]
 
 
 def run_cli(
@@ -103,6 +139,8 @@ def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.Com
     byte the test chooses instead of wherever a kill -9 happens to fall."""
 
     def limit() -> None:
+        import resource  # POSIX only: this helper's tests are skipped on Windows
+
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 

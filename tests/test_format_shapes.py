@@ -167,7 +167,7 @@ def test_repair_moves_a_torn_line_of_either_shape(repo: Path, log: Path, header:
 
 
 def test_an_8_column_log_takes_rows_without_extra_values_and_stays_as_it_is(
-    repo: Path, log: Path
+    single_layout: Path, log: Path
 ) -> None:
     write_log(log, rows(1))
     assert main(["log", "m", "1", "2", "true", "plan", "3", "--timestamp", STAMP, "-q"]) == 0
@@ -176,8 +176,9 @@ def test_an_8_column_log_takes_rows_without_extra_values_and_stays_as_it_is(
 
 
 def test_a_row_with_extra_values_starts_a_new_log_with_the_extended_header(
-    repo: Path, log: Path, capsys: pytest.CaptureFixture[str]
+    single_layout: Path, log: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    repo = single_layout
     write_log(log, rows(1, 2))
     before = log.read_bytes()
     argv = ["log", "m", "100", "2", "true", "plan", "3", "--cache-read-tokens", "60"]
@@ -207,7 +208,10 @@ def test_a_batch_fills_the_log_then_rotates_under_one_lock(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("existing", [True, False], ids=["8-column log", "no log"])
-def test_the_log_script_writes_in_the_logs_shape(repo: Path, log: Path, existing: bool) -> None:
+def test_the_log_script_writes_in_the_logs_shape(
+    single_layout: Path, log: Path, existing: bool
+) -> None:
+    repo = single_layout
     if existing:
         write_log(log, rows(1))
     script = Path(__file__).parent.parent / "scripts" / "log-telemetry.sh"
@@ -314,11 +318,12 @@ def test_merge_rows_compares_keys_not_shapes() -> None:
 
 
 def test_a_real_merge_with_a_side_that_rotated_into_the_extended_header(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
+    single_layout: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """main logs by hand into its 8-column log; feature logs a run, which rotates its log into
-    a backup and starts one with the extended header. The merge keeps every row once, check
-    and the append-only rules pass at the merge commit."""
+    """With `layout = "single"`: main logs by hand into its 8-column log; feature logs a run,
+    which rotates its log into a backup and starts one with the extended header. The merge
+    keeps every row once, check and the append-only rules pass at the merge commit."""
+    repo = single_layout
     monkeypatch.delenv("PRE_COMMIT_FROM_REF", raising=False)
     assert run_cli("init", cwd=repo).returncode == 0
     write_log(repo / LOG, rows(1, 2))  # a log written by an earlier version

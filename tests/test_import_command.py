@@ -18,7 +18,7 @@ from telemetry_csv.importing.recording import import_sessions, state_folder
 from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import read_rows
 from testing.agentfixtures import Layout, claude_project, instant
-from testing.util import BIN, EXTENDED_HEADER, HEADER, git, git_env
+from testing.util import BIN, EXTENDED_HEADER, HEADER, git, git_env, logged_text, shards
 
 LOG = ".telemetry/usage.csv"
 SESSION = "claude-code session 11111111"
@@ -66,7 +66,9 @@ def layout(tmp_path: Path) -> Layout:
 
 
 def log_lines(root: Path) -> list[str]:
-    return (root / LOG).read_text().splitlines()
+    """The log's lines as one file would hold them, whatever the layout (the team layout's
+    shards, or the one file)."""
+    return logged_text(root / LOG).splitlines()
 
 
 def test_import_adds_each_closed_slice_once(layout: Layout) -> None:
@@ -90,7 +92,7 @@ def test_all_sources_and_a_quiet_import_with_nothing_new(layout: Layout) -> None
     assert done.stdout == (
         "telemetry-csv import: added 7 rows (claude-code 3, codex 2, gemini 2)\n"
     ), done.stderr
-    assert {row.source for row in read_rows([layout.root / LOG])} == {
+    assert {row.source for row in read_rows(log_files(layout.root / LOG))} == {
         "claude-code",
         "codex",
         "gemini",
@@ -102,6 +104,7 @@ def test_all_sources_and_a_quiet_import_with_nothing_new(layout: Layout) -> None
 def test_an_8_column_log_is_backed_up_whole_before_the_first_import(layout: Layout) -> None:
     log = layout.root / LOG
     log.parent.mkdir()
+    (log.parent / "config.toml").write_text('layout = "single"\n')
     legacy = HEADER + "2026-03-01T10:00:00Z,m,1,2,true,plan,3,typed by hand\n"
     log.write_text(legacy)
     done = cli(layout, "import", "claude-code")
@@ -112,8 +115,25 @@ def test_an_8_column_log_is_backed_up_whole_before_the_first_import(layout: Layo
         f"{backup.name} first)\n"
     )
     assert backup.read_text() == legacy
-    assert log_lines(layout.root) == [EXTENDED_HEADER.strip(), *CLAUDE_ROWS]
+    assert log.read_text().splitlines() == [EXTENDED_HEADER.strip(), *CLAUDE_ROWS]
     assert len(list(read_rows(log_files(log)))) == 4
+
+
+def test_in_the_team_layout_an_8_column_log_stays_and_rows_go_to_a_new_shard(
+    layout: Layout,
+) -> None:
+    log = layout.root / LOG
+    log.parent.mkdir()
+    legacy = HEADER + "2026-03-01T10:00:00Z,m,1,2,true,plan,3,typed by hand\n"
+    log.write_text(legacy)
+    done = cli(layout, "import", "claude-code")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "telemetry-csv import: added 3 rows from claude-code\n"
+    assert log.read_text() == legacy and not list(log.parent.glob("usage-*.csv"))
+    [shard] = shards(log)
+    assert shard.read_text().splitlines() == [EXTENDED_HEADER.strip(), *CLAUDE_ROWS]
+    assert len(list(read_rows(log_files(log)))) == 4
+    assert cli(layout, "check").returncode == 0
 
 
 def test_dry_run_prints_the_rows_and_writes_nothing(layout: Layout) -> None:
@@ -130,8 +150,8 @@ def test_a_log_that_changed_is_read_and_what_it_holds_is_left_out(layout: Layout
     assert cli(layout, "import", "claude-code").returncode == 0
     # A reset that dropped the import state's rows is what makes a state useless: here the log
     # is rewritten by hand to hold only the first slice (as a `git checkout` of an older log).
-    log = layout.root / LOG
-    log.write_text(EXTENDED_HEADER + CLAUDE_ROWS[0] + "\n")
+    [shard] = shards(layout.root / LOG)
+    shard.write_text(EXTENDED_HEADER + CLAUDE_ROWS[0] + "\n")
     done = cli(layout, "import", "claude-code")
     assert done.stdout == (
         "telemetry-csv import: added 2 rows from claude-code; 1 already in the log\n"
@@ -223,7 +243,7 @@ def test_bad_arguments_and_settings_are_one_line_and_status_2(
     done = cli(layout, *args)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
-    assert not (layout.root / LOG).exists()
+    assert not log_files(layout.root / LOG)  # no log, no shard
 
 
 def test_a_from_path_that_does_not_exist_is_an_error(layout: Layout) -> None:
@@ -242,7 +262,7 @@ def test_settings_give_the_defaults(layout: Layout) -> None:
     )
     layout.install("claude-code", "errors")
     assert cli(layout, "import", "claude-code").returncode == 0
-    found = list(read_rows([layout.root / LOG]))
+    found = list(read_rows(log_files(layout.root / LOG)))
     assert {row.task_type for row in found} == {"discuss"}
     assert all(row.task_success for row in found)
 
@@ -260,9 +280,12 @@ def clone(origin: Path, where: Path, layout: Layout) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("same_settings", [True, False], ids=["same rows", "other task type"])
+@pytest.mark.parametrize("files", ["team", "single"])
 def test_two_clones_importing_the_same_sessions_count_them_once(
-    tmp_path: Path, same_settings: bool
+    tmp_path: Path, same_settings: bool, files: str
 ) -> None:
+    """In the single layout the merge driver keeps identical lines once; in the team layout each
+    clone's rows are a shard of its own, both kept, and every reader counts each id once."""
     layout = Layout(tmp_path, root_name="first")
     layout.install("claude-code", "basic")
     layout.install("codex", "basic")
@@ -270,6 +293,9 @@ def test_two_clones_importing_the_same_sessions_count_them_once(
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(origin))
     seed = tmp_path / "seed"
     git(tmp_path, "clone", "-q", str(origin), "seed")
+    if files == "single":
+        (seed / ".telemetry").mkdir()
+        (seed / ".telemetry" / "config.toml").write_text('layout = "single"\n')
     assert cli(layout, "init", cwd=seed).returncode == 0
     git(seed, "add", "-A")
     git(seed, "commit", "-qm", "telemetry-csv init")
@@ -282,7 +308,7 @@ def test_two_clones_importing_the_same_sessions_count_them_once(
     args = [] if same_settings else ["--task-type", "plan"]
     assert cli(layout, "import", "all", "--all-projects", *args, cwd=second).returncode == 0
     for repo, message in ((first, "first import"), (second, "second import")):
-        git(repo, "add", LOG)
+        git(repo, "add", ".telemetry")  # the log, or the new shard
         git(repo, "commit", "-qm", message)
     git(first, "push", "-q", "origin", "main")
     pulled = subprocess.run(
@@ -298,7 +324,10 @@ def test_two_clones_importing_the_same_sessions_count_them_once(
     git(first, "pull", "-q", "--no-rebase", "origin", "main")
     for repo in (first, second):
         rows = list(read_rows(log_files(repo / LOG)))
-        assert len(rows) == (5 if same_settings else 10)  # identical lines merge as one
+        # Identical lines merge as one in the one file; the team layout keeps both shards.
+        assert len(rows) == (5 if same_settings and files == "single" else 10)
+        if files == "team":
+            assert len(shards(repo / LOG)) == 2
         report = cli(layout, "report", "--format", "json", "--no-costs", cwd=repo)
         document = json.loads(report.stdout)
         assert document["rows"] == 5, report.stderr

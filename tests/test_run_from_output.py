@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import read_rows
 from testing.util import BIN, git_env
 
@@ -56,7 +57,7 @@ def logged(repo: Path) -> list[tuple[object, ...]]:
     return [
         (row.model, row.prompt_tokens, row.completion_tokens, row.cache_read_tokens,
          row.cache_write_tokens, row.task_success, row.task_type, row.source)
-        for row in read_rows([repo / LOG])
+        for row in read_rows(log_files(repo / LOG))
     ]  # fmt: skip
 
 
@@ -109,14 +110,14 @@ def test_the_agents_duration_goes_to_the_model_that_did_the_work(repo: Path, age
         repo, agents, "--from-output", "claude-code", "--task-type", "plan", "--", "claude", "-p"
     )
     assert done.returncode == 0, done.stderr
-    assert [row.duration_ms for row in read_rows([repo / LOG])] == [48213, 0]
+    assert [row.duration_ms for row in read_rows(log_files(repo / LOG))] == [48213, 0]
 
 
 def test_codex_without_a_model_is_refused_before_it_runs(repo: Path, agents: Path) -> None:
     done = run(repo, agents, "--from-output", "codex", "--task-type", "plan", "--", "codex", "exec")
     assert done.returncode == 2
     assert b"codex exec --json names no model; give --model, or set codex_model" in done.stderr
-    assert not (agents / "codex.args").exists() and not (repo / LOG).exists()
+    assert not (agents / "codex.args").exists() and not log_files(repo / LOG)
 
 
 def test_codex_takes_its_model_from_the_configuration(repo: Path, agents: Path) -> None:
@@ -143,7 +144,7 @@ def test_a_run_that_printed_no_json(repo: Path, agents: Path) -> None:
     )
     assert refused.returncode == 1  # the command's status, whatever happens to the row
     assert b"not logged: --from-output: the command printed no JSON" in refused.stderr
-    assert not (repo / LOG).exists()
+    assert not log_files(repo / LOG)
     done = run(repo, agents, "--from-output", "--model", "gemini-2.5-pro", "--task-type",
                "execute", "--", "gemini", "-p", "x")  # fmt: skip
     assert done.returncode == 1

@@ -6,7 +6,10 @@ import os
 import subprocess
 from pathlib import Path
 
-from testing.util import BIN, EXTENDED_HEADER, git_env
+from testing.platforms import SHELL, posix_only
+from testing.util import BIN, EXTENDED_HEADER, git_env, logged_text
+
+pytestmark = posix_only(f"{SHELL}: the wrappers are shell scripts run as programs (#!)")
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
@@ -26,7 +29,7 @@ def test_log_script_keeps_commas_the_old_one_stripped(repo: Path) -> None:
         cwd=repo,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    text = (repo / ".telemetry" / "usage.csv").read_text()
+    text = logged_text(repo / ".telemetry" / "usage.csv")
     assert text.startswith(EXTENDED_HEADER)
     assert text.endswith(',execute,45000,"tests, docs, ""and"" more",,,,\n')
 
@@ -37,4 +40,4 @@ def test_log_script_refuses_bad_input_like_the_command(repo: Path) -> None:
     )
     assert done.returncode == 2
     assert "prompt_tokens: '1,500' is not allowed" in done.stderr
-    assert not (repo / ".telemetry" / "usage.csv").exists()
+    assert not logged_text(repo / ".telemetry" / "usage.csv")

@@ -337,7 +337,17 @@ def test_argument_errors_hide_secrets_and_stay_on_one_line(repo: Path) -> None:
             "telemetry-csv: error: unknown command '[redacted: openai-api-key]'; choose from",
         ),
         (
-            ["run", "--task-type", "plan", "--usage-json", SECRETS["xai-api-key"], "--", "true"],
+            [
+                "run",
+                "--task-type",
+                "plan",
+                "--usage-json",
+                SECRETS["xai-api-key"],
+                "--",
+                sys.executable,
+                "-c",
+                "pass",
+            ],
             "telemetry-csv run: error: not logged: --usage-json [redacted: xai-api-key]: ",
         ),
     ],

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.errors import COMMAND_EXITS, EXIT_STATUSES
-from testing.util import EXTENDED_HEADER, run_cli
+from testing.util import EXTENDED_HEADER, logged_text, run_cli
 
 
 def test_init_log_check_from_a_subfolder(repo: Path) -> None:
@@ -18,7 +18,7 @@ def test_init_log_check_from_a_subfolder(repo: Path) -> None:
         "log", "claude-3-opus", "1500", "3200", "true", "execute", "45000", "Phase 6 tests", cwd=sub
     )
     assert done.returncode == 0, done.stderr
-    text = (repo / ".telemetry" / "usage.csv").read_text()
+    text = logged_text(repo / ".telemetry" / "usage.csv")
     assert text.startswith(EXTENDED_HEADER)
     assert text.endswith(",claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests,,,,\n")
     checked = run_cli("check", cwd=sub)

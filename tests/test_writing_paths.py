@@ -13,6 +13,7 @@ from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.rewriting import format_file
 from telemetry_csv.logfile.schema import Schema
+from testing.platforms import SYMLINKS, posix_only
 from testing.util import EXTENDED_HEADER, HEADER, append_line, extended, git, run_cli
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
@@ -104,6 +105,7 @@ def linked(tmp_path: Path) -> tuple[Path, Path]:
     return link, real
 
 
+@posix_only(SYMLINKS)
 def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     linked: tuple[Path, Path],
 ) -> None:
@@ -125,6 +127,7 @@ def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     assert {folder: sorted(os.listdir(folder)) for folder in folders} == folders
 
 
+@posix_only(SYMLINKS)
 def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path]) -> None:
     link, real = linked
     real.unlink()
@@ -133,6 +136,7 @@ def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path])
     assert link.is_symlink() and not real.exists()
 
 
+@posix_only(SYMLINKS)
 def test_the_command_refuses_a_linked_log_in_one_line(
     linked: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -144,6 +148,7 @@ def test_the_command_refuses_a_linked_log_in_one_line(
     assert "Set `log` (or --file) to the file itself" in done.stderr
 
 
+@posix_only(SYMLINKS)
 def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> None:
     """Only the log itself may not be a link: a linked folder is renamed within, as usual."""
     real = tmp_path / "real"
@@ -160,7 +165,9 @@ def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> 
 def test_init_waits_for_the_lock_only_as_long_as_configured(repo: Path) -> None:
     from filelock import FileLock
 
-    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nlock_timeout = 0.2\n")
+    (repo / "pyproject.toml").write_text(
+        '[tool.telemetry-csv]\nlock_timeout = 0.2\nlayout = "single"\n'
+    )
     folder = repo / ".telemetry"
     folder.mkdir()
     with FileLock(str(folder / "usage.csv.lock")):

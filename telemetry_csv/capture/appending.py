@@ -1,5 +1,11 @@
 """Logging rows from Python: validate the values, then append under the log's lock, one row
-(`log_row`) or a batch in one locked write (`log_rows`)."""
+(`log_row`) or a batch in one locked write (`log_rows`).
+
+Where rows go: `path` if given (exactly that file, rotated into backups at `max_bytes` or where
+its header must change, as in the single layout: not safe for branches that merge); else, in
+the team layout (the default), the current shard of the configured log (logfile/sharding.py),
+which never makes two branches touch the same file; else the configured log file itself
+(`layout = "single"`)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from telemetry_csv.config import (
     validate_lock_timeout,
     validate_max_bytes,
 )
-from telemetry_csv.logfile import writing
+from telemetry_csv.logfile import sharding, writing
 from telemetry_csv.logfile.schema import Row, RowInput
 
 
@@ -69,15 +75,42 @@ def log_rows(
     lock_timeout: float | None = None,
 ) -> writing.AppendResult:
     """Append valid rows (from `Schema.normalise`) to the repository's log (or `path`) in one
-    locked write, rotating where the log is full or its header must change."""
+    locked write per file: the current shard and new ones in the team layout, else the log,
+    rotated where it is full or its header must change."""
     settings = settings or load_settings()
+    limit = validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes
+    timeout = settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
+    if path is None and settings.layout == "team":
+        from telemetry_csv.git.worktree import Worktree
+
+        return sharding.append_rows(
+            settings.log_path,
+            rows,
+            settings.schema,
+            max_bytes=limit,
+            lock_timeout=timeout,
+            repository=Worktree.at(settings.root),
+        )
     log_path = Path(path) if path is not None else settings.log_path
     return writing.append_rows(
-        log_path,
-        rows,
-        settings.schema,
-        max_bytes=validate_max_bytes(max_bytes) if max_bytes is not None else settings.max_bytes,
-        lock_timeout=(
-            settings.lock_timeout if lock_timeout is None else validate_lock_timeout(lock_timeout)
-        ),
+        log_path, rows, settings.schema, max_bytes=limit, lock_timeout=timeout
     )
+
+
+def append_rows_held(
+    rows: Sequence[Row], *, settings: Settings, path: Path | None = None
+) -> writing.AppendResult:
+    """`log_rows` for a caller that holds the log's lock already (`writing.locked` of `path`,
+    or of the configured log): the same files, chosen the same way."""
+    if path is None and settings.layout == "team":
+        from telemetry_csv.git.worktree import Worktree
+
+        return sharding.append_rows_held(
+            settings.log_path,
+            rows,
+            settings.schema,
+            max_bytes=settings.max_bytes,
+            repository=Worktree.at(settings.root),
+        )
+    log_path = path if path is not None else settings.log_path
+    return writing.append_rows_held(log_path, rows, settings.schema, max_bytes=settings.max_bytes)

@@ -9,6 +9,13 @@ to the group, and SIGINT and SIGQUIT when they did not come from the terminal's 
 PID`, a CI runner or a supervisor). Signals that were ignored when we started stay ignored, for
 us and for the command, as a shell keeps them for its children.
 
+On Windows there are no process groups, controlling terminals, SIGQUIT or SIGHUP: a console's
+Ctrl-C and Ctrl-Break reach every process attached to it, the command included, so we only
+survive them (SIGINT, SIGBREAK) and pass nothing on; and `os.kill` with any signal but the
+two console events would end the command at once (TerminateProcess), so nothing typed is ever
+forwarded there. A command cannot be "killed by a signal" there either: its exit status is
+its own (0xC000013A after Ctrl-C).
+
 With `capture_output` (`run --from-output`), the command's standard output is a pipe that we copy,
 chunk by chunk as it comes, to our own standard output while keeping a copy (up to
 `MAX_CAPTURED` bytes): what the user sees is what the command printed, as through `tee`. If our
@@ -39,7 +46,9 @@ _CHUNK = 1 << 16
 
 # Sent by the terminal's keys to the whole foreground process group, the command included;
 # passed on only when they came some other way.
-_KEYS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name))
+_KEYS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGBREAK") if hasattr(signal, name)
+)
 # Often sent to one process (a supervisor, `kill PID`, a closed ssh session): passed on.
 _FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -185,7 +194,11 @@ def _in_the_terminals_foreground() -> bool:
 
     A signal handler cannot see who sent the signal; this is what uv does (astral-sh/uv#13925).
     The controlling terminal is asked rather than standard input, which may be redirected.
+    On Windows (no controlling terminal, no process groups) a console's Ctrl-C or Ctrl-Break
+    reaches every process attached to it, so it is always taken as typed.
     """
+    if not hasattr(os, "tcgetpgrp"):
+        return True
     try:
         terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
     except OSError:

@@ -22,10 +22,12 @@ from telemetry_csv.errors import EXIT_CLOSED_PIPE, EXIT_INTERRUPTED, EXIT_USAGE
 
 # name: (module under telemetry_csv.cli, one-line summary for --help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
+    "init": ("init", "create .telemetry/ with its README and .gitignore; set git up"),
     "log": ("log", "append one validated row to the log"),
-    "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
-    "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
+    "check": ("check", "validate every file of the log (PATH:LINE: field: message)"),
+    "report": ("report", "summarise the log as Markdown, JSON, CSV or HTML"),
+    "cat": ("cat", "print every row of the log as one CSV, in time order"),
+    "fold": ("fold", "fold committed shards into a few files, on the default branch"),
     "export": ("export", "send the rows to an OpenTelemetry pipeline (export otlp)"),
     "run": ("run", "run a command, then log its duration and success"),
     "import": ("import_sessions", "add usage from Claude Code, Codex or Gemini session files"),
@@ -54,6 +56,7 @@ def _help() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     from telemetry_csv.cli import output
 
+    output.utf8_streams()
     try:
         try:
             status = _main(list(sys.argv[1:] if argv is None else argv))

@@ -8,6 +8,8 @@ command's result; a closed one ends the command with `EXIT_CLOSED_PIPE` (see cli
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -49,6 +51,24 @@ def confirmation(logged: LoggedRow, how: str | None = None) -> str:
         f"logged {row.model} {row.task_type} {outcome}, {row.total_tokens:,} tokens, "
         f"{row.duration_ms:,} ms to {shown_path(logged.path)}"
     )
+
+
+def utf8_streams() -> None:
+    """Write UTF-8, as the log itself is, whatever the locale says about standard output and
+    error: a note or model name in another script must never end in a UnicodeEncodeError.
+
+    Windows encodes a pipe or a file (`report > report.md`) in the ANSI code page (cp1252,
+    say); a POSIX system in the C locale with UTF-8 mode off, or a Latin-1 locale, would refuse
+    most scripts too. A stream that is UTF-8 already (a Windows console, PEP 528; most
+    locales) is left alone, and so is an explicit PYTHONIOENCODING: the user's choice.
+    """
+    if os.environ.get("PYTHONIOENCODING"):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper) or not stream.encoding:
+            continue
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8", errors=stream.errors)
 
 
 def say(line: str) -> None:

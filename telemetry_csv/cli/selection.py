@@ -1,5 +1,5 @@
 """Which files a command reads: those given, or the log (`--file`, or the configured one) and all
-its backups."""
+its backups, shards and folds."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ if TYPE_CHECKING:
 def files_to_read(
     files: list[str], log_option: str | None, settings: Settings
 ) -> list[tuple[Path, str]]:
-    """The files a command works on, each with the name to show: those given, or else the log
-    (`--file`, or the configured one) and all its backups."""
+    """The files a command works on, each with the name to show: those given, or else every file
+    of the log (`--file`, or the configured one): its backups, itself, its folds and shards."""
     refuse_files_with_log_option(files, log_option)
     if files:
         return [(Path(name), name) for name in files]
@@ -25,7 +25,7 @@ def files_to_read(
 
     log_path = Path(log_option) if log_option else settings.log_path
     paths = log_files(log_path)
-    if not paths:
+    if not paths and not log_path.parent.is_dir():
         raise LogFileError(f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`")
     return [(path, shown_path(path)) for path in paths]
 

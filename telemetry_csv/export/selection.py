@@ -1,9 +1,9 @@
 """Which rows an export reads: the same rows, by the same rules, as `telemetry-csv report`.
 
-The files (FILES, or the log and its backups) or the commit range come from
-`report.sources.open_source`; invalid rows stop the export or are skipped as in `report`
-(`report.sources.ValidRows`); `--since/--until/--model/--task-type` mean what they mean there
-(`report.filters`), with days in the `--tz` zone. Only the export's batching needs the files one
+The files (FILES, or every file of the log, each shard once, as `logfile.snapshot` lists them)
+or the commit range come from `report.sources.open_source`; invalid rows stop the export or are
+skipped as in `report` (`report.sources.ValidRows`); `--since/--until/--model/--task-type` mean
+what they mean there (`report.filters`), with days in the `--tz` zone. Only the export's batching needs the files one
 by one, since the state keeps each file's progress apart.
 """
 
@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv.config import Settings
-from telemetry_csv.errors import ConfigError
+from telemetry_csv.errors import ConfigError, LogFileError
 from telemetry_csv.git import plumbing
-from telemetry_csv.logfile.reading import Problem, scan_bytes, scan_runs
+from telemetry_csv.logfile.reading import Problem, ScanItem, scan_runs
 from telemetry_csv.logfile.schema import Row
+from telemetry_csv.logfile.snapshot import LogChanged, take
 from telemetry_csv.report.dates import fraction_ns
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.sources import open_source
@@ -54,21 +55,53 @@ def select(
         source = open_source(
             schema, log_path=log_path, commit_range=commit_range, settings=settings
         )
-        root, in_git = _located(settings)
+        root = _root(settings)
         from telemetry_csv.git.ranges import items_in_range, parse_range
 
         commits = parse_range(commit_range, root)
         return Selection(
             source.description,
             [Part(source.description, lambda: items_in_range(commit_range, settings), False)],
-            lambda: _rows_at(commits.base, in_git, settings, root),
+            lambda: _rows_at(commits.base, settings, root),
             commits.head,
         )
-    source = open_source(schema, files=files, log_path=log_path, display=display)
+    if files:
+        source = open_source(schema, files=files, log_path=log_path, display=display)
+        parts = [
+            Part(display(path), _scanner(path, display(path), settings), True)
+            for path in source.paths
+        ]
+        return Selection(source.description, parts, None, None)
+    # The log's files as a snapshot lists them, each read as every reader reads it: each
+    # shard's rows once (a shard both loose and in a fold, or in two folds), a moved tail
+    # read where it went.
+    snapshot = take(log_path, display=display)
+    source = open_source(schema, log_path=log_path, display=display, snapshot=snapshot)
     parts = [
-        Part(display(path), _scanner(path, display(path), settings), True) for path in source.paths
+        Part(shown, _checked(read, log_path, display), True)
+        for shown, read in snapshot.readers(schema)
     ]
     return Selection(source.description, parts, None, None)
+
+
+def _checked(
+    read: Callable[[], Iterator[ScanItem]], log_path: Path, display: Callable[[Path], str]
+) -> Callable[[], Items]:
+    """`read`, with a file changed under the export (a fold, a rotation) as a one-line error:
+    the export reads each file twice, and a snapshot cannot be taken again in between."""
+
+    def items() -> Items:
+        try:
+            for item in read():
+                if item is not None:  # only `rows=False` yields None
+                    yield item
+        except LogChanged:
+            raise LogFileError(
+                f"the files of {display(log_path)} changed while they were exported (a fold "
+                "or a rotation); run the export again"
+            ) from None
+
+    return items
 
 
 def _scanner(path: Path, name: str, settings: Settings) -> Callable[[], Items]:
@@ -80,23 +113,19 @@ def _scanner(path: Path, name: str, settings: Settings) -> Callable[[], Items]:
     return items
 
 
-def _located(settings: Settings) -> tuple[Path, str]:
+def _root(settings: Settings) -> Path:
+    """The repository's top folder, which must hold the log."""
     root = plumbing.toplevel(settings.root)
-    in_git = plumbing.relative_path(settings.log_path, root)
-    if in_git is None:
+    if plumbing.relative_path(settings.log_path, root) is None:
         raise ConfigError(f"the log {settings.log_path} is outside the repository {root}")
-    return root, in_git
+    return root
 
 
-def _rows_at(revision: str, log_path: str, settings: Settings, root: Path) -> Iterator[Row]:
-    """The valid rows of the log and its backups at `revision`, oldest first."""
-    from telemetry_csv.git.ranges import log_files_at
+def _rows_at(revision: str, settings: Settings, root: Path) -> Iterator[Row]:
+    """The valid rows of the log at `revision`, every file of it, each shard once."""
+    from telemetry_csv.git.ranges import rows_at
 
-    for path in log_files_at(revision, log_path, root):
-        data = plumbing.read_blob(revision, path, root) or b""
-        for item in scan_bytes(data, settings.schema, f"{revision[:12]}:{path}"):
-            if type(item) is Row:
-                yield item
+    return rows_at(revision, settings, root)
 
 
 class RowFilter:

@@ -1,4 +1,5 @@
-"""Append-only history: between two versions of a log, rows may only be added at the end.
+"""Append-only history of the log file and its backups: between two versions, rows may only
+be added at the end (`append_only.py` applies it, with the team layout's rules and merges).
 
 The old version is what was committed (HEAD, or the base of a range); the new one is what is
 about to be committed (the index, or the end of the range). A row of the old version may leave
@@ -95,21 +96,6 @@ class Comparison:
     new_revision: str
     old_label: str
     new_label: str
-
-
-def comparison(
-    from_ref: str | None = None, to_ref: str | None = None, cwd: Path | None = None
-) -> Comparison | None:
-    """What to compare: HEAD with the index (a commit being made), or the base of a range with
-    its end (`pre-commit run --from-ref A --to-ref B`, a push); None in a repository's first
-    commit, where every file is new."""
-    if from_ref and to_ref:
-        end = plumbing.require_commit(to_ref, cwd)
-        start = plumbing.merge_base(from_ref, to_ref, cwd) or plumbing.require_commit(from_ref, cwd)
-        return Comparison(start, end, start[:12], to_ref)
-    if plumbing.commit_id("HEAD", cwd) is None:
-        return None
-    return Comparison("HEAD", plumbing.INDEX, "HEAD", "staged")
 
 
 def find_rewrite(

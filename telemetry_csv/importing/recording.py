@@ -12,9 +12,11 @@ The order, and why (docs/importing.md, "Importing into the log"):
    slices are new by construction and the log is not read. Otherwise the ids the log already
    holds are read and those slices left out; readers count a repeated id once anyway, so this
    only keeps the log small.
-4. One batch append (`logfile.writing.append_rows_held`), then each source's state is saved
-   under the new token. A crash between the two makes the next import see a changed log, read
-   everything again and leave out what was appended: nothing is lost or doubled.
+4. One batch append (`capture.appending.append_rows_held`: to the current shard, and new ones
+   where it is full, in the team layout; to the log, rotated where needed, in the single one),
+   then each source's state is saved under the new token. A crash between the two makes the
+   next import see a changed log, read everything again and leave out what was appended:
+   nothing is lost or doubled.
 
 With nothing new, nothing is locked, read or written: the scan compares the session files with
 the state, and that is all.
@@ -29,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from telemetry_csv.capture.appending import append_rows_held
 from telemetry_csv.config import DEFAULT_IMPORT_TASK_TYPE, Settings
 from telemetry_csv.errors import ConfigError, InvalidValueError, LogFileError, TelemetryError
 from telemetry_csv.importing import SOURCES, StateFile, collect
@@ -156,7 +159,7 @@ def import_sessions(
         changed = log_token(path) != token
         fresh = _new_rows(rows, results, path, schema, outcomes, changed=changed)
         if fresh:
-            appended = writing.append_rows_held(path, fresh, schema, max_bytes=settings.max_bytes)
+            appended = append_rows_held(fresh, settings=settings, path=log_path)
         saved = log_token(path)
         for result in results:
             try:
@@ -241,16 +244,16 @@ def _new_rows(
 
 
 def ids_in_log(path: Path, schema: Schema, sources: set[str]) -> set[tuple[str, str]]:
-    """The (source, source_id) pairs of `sources` that the log and its backups hold. Lines with
-    problems are passed over: they are `check`'s business, and an id on one is not trusted."""
-    from telemetry_csv.logfile.reading import ExtendedRun, scan_runs
+    """The (source, source_id) pairs of `sources` that the log holds: its backups, itself, its
+    folds and shards, read as every reader reads them (`snapshot`). Lines with problems are
+    passed over: they are `check`'s business, and an id on one is not trusted."""
+    from telemetry_csv.logfile.reading import ExtendedRun
+    from telemetry_csv.logfile.snapshot import Snapshot, read_consistently
     from telemetry_csv.logfile.source_ids import ID_AT_END
 
-    found: set[tuple[str, str]] = set()
-    if not sources:
-        return found
-    for file in layout.log_files(path):
-        for item in scan_runs(file, schema):
+    def read(snapshot: Snapshot) -> set[tuple[str, str]]:
+        found: set[tuple[str, str]] = set()
+        for item in snapshot.items(schema):
             if type(item) is ExtendedRun:
                 found.update(
                     (source, source_id)
@@ -259,12 +262,18 @@ def ids_in_log(path: Path, schema: Schema, sources: set[str]) -> set[tuple[str, 
                 )
             elif type(item) is Row and item.source in sources and item.source_id:
                 found.add((item.source, item.source_id))
-    return found
+        return found
+
+    if not sources:
+        return set()
+    return read_consistently(read, path)
 
 
 def log_token(path: Path) -> str:
-    """What changes whenever the log changes: its files' names, inodes, sizes and modification
-    times (the log and its backups; a missing log is a token too)."""
+    """What changes whenever the log changes: the names, inodes, sizes and modification times
+    of its files (`layout.log_files`: the backups, the log, and the team layout's folds and
+    shards, so a pull, a fold or another clone's shards change it too; a missing log is a
+    token too)."""
     parts = []
     for file in layout.log_files(path):
         try:

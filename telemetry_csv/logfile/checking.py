@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 
-from telemetry_csv.logfile.reading import ExtendedRun, Problem, scan_items
+from telemetry_csv.logfile import folds, layout
+from telemetry_csv.logfile.reading import ExtendedRun, Problem, ScanItem, scan_items
 from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.snapshot import Snapshot
 from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_of
 
 DEFAULT_MAX_PROBLEMS = 100
@@ -49,35 +52,108 @@ def check_files(
 ) -> CheckResult:
     """Check each file completely; `display` maps a path to the name problems should show."""
     result = CheckResult()
-    finder = ConflictFinder()
-    shown: dict[str, Path | str] = {}
+    tally = _Tally(result, max_problems)
     for path in paths:
-        result.files += 1
         name = display.get(path) if display else None
-        label = name if name is not None else str(path)
-        shown[label] = path
-        for item in scan_items(path, schema, max_bytes=max_bytes, display=name):
-            if isinstance(item, str):
-                result.rows += item.count("\n")
-                if type(item) is ExtendedRun:
-                    finder.add_run(item, label)
-                continue
-            if type(item) is Row:
-                result.rows += 1
-                if item.source_id:
-                    finder.add(item.source, item.source_id, numbers_of(item), label)
-                continue
-            assert isinstance(item, Problem)
-            _count(result, item, max_problems)
-    for conflict in finder.conflicts:
-        _count(result, _conflict_problem(conflict, shown, schema), max_problems)
+        shown = name if name is not None else str(path)
+        tally.paths[shown] = path
+        if layout.fold_of_manifest(Path(path).name) is not None:
+            tally.file(_manifest_problems(Path(path), shown))
+            continue
+        items: Iterable[ScanItem] = scan_items(path, schema, max_bytes=max_bytes, display=name)
+        if layout.is_fold_name(Path(path).name):
+            items = chain(_fold_problems(Path(path), shown), items)
+        tally.file(items, shown)
+    tally.conflicts(schema)
     return result
 
 
-def _count(result: CheckResult, problem: Problem, max_problems: int) -> None:
-    result.problem_count += 1
-    if len(result.problems) < max_problems:
-        result.problems.append(problem)
+def check_snapshot(
+    snapshot: Snapshot,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+) -> CheckResult:
+    """Check every file of a log (snapshot.py): each shard's rows are counted once (and their
+    ids compared once), and every copy of a shard is checked, and compared with the one that
+    counts."""
+    result = CheckResult()
+    tally = _Tally(result, max_problems)
+    tally.paths.update((snapshot.display(entry.path), entry.path) for entry in snapshot.entries)
+    for shown, items in snapshot.files(schema, validate=True, max_bytes=max_bytes):
+        tally.file(items, shown)
+    tally.conflicts(schema)
+    return result
+
+
+class _Tally:
+    """Counts a check's files, rows and problems, and finds rows with one id and other numbers."""
+
+    def __init__(self, result: CheckResult, max_problems: int):
+        self.result = result
+        self.max_problems = max_problems
+        self.finder = ConflictFinder()
+        self.paths: dict[str, Path | str] = {}  # each shown name's file, to find lines again
+
+    def file(self, items: Iterable[ScanItem], shown: str | None = None) -> None:
+        result, finder = self.result, self.finder
+        result.files += 1
+        for item in items:
+            if isinstance(item, str):
+                result.rows += item.count("\n")  # a run of valid lines (`reading.scan_runs`)
+                if type(item) is ExtendedRun and shown is not None:
+                    finder.add_run(item, shown)
+                continue
+            if type(item) is Row:
+                result.rows += 1
+                if item.source_id and shown is not None:
+                    finder.add(item.source, item.source_id, numbers_of(item), shown)
+                continue
+            if item is None:
+                result.rows += 1  # a valid line whose Row was not built
+                continue
+            assert isinstance(item, Problem)
+            self.count(item)
+
+    def count(self, problem: Problem) -> None:
+        self.result.problem_count += 1
+        if len(self.result.problems) < self.max_problems:
+            self.result.problems.append(problem)
+
+    def conflicts(self, schema: Schema) -> None:
+        for conflict in self.finder.conflicts:
+            self.count(_conflict_problem(conflict, self.paths, schema))
+
+
+def _fold_problems(path: Path, shown: str) -> list[Problem]:
+    """Whether the manifest beside a fold is true of it (folds.py)."""
+    manifest = path.with_name(layout.manifest_name(path.name))
+    try:
+        entries = folds.parse_manifest(manifest.read_bytes())
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        return [Problem(shown, 0, "file", f"cannot read {Path(str(error.filename)).name}")]
+    except (OSError, ValueError) as error:
+        return [Problem(shown, 0, "file", f"its manifest cannot be read: {error}")]
+    wrong = folds.verify(data, entries)
+    expected = folds.fold_name(folds.manifest_bytes(entries))
+    if wrong is None and expected != path.name:
+        wrong = f"its name does not match its manifest (expected {expected})"
+    if wrong is None:
+        return []
+    return [Problem(shown, 0, "file", f"{wrong}; the fold does not match its manifest")]
+
+
+def _manifest_problems(path: Path, shown: str) -> list[Problem]:
+    """A manifest given alone: its fold must be beside it, and it must be true of the fold."""
+    fold = path.with_name(layout.fold_of_manifest(path.name) or "")
+    if not fold.exists():
+        return [Problem(shown, 0, "file", f"a manifest without its fold {fold.name}")]
+    return [
+        Problem(shown, problem.line, problem.field, problem.message)
+        for problem in _fold_problems(fold, str(fold))
+    ]
 
 
 def _conflict_problem(conflict: Conflict, shown: dict[str, Path | str], schema: Schema) -> Problem:

@@ -34,17 +34,22 @@ def readme_text() -> str:
     )
 
 
-def initialise(log_path: Path, *, lock_timeout: float) -> list[Action]:
+def initialise(log_path: Path, *, lock_timeout: float, create_log: bool = True) -> list[Action]:
     """Create what is missing around `log_path`; report every file as created or kept. The log
-    is created under its lock, waiting at most `lock_timeout` seconds for it."""
+    is created under its lock, waiting at most `lock_timeout` seconds for it; in the team
+    layout (`create_log=False`) there is no log file to create, `log` starts shards as needed,
+    and a log file already there is kept (and still read)."""
     writing.require_log_path(log_path)
     folder = log_path.parent
     ignore = folder / ".gitignore"
     had_ignore = ignore.exists()
     writing.ensure_folder(folder, log_path)
     actions = [Action(ignore, "kept" if had_ignore else "created")]
-    created = writing.create_log(log_path, lock_timeout=lock_timeout)
-    actions.append(Action(log_path, "created" if created else "kept"))
+    if create_log:
+        created = writing.create_log(log_path, lock_timeout=lock_timeout)
+        actions.append(Action(log_path, "created" if created else "kept"))
+    elif writing.current_size(log_path) is not None:
+        actions.append(Action(log_path, "kept"))
     readme = folder / "README.md"
     if readme.exists():
         actions.append(Action(readme, "kept"))

@@ -1,10 +1,24 @@
-"""Which files make up a log: the log itself, its backups and the files kept beside it.
+r"""Which files make up a log: the log itself, its backups, its shard folder and the files kept
+beside them.
 
 A log's name ends in `.csv`, because its backups are named from its stem:
 `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, in UTC, sorting oldest first by the time in the name and
 then the suffix, so that reading the backups in that order, then the log, gives every row in
 append order. Beside the log live its lock (`NAME.lock`) and the temporary file a new log is
 written to before it is renamed into place (`.NAME.tmp`); neither is ever read as a log.
+
+The team layout (docs/teams.md) keeps rows in the log's shard folder, `STEM.rows/` beside it:
+
+- shards, `YYYYMMDDTHHMMSSZ-<16 hex>.csv` (UTC, when it was started; the hex is random), each a
+  small log of its own that never changes once committed; a shard's name is its identity;
+- folds, `fold-<16 hex>.csv`, many shards' rows in one file, each with its manifest
+  `fold-<16 hex>.manifest` (which shards, how many rows each, their content hash; the hex is
+  derived from the manifest, see `folds.py`);
+- the journal of a tail move in progress, `.move.<FROM>.<SIZE>.<TO>.tmp` (see `sharding.py`),
+  which tells readers that FROM's rows past SIZE bytes are TO's now.
+
+Old versions of telemetry-csv, and their hooks (`^\.telemetry/[^/]+\.csv$`) and merge
+attribute (`.telemetry/*.csv`), never look into a subfolder, so they leave the shards alone.
 """
 
 from __future__ import annotations
@@ -18,6 +32,64 @@ from telemetry_csv.errors import LogFileError
 
 LOG_SUFFIX = ".csv"
 _BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
+SHARD_FOLDER_SUFFIX = ".rows"
+SHARD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv")
+FOLD_NAME = re.compile(r"fold-([0-9a-f]{16})\.csv")
+MANIFEST_NAME = re.compile(r"fold-([0-9a-f]{16})\.manifest")
+MOVE_NAME = re.compile(
+    r"\.move\.([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.([0-9]+)\."
+    r"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.tmp"
+)
+
+
+def shard_folder(log_path: Path) -> Path:
+    """The team layout's folder for the log at `log_path`: `.telemetry/usage.rows/` for
+    `.telemetry/usage.csv`. Named after the log, so that no other folder of a project can be
+    taken for it, wherever the log is configured to live."""
+    return log_path.with_name(log_path.stem + SHARD_FOLDER_SUFFIX)
+
+
+def log_of_shard(path: Path) -> Path | None:
+    """The log whose shard folder holds the shard at `path`, or None if it is not a shard."""
+    folder = path.parent
+    if not is_shard_name(path.name) or not folder.name.endswith(SHARD_FOLDER_SUFFIX):
+        return None
+    return folder.with_name(folder.name[: -len(SHARD_FOLDER_SUFFIX)] + LOG_SUFFIX)
+
+
+def new_shard_name() -> str:
+    """A name no other clone, branch or process will pick: the UTC time, then 64 random bits."""
+    return f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
+
+
+def is_shard_name(name: str) -> bool:
+    return SHARD_NAME.fullmatch(name) is not None
+
+
+def is_fold_name(name: str) -> bool:
+    return FOLD_NAME.fullmatch(name) is not None
+
+
+def manifest_name(fold: str) -> str:
+    """The manifest beside the fold named `fold`."""
+    return fold[: -len(LOG_SUFFIX)] + ".manifest"
+
+
+def fold_of_manifest(name: str) -> str | None:
+    """The fold a manifest named `name` describes, or None if it is not a manifest's name."""
+    match = MANIFEST_NAME.fullmatch(name)
+    return f"fold-{match.group(1)}.csv" if match else None
+
+
+def move_name(source: str, size: int, target: str) -> str:
+    """The journal of moving `source`'s rows past `size` bytes to `target` (sharding.py)."""
+    return f".move.{source}.{size}.{target}.tmp"
+
+
+def parse_move_name(name: str) -> tuple[str, int, str] | None:
+    """(source, size, target) of a move journal's name, or None."""
+    match = MOVE_NAME.fullmatch(name)
+    return (match.group(1), int(match.group(2)), match.group(3)) if match else None
 
 
 def lock_path(log_path: Path) -> Path:
@@ -84,11 +156,52 @@ def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
 
 
 def log_files(log_path: Path) -> list[Path]:
-    """The backups, oldest first, then the log itself if it exists: every row in append order."""
+    """Every file that holds the log's rows, in the order they are read: the backups, oldest
+    first, the log itself if it exists, then the shard folder's folds and shards (`ShardFiles`).
+    A shard may be in a fold as well (a merge can bring a folded shard back): read them with
+    `snapshot.take`, which counts each shard's rows once."""
     files = backup_paths(log_path)
     if log_path.exists():
         files.append(log_path)
+    shards = ShardFiles.of(shard_folder(log_path))
+    files += [shards.folder / name for name in (*shards.folds, *shards.shards)]
     return files
+
+
+class ShardFiles:
+    """The names in a shard folder, sorted by kind: folds (by name), shards (by name, so by the
+    time they were started), manifests and move journals; anything else is not the log's."""
+
+    def __init__(self, folder: Path, names: list[str]):
+        self.folder = folder
+        self.names = names  # every name, as listed
+        self.folds: list[str] = []
+        self.shards: list[str] = []
+        self.manifests: list[str] = []
+        self.moves: list[tuple[str, int, str]] = []
+        for name in sorted(names):
+            if SHARD_NAME.fullmatch(name):
+                self.shards.append(name)
+            elif FOLD_NAME.fullmatch(name):
+                self.folds.append(name)
+            elif MANIFEST_NAME.fullmatch(name):
+                self.manifests.append(name)
+            else:
+                move = parse_move_name(name)
+                if move is not None:
+                    self.moves.append(move)
+
+    @classmethod
+    def of(cls, folder: Path) -> ShardFiles:
+        return cls(folder, list_names(folder))
+
+
+def list_names(folder: Path) -> list[str]:
+    """The names in `folder`; none if it does not exist (or is not a folder)."""
+    try:
+        return os.listdir(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
 
 
 def unused_backup_path(log_path: Path) -> Path:

@@ -59,6 +59,15 @@ NO_FINAL_NEWLINE = (
     "the row is complete add the newline, otherwise move it aside with `telemetry-csv repair`"
 )
 LF, CRLF = b"\n", b"\r\n"
+# What git writes into a file it could not merge (`merge-file`; `|||||||` with diff3), and what
+# a merge driver that could not run leaves behind when git falls back to a line merge.
+_CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ", "||||||| ")
+CONFLICT_MARKER = (
+    "a merge conflict marker: this merge was never resolved; keep the rows of both sides, "
+    "delete the marker lines (<<<<<<<, |||||||, =======, >>>>>>>), then run "
+    "`telemetry-csv check` again (with `telemetry-csv init --git` run in this clone, git "
+    "merges the log without conflicts)"
+)
 
 
 @dataclass(frozen=True)
@@ -151,30 +160,103 @@ def scan_items(
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
         return
+    yield from scan_opened(
+        file, name, schema, max_bytes=max_bytes, rows=rows, block_bytes=block_bytes
+    )
+
+
+def scan_opened(
+    file: BinaryIO,
+    name: str,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    rows: bool = True,
+    block_bytes: int = _BLOCK_BYTES,
+    limit: int | None = None,
+) -> Iterator[ScanItem]:
+    """`scan_items` over a file already open (it is closed at the end). With a `limit`, only
+    its first `limit` bytes are read, less a last line that the bytes after them continue:
+    what a reader listed, while a writer may be appending (`snapshot.py`)."""
     try:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
             yield Problem(name, 0, "file", "not a regular file")
             return
-        if max_bytes is not None and info.st_size > max_bytes:
+        size = info.st_size if limit is None else min(limit, info.st_size)
+        if max_bytes is not None and size > max_bytes:
             yield Problem(
                 name,
                 0,
                 "file",
-                f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
+                f"{size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
                 "a usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
             )
-        yield from _scan_stream(file, name, schema, rows, block_bytes)
+        stream: BinaryIO = file
+        if limit is not None and limit < info.st_size:
+            stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
+        yield from _scan_stream(stream, name, schema, rows, block_bytes)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
         file.close()
 
 
+def _whole_lines_end(file: BinaryIO, limit: int) -> int:
+    """Where the last whole line before `limit` ends: the file goes on past `limit`, so a line
+    that `limit` cuts is one a writer is still appending (a write of many pages can be seen
+    half done), not a torn one."""
+    start = max(0, limit - _LINE_LIMIT)
+    file.seek(start)
+    newline = file.read(limit - start).rfind(b"\n")
+    file.seek(0)
+    return start + newline + 1 if newline >= 0 else limit
+
+
+class _Bounded:
+    """A file, read as if it ended at `end`: the calls `_scan_stream` makes."""
+
+    def __init__(self, file: BinaryIO, end: int):
+        self.file, self.end = file, end
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, position: int) -> int:
+        return self.file.seek(min(position, self.end))
+
+    def _left(self, size: int) -> int:
+        left = max(0, self.end - self.file.tell())
+        return left if size < 0 else min(size, left)
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._left(size)
+        return self.file.read(left) if left else b""
+
+    def readline(self, size: int = -1) -> bytes:
+        left = self._left(size)
+        return self.file.readline(left) if left else b""
+
+
 def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
     """`scan_file` over a file's content already in memory."""
     items = _scan_stream(io.BytesIO(data), display, schema, True, _BLOCK_BYTES)
     return cast(Iterator[Row | Problem], _runs_as_rows(items, schema, True))
+
+
+def scan_data(
+    data: bytes,
+    schema: Schema,
+    display: str,
+    *,
+    rows: bool = True,
+    first_line: int = 1,
+    extended: bool = False,
+) -> Iterator[ScanItem]:
+    """`scan_items` over bytes in memory: a whole file, or, with `first_line` > 1, the lines of
+    a file from that line on (a fold's segment), numbered as in the file and read in the shape
+    `extended` says (the file's header decides it)."""
+    return _scan_stream(io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended)
 
 
 def scan_files(
@@ -232,11 +314,23 @@ def _body_and_ending(raw: bytes) -> tuple[bytes, bytes]:
 
 
 def _scan_stream(
-    file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
+    file: BinaryIO,
+    name: str,
+    schema: Schema,
+    rows: bool,
+    block_bytes: int,
+    first_line: int = 1,
+    extended: bool = False,
 ) -> Iterator[ScanItem]:
-    """`scan_runs` over an open file or a stream of bytes in memory."""
-    head = file.read(len(_EXTENDED_HEADER_BYTES))
-    if head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
+    """`scan_runs` over an open file or a stream of bytes in memory; with `first_line` > 1,
+    lines from the middle of a file, without its header, in the shape `extended` says (a fold's
+    segment: the fold's header decides)."""
+    head = b"" if first_line > 1 else file.read(len(_EXTENDED_HEADER_BYTES))
+    if first_line > 1:
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        lines.set_shape(extended)
+        lines.line_no = first_line - 1
+    elif head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
         extended = head == _EXTENDED_HEADER_BYTES
         file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
         lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
@@ -420,6 +514,9 @@ class _Lines:
                     "re-save the file as UTF-8",
                 )
             )
+            return
+        if text.startswith(_CONFLICT_MARKERS) or text == "=======":
+            add(Problem(name, line_no, "line", CONFLICT_MARKER))
             return
         if line_no == 1:
             if text in HEADER_SHAPES:

@@ -35,13 +35,16 @@ class RepairResult:
     size: int = 0  # how many bytes were moved
 
 
-def repair_log(log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> RepairResult:
-    """Move a torn last line of `log_path` aside; see the module docstring."""
+def repair_log(
+    log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, lock_of: Path | None = None
+) -> RepairResult:
+    """Move a torn last line of `log_path` aside; see the module docstring. `lock_of`: the log
+    whose lock guards the file (a shard is written under its log's lock)."""
     if writing.current_size(log_path) is None:
         # Checked before locking, which would create the folder and a lock file for nothing.
         # A log that appears meanwhile has no torn line yet: repairing before it is the same.
         return RepairResult(log_path, exists=False)
-    with writing.locked(log_path, lock_timeout):
+    with writing.locked(lock_of or log_path, lock_timeout):
         size = writing.current_size(log_path)
         if size is None:
             return RepairResult(log_path, exists=False)

@@ -82,16 +82,18 @@ def format_file(
     A log is rewritten under its lock, whether or not anything has locked it before (a fresh
     clone has no lock file), so an append cannot land between the read and the rename and be
     lost, and the temporary file is not one a rotation is writing. The lock file is covered by
-    the folder's .gitignore, which taking the lock completes if needed. A backup is never
-    appended to, so it is rewritten without a lock.
+    the folder's .gitignore, which taking the lock completes if needed. A backup or a fold is
+    never appended to, so it is rewritten without a lock; a shard is appended to under its
+    log's lock, which it is rewritten under too.
     """
     name = display if display is not None else str(path)
     if not path.is_file():
         raise LogFileError(f"{name}: no such file")
     writing.current_size(path)  # a symbolic link is refused before the lock is taken
-    if layout.is_backup_name(path.name):
+    owner = layout.log_of_shard(path)
+    if layout.is_backup_name(path.name) or layout.is_fold_name(path.name):
         return _format_unlocked(path, schema, name)
-    with writing.locked(path, lock_timeout):
+    with writing.locked(owner or path, lock_timeout):
         return _format_unlocked(path, schema, name)
 
 

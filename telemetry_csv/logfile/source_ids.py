@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import re
+from collections.abc import Callable
 from typing import NamedTuple, cast
 
 from telemetry_csv.logfile.reading import ExtendedRun
@@ -137,23 +138,32 @@ class SeenIds:
         """A run of extended lines without the lines whose id was read before (the run itself
         when there are none, the common case)."""
         remember = self._window.remember
-        repeated = [
-            index
-            for index, (source, source_id, _, _) in enumerate(ID_AT_END.findall(run))
-            if remember(source, source_id) is not _NEW
-        ]
-        if not repeated:
-            return run
-        self.repeats += len(repeated)
-        matches = list(ID_AT_END.finditer(run))
-        pieces = []
-        position = 0
-        for index in repeated:
-            match = matches[index]
-            pieces.append(run[position : run.rfind("\n", 0, match.start()) + 1])
-            position = match.end() + 1
-        pieces.append(run[position:])
-        return ExtendedRun("".join(pieces))
+        before = len(run)
+        kept = without_ids(run, lambda source, source_id: remember(source, source_id) is not _NEW)
+        if len(kept) != before:
+            self.repeats += run.count("\n") - kept.count("\n")
+        return kept
+
+
+def without_ids(run: ExtendedRun, drop: Callable[[str, str], bool]) -> ExtendedRun:
+    """A run of extended lines without the lines whose (source, source_id) `drop` is true of,
+    asked of each line with an id in order (the run itself when none is dropped)."""
+    dropped = [
+        index
+        for index, (source, source_id, _, _) in enumerate(ID_AT_END.findall(run))
+        if drop(source, source_id)
+    ]
+    if not dropped:
+        return run
+    matches = list(ID_AT_END.finditer(run))
+    pieces = []
+    position = 0
+    for index in dropped:
+        match = matches[index]
+        pieces.append(run[position : run.rfind("\n", 0, match.start()) + 1])
+        position = match.end() + 1
+    pieces.append(run[position:])
+    return ExtendedRun("".join(pieces))
 
 
 class Numbers(NamedTuple):

@@ -39,6 +39,7 @@ from telemetry_csv.errors import LockTimeoutError, LogFileError
 from telemetry_csv.logfile.layout import (
     lock_path,
     require_log_name,
+    shard_folder,
     temporary_path,
     unused_backup_path,
 )
@@ -79,9 +80,9 @@ def require_log_path(log_path: Path) -> None:
     require_log_name(log_path)
 
 
-def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
-    """Create the log's folder and make its .gitignore cover the lock and temporary files;
-    True if anything was created or changed.
+def ensure_folder(folder: Path, log_path: Path | None = None, *, shards: bool = False) -> bool:
+    """Create the log's folder and make its .gitignore cover the lock and temporary files (with
+    `shards`, also those of the log's shard folder); True if anything was created or changed.
 
     A folder created here is the log's own, so it gets the generic rules (`*.lock`, `.*.tmp`).
     In a folder that already existed (the repository root, say) only this log's two files are
@@ -105,22 +106,25 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
         return fs.create_whole(ignore, FOLDER_GITIGNORE.encode()) or created
     if log_path is None:
         return created
-    missing = _uncovered_names(text or "", log_path)
+    missing = _uncovered_names(text or "", log_path, shards)
     if not missing:
         return created
     block = "# telemetry-csv: lock and temporary files are never committed\n"
     block += "".join(f"/{name}\n" for name in missing)
     if text is None:
         # Another writer may create the file between our read and our link: complete it then.
-        return fs.create_whole(ignore, block.encode()) or ensure_folder(folder, log_path)
+        return fs.create_whole(ignore, block.encode()) or ensure_folder(
+            folder, log_path, shards=shards
+        )
     if text and not text.endswith("\n"):
         block = "\n" + block
     fs.append(ignore, block.encode())
     return True
 
 
-def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
-    """This log's lock and temporary file names that no line of `gitignore` names or globs."""
+def _uncovered_names(gitignore: str, log_path: Path, shards: bool) -> list[str]:
+    """This log's lock and temporary file names (and, with `shards`, its shard folder's
+    temporary files) that no line of `gitignore` names or globs."""
     rules = {line.strip() for line in gitignore.splitlines()}
     missing = []
     for name, generic in (
@@ -129,6 +133,9 @@ def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
     ):
         if not rules & {name, "/" + name, generic, "/" + generic}:
             missing.append(name)
+    shard_temporaries = f"{shard_folder(log_path).name}/.*.tmp"
+    if shards and not rules & {shard_temporaries, "/" + shard_temporaries, ".*.tmp"}:
+        missing.append(shard_temporaries)
     return missing
 
 
@@ -138,7 +145,7 @@ def append_rows(
     """Append valid rows to the log in one locked batch; see `append_rows_held`."""
     if not rows:
         raise ValueError("no rows to append")
-    _require_fit(rows, schema, max_bytes)  # refused before any change
+    require_fit(rows, schema, max_bytes)  # refused before any change
     require_log_path(log_path)
     with locked(log_path, lock_timeout):
         return append_rows_held(log_path, rows, schema, max_bytes=max_bytes)
@@ -155,7 +162,7 @@ def append_rows_held(
     failure leaves every file as it was before the step that failed (a rotation already done
     stays done).
     """
-    _require_fit(rows, schema, max_bytes)
+    require_fit(rows, schema, max_bytes)
     require_log_path(log_path)
     size = current_size(log_path)
     rotate = False  # the next lines go to a new log that replaces this one
@@ -171,17 +178,17 @@ def append_rows_held(
     pending = list(rows)
     while pending:
         if size and not rotate:
-            lines = _lines_that_fit(pending, schema, extended, max_bytes - size)
+            lines = lines_that_fit(pending, schema, extended, max_bytes - size)
             if lines:
-                data = _data(lines)
+                data = lines_data(lines)
                 fs.append(log_path, data, advice="; the log was left as it was")
                 size += len(data)
                 written += lines
                 del pending[: len(lines)]
                 continue
             rotate = True  # full
-        lines = _lines_that_fit(pending, schema, True, max_bytes - len(EXTENDED_HEADER_BYTES))
-        content = EXTENDED_HEADER_BYTES + _data(lines)
+        lines = lines_that_fit(pending, schema, True, max_bytes - len(EXTENDED_HEADER_BYTES))
+        content = EXTENDED_HEADER_BYTES + lines_data(lines)
         if size and rotate:
             _require_writable(log_path)
             backups.append(_rotate(log_path, unused_backup_path(log_path), content))
@@ -193,14 +200,18 @@ def append_rows_held(
     return AppendResult(log_path, tuple(written), created, tuple(backups), header_changed)
 
 
-def _data(lines: list[str]) -> bytes:
+def lines_data(lines: Sequence[str]) -> bytes:
+    """Lines as a log stores them: UTF-8, each ending in a newline."""
     return "".join(f"{line}\n" for line in lines).encode("utf-8")
 
 
-def _lines_that_fit(rows: list[Row], schema: Schema, extended: bool, room: int) -> list[str]:
-    """The canonical lines of the first rows whose bytes fit in `room`."""
+def lines_that_fit(rows: Sequence[Row], schema: Schema, extended: bool, room: int) -> list[str]:
+    """The canonical lines, in the shape `extended` says, of the first rows whose bytes fit in
+    `room`; an 8-column file takes no row with source or cache values, so they stop there."""
     lines = []
     for row in rows:
+        if not extended and row.has_extras:
+            break
         line = schema.format_line(row, extended=extended)
         room -= len(line.encode("utf-8")) + 1
         if room < 0:
@@ -209,7 +220,7 @@ def _lines_that_fit(rows: list[Row], schema: Schema, extended: bool, room: int) 
     return lines
 
 
-def _require_fit(rows: Sequence[Row], schema: Schema, max_bytes: int) -> None:
+def require_fit(rows: Sequence[Row], schema: Schema, max_bytes: int) -> None:
     """Refuse a row that would not fit in a new log of at most `max_bytes` on its own."""
     for row in rows:
         data = (schema.format_line(row, extended=True) + "\n").encode("utf-8")

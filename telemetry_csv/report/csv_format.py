@@ -6,6 +6,9 @@ cache parts of the prompt tokens (summed over the rows that know them) come last
 readers of the earlier columns by position are not disturbed.
 Rows follow the JSON's order: the total first, then each grouping in its sort order.
 
+With `--group-by`, the columns are instead the grouping's (`model`, `week`, ...), then the same
+statistics: one row per group, in the JSON's order, no total.
+
 A text cell a spreadsheet would run as a formula (a model named `@cf/…` or `=cmd`) is written
 behind one apostrophe, exactly as the log stores it (`schema.neutralise`): opening the export
 must not run what a model name says, any more than opening the log does.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from telemetry_csv.logfile.schema import neutralise
 from telemetry_csv.report.data import Report, Stats
@@ -47,6 +51,9 @@ COLUMNS = (
 def render_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
+    if report.grouped is not None:
+        _grouped(writer, report)
+        return out.getvalue()
     writer.writerow(COLUMNS)
     writer.writerow(_row("total", "", "", "", report.totals))
     for group in report.by_model:
@@ -93,3 +100,12 @@ def _row(group: str, model: str, kind: str, period: str, stats: Stats) -> list[o
 
 def _blank(value: object) -> object:
     return "" if value is None else value
+
+
+def _grouped(writer: Any, report: Report) -> None:
+    assert report.grouped is not None
+    columns = report.grouped.columns
+    writer.writerow((*columns, *COLUMNS[4:]))
+    for group in report.grouped.groups:
+        keys = [neutralise(label) for label in group.key]
+        writer.writerow((*keys, *_row("", "", "", "", group.stats)[4:]))
