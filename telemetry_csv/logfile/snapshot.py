@@ -324,18 +324,19 @@ def read_consistently(
 
 def read_log(log_path: Path, schema: Schema | None = None) -> Iterator[Row]:
     """Every row of the log at `log_path` (its backups, itself, its folds and shards), each
-    shard's rows once, from a snapshot taken now; InvalidLogError at the first problem, as
-    `read_rows`, and LogFileError if a fold or a rotation changed the files under it (read
-    again then: rows already yielded cannot be taken back)."""
+    shard's rows once, from a snapshot taken now, each file read in its own header's shape;
+    InvalidLogError at the first problem, as `read_rows`, and LogFileError if a fold or a
+    rotation changed the files under it (read again then: rows already yielded cannot be taken
+    back). Rows are as stored: rows with one source_id all come (`source_ids.SeenIds` says
+    which one counts)."""
     from telemetry_csv.errors import InvalidLogError
-    from telemetry_csv.logfile import fastpath
+    from telemetry_csv.logfile.reading import run_fast_path
 
     schema = schema or Schema()
-    path = fastpath.for_schema(schema)
     try:
         for item in take(log_path).items(schema):
             if isinstance(item, str):
-                yield from path.rows_of(item)
+                yield from run_fast_path(schema, item).rows_of(item)
             elif isinstance(item, Row):
                 yield item
             else:
