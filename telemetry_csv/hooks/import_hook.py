@@ -2,9 +2,10 @@
 commit (the hook's default stage is `post-commit`; docs/importing.md weighs the stages).
 
 Nothing to remember: every commit imports what closed since the last one, and the new rows go in
-with the next commit. With nothing new it reads only the import states, so a commit is not
-slowed down. Run at the `pre-commit` stage instead, it is a fixer: pre-commit sees the log
-change and fails the commit once, so the rows can be staged with it.
+with the next commit that stages them (`git add .telemetry`: in the team layout they are in a
+new shard, an untracked file). With nothing new it reads only the import states, so a commit is
+not slowed down. Run at the `pre-commit` stage instead, with `layout = "single"`, it is a fixer:
+pre-commit sees the log change and fails the commit once, so the rows can be staged with it.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A shard (layout.py) is a small log of its own in the shard folder. Once git has a shard (staged
 or committed), the shard never changes again: a cherry-pick, a squash merge or a rebase then
 carries it as the same file with the same bytes, which git merges with itself cleanly. So,
-under the log's lock, `append_row` appends to the current shard only while git cannot have it,
+under the log's lock, `append_rows` appends to the current shard only while git cannot have it,
 and otherwise starts a new one, named afresh (`layout.new_shard_name`). It starts a new shard:
 
 - when there is no current shard, or it is gone from the work tree (a checkout removed it);
