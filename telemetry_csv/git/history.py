@@ -63,8 +63,9 @@ class Rewrite:
             f"    {old:<{width}} {_shown(self.old_line.text)}\n"
             f"    {new:<{width}} {_shown(new_text)}\n"
             f"{rotation}"
-            f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
-            "then append new rows with `telemetry-csv log`"
+            f"    restore the committed file with `git restore --source={self.old_label} "
+            f"--staged --worktree -- {self.path}` (rows added since are dropped with the "
+            "change: log them again with `telemetry-csv log`)"
         )
 
 

@@ -28,7 +28,7 @@ import re
 import time
 from pathlib import Path
 
-from telemetry_csv.errors import LogFileError
+from telemetry_csv.errors import TelemetryError
 
 LOG_SUFFIX = ".csv"
 _BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
@@ -113,9 +113,11 @@ def log_name_problem(name: str) -> str | None:
 
 
 def require_log_name(log_path: Path) -> None:
+    """Refuse a log name that cannot be one: a refused value (exit status 2), as the same name
+    in the `log` setting is, whether it came from --file or from the configuration."""
     problem = log_name_problem(log_path.name)
     if problem:
-        raise LogFileError(f"{log_path}: {problem}")
+        raise TelemetryError(f"{log_path}: {problem}")
 
 
 def utc_stamp() -> str:

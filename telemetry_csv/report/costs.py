@@ -1,6 +1,6 @@
 """Cost estimates from the optional `genai-prices` package, each row priced at its own timestamp.
 
-`pip install 'telemetry-csv[cost]'` adds it; it prices offline from the data it ships and knows
+The `cost` extra adds it (`install_hint` says how, for the running interpreter); it prices offline from the data it ships and knows
 when each price applied. It is imported only when a report asks for costs, so `log` never pays
 for it. A model it does not know is unpriced, and reports say so; it is never priced at $0.
 
@@ -42,7 +42,29 @@ if TYPE_CHECKING:
     from datetime import time
     from decimal import Decimal
 
-INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
+def install_hint() -> str:
+    """A command that adds the price data to the interpreter running this, wherever and however
+    telemetry-csv was installed (a virtual environment, pipx, `uv tool`): the package is not on
+    PyPI, so `pip install 'telemetry-csv[cost]'` would find nothing. The requirement is the
+    `cost` extra's own, read from the installed metadata."""
+    import importlib.util
+    import shlex
+    import sys
+
+    requirement = PACKAGE
+    try:
+        from importlib.metadata import requires
+
+        for line in requires("telemetry-csv") or ():
+            if line.startswith(PACKAGE) and 'extra == "cost"' in line:
+                requirement = line.split(";", 1)[0].replace(" ", "")
+    except ImportError:  # PackageNotFoundError: run from a source tree that is not installed
+        pass
+    python = shlex.quote(sys.executable)
+    if importlib.util.find_spec("pip") is None:  # `uv tool` and uv's environments have no pip
+        return f"uv pip install --python {python} {shlex.quote(requirement)}"
+    return f"{python} -m pip install {shlex.quote(requirement)}"
+
 PACKAGE = "genai-prices"
 
 _PROBE = 1_000_000
