@@ -151,6 +151,11 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, str | None]:
     and the old script stored such notes."""
     parser = build_parser()
     args, extras = parser.parse_known_intermixed_args(argv)
+    for field in POSITIONAL:
+        if getattr(args, field) == []:
+            # `--notes=--`: argparse (3.11, 3.12) takes a value of `--` out as the end of
+            # options and leaves an empty list; the old script stored such a note as given.
+            setattr(args, field, "--")
     if not extras:
         return args, None
     if len(extras) == 1 and len(args.values) == len(REQUIRED) and args.notes is None:

@@ -49,7 +49,7 @@ examples:
   telemetry-csv report --range origin/main..HEAD --max-cost 5 --min-success-rate 80%
   telemetry-csv report --charts --github-summary"""
 
-FORMATS = ("markdown", "json", "csv", "html")
+FORMATS = ("markdown", "json", "csv", "html", "legacy-json")
 BUDGET_OPTIONS = ("max_tokens", "max_cost", "min_success_rate", "max_p95")
 
 
@@ -89,7 +89,12 @@ def build_parser() -> ArgumentParser:
         metavar="ZONE",
         help="for days and weeks: UTC (default), local, or an IANA name",
     )
-    output.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    output.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="default: markdown; legacy-json is the old telemetry-report.sh's JSON",
+    )
     output.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     output.add_argument(
         "--github-summary",
@@ -277,6 +282,10 @@ def run(argv: Sequence[str]) -> int:
         from telemetry_csv.report.csv_format import render_csv
 
         text = render_csv(report)
+    elif args.format == "legacy-json":
+        from telemetry_csv.report.legacy_json import render_legacy_json
+
+        text = render_legacy_json(report, settings.schema.task_types)
     else:
         text = render_markdown(report, markdown_options)
 
