@@ -253,7 +253,10 @@ def history_changes(
     folder, name = posixpath.split(log_path)
     stem = posixpath.splitext(name)[0]
     backups = f"{_glob_literal(folder)}/" if folder else ""
-    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    pathspecs = [f":(top,literal){log_path}"] + [
+        f":(top,glob){backups}{glob.format(stem=_glob_literal(stem))}"
+        for glob in layout.BACKUP_GLOBS
+    ]
     changes = plumbing.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
     return [(status, path) for status, path in changes if belongs_to(path, log_path)]
 

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from datetime import time
     from decimal import Decimal
 
+
 def install_hint() -> str:
     """A command that adds the price data to the interpreter running this, wherever and however
     telemetry-csv was installed (a virtual environment, pipx, `uv tool`): the package is not on
@@ -64,6 +65,7 @@ def install_hint() -> str:
     if importlib.util.find_spec("pip") is None:  # `uv tool` and uv's environments have no pip
         return f"uv pip install --python {python} {shlex.quote(requirement)}"
     return f"{python} -m pip install {shlex.quote(requirement)}"
+
 
 PACKAGE = "genai-prices"
 
