@@ -45,10 +45,12 @@ if TYPE_CHECKING:
 
 def install_hint() -> str:
     """A command that adds the price data to the interpreter running this, wherever and however
-    telemetry-csv was installed (a virtual environment, pipx, `uv tool`): the package is not on
-    PyPI, so `pip install 'telemetry-csv[cost]'` would find nothing. The requirement is the
-    `cost` extra's own, read from the installed metadata."""
+    telemetry-csv was installed: the package is not on PyPI, so `pip install
+    'telemetry-csv[cost]'` would find nothing. pipx's environments are changed with `pipx
+    inject` (they have no pip of their own); uv's (`uv tool`) have no pip either. The
+    requirement is the `cost` extra's own, read from the installed metadata."""
     import importlib.util
+    import os
     import shlex
     import sys
 
@@ -61,10 +63,13 @@ def install_hint() -> str:
                 requirement = line.split(";", 1)[0].replace(" ", "")
     except ImportError:  # PackageNotFoundError: run from a source tree that is not installed
         pass
+    wanted = shlex.quote(requirement)
+    if os.path.isfile(os.path.join(sys.prefix, "pipx_metadata.json")):
+        return f"pipx inject {shlex.quote(os.path.basename(sys.prefix))} {wanted}"
     python = shlex.quote(sys.executable)
-    if importlib.util.find_spec("pip") is None:  # `uv tool` and uv's environments have no pip
-        return f"uv pip install --python {python} {shlex.quote(requirement)}"
-    return f"{python} -m pip install {shlex.quote(requirement)}"
+    if importlib.util.find_spec("pip") is None:
+        return f"uv pip install --python {python} {wanted}"
+    return f"{python} -m pip install {wanted}"
 
 
 PACKAGE = "genai-prices"
