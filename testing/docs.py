@@ -114,7 +114,7 @@ def _comment_before(lines: list[str], fence: int) -> str:
         start -= 1
     if start < 0:
         return ""
-    text = "\n".join(line.strip() for line in lines[start:fence])
+    text = "\n".join(lines[start:fence])  # as written: a setup may hold YAML
     return text[text.index("<!--") + 4 : text.rindex("-->")].strip()
 
 
