@@ -89,7 +89,10 @@ def blocks(path: Path) -> list[Block]:
             lines[end].strip().startswith(fence) and lines[end].strip().strip(fence[0]) == ""
         ):
             end += 1
-        content = [line[len(indent) :] if line.startswith(indent) else line for line in lines[index + 1 : end]]
+        content = [
+            line[len(indent) :] if line.startswith(indent) else line
+            for line in lines[index + 1 : end]
+        ]
         found.append(
             Block(
                 path,
@@ -277,7 +280,9 @@ def write_outputs(path: Path, results: list[tuple[Block, list[list[str]]]]) -> N
     for block, outputs in sorted(results, key=lambda item: -item[0].start):
         new: list[str] = []
         for step, output in zip(steps(block), outputs, strict=True):
-            new += [f"$ {part}" if n == 0 else part for n, part in enumerate(step.command.split("\n"))]
+            new += [
+                f"$ {part}" if n == 0 else part for n, part in enumerate(step.command.split("\n"))
+            ]
             new += output
         lines[block.start + 1 : block.end] = [
             (block.indent + line) if line else line for line in new
@@ -314,7 +319,12 @@ def exit_status_tables() -> None:
     """Print, for cog, the table of every exit status and which command ends with which."""
     import cog
 
-    from telemetry_csv.errors import COMMAND_EXITS, EXIT_CLOSED_PIPE, EXIT_STATUSES, exit_status_markdown
+    from telemetry_csv.errors import (
+        COMMAND_EXITS,
+        EXIT_CLOSED_PIPE,
+        EXIT_STATUSES,
+        exit_status_markdown,
+    )
 
     cog.outl(exit_status_markdown())
     cog.outl("")

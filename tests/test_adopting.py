@@ -210,3 +210,17 @@ def test_called_from_a_core_hooks_path_manager(
     )  # fmt: skip
     assert pushed.returncode == 1
     assert "rows may only be added at the end" in pushed.stdout + pushed.stderr
+
+
+def test_the_readme_s_first_set_up_command(
+    tmp_path: Path, hook_source: tuple[Path, str], installs: dict[str, str]
+) -> None:
+    """The README's first command, as it stands there, in a fresh clone: it installs the tool
+    and checks and reports on the committed sample log. (The second runs this suite: CI.)"""
+    from tests.test_docs import SET_UP
+
+    source, _ = hook_source
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", str(source), str(clone))
+    done = run(["bash", "-c", SET_UP[0]], clone, installs)
+    assert done.stdout.startswith("checked 1 file, 5 valid rows: no problems\n## LLM usage report")

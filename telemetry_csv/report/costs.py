@@ -44,32 +44,10 @@ if TYPE_CHECKING:
 
 
 def install_hint() -> str:
-    """A command that adds the price data to the interpreter running this, wherever and however
-    telemetry-csv was installed: the package is not on PyPI, so `pip install
-    'telemetry-csv[cost]'` would find nothing. pipx's environments are changed with `pipx
-    inject` (they have no pip of their own); uv's (`uv tool`) have no pip either. The
-    requirement is the `cost` extra's own, read from the installed metadata."""
-    import importlib.util
-    import os
-    import shlex
-    import sys
+    """The command that adds the price data to the interpreter running this (`extras`)."""
+    from telemetry_csv import extras
 
-    requirement = PACKAGE
-    try:
-        from importlib.metadata import requires
-
-        for line in requires("telemetry-csv") or ():
-            if line.startswith(PACKAGE) and 'extra == "cost"' in line:
-                requirement = line.split(";", 1)[0].replace(" ", "")
-    except ImportError:  # PackageNotFoundError: run from a source tree that is not installed
-        pass
-    wanted = shlex.quote(requirement)
-    if os.path.isfile(os.path.join(sys.prefix, "pipx_metadata.json")):
-        return f"pipx inject {shlex.quote(os.path.basename(sys.prefix))} {wanted}"
-    python = shlex.quote(sys.executable)
-    if importlib.util.find_spec("pip") is None:
-        return f"uv pip install --python {python} {wanted}"
-    return f"{python} -m pip install {wanted}"
+    return extras.install_command(extras.requirements("cost", (PACKAGE,)))
 
 
 PACKAGE = "genai-prices"
