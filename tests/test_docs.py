@@ -128,9 +128,7 @@ def test_every_hook_and_console_script_is_documented() -> None:
     missing = [hook["id"] for hook in hooks if f"`{hook['id']}`" not in hooks_page]
     text = _all_docs_text()
     missing += [
-        script
-        for script in scripts
-        if not re.search(rf"`{re.escape(script)}(?![\w-])[^`]*`", text)
+        script for script in scripts if not re.search(rf"`{re.escape(script)}(?![\w-])[^`]*`", text)
     ]
     assert not missing, f"undocumented: {missing}"
     for hook in hooks:  # the stages the page says it runs at are the hook's
