@@ -224,3 +224,17 @@ def test_the_readme_s_first_set_up_command(
     git(tmp_path, "clone", "-q", str(source), str(clone))
     done = run(["bash", "-c", SET_UP[0]], clone, installs)
     assert done.stdout.startswith("checked 1 file, 5 valid rows: no problems\n## LLM usage report")
+
+
+@pytest.mark.parametrize("tool", ["pipx", "uv"])
+def test_pipx_and_uv_from_a_git_url_with_the_cost_extra(
+    tmp_path: Path, hook_source: tuple[Path, str], installs: dict[str, str], tool: str
+) -> None:
+    source, rev = hook_source
+    wanted = f"telemetry-csv[cost] @ git+file://localhost{source}@{rev}"
+    command = [str(BIN / "pipx"), "install", wanted]
+    if tool == "uv":
+        command = [str(BIN / "uv"), "tool", "install", wanted]
+    run(command, tmp_path, installs)
+    repo = a_repository_with_a_row(tmp_path / "project", "telemetry-csv", installs)
+    assert "Estimated cost" in run(["telemetry-csv", "report"], repo, installs).stdout
