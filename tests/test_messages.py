@@ -102,7 +102,7 @@ def test_every_missing_field_at_once_after_the_usage_line(
         (
             ["report", "--format", "jsn"],
             "telemetry-csv report: error: argument --format: invalid choice: 'jsn' (choose from "
-            "'markdown', 'json', 'csv', 'html'); did you mean json? (see --help)",
+            "'markdown', 'json', 'csv', 'html', 'legacy-json'); did you mean json? (see --help)",
         ),
         (
             ["check", "--max-problemz=3", "--quite"],

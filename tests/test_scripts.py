@@ -164,7 +164,8 @@ def test_report_script_formats(repo: Path) -> None:
     done = run_script("telemetry-report.sh", "md", cwd=repo)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == (
-        "telemetry-report.sh: error: format 'md' is not allowed; expected markdown or json\n"
+        "telemetry-report.sh: error: format 'md' is not allowed; expected markdown or json (or "
+        "csv, html)\n"
     )
 
 
