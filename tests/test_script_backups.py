@@ -139,3 +139,19 @@ def test_fmt_rewrites_them_without_touching_gitignore(
         "usage_backup_20260310_230000.csv",
         "usage_backup_20260311_020000.csv",
     ]  # no .gitignore, no lock file
+
+
+def test_a_link_at_a_script_backup_s_name_is_not_followed_to_order_it(shell_era: Path) -> None:
+    """Ordering reads a script backup's first row; a link there is not read through (`check`
+    then reports it as no regular file)."""
+    secret = shell_era.parent / "elsewhere.csv"
+    secret.write_text(HEADER + row_line("2026-01-01T00:00:00Z", notes="not ours"))
+    link = shell_era / ".telemetry" / "usage_backup_20260101_000000.csv"
+    link.symlink_to(secret)
+    names = [path.name for path in layout.log_files(shell_era / ".telemetry" / "usage.csv")]
+    # Sorted last of the script backups (no readable first row), not first by the target's row.
+    assert names[:3] == [
+        "usage_backup_20260311_020000.csv",
+        "usage_backup_20260310_230000.csv",
+        "usage_backup_20260101_000000.csv",
+    ]

@@ -185,14 +185,18 @@ def _first_instant(path: Path) -> float:
     """The instant of the first row of a shell script's backup, to order those backups by
     their rows (their names hold the local time of whoever ran the script, and clocks, zones and
     daylight saving time differ); infinity when it has no readable first row, which `check`
-    reports. Only a regular file is read, and only its first 64 KiB."""
+    reports. Only a regular file is read (never through a link), and only its first 64 KiB."""
     import stat
 
     from telemetry_csv import fs, rfc3339
 
     try:
+        listed = os.lstat(path)  # a link is never followed, not even to sort by its rows
+        if not stat.S_ISREG(listed.st_mode):
+            return math.inf
         with fs.open_for_reading(path) as file:
-            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            opened = os.fstat(file.fileno())
+            if (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
                 return math.inf
             head = file.read(1 << 16)
     except OSError:
