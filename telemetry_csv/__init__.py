@@ -12,7 +12,7 @@ Packages, from the top layer down (a module imports only from layers below it; C
 - `logfile/`: the file itself; its schema, reading (`check`), writing and rotation, canonical
   form (`fmt`), repair (`repair`), the files `init` creates;
 - foundations: `errors` (and the exit statuses), `fs` (every file operation), `rfc3339`,
-  `durations`, `secrets_scan`.
+  `durations`, `secrets_scan`, `extras` (what the optional extras need, and how to install it).
 
 Names are imported on first use so that `import telemetry_csv` stays cheap for the `log`
 command's start-up.
@@ -25,6 +25,7 @@ from typing import Any
 
 _EXPORTS = {
     "log_row": "telemetry_csv.capture.appending",
+    "log_rows": "telemetry_csv.capture.appending",
     "LoggedRow": "telemetry_csv.capture.appending",
     "check_files": "telemetry_csv.logfile.checking",
     "CheckResult": "telemetry_csv.logfile.checking",
@@ -38,6 +39,7 @@ _EXPORTS = {
     "Schema": "telemetry_csv.logfile.schema",
     "HEADER": "telemetry_csv.logfile.schema",
     "log_files": "telemetry_csv.logfile.layout",
+    "read_log": "telemetry_csv.logfile.snapshot",
     "try_log_row": "telemetry_csv.capture.tracking",
     "track": "telemetry_csv.capture.tracking",
     "TrackedTask": "telemetry_csv.capture.tracking",
@@ -46,6 +48,8 @@ _EXPORTS = {
     "Usage": "telemetry_csv.capture.usage_bodies",
     "run_command": "telemetry_csv.capture.running",
     "CommandResult": "telemetry_csv.capture.running",
+    "recommend": "telemetry_csv.report.recommendations",
+    "Recommendation": "telemetry_csv.report.recommendations",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

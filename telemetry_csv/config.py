@@ -11,6 +11,12 @@ if they are regular files inside the repository, at most `CONFIG_LIMIT` bytes, w
 blocking; every value is checked for its type; and the log must be inside the repository,
 reached through real folders only (`fs.require_real_folders`), so no setting can make the tool
 write elsewhere.
+
+`layout` says where `log` writes: "team" (the default) puts rows in small files of their own,
+one per branch and commit, in the log's shard folder (`.telemetry/usage.rows/`), so that
+branches never touch the same file; "single" appends to the one log file, as before.
+`settings_from_texts` reads the same settings from file contents, for the append-only rules,
+which compare the log of two revisions each as its own revision configured it.
 """
 
 from __future__ import annotations
@@ -18,20 +24,45 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telemetry_csv import fs
 from telemetry_csv.errors import ConfigError
-from telemetry_csv.logfile.layout import log_name_problem
-from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES, TASK_TYPE_NAME, Schema
+from telemetry_csv.logfile.layout import log_name_problem, shard_folder
+from telemetry_csv.logfile.schema import (
+    DEFAULT_TASK_TYPES,
+    TASK_TYPE_NAME,
+    Schema,
+    model_problem,
+)
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
+
+if TYPE_CHECKING:
+    from telemetry_csv.limits import Budget
 
 DEFAULT_LOG = Path(".telemetry") / "usage.csv"
 CONFIG_FILE = Path(".telemetry") / "config.toml"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MIN_MAX_BYTES = 1024
-KEYS = ("log", "max_bytes", "task_types", "lock_timeout")
+KEYS = (
+    "log",
+    "max_bytes",
+    "task_types",
+    "lock_timeout",
+    "layout",
+    "budgets",
+    "import_task_type",
+    "import_success",
+    "import_idle_limit",
+    "codex_model",
+)
 CONFIG_LIMIT = 4 << 20  # bytes; a larger settings file is refused, not read
+LAYOUTS = ("team", "single")
+DEFAULT_LAYOUT = "team"
+# `import`: the task type of imported rows, and when a slice counts as a success (docs/importing.md).
+DEFAULT_IMPORT_TASK_TYPE = "execute"
+IMPORT_SUCCESS_RULES = ("unless-api-error", "always")
+DEFAULT_IMPORT_IDLE_LIMIT_MS = 15 * 60_000  # the keyboard time-out WakaTime uses
 
 
 @dataclass(frozen=True)
@@ -41,10 +72,21 @@ class Settings:
     max_bytes: int = DEFAULT_MAX_BYTES
     task_types: tuple[str, ...] = DEFAULT_TASK_TYPES
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    budgets: tuple[Budget, ...] = ()  # checked by `report --budgets` only (see limits.py)
+    layout: str = DEFAULT_LAYOUT  # "team": shards; "single": the one log file
+    import_task_type: str | None = None  # None: execute, where it is a task type
+    import_success: str = IMPORT_SUCCESS_RULES[0]
+    import_idle_limit_ms: int = DEFAULT_IMPORT_IDLE_LIMIT_MS
+    codex_model: str | None = None  # Codex names no model in `codex exec --json` or old rollouts
 
     @property
     def schema(self) -> Schema:
         return Schema(self.task_types)
+
+    @property
+    def shard_folder(self) -> Path:
+        """Where the team layout's files live: beside the log, named after it."""
+        return shard_folder(self.log_path)
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -73,6 +115,23 @@ def load_settings(start: Path | None = None) -> Settings:
     return _settings_from(root, values, origin)
 
 
+def settings_from_texts(root: Path, pyproject: str | None, config: str | None) -> Settings:
+    """The settings that a `pyproject.toml` and a `.telemetry/config.toml` with these contents
+    hold (None: no such file), as `load_settings` reads them from files: the append-only rules
+    read a revision's settings from git's objects."""
+    values: dict[str, Any] = {}
+    origin: dict[str, str] = {}
+    for name, text, table in (("pyproject.toml", pyproject, True), ("config.toml", config, False)):
+        for key, value in ({} if text is None else _parse_table(name, text, table)).items():
+            if key in values:
+                raise ConfigError(
+                    f"{key} is set in both {origin[key]} and {name}; keep it in one place"
+                )
+            values[key] = value
+            origin[key] = name
+    return _settings_from(root, values, origin)
+
+
 def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
     data = fs.read_bounded(path, CONFIG_LIMIT, within=root)
     if data is None:
@@ -83,6 +142,10 @@ def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
         raise ConfigError(
             f"cannot read {path}: not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8"
         ) from None
+    return _parse_table(str(path), text, in_pyproject)
+
+
+def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
     # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
     if in_pyproject and "telemetry-csv" not in text:
         return {}
@@ -140,13 +203,71 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     problem = lock_timeout_problem(lock_timeout)
     if problem:
         raise fail("lock_timeout", problem)
+    import_task_type = values.get("import_task_type")
+    if import_task_type is not None and import_task_type not in task_types:
+        raise fail("import_task_type", f"expected one of the task types: {'|'.join(task_types)}")
+    import_success = values.get("import_success", IMPORT_SUCCESS_RULES[0])
+    if import_success not in IMPORT_SUCCESS_RULES:
+        raise fail("import_success", f"expected {' or '.join(IMPORT_SUCCESS_RULES)}")
+    idle_limit_ms: int | None = DEFAULT_IMPORT_IDLE_LIMIT_MS
+    if "import_idle_limit" in values:  # parsed only when set: `log` never loads the parser
+        idle_limit_ms = _duration_ms(values["import_idle_limit"])
+    if idle_limit_ms is None:
+        raise fail("import_idle_limit", "expected a duration above 0 such as 15m, 5m or 1h30m")
+    codex_model = values.get("codex_model")
+    if codex_model is not None and (
+        not isinstance(codex_model, str) or model_problem(codex_model) is not None
+    ):
+        raise fail("codex_model", "expected a model name such as gpt-5-codex")
+    budgets: tuple[Budget, ...] = ()
+    if "budgets" in values:  # imported only then: `log` starts without it
+        from telemetry_csv.limits import budgets_from_table
+
+        budgets = budgets_from_table(values["budgets"], origin["budgets"])
+    for budget in budgets:
+        if (
+            budget.scope
+            and budget.scope.kind == "task_type"
+            and budget.scope.name not in task_types
+        ):
+            raise ConfigError(
+                f"{budget.source}: {budget.scope.name!r} is not a configured task type; "
+                f"expected one of {', '.join(task_types)}"
+            )
+    layout = values.get("layout", DEFAULT_LAYOUT)
+    if layout not in LAYOUTS:
+        raise fail(
+            "layout",
+            'expected "team" (rows in files of their own per branch, never a merge conflict) '
+            'or "single" (one file)',
+        )
     return Settings(
         root=root,
         log_path=log_path,
         max_bytes=max_bytes,
         task_types=tuple(task_types),
         lock_timeout=float(lock_timeout),
+        import_task_type=import_task_type,
+        import_success=import_success,
+        import_idle_limit_ms=idle_limit_ms,
+        codex_model=codex_model,
+        budgets=budgets,
+        layout=layout,
     )
+
+
+def _duration_ms(value: object) -> int | None:
+    """A duration setting in milliseconds (text with units, as `--duration` takes), or None."""
+    if not isinstance(value, str):
+        return None
+    from telemetry_csv.durations import parse_duration
+    from telemetry_csv.errors import InvalidValueError
+
+    try:
+        milliseconds = parse_duration(value)
+    except InvalidValueError:
+        return None
+    return milliseconds if milliseconds > 0 else None
 
 
 def max_bytes_problem(value: object) -> str | None:

@@ -15,6 +15,8 @@ EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
 EXIT_FILE = 4
+EXIT_SEND = 5
+EXIT_BUDGET = 6
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: standard output was closed under us
 
@@ -29,6 +31,10 @@ EXIT_STATUSES: dict[int, str] = {
     EXIT_FILE: "a log, its folder or another file is missing, damaged (bad header, torn last "
     "line), unreadable, read-only, a link or not a regular file; standard output cannot be "
     "written; or git failed (not a repository, an unknown revision)",
+    EXIT_SEND: "`export`: the receiver could not be reached, or refused or partly rejected a "
+    "batch; what it acknowledged before stays recorded",
+    EXIT_BUDGET: "`report`: a budget was broken (one line each on standard error); the report "
+    "was still written",
     EXIT_INTERRUPTED: "interrupted (Ctrl-C); what was done before stays done",
     EXIT_CLOSED_PIPE: "standard output was closed before everything was printed (`| head`): "
     "the command stopped quietly, as one killed by SIGPIPE would; what it did before stays done",
@@ -43,11 +49,12 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
             EXIT_FILE: "the log cannot be written (damaged, unreadable or read-only)"},
     "check": {EXIT_OK: "no problems (there may be warnings)", EXIT_PROBLEMS: "problems found",
               EXIT_USAGE: "",
-              EXIT_FILE: "no log"},
+              EXIT_FILE: "no log, or a file named is not there"},
     "report": {EXIT_OK: "report written (also when no row matches)",
                EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
-               EXIT_FILE: "no log, a log or backup that is a link or not a regular file, or "
-               "the output cannot be written"},
+               EXIT_FILE: "no log, a file named is not there, a log or backup that is a link "
+               "or not a regular file, or the output cannot be written",
+               EXIT_BUDGET: "a budget was broken; the report was still written"},
     "fmt": {EXIT_OK: "every file is canonical now",
             EXIT_PROBLEMS: "some lines were left as they were", EXIT_USAGE: "", EXIT_LOCKED: "",
             EXIT_FILE: ""},
@@ -56,6 +63,21 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "merge-driver": {EXIT_OK: "merged", EXIT_PROBLEMS: "left as a conflict", EXIT_USAGE: "",
                      EXIT_FILE: "an input file is missing, a link or not a regular file; "
                      "nothing was written"},
+    "export": {EXIT_OK: "sent (also when nothing was new)", EXIT_PROBLEMS: "invalid rows",
+               EXIT_USAGE: "bad arguments, or the `otlp` extra is missing",
+               EXIT_LOCKED: "another export holds the state's lock",
+               EXIT_FILE: "no log, a file named is not there, or the state cannot be "
+               "written (a link or not a regular file included)",
+               EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
+               "it acknowledged before stays recorded)"},
+    "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
+            EXIT_FILE: "no log, or a log file that is a link or not a regular file"},
+    "fold": {EXIT_OK: "folded and committed, or nothing to fold",
+             EXIT_USAGE: "refused: not the default branch, or something staged already",
+             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did"},
+    "import": {EXIT_OK: "imported (also when nothing was new; --dry-run wrote nothing)",
+               EXIT_USAGE: "", EXIT_LOCKED: "",
+               EXIT_FILE: "the log or the import state cannot be read or written"},
     "run": {},  # the command's own status; see `telemetry-csv run --help`
 }  # fmt: skip
 
@@ -64,10 +86,14 @@ def exit_status_help(
     statuses: Mapping[int, str], extra: Sequence[int] = (EXIT_CLOSED_PIPE,)
 ) -> str:
     """The `exit status:` paragraph of a command's help, from the table."""
+    import textwrap
+
     lines = ["exit status:"]
     for status in sorted({*statuses, *extra}):
         meaning = statuses.get(status) or EXIT_STATUSES[status]
-        lines.append(f"  {status:>3}  {meaning}")
+        lines += textwrap.wrap(
+            meaning, 88, initial_indent=f"  {status:>3}  ", subsequent_indent=" " * 7
+        )
     return "\n".join(lines)
 
 

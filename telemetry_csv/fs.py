@@ -248,14 +248,19 @@ class NewFile:
     where allowed, owner) the new one gets. Errors name `shown` (default: `path`)."""
 
     def __init__(
-        self, path: Path, *, keep: os.stat_result | None = None, shown: Path | str | None = None
+        self,
+        path: Path,
+        *,
+        keep: os.stat_result | None = None,
+        shown: Path | str | None = None,
+        mode: int = 0o666,
     ):
         self.path = path
         self.shown = path if shown is None else shown
         self.temporary = temporary_beside(path)
         try:
-            # A new file gets the usual 0666 less the umask; a replacement its old mode.
-            self.fd: int | None = create_new(self.temporary, 0o600 if keep is not None else 0o666)
+            # A new file gets `mode` (the usual 0666) less the umask; a replacement its old mode.
+            self.fd: int | None = create_new(self.temporary, 0o600 if keep is not None else mode)
         except OSError as error:
             raise cannot("write in", path.parent if shown is None else shown, error) from None
         try:
@@ -284,12 +289,15 @@ class NewFile:
             except OSError as error:
                 self._fail(error)
 
-    def commit(self) -> None:
-        """fsync, rename over `path`, fsync the folder: `path` is the new file, whole."""
+    def commit(self, *, durable: bool = True) -> None:
+        """fsync, rename over `path`, fsync the folder: `path` is the new file, whole. Without
+        `durable`, no fsync: the rename is still atomic, but a crash may lose the new file (for
+        a cache that is cheap to rebuild)."""
         if self.fd is None:
             raise ValueError("commit of a new file already committed or discarded")
         try:
-            os.fsync(self.fd)
+            if durable:
+                os.fsync(self.fd)
         except OSError as error:
             self._fail(error)
         os.close(self.fd)
@@ -299,7 +307,8 @@ class NewFile:
         except OSError as error:
             remove_quietly(self.temporary)
             raise cannot("create", self.shown, error) from None
-        fsync_folder(self.path.parent)
+        if durable:
+            fsync_folder(self.path.parent)
 
     def discard(self) -> None:
         if self.fd is not None:
@@ -427,6 +436,32 @@ def open_destination(name: str, flags: int, mode: int = 0o666) -> int:
         os.close(fd)
         raise
     return fd
+
+
+def require_folder(
+    folder: Path, *, create: bool = False, mode: int = 0o777, advice: str = ""
+) -> bool:
+    """Whether `folder` is a real folder; with `create`, a missing one is made (its parents
+    too) and True. A symbolic link there is LinkError, never followed (git commits a link, not
+    what it points to, which may be outside the repository); anything but a folder is
+    LogFileError. `advice` ends either message."""
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        if not create:
+            return False
+        try:
+            os.makedirs(folder, mode=mode, exist_ok=True)
+            info = os.lstat(folder)
+        except OSError as error:
+            raise cannot("create folder", folder, error, advice) from None
+    except OSError as error:
+        raise cannot("read", folder, error, advice) from None
+    if stat.S_ISLNK(info.st_mode):
+        raise LinkError(folder, advice)
+    if not stat.S_ISDIR(info.st_mode):
+        raise LogFileError(f"{folder} is {kind(info.st_mode)}, not a folder{advice}")
+    return True
 
 
 def _too_large(path: Path, limit: int) -> LogFileError:

@@ -123,6 +123,41 @@ def parse(value: str) -> datetime:
     return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
 
 
+_epoch_days: dict[str, int] = {}
+
+
+def instant_ns(value: str) -> int:
+    """Nanoseconds since 1970-01-01T00:00:00Z of a valid RFC 3339 value, to sort by instant:
+    `2026-11-20T23:30:00-05:00` comes after `2026-11-21T00:15:00+01:00`."""
+    date = value[:10]
+    days = _epoch_days.get(date)
+    if days is None:
+        days = _days_from_civil(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        if len(_epoch_days) < 100_000:
+            _epoch_days[date] = days
+    seconds = days * 86400 + int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])
+    rest = value[19:]
+    nanos = 0
+    if rest.startswith("."):
+        digits = len(rest) - 1 - (1 if rest.endswith("Z") else 6)
+        nanos = int(rest[1 : 1 + digits].ljust(9, "0"))
+        rest = rest[1 + digits :]
+    if rest != "Z":
+        offset = int(rest[1:3]) * 3600 + int(rest[4:6]) * 60
+        seconds -= offset if rest[0] == "+" else -offset
+    return seconds * 1_000_000_000 + nanos
+
+
+def _days_from_civil(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+    year -= month <= 2
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
 def normalise(value: str) -> str:
     """Friendly input to the stored form: RFC 3339 allows lower-case `t` and `z`; files get upper."""
     value = value.strip()

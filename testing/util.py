@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telemetry_csv.logfile.writing import AppendResult
 
 BIN = Path(sys.executable).parent
 # Response bodies written by hand in the shapes each provider documents; not recorded.
@@ -15,6 +18,29 @@ FIXTURES = Path(__file__).parent.parent / "tests" / "fixtures" / "usage"
 HEADER = (
     "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
 )
+# What every new log starts with (docs/format.md); HEADER stays valid for the logs that have it.
+EXTENDED_HEADER = HEADER[:-1] + ",source,source_id,cache_read_tokens,cache_write_tokens\n"
+
+
+def extended(lines: str) -> str:
+    """8-column row lines (the last with or without its newline) as a log with the extended
+    header stores them: their four extra fields empty."""
+    return "".join(
+        line.removesuffix("\n") + ",,,," + line[len(line.removesuffix("\n")) :]
+        for line in lines.splitlines(keepends=True)
+    )
+
+
+def append_line(log: Path, line: str, *, max_bytes: int = 10 * 1024 * 1024) -> AppendResult:
+    """Append the row of one 8-column line (without its newline) as `log` appends it: in the
+    log's shape, a new log with the extended header."""
+    from telemetry_csv.logfile import writing
+    from telemetry_csv.logfile.schema import Row, Schema
+
+    schema = Schema()
+    row = schema.parse_line(line)
+    assert isinstance(row, Row), row
+    return writing.append_rows(log, [row], schema, max_bytes=max_bytes, lock_timeout=5)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -41,7 +67,44 @@ def git_env() -> dict[str, str]:
 
 def rows(log: Path) -> list[list[str]]:
     """The log's rows, each split at every comma (enough for rows without quoted notes)."""
-    return [line.split(",") for line in log.read_text().splitlines()[1:]]
+    return [line.split(",") for line in logged_lines(log)]
+
+
+def logged_lines(log: Path) -> list[str]:
+    """Every row line of the log at `log`, whatever the layout: its backups and itself, then its
+    folds and shards (in one clone, shards sort in the order they were started)."""
+    from telemetry_csv.logfile.layout import log_files
+
+    return [line for path in log_files(log) for line in path.read_text().splitlines()[1:]]
+
+
+def notes_of(line: str) -> str:
+    """The notes of a row line of either shape (the eighth field)."""
+    import csv
+
+    return next(csv.reader([line]))[7]
+
+
+def logged_text(log: Path) -> str:
+    """The log at `log` as one file would hold it, whatever the layout: the header its files
+    share (every new file has the extended one) and every row line (`logged_lines`); empty when
+    nothing was ever logged."""
+    from telemetry_csv.logfile.layout import log_files
+
+    files = log_files(log)
+    if not files:
+        return ""
+    headers = {path.read_text().partition("\n")[0] + "\n" for path in files}
+    assert len(headers) == 1, f"files of both shapes; read them one by one: {headers}"
+    return headers.pop() + "".join(f"{line}\n" for line in logged_lines(log))
+
+
+def shards(log: Path) -> list[Path]:
+    """The team layout's shard files of the log at `log`, oldest first."""
+    from telemetry_csv.logfile.layout import ShardFiles, shard_folder
+
+    found = ShardFiles.of(shard_folder(log))
+    return [found.folder / name for name in found.shards]
 
 
 def run_cli(
@@ -76,6 +139,8 @@ def run_cli_crashing_at(file_size: int, *args: str, cwd: Path) -> subprocess.Com
     byte the test chooses instead of wherever a kill -9 happens to fall."""
 
     def limit() -> None:
+        import resource  # POSIX only: this helper's tests are skipped on Windows
+
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash, but no core file
         resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
 

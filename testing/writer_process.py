@@ -2,7 +2,8 @@
 by pytest): it appends rows with unique ids and reports each one only after `log_row` returned.
 
 usage: python writer_process.py LOG MAX_BYTES WRITER COUNT
-COUNT < 0 means: append until killed. Each report is one `os.write` of a whole line, so a
+COUNT < 0 means: append until killed. LOG `-` means the configured log, as `log` writes it
+(in the team layout, its shards), run from the repository. Each report is one `os.write` of a whole line, so a
 writer killed at any moment never leaves half a report.
 """
 
@@ -18,7 +19,12 @@ PADDING = "padded so that a 1 KiB log rotates every few rows"
 
 
 def append_rows(
-    log: Path, max_bytes: int, writer: str, count: int, report_fd: int, padding: str = PADDING
+    log: Path | None,
+    max_bytes: int,
+    writer: str,
+    count: int,
+    report_fd: int,
+    padding: str = PADDING,
 ) -> None:
     seq = 0
     while count < 0 or seq < count:
@@ -42,4 +48,5 @@ def append_rows(
 
 if __name__ == "__main__":
     log, max_bytes, writer, count = sys.argv[1:5]
-    append_rows(Path(log), int(max_bytes), writer, int(count), sys.stdout.fileno())
+    path = None if log == "-" else Path(log)
+    append_rows(path, int(max_bytes), writer, int(count), sys.stdout.fileno())

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from testing.util import BIN, HEADER, git_env, row_line, rows, run_cli
+from testing.platforms import CLOSED_PIPES, posix_only
+from testing.util import BIN, HEADER, git_env, logged_text, row_line, rows, run_cli
+
+pytestmark = posix_only(CLOSED_PIPES)
 
 CLOSED_PIPE = 141  # 128 + SIGPIPE: what a command killed by a closed pipe reports
 LOG = ["log", "claude-3-opus", "1500", "3200", "true", "execute", "45000"]
@@ -70,7 +73,7 @@ def test_errors_keep_their_status_when_stderr_is_a_closed_pipe(
 ) -> None:
     done = telemetry_csv(*args, cwd=repo, stderr=closed_pipe)
     assert (done.returncode, done.stdout) == (2, "")
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_run_keeps_the_commands_status_when_stderr_is_a_closed_pipe(

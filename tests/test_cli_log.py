@@ -8,21 +8,32 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
-from testing.util import HEADER, row_line, run_cli
+from testing.util import (
+    EXTENDED_HEADER,
+    HEADER,
+    extended,
+    logged_lines,
+    logged_text,
+    row_line,
+    run_cli,
+    shards,
+)
 
 POSITIONAL = ["claude-3-opus", "1500", "3200", "true", "execute", "45000", "Phase 6 tests"]
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 
 
 def lines(log: Path) -> list[str]:
-    return log.read_text().splitlines()[1:]
+    return logged_lines(log)
 
 
 def test_positional_form(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["log", *POSITIONAL, *STAMP]) == 0
-    assert log.read_text() == HEADER + row_line(notes="Phase 6 tests")
+    [shard] = shards(log)
+    assert shard.read_text() == EXTENDED_HEADER + extended(row_line(notes="Phase 6 tests"))
     assert capsys.readouterr().out == (
-        "logged claude-3-opus execute success, 4,700 tokens, 45,000 ms to .telemetry/usage.csv\n"
+        "logged claude-3-opus execute success, 4,700 tokens, 45,000 ms to "
+        f"{shard.relative_to(log.parent.parent)}\n"
     )
 
 
@@ -34,7 +45,7 @@ def test_flag_form_with_friendly_values(log: Path) -> None:
     ]  # fmt: skip
     assert main(argv) == 0
     assert lines(log) == [
-        '2026-02-23T22:19:12Z,openai/gpt-4o,900,120,true,quick,90000,"rename, then ""fix"""'
+        '2026-02-23T22:19:12Z,openai/gpt-4o,900,120,true,quick,90000,"rename, then ""fix""",,,,'
     ]
 
 
@@ -46,10 +57,10 @@ def test_forms_mix_but_not_for_one_field(log: Path, capsys: pytest.CaptureFixtur
     assert (
         "task_success given twice: as argument 4 and as --task-success" in capsys.readouterr().err
     )
-    assert not log.exists()
+    assert not logged_text(log)
     assert main(["log", "claude-3-opus", "1", "2", "--task-success", "no", "--task-type", "plan",
                  "--duration-ms", "3", *STAMP]) == 0  # fmt: skip
-    assert lines(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,"]
+    assert lines(log) == ["2026-02-23T22:19:12+01:00,claude-3-opus,1,2,false,plan,3,,,,,"]
     assert main(["log", *POSITIONAL, "--model", "x", *STAMP]) == 2
     assert capsys.readouterr().err.endswith(
         "error: model given twice: as argument 1 and as --model\n"
@@ -57,13 +68,13 @@ def test_forms_mix_but_not_for_one_field(log: Path, capsys: pytest.CaptureFixtur
 
 
 def test_missing_and_extra_arguments(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["log", "claude-3-opus", "1500"]) == 2
-    assert "completion_tokens is missing: give it as argument 3 or as --completion-tokens" in (
+    assert main(["log", "claude-3-opus", "1500", "3200", "true", "plan"]) == 2
+    assert "duration_ms is missing: give it as argument 6 or as --duration-ms" in (
         capsys.readouterr().err
     )
     assert main(["log", *POSITIONAL, "extra"]) == 2
     assert "too many arguments" in capsys.readouterr().err
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 @pytest.mark.parametrize(
@@ -82,14 +93,15 @@ def test_bad_input_is_refused_with_the_file_byte_for_byte_unchanged(
     log: Path, capsys: pytest.CaptureFixture[str], index: int, value: str, message: str
 ) -> None:
     assert main(["log", *POSITIONAL, *STAMP]) == 0
-    before = log.read_bytes()
+    [shard] = shards(log)
+    before = shard.read_bytes()
     argv = list(POSITIONAL)
     argv[index] = value
     capsys.readouterr()
     assert main(["log", *argv, *STAMP]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err
-    assert log.read_bytes() == before
+    assert shards(log) == [shard] and shard.read_bytes() == before
 
 
 def test_bad_timestamp_and_duration(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,7 +114,7 @@ def test_bad_timestamp_and_duration(log: Path, capsys: pytest.CaptureFixture[str
     assert (
         "duration: '90' is not allowed; expected a duration with units" in capsys.readouterr().err
     )
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_line_breaks_in_notes_are_folded_with_a_notice(
@@ -114,11 +126,12 @@ def test_line_breaks_in_notes_are_folded_with_a_notice(
     assert captured.err == (
         "telemetry-csv log: note: notes: folded 2 line break(s) or tab(s) into spaces\n"
     )
-    assert lines(log)[0].endswith(",first second third")
+    assert lines(log)[0].endswith(",first second third,,,,")
 
 
-def test_refuses_after_a_torn_last_line(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    log.parent.mkdir()
+def test_refuses_after_a_torn_last_line(
+    single_layout: Path, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     torn = HEADER + row_line() + "2026-02-23T22:19:12+01:00,claude-3-op"
     log.write_text(torn)
     assert main(["log", *POSITIONAL]) == 4
@@ -130,14 +143,16 @@ def test_refuses_after_a_torn_last_line(log: Path, capsys: pytest.CaptureFixture
 def test_file_option_wins_over_configuration(repo: Path, log: Path) -> None:
     (repo / "pyproject.toml").write_text('[tool.telemetry-csv]\nlog = "configured.csv"\n')
     assert main(["log", *POSITIONAL, "--file", "elsewhere.csv", "-q"]) == 0
-    assert (repo / "elsewhere.csv").exists()
-    assert not (repo / "configured.csv").exists()
+    assert len(lines(repo / "elsewhere.csv")) == 1  # exactly the file named, in every layout
+    assert not logged_text(repo / "configured.csv")
     assert main(["log", *POSITIONAL, "-q"]) == 0
-    assert (repo / "configured.csv").exists()
-    assert not log.exists()
+    assert len(shards(repo / "configured.csv")) == 1  # the team layout: beside the configured log
+    assert not logged_text(log)
 
 
-def test_max_bytes_option_rotates(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_max_bytes_option_rotates(
+    single_layout: Path, log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     for _ in range(30):
         assert main(["log", *POSITIONAL, *STAMP, "--max-bytes", "1024", "-q"]) == 0
     assert "the log was full; backed it up to .telemetry/usage-" in capsys.readouterr().err
@@ -157,7 +172,7 @@ def test_lock_timeout_option_is_checked(repo: Path, log: Path, value: str) -> No
         f"telemetry-csv log: error: argument --lock-timeout: {value!r} is not allowed; "
         "expected a number of seconds, 0 or more, not infinite (see --help)\n"
     )
-    assert not log.exists()
+    assert not logged_text(log)
     assert main(["log", *POSITIONAL, "--lock-timeout", "0.5", "-q"]) == 0
     assert len(lines(log)) == 1
 
@@ -174,9 +189,10 @@ def test_installed_command_from_a_subfolder_never_prints_a_traceback(repo: Path,
     sub.mkdir(parents=True)
     done = run_cli("log", *POSITIONAL, cwd=sub)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.endswith("to ../../.telemetry/usage.csv\n")
+    [shard] = shards(log)
+    assert done.stdout.endswith(f"to ../../{shard.relative_to(repo)}\n")
     assert len(lines(log)) == 1
-    for bad in (["1,500"], ["--max-bytes", "x"], ["--nope"]):
+    for bad in (["1,500", *POSITIONAL[2:]], ["--max-bytes", "x"], ["--nope"]):
         done = run_cli("log", *POSITIONAL[:1], *bad, cwd=sub)
         assert done.returncode == 2
         assert "Traceback" not in done.stderr

@@ -9,22 +9,41 @@ from pathlib import Path
 import pytest
 
 from telemetry_csv.cli.main import main
-from testing.util import BIN, FIXTURES, HEADER, row_line, run_cli
+from testing.platforms import SHELL, posix_only
+from testing.util import (
+    BIN,
+    EXTENDED_HEADER,
+    FIXTURES,
+    HEADER,
+    logged_text,
+    row_line,
+    run_cli,
+    shards,
+)
 
 STAMP = ["--timestamp", "2026-02-23T22:19:12+01:00"]
 OUTCOME = ["--task-success", "true", "--task-type", "execute", "--duration", "40s", *STAMP]
 
 
+def with_source(line: str, cache: str) -> str:
+    """A row line as `log --usage-json` stores it: source usage-json, no id, the cache parts."""
+    return f"{line[:-1]},usage-json,,{cache}\n"
+
+
 def test_file(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
     body = str(FIXTURES / "anthropic-message.json")
     assert main(["log", "--usage-json", body, *OUTCOME]) == 0
-    assert log.read_text() == HEADER + row_line(
-        model="claude-sonnet-4-5-20250929", prompt="13062", completion="512", duration="40000"
+    # The cache parts of the prompt tokens fill their own columns, with the row's source.
+    assert logged_text(log) == EXTENDED_HEADER + with_source(
+        row_line(
+            model="claude-sonnet-4-5-20250929", prompt="13062", completion="512", duration="40000"
+        ),
+        "12000,1024",
     )
     out, err = capsys.readouterr()
     assert out == (
         "logged claude-sonnet-4-5-20250929 execute success, 13,574 tokens, 40,000 ms "
-        "to .telemetry/usage.csv\n"
+        f"to {shards(log)[0].relative_to(log.parent.parent)}\n"
     )
     assert err == (
         "telemetry-csv log: note: prompt_tokens includes 1,024 cache-write and 12,000 "
@@ -36,11 +55,13 @@ def test_standard_input_through_the_installed_command(repo: Path, log: Path) -> 
     body = (FIXTURES / "openai-chat-stream.sse").read_text()
     done = run_cli("log", "--usage-json", "-", *OUTCOME, cwd=repo, input=body)
     assert done.returncode == 0, done.stderr
-    assert log.read_text() == HEADER + row_line(
-        model="gpt-4o-mini-2024-07-18", prompt="41", completion="7", duration="40000"
+    assert logged_text(log) == EXTENDED_HEADER + with_source(
+        row_line(model="gpt-4o-mini-2024-07-18", prompt="41", completion="7", duration="40000"),
+        "0,0",
     )
 
 
+@posix_only(f"{SHELL}: the test closes descriptor 0 with sh's redirections")
 @pytest.mark.parametrize(
     ("redirect", "message"),
     [
@@ -63,7 +84,7 @@ def test_unreadable_standard_input_is_a_one_line_error(
     )
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == f"telemetry-csv log: error: {message}\n"
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_flags_and_positionals_win_over_the_body(
@@ -73,8 +94,9 @@ def test_flags_and_positionals_win_over_the_body(
     argv = ["log", "--usage-json", body, "--model", "google/gemini-2.5-flash",
             "--completion-tokens", "96", *OUTCOME]  # fmt: skip
     assert main(argv) == 0
-    assert log.read_text() == HEADER + row_line(
-        model="google/gemini-2.5-flash", prompt="1204", completion="96", duration="40000"
+    assert logged_text(log) == EXTENDED_HEADER + with_source(
+        row_line(model="google/gemini-2.5-flash", prompt="1204", completion="96", duration="40000"),
+        "0,0",
     )
     err = capsys.readouterr().err
     assert (
@@ -85,7 +107,7 @@ def test_flags_and_positionals_win_over_the_body(
     assert "thinking tokens" not in err  # that detail was about the overridden column
     # The positional form is the command line too: the model given first wins.
     assert main(["log", "my-model", "--usage-json", body, *OUTCOME]) == 0
-    assert log.read_text().splitlines()[-1].split(",")[1:4] == ["my-model", "1204", "563"]
+    assert logged_text(log).splitlines()[-1].split(",")[1:4] == ["my-model", "1204", "563"]
 
 
 def test_the_other_fields_are_still_required(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -94,7 +116,7 @@ def test_the_other_fields_are_still_required(log: Path, capsys: pytest.CaptureFi
     assert "task_success is missing: give it as argument 4 or as --task-success" in (
         capsys.readouterr().err
     )
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_a_body_without_a_model_needs_model(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -106,7 +128,7 @@ def test_a_body_without_a_model_needs_model(log: Path, capsys: pytest.CaptureFix
         "one; give it with --model\n"
     )
     assert main(["log", "--usage-json", str(body), "--model", "gemini-2.0-flash", *OUTCOME]) == 0
-    assert log.read_text().splitlines()[-1].split(",")[1:4] == ["gemini-2.0-flash", "9", "2"]
+    assert logged_text(log).splitlines()[-1].split(",")[1:4] == ["gemini-2.0-flash", "9", "2"]
 
 
 @pytest.mark.parametrize(

@@ -94,7 +94,9 @@ sys.stdin.read()
 """
 
 
-def test_a_busy_lock_times_out_with_status_3_and_writes_nothing(repo: Path) -> None:
+def test_a_busy_lock_times_out_with_status_3_and_writes_nothing(
+    repo: Path, single_layout: Path
+) -> None:
     assert run_cli("init", cwd=repo).returncode == 0
     log = repo / ".telemetry" / "usage.csv"
     assert run_cli("log", "m", "1", "2", "true", "plan", "3", cwd=repo).returncode == 0

@@ -10,7 +10,7 @@ from telemetry_csv.capture.appending import log_row
 from telemetry_csv.logfile.fastpath import for_schema
 from telemetry_csv.logfile.reading import read_rows
 from telemetry_csv.logfile.schema import FORMULA_STARTS, Row, Schema, neutralise, restore
-from testing.util import HEADER, run_cli
+from testing.util import EXTENDED_HEADER, HEADER, logged_text, run_cli
 
 SCHEMA = Schema()
 FAST = for_schema(SCHEMA)
@@ -27,6 +27,16 @@ NEUTRALISED = [
     ("''-twice", "'''-twice"),
 ]
 UNCHANGED = ["plain", "'quoted but harmless", "a = b", "1+1", "x-y", "email a@b.c", "'", "''", ""]
+
+
+# Both shapes of file (docs/format.md): a log with the original header, and a new one.
+SHAPES = pytest.mark.parametrize("extended", [False, True], ids=["8-column", "extended"])
+
+
+def new_log(tmp_path: Path, extended: bool) -> Path:
+    log = tmp_path / "usage.csv"
+    log.write_text(EXTENDED_HEADER if extended else HEADER)
+    return log
 
 
 @pytest.mark.parametrize(("given", "stored"), NEUTRALISED)
@@ -57,10 +67,11 @@ def test_tab_and_carriage_return_never_reach_the_file(given: str) -> None:
 
 
 @pytest.mark.parametrize(("given", "stored"), NEUTRALISED)
+@SHAPES
 def test_log_writes_the_neutral_form_and_read_gives_the_original(
-    tmp_path: Path, given: str, stored: str
+    tmp_path: Path, given: str, stored: str, extended: bool
 ) -> None:
-    log = tmp_path / "usage.csv"
+    log = new_log(tmp_path, extended)
     logged = log_row(
         model="m",
         prompt_tokens=1,
@@ -74,7 +85,7 @@ def test_log_writes_the_neutral_form_and_read_gives_the_original(
     )
     assert any("apostrophe" in notice for notice in logged.notices)
     line = log.read_text().splitlines()[1]
-    assert SCHEMA.parse_line(line) == logged.row
+    assert SCHEMA.parse_line(line, extended=extended) == logged.row
     assert next(iter(__import__("csv").reader([line])))[7] == stored
     assert [row.notes for row in read_rows([log])] == [given]
 
@@ -93,8 +104,9 @@ def test_check_flags_notes_that_are_not_neutralised(tmp_path: Path, notes: str) 
 
 
 @pytest.mark.parametrize("model", ["@cf/meta/llama-3-8b-instruct", "=cmd", "+x", "-m", "'@x"])
-def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> None:
-    log = tmp_path / "usage.csv"
+@SHAPES
+def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str, extended: bool) -> None:
+    log = new_log(tmp_path, extended)
     logged = log_row(
         model=model,
         prompt_tokens=1,
@@ -112,8 +124,9 @@ def test_model_names_are_neutralised_like_notes(tmp_path: Path, model: str) -> N
     assert [row.model for row in read_rows([log])] == [model]
     # Names neutralised with one apostrophe keep the fast path; a name given with apostrophes
     # of its own is left to the field-by-field path, which reads it all the same.
-    assert FAST.match_canonical(line) == (logged.row if model[0] != "'" else None)
-    assert SCHEMA.parse_line(line) == logged.row
+    fast = for_schema(SCHEMA, extended=extended)
+    assert fast.match_canonical(line) == (logged.row if model[0] != "'" else None)
+    assert SCHEMA.parse_line(line, extended=extended) == logged.row
     unneutralised = f"{STAMP},{model},1,2,true,plan,3,"
     problems = SCHEMA.parse_line(unneutralised) if model[0] != "'" else []
     if model[0] != "'":
@@ -125,7 +138,7 @@ def test_the_cli_shows_the_notice_and_check_accepts_the_result(repo: Path) -> No
     done = run_cli("log", "m", "1", "2", "true", "plan", "3", "=2+2", cwd=repo)
     assert done.returncode == 0
     assert "apostrophe" in done.stderr
-    assert (repo / ".telemetry" / "usage.csv").read_text().endswith(",'=2+2\n")
+    assert logged_text(repo / ".telemetry" / "usage.csv").endswith(",'=2+2,,,,\n")
     assert run_cli("check", cwd=repo).returncode == 0
 
 
@@ -138,15 +151,18 @@ def test_round_trip_through_format_and_parse() -> None:
 
 def test_fmt_neutralises_notes_without_changing_them(repo: Path) -> None:
     assert run_cli("init", cwd=repo).returncode == 0
-    log = repo / ".telemetry" / "usage.csv"
+    log = repo / ".telemetry" / "usage.csv"  # a log written by hand, or by a spreadsheet
     with open(log, "a") as file:
-        file.write(f'{STAMP},m,1,2,true,plan,3,=1+1\n{STAMP},m,1,2,true,plan,3,"@SUM(A1,A2)"\n')
+        file.write(EXTENDED_HEADER)
+        file.write(
+            f'{STAMP},m,1,2,true,plan,3,=1+1,,,,\n{STAMP},m,1,2,true,plan,3,"@SUM(A1,A2)",run,,1,\n'
+        )
     assert run_cli("check", cwd=repo).returncode == 1
     done = run_cli("fmt", cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
     assert log.read_text().splitlines()[1:] == [
-        f"{STAMP},m,1,2,true,plan,3,'=1+1",
-        f'{STAMP},m,1,2,true,plan,3,"\'@SUM(A1,A2)"',
+        f"{STAMP},m,1,2,true,plan,3,'=1+1,,,,",
+        f'{STAMP},m,1,2,true,plan,3,"\'@SUM(A1,A2)",run,,1,',
     ]
     assert run_cli("check", cwd=repo).returncode == 0
     assert [row.notes for row in read_rows([log])] == ["=1+1", "@SUM(A1,A2)"]

@@ -110,3 +110,36 @@ def test_a_log_at_the_top_level(repo: Path) -> None:
     write_log(repo / "other.csv", rows(9))  # not the log: never counted
     commit_all(repo, "rotated")
     assert durations(f"{base}..HEAD", repo) == [2]
+
+
+SHARDS = ".telemetry/usage.rows"
+
+
+def shard(repo: Path, number: int, *numbers: int) -> str:
+    name = f"{SHARDS}/20260101T0000{number:02d}Z-{number:016x}.csv"
+    write_log(repo / name, rows(*numbers))
+    return name
+
+
+def test_a_range_counts_shards_by_identity_across_a_fold(repo: Path) -> None:
+    """Shards the base has add nothing, loose or folded inside the range; a shard new in the
+    range adds all its rows, folded or not."""
+    from telemetry_csv.logfile import folds
+
+    first = shard(repo, 1, 1, 2)
+    second = shard(repo, 2, 3)
+    base = commit_all(repo, "two shards")
+    third = shard(repo, 3, 4, 5)
+    commit_all(repo, "a third")
+    made = folds.build(
+        [(Path(name).name, (repo / name).read_bytes()) for name in (first, second, third)]
+    )
+    (repo / SHARDS / made.manifest_name).write_bytes(made.manifest)
+    (repo / SHARDS / made.name).write_bytes(made.data)
+    for name in (first, second, third):
+        (repo / name).unlink()
+    shard(repo, 4, 6)
+    commit_all(repo, "fold, and a fourth")
+    assert durations(f"{base}..HEAD", repo) == [4, 5, 6]
+    assert durations("HEAD~1..HEAD", repo) == [6]  # the fold itself adds nothing
+    assert durations(f"HEAD..{base}", repo) == []

@@ -9,22 +9,29 @@ from testing.logfiles import commit_all, rows, write_log
 from testing.util import BIN, git, git_env, run_cli
 
 ATTRIBUTE = ".telemetry/*.csv merge=telemetry-csv text eol=lf"
+SHARDS_ATTRIBUTE = ".telemetry/usage.rows/* text eol=lf"
 LOG = ".telemetry/usage.csv"
+SHARD = ".telemetry/usage.rows/20261120T091405Z-3f9c1e7a5b2d8f4c.csv"
 
 
 def test_init_writes_gitattributes_and_registers_the_driver(repo: Path) -> None:
     done = run_cli("init", cwd=repo)
     assert done.returncode == 0, done.stderr
-    assert f"created  .gitattributes: {ATTRIBUTE}\n" in done.stdout
-    assert "added    merge driver to .git/config: " in done.stdout
-    assert ATTRIBUTE in (repo / ".gitattributes").read_text().splitlines()
+    assert f"created  .gitattributes: {ATTRIBUTE}; {SHARDS_ATTRIBUTE}\n" in done.stdout
     driver = git(repo, "config", "--local", "merge.telemetry-csv.driver").strip()
-    assert driver.endswith("merge-driver %O %A %B %P")
-    attributes = git(repo, "check-attr", "merge", "text", "eol", "--", LOG)
+    assert f"added    merge driver to .git/config: {driver}\n" in done.stdout
+    assert " merge-driver %O %A %B %P || " in driver
+    assert "git merge-file -L ours -L base -L theirs %A %O %B" in driver
+    lines = (repo / ".gitattributes").read_text().splitlines()
+    assert ATTRIBUTE in lines and SHARDS_ATTRIBUTE in lines
+    attributes = git(repo, "check-attr", "merge", "text", "eol", "--", LOG, SHARD)
     assert attributes.splitlines() == [
         f"{LOG}: merge: telemetry-csv",
         f"{LOG}: text: set",
         f"{LOG}: eol: lf",
+        f"{SHARD}: merge: unspecified",  # shards never conflict: git's own merge is right
+        f"{SHARD}: text: set",
+        f"{SHARD}: eol: lf",
     ]
 
 
@@ -122,7 +129,7 @@ def test_a_log_at_the_top_level_marks_only_the_log_and_its_backups(repo: Path) -
     assert done.returncode == 0, done.stderr
     assert (
         "created  .gitattributes: /usage.csv merge=telemetry-csv text eol=lf; "
-        "/usage-*.csv merge=telemetry-csv text eol=lf\n"
+        "/usage-*.csv merge=telemetry-csv text eol=lf; /usage.rows/* text eol=lf\n"
     ) in done.stdout
     paths = ["usage.csv", "usage-20260301T120000Z.csv", "other.csv", "data/usage.csv"]
     merge = git(repo, "check-attr", "merge", "--", *paths)

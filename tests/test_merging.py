@@ -127,11 +127,23 @@ def test_rows_their_side_deleted_without_a_backup_fail_the_merge_commit(
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"{LOG}: left out 2 row(s) of the common base" in done.stdout + done.stderr
     assert append_only_hook.main([]) == 1
-    assert capsys.readouterr().out.startswith(f"{LOG}:2: a history row was changed; ")
+    head = git(shared, "rev-parse", "HEAD").strip()
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        f"{LOG}: the merge drops 2 row(s) that HEAD ({head[:12]}) has in the log; every row of "
+        "both parents must stay"
+    )
+    assert out[1] == f"    first missing, HEAD ({head[:12]}) line 2: {row(1).strip()}"
 
 
-def test_an_oversized_merge_says_which_backup_name_to_use(shared: Path) -> None:
-    (shared / ".telemetry" / "config.toml").write_text("max_bytes = 1024\n")
+@pytest.mark.parametrize(
+    ("layout", "then"),
+    [("team", "; new rows go to shards"), ("single", "; then `telemetry-csv init`")],
+)
+def test_an_oversized_merge_says_which_backup_name_to_use(
+    shared: Path, layout: str, then: str
+) -> None:
+    (shared / ".telemetry" / "config.toml").write_text(f'max_bytes = 1024\nlayout = "{layout}"\n')
     commit_all(shared, "a small max_bytes")
     git(shared, "checkout", "-q", "-b", "feature")
     write_log(shared / LOG, rows(*range(1, 12)))
@@ -144,7 +156,7 @@ def test_an_oversized_merge_says_which_backup_name_to_use(shared: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert re.search(
         rf"over max_bytes \(1,024\); before committing, back it up: `git mv {LOG} "
-        r"\.telemetry/usage-\d{8}T\d{6}Z\.csv`, then `telemetry-csv init`",
+        r"\.telemetry/usage-\d{8}T\d{6}Z\.csv`" + re.escape(then),
         done.stdout + done.stderr,
     ), done.stdout + done.stderr
 

@@ -7,17 +7,16 @@ once per test session, in a session-wide PRE_COMMIT_HOME.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from testing.agentfixtures import Layout
 from testing.logfiles import row, rows, write_log
-from testing.util import BIN, HEADER, git, git_env, run_cli
+from testing.util import BIN, HEADER, git, run_cli, shards
 
 pytestmark = pytest.mark.slow  # real processes, huge files or many generated inputs
 
@@ -26,37 +25,6 @@ SOURCE = Path(__file__).resolve().parents[1]
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260301T120000Z.csv"
 HOOKS = ("telemetry-csv-fmt", "telemetry-csv-check", "telemetry-csv-append-only")
-
-
-@pytest.fixture(scope="session")
-def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A git repository holding this working tree as one commit: (its path, the commit)."""
-    snapshot = tmp_path_factory.mktemp("hook-source")
-    listed = subprocess.run(
-        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        cwd=SOURCE,
-        capture_output=True,
-        check=True,
-    ).stdout
-    for name in filter(None, listed.decode().split("\0")):
-        source = SOURCE / name
-        if source.is_file():
-            (snapshot / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, snapshot / name)
-    git(snapshot, "init", "-q", "-b", "main")
-    git(snapshot, "add", "-A")
-    git(snapshot, "commit", "-q", "-m", "snapshot")
-    return snapshot, git(snapshot, "rev-parse", "HEAD").strip()
-
-
-@pytest.fixture(scope="session")
-def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    env = git_env()
-    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "PRE_COMMIT_ALLOW_NO_CONFIG"):
-        env.pop(name, None)
-    return env
 
 
 def pre_commit(repo: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -314,3 +282,40 @@ def test_the_advice_for_a_merged_log_over_max_bytes_passes_the_hooks(
     assert done.returncode == 0, output(done)
     assert git(hooked, "rev-list", "--count", "--merges", "HEAD").strip() == "1"
     assert run_cli("check", cwd=hooked).returncode == 0
+
+
+def test_the_import_hook_imports_after_each_commit(
+    tmp_path: Path, hook_source: tuple[Path, str], pre_commit_env: dict[str, str]
+) -> None:
+    """telemetry-csv-import at its default stage, post-commit: each commit imports what closed
+    since the last one; the rows go in with the next commit; with nothing new it is silent."""
+    layout = Layout(tmp_path)
+    layout.install("claude-code", "basic")
+    repo = layout.root
+    git(repo, "init", "-q", "-b", "main")
+    env = {**pre_commit_env, "HOME": str(layout.home), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    source, rev = hook_source
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n"
+        "      - id: telemetry-csv-import\n      - id: telemetry-csv-check\n"
+    )
+    for kind in ("pre-commit", "post-commit"):
+        installed = pre_commit(repo, env, "install", "--hook-type", kind)
+        assert installed.returncode == 0, output(installed)
+    (repo / "README").write_text("work\n")
+    first = commit(repo, env, "some work")
+    assert first.returncode == 0, output(first)
+    assert "telemetry-csv import" in output(first) and "Passed" in output(first)
+    # The rows are in a shard of the team layout: the extended header and the three slices.
+    [shard] = shards(repo / LOG)
+    assert shard.read_text().count("\n") == 4
+    assert git(repo, "status", "--porcelain").split() == ["??", ".telemetry/"]
+    second = commit(repo, env, "the imported rows")  # `git add -A`: the rows go in now
+    assert second.returncode == 0, output(second)
+    assert git(repo, "ls-files", ".telemetry").split() == [
+        ".telemetry/.gitignore",
+        shard.relative_to(repo).as_posix(),
+    ]
+    assert git(repo, "status", "--porcelain") == ""  # nothing new: nothing written
+    assert shards(repo / LOG) == [shard] and shard.read_text().count("\n") == 4
+    assert run_cli("check", cwd=repo).returncode == 0

@@ -23,6 +23,7 @@ from telemetry_csv.logfile.fastpath import for_schema
 from telemetry_csv.logfile.layout import log_files
 from telemetry_csv.logfile.reading import read_rows
 from telemetry_csv.logfile.schema import (
+    EXTENDED_HEADER,
     FORMULA_STARTS,
     HEADER,
     Row,
@@ -38,6 +39,7 @@ pytestmark = pytest.mark.slow  # real processes, huge files or many generated in
 
 SCHEMA = Schema()
 FAST = for_schema(SCHEMA)
+FAST_EXTENDED = for_schema(SCHEMA, extended=True)
 TYPES = list(SCHEMA.task_types)
 SECRET = "ghp_" + "aB3dE5gH7jK9mN1pQ2rS4tU6vW8xY0zA1234"
 
@@ -281,12 +283,41 @@ valid_rows = st.builds(
         ),
         st.sampled_from(["=1+1", "'=1", "''@x", 'a "b", c', ",", '"', "'", "-"]),
     ),
+    # The extended header's columns: empty, as an 8-column file's rows have them.
+    source=st.just(""),
+    source_id=st.just(""),
+    cache_read_tokens=st.none(),
+    cache_write_tokens=st.none(),
 )
+
+
+@st.composite
+def extended_rows(draw: st.DrawFn) -> Row:
+    """Valid rows of a file with the extended header: any source, an id only with a source,
+    cache parts (each may be unknown) that fit in the prompt tokens."""
+    row = draw(valid_rows)
+    source = draw(st.one_of(st.just(""), st.from_regex(r"[a-z][a-z0-9_-]{0,31}", fullmatch=True)))
+    source_id = ""
+    if source:
+        source_id = draw(
+            st.one_of(
+                st.just(""),
+                st.from_regex(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}", fullmatch=True),
+                st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}", fullmatch=True),
+            )
+        )
+    read = draw(st.one_of(st.none(), st.integers(0, row.prompt_tokens)))
+    write = draw(st.one_of(st.none(), st.integers(0, row.prompt_tokens - (read or 0))))
+    return row._replace(
+        source=source, source_id=source_id, cache_read_tokens=read, cache_write_tokens=write
+    )
+
+
 edits = st.lists(
     st.tuples(
         st.integers(0, 200),
         st.sampled_from(["insert", "delete", "replace"]),
-        st.sampled_from(list(",\"'=+-@ \t\r\x00\x7fé0Z:T.eyJghp_sk-")),
+        st.sampled_from(list(",\"'=+-@ \t\r\x00\x7fé0Z:T.eyJghp_sk-9a")),
     ),
     max_size=3,
 )
@@ -322,3 +353,36 @@ def test_fast_path_agrees_with_the_field_by_field_reading(
             assert SCHEMA.format_line(authoritative) == text
             assert restore(next(csv.reader([text]))[1]) == authoritative.model
             assert len(next(csv.reader([text]))) == len(HEADER)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(row=extended_rows(), changes=edits, noise=texts)
+def test_fast_path_agrees_with_the_field_by_field_reading_on_extended_lines(
+    row: Row, changes: list[tuple[int, str, str]], noise: str
+) -> None:
+    """The same property for files with the extended header, whose lines have 12 fields; and
+    each shape's fast path agrees with the field-by-field reading of that shape on lines of the
+    other."""
+    line = SCHEMA.format_line(row, extended=True)
+    assert SCHEMA.parse_line(line, extended=True) == row
+    assert FAST_EXTENDED.parse_lines([line]) == [row]
+    for text in (edited(line, changes), noise, line + noise):
+        fast = FAST_EXTENDED.match_canonical(text)
+        authoritative = SCHEMA.parse_line(text, extended=True)
+        if fast is not None:
+            assert fast == authoritative
+        assert FAST_EXTENDED.parse_lines([text]) == [authoritative]
+        assert FAST_EXTENDED.lines_problems([text]) == [SCHEMA.line_problems(text, extended=True)]
+        assert FAST.parse_lines([text]) == [SCHEMA.parse_line(text)]
+        if "\n" not in text:
+            block = text + "\n"
+            if FAST_EXTENDED.clean_end(block) == len(block):  # the block path took it
+                assert FAST_EXTENDED.rows_of(block) == [authoritative]
+        if isinstance(authoritative, Row):
+            assert SCHEMA.format_line(authoritative, extended=True) == text
+            assert len(next(csv.reader([text]))) == len(EXTENDED_HEADER)
+            cached = (authoritative.cache_read_tokens or 0) + (
+                authoritative.cache_write_tokens or 0
+            )
+            assert cached <= authoritative.prompt_tokens
+            assert authoritative.source or not authoritative.source_id

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from testing.util import FIXTURES
+from testing.util import FIXTURES, logged_lines
 
 README = Path(__file__).parent.parent / "README.md"
 
@@ -31,11 +31,11 @@ def test_readme_python_example(repo: Path) -> None:
     # interleave on a terminal.
     printed = [lines[0], lines[1], lines[2], done.stderr.strip(), lines[3]]
     assert [times.sub("", line) for line in printed] == [times.sub("", line) for line in expected]
-    rows = (repo / ".telemetry" / "usage.csv").read_text().splitlines()[1:]
+    rows = logged_lines(repo / ".telemetry" / "usage.csv")
     assert [row.split(",", 1)[1] for row in rows] == [
         "claude-sonnet-4-5-20250929,13062,512,true,execute,"
         + rows[0].split(",")[6]
-        + ",fix flaky test",
-        "claude-sonnet-4-5,1200,80,false,verify," + rows[1].split(",")[6] + ",",
-        "gpt-4o,900,120,true,quick,2300,",
+        + ",fix flaky test,,,,",
+        "claude-sonnet-4-5,1200,80,false,verify," + rows[1].split(",")[6] + ",,,,,",
+        "gpt-4o,900,120,true,quick,2300,,,,,",
     ]

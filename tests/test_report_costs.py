@@ -46,12 +46,15 @@ def library_price(row: Row) -> Decimal | None:
     if "/" in model:
         provider, _, reference = model.partition("/")
         attempts = [(provider, reference), (None, model), (None, reference)]
+    counts = {"input_tokens": row.prompt_tokens, "output_tokens": row.completion_tokens}
+    if row.cache_read_tokens:
+        counts["cache_read_tokens"] = row.cache_read_tokens
+    if row.cache_write_tokens:
+        counts["cache_write_tokens"] = row.cache_write_tokens
     for provider, reference in attempts:
         try:
             calculation = genai_prices.calc_price(
-                genai_prices.Usage(
-                    input_tokens=row.prompt_tokens, output_tokens=row.completion_tokens
-                ),
+                genai_prices.Usage(**counts),
                 reference,
                 provider_id=provider,
                 genai_request_timestamp=row.when(),
@@ -132,6 +135,88 @@ def test_random_rows_cost_what_the_library_says(cases) -> None:
     assert_costs_match_library(parse(lines))
 
 
+# Cache reads and writes at the cache rates, worked out by hand from the providers' published
+# prices (per million tokens), which the price data holds: claude-sonnet-4-5 $3 input, $15
+# output, $0.30 cache read, $3.75 cache write (5 minutes); above 200,000 prompt tokens $6,
+# $22.50, $0.60, $7.50. gpt-4o $2.50 input, $1.25 cached input, $10 output.
+CACHED = [
+    # (model, prompt, of which read, of which written, completion, dollars)
+    ("claude-sonnet-4-5", 100_000, 90_000, 8_000, 1_000, "0.078"),  # 2k x 3 + 90k x 0.3 + ...
+    ("claude-sonnet-4-5", 300_000, 280_000, 10_000, 2_000, "0.348"),  # the >200k tier
+    ("claude-sonnet-4-5", 50_000, None, None, 100, "0.1515"),  # parts unknown: all as input
+    ("openai/gpt-4o", 10_000, 8_000, 0, 500, "0.02"),  # 2k x 2.5 + 8k x 1.25 + 500 x 10
+    ("openai/gpt-4o", 10_000, 8_000, None, 500, "0.02"),  # OpenAI bills no cache writes
+]
+
+
+@pytest.mark.parametrize(("model", "prompt", "read", "write", "completion", "dollars"), CACHED)
+def test_cache_parts_cost_the_cache_rates(
+    model: str, prompt: int, read: int | None, write: int | None, completion: int, dollars: str
+) -> None:
+    row = Row("2025-11-03T10:00:00Z", model, prompt, completion, True, "execute", 1000)
+    row = row._replace(
+        source="claude-code" if read is not None else "",
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+    )
+    result = build_report([row], ReportOptions())
+    cost = result.totals.cost
+    assert cost is not None and cost.usd == Decimal(dollars)
+    assert library_price(row) == Decimal(dollars)  # the library agrees with the hand sums
+
+
+def test_cache_pricing_over_prices_nothing_any_more() -> None:
+    """Before, the report priced the cached part at the full input rate: more than four times
+    too much for a typical Claude Code slice, whose input is mostly cache reads."""
+    cached = Row("2025-11-03T10:00:00Z", "claude-sonnet-4-5", 100_000, 1_000, True, "execute", 1)
+    cached = cached._replace(cache_read_tokens=90_000, cache_write_tokens=8_000)
+    unknown = cached._replace(cache_read_tokens=None, cache_write_tokens=None)
+    [with_parts, without] = [
+        build_report([row], ReportOptions()).totals.cost for row in (cached, unknown)
+    ]
+    assert with_parts is not None and without is not None
+    assert without.femto_usd > 4 * with_parts.femto_usd
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(MODELS),
+            st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 1, 1)),
+            st.integers(min_value=0, max_value=400_000),
+            st.integers(min_value=0, max_value=50_000),
+            st.floats(min_value=0, max_value=1),
+            st.floats(min_value=0, max_value=1),
+        ),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_random_rows_with_cache_parts_cost_what_the_library_says(cases) -> None:
+    rows = []
+    for model, moment, prompt, completion, read_share, write_share in cases:
+        read = int(prompt * read_share)
+        write = int((prompt - read) * write_share)
+        rows.append(
+            Row(
+                moment.isoformat(timespec="seconds") + "Z",
+                model,
+                prompt,
+                completion,
+                True,
+                "execute",
+                1,
+                "",
+                "run",
+                "",
+                read,
+                write,
+            )
+        )
+    assert_costs_match_library(rows)
+
+
 def test_markdown_shows_costs_price_data_and_unpriced_models() -> None:
     lines = [
         row_line("2026-06-01T12:00:00Z", "openai/gpt-4o", "1000000", "100000"),
@@ -172,7 +257,9 @@ def test_without_the_extra_a_one_line_hint_and_no_cost_columns(tmp_path: Path) -
     markdown = subprocess.run([*run, str(log)], capture_output=True, text=True, check=True).stdout
     assert "Estimated cost" not in markdown
     hints = [line for line in markdown.splitlines() if "cost" in line.lower()]
-    assert hints == ["Costs are not estimated: `pip install 'telemetry-csv[cost]'` adds estimates."]
+    # A command for this very interpreter (the package is not on PyPI to be found by name).
+    hint = f"{sys.executable} -m pip install 'genai-prices<0.3,>=0.2.3'"
+    assert hints == [f"Costs are not estimated: `{hint}` adds estimates."]
     document = json.loads(
         subprocess.run(
             [*run, "--format", "json", str(log)], capture_output=True, text=True, check=True

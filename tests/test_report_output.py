@@ -174,7 +174,7 @@ def test_json_contract() -> None:
     assert document["rows"] == 5 and document["first"] == "2026-11-21T00:15:00+01:00"
     stats_keys = [
         "runs", "successes", "failures", "success_rate", "prompt_tokens", "completion_tokens",
-        "total_tokens", "duration_ms", "cost",
+        "total_tokens", "cache_read_tokens", "cache_write_tokens", "duration_ms", "cost",
     ]  # fmt: skip
     assert list(document["totals"]) == stats_keys
     for name, keys in (

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from testing.platforms import FIFOS, LINKS, MODES, posix_only
 from testing.report_fixtures import LINES
 from testing.util import HEADER, run_cli
 
@@ -38,19 +39,20 @@ def snapshot(folder: Path) -> dict[str, bytes]:
     [
         ".telemetry/usage.csv",
         ".telemetry/usage-20261121T000000Z.csv",
-        "link-to-log.csv",
+        pytest.param("link-to-log.csv", marks=posix_only(LINKS)),
         ".telemetry/../.telemetry/usage.csv",
     ],
 )
 def test_the_log_or_a_backup_as_output_is_refused(log: Path, repo: Path, target: str) -> None:
-    (repo / "link-to-log.csv").symlink_to(log)
+    if target == "link-to-log.csv":
+        (repo / target).symlink_to(log)
     before = snapshot(log.parent)
     done = run_cli("report", "--no-costs", "-o", target, cwd=repo)
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert f"--output: {target!r} is not allowed; it is " in done.stderr
     assert snapshot(log.parent) == before
-    assert (repo / "link-to-log.csv").is_symlink()
+    assert target != "link-to-log.csv" or (repo / target).is_symlink()
 
 
 def test_a_file_given_to_read_is_refused_as_output(log: Path, repo: Path) -> None:
@@ -72,6 +74,7 @@ def test_the_log_is_refused_as_the_step_summary_too(log: Path, repo: Path) -> No
     assert done.stdout == "" and log.read_bytes() == before
 
 
+@posix_only(LINKS)
 def test_a_symlink_is_written_through(log: Path, repo: Path) -> None:
     real = repo / "reports" / "usage.md"
     real.parent.mkdir()
@@ -86,6 +89,7 @@ def test_a_symlink_is_written_through(log: Path, repo: Path) -> None:
     assert sorted(os.listdir(repo)) == [".git", ".telemetry", "latest.md", "reports"]
 
 
+@posix_only(MODES)
 def test_the_mode_of_an_existing_file_is_kept(log: Path, repo: Path) -> None:
     target = repo / "report.md"
     target.write_text("old")
@@ -95,6 +99,7 @@ def test_the_mode_of_an_existing_file_is_kept(log: Path, repo: Path) -> None:
     assert target.read_text() == expected_report(repo)
 
 
+@posix_only(MODES)
 def test_a_new_file_gets_the_usual_mode(log: Path, repo: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
@@ -102,6 +107,7 @@ def test_a_new_file_gets_the_usual_mode(log: Path, repo: Path) -> None:
     assert stat.S_IMODE((repo / "new.md").stat().st_mode) == 0o666 & ~umask
 
 
+@posix_only(FIFOS)
 def test_a_fifo_is_written_into_not_replaced(log: Path, repo: Path) -> None:
     fifo = repo / "pipe"
     os.mkfifo(fifo)
@@ -118,6 +124,7 @@ def test_a_fifo_is_written_into_not_replaced(log: Path, repo: Path) -> None:
     assert sorted(os.listdir(repo)) == [".git", ".telemetry", "pipe"]
 
 
+@posix_only(f"{LINKS}, nor /dev/null as a character device")
 def test_a_character_device_behind_a_symlink_is_written_into(log: Path, repo: Path) -> None:
     """The null device, reached through a link of the user's own outside the repository: the
     link stays (the device itself is never named, so a broken writer could only ever replace

@@ -24,29 +24,37 @@ def report_json(capsys: pytest.CaptureFixture[str], *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-def test_range_counts_only_the_rows_the_branch_added_across_a_rotation(
-    repo: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("layout", "new_files"),
+    [("team", ".telemetry/usage.rows/*.csv"), ("single", ".telemetry/usage-*.csv")],
+)
+def test_range_counts_only_the_rows_the_branch_added_across_new_files(
+    repo: Path, capsys: pytest.CaptureFixture[str], layout: str, new_files: str
 ) -> None:
+    """A small limit makes the branch's rows spill into new files part-way: new shards in the
+    team layout, backups of the rotated log in the single one."""
+    (repo / ".telemetry").mkdir()
+    (repo / ".telemetry" / "config.toml").write_text(f'layout = "{layout}"\n')
     assert main(["init"]) == 0
     for i in range(3):
         log(repo, f"base {i}")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "base")
     git(repo, "checkout", "-qb", "feature")
-    # A small limit makes the branch's appends rotate the log into backups part-way.
-    for i in range(12):
+    before = set(repo.glob(new_files))
+    for i in range(30):
         log(repo, f"feature {i}", "--max-bytes", "1024")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "feature work")
-    assert list((repo / ".telemetry").glob("usage-*.csv")), "the branch should have rotated"
+    assert len(set(repo.glob(new_files)) - before) >= 2, "the branch should have spilled"
     # Uncommitted rows are not part of any range.
     log(repo, "not committed")
 
     report = report_json(capsys, "--range", "main..feature")
-    assert report["rows"] == 12
-    assert report["totals"]["prompt_tokens"] == 1200
+    assert report["rows"] == 30
+    assert report["totals"]["prompt_tokens"] == 3000
     everything = report_json(capsys)
-    assert everything["rows"] == 16
+    assert everything["rows"] == 34
 
     capsys.readouterr()
     assert main(["report", "--range", "main..feature", "--no-costs"]) == 0
@@ -73,7 +81,8 @@ def test_installed_command_reports_a_range(repo: Path) -> None:
     git(repo, "commit", "-qm", "base")
     done = run_cli("log", "openai/gpt-4o", "5", "6", "false", "verify", "700", cwd=repo)
     assert done.returncode == 0, done.stderr
-    git(repo, "commit", "-qam", "one row")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one row")
     done = run_cli("report", "--range", "HEAD~1..HEAD", "--format", "json", "--no-costs", cwd=repo)
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)

@@ -18,6 +18,7 @@ from telemetry_csv.logfile.reading import scan_file
 from telemetry_csv.logfile.rewriting import format_bytes, format_file
 from telemetry_csv.logfile.schema import Row, Schema
 from testing.logfiles import row, rows, write_log
+from testing.platforms import MODES, posix_only
 from testing.util import BIN, HEADER, git_env, run_cli
 
 SCHEMA = Schema()
@@ -241,6 +242,7 @@ def test_fmt_takes_the_lock_of_a_log_in_use(tmp_path: Path) -> None:
     assert format_file(log, SCHEMA, lock_timeout=0.1).changed
 
 
+@posix_only(MODES)
 def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
     log.write_bytes(CANONICAL.replace("\n", "\r\n").encode())
@@ -254,7 +256,9 @@ def test_fmt_keeps_the_file_mode(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(repo: Path) -> None:
+def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(
+    repo: Path, single_layout: Path
+) -> None:
     """A real `log` process appending while a real fmt rewrites a log that has no lock file
     yet. fmt canonicalises 60,000 needlessly quoted rows, which takes about a second; the row
     is logged meanwhile. Without fmt's lock it would be appended to the file fmt already read,

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from testing.util import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli
+from testing.platforms import SHELL, SIGNALS, WINDOWS
+from testing.util import BIN, FIXTURES, HEADER, git_env, row_line, rows, run_cli, shards
+
+# Skipped before the parameters below name SIGHUP and SIGQUIT, which Windows lacks. `run` on
+# every system, with the interpreter as the command: tests/test_platforms.py.
+if WINDOWS:
+    pytest.skip(f"Windows has no {SHELL}, nor {SIGNALS}, nor ptys", allow_module_level=True)
 
 OPTIONS = ["--model", "claude-3-opus", "--task-type", "verify"]
 # How long a command waits to be signalled; far longer than any test takes to signal it.
@@ -67,7 +73,7 @@ def test_exit_status_is_the_commands_and_decides_success(
     outcome = "success" if status == 0 else "failure"
     assert done.stderr == (
         f"telemetry-csv run: logged claude-3-opus verify {outcome} (exit {status}), 0 tokens, "
-        f"{int(row[6]):,} ms to .telemetry/usage.csv\n"
+        f"{int(row[6]):,} ms to {shards(log)[0].relative_to(repo)}\n"
     )
 
 
@@ -289,7 +295,7 @@ def test_usage_json_written_by_the_command(repo: Path, log: Path) -> None:
 def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> None:
     log.parent.mkdir()
     log.write_text(HEADER + row_line())
-    before = log.read_bytes()
+    before = rows(log)
     stale = repo / "out.json"
     stale.write_bytes((FIXTURES / "openai-chat-completion.json").read_bytes())
     # The command leaves yesterday's body alone: its counts are not this run's.
@@ -318,7 +324,7 @@ def test_usage_json_problems_keep_the_commands_status(repo: Path, log: Path) -> 
     )  # fmt: skip
     assert done.returncode == 0
     assert "not logged: --usage-json out.json: an API error" in done.stderr
-    assert log.read_bytes() == before
+    assert rows(log) == before
 
 
 @pytest.mark.parametrize(
@@ -361,8 +367,10 @@ def test_a_successful_command_without_a_usable_body_is_still_refused(repo: Path,
     assert not log.exists()
 
 
-def test_a_log_that_cannot_take_the_row_does_not_change_the_status(repo: Path, log: Path) -> None:
-    log.parent.mkdir()
+def test_a_log_that_cannot_take_the_row_does_not_change_the_status(
+    single_layout: Path, log: Path
+) -> None:
+    repo = single_layout
     torn = HEADER + row_line() + "2026-02-23T22:19:12+01:00,claude-3-opus,15"
     log.write_text(torn)
     done = run_cli("run", *OPTIONS, "--", "sh", "-c", "echo work; exit 5", cwd=repo)

@@ -16,8 +16,10 @@ from telemetry_csv.capture.running import (
     CommandResult,
     run_command,
 )
+from testing.platforms import SHELL, SIGNALS, posix_only
 
 
+@posix_only(f"{SHELL}, nor {SIGNALS}")
 def test_exit_status_and_signal() -> None:
     exited = run_command(["sh", "-c", "exit 9"])
     assert (exited.returncode, exited.exit_status, exited.signal, exited.succeeded) == (
@@ -34,7 +36,7 @@ def test_exit_status_and_signal() -> None:
 
 def test_handlers_are_put_back() -> None:
     before = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    run_command(["true"])
+    run_command([sys.executable, "-c", "pass"])
     with pytest.raises(CommandNotStartedError):
         run_command(["no-such-command-xyz"])
     assert {number: signal.getsignal(number) for number in before} == before
@@ -47,10 +49,13 @@ def test_not_found_carries_the_shell_status() -> None:
     assert str(caught.value) == "cannot run 'no-such-command-xyz': command not found"
 
 
+SLEEP = [sys.executable, "-c", "import time; time.sleep(0.05)"]
+
+
 def test_from_another_thread() -> None:
     # Only the main thread may set signal handlers; elsewhere the command still runs and is timed.
     results: list[CommandResult] = []
-    thread = threading.Thread(target=lambda: results.append(run_command(["sleep", "0.05"])))
+    thread = threading.Thread(target=lambda: results.append(run_command(SLEEP)))
     thread.start()
     thread.join()
     assert results[0].succeeded
@@ -80,6 +85,7 @@ else:
         (False, "no-terminal", "False"),  # a supervisor or CI runner: only we got it
     ],
 )
+@posix_only(f"{SIGNALS}, nor controlling terminals (os.openpty, TIOCSCTTY)")
 def test_a_typed_signal_is_told_by_the_terminals_foreground_group(
     terminal: bool, where: str, typed: str
 ) -> None:

@@ -344,7 +344,7 @@ def test_argument_errors_hide_secrets_and_stay_on_one_line(repo: Path) -> None:
         "telemetry-csv log: error: argument --max-bytes: invalid int value: "
         "'[redacted: github-token]' (see --help)\n"
     )
-    done = run_cli("log", "m", "1", "2", "true", "plan", "3", "--no-such\noption", cwd=repo)
+    done = run_cli("log", "m", "1", "2", "--no-such\noption", "true", "plan", "3", cwd=repo)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "--no-such\\noption" in done.stderr
 
@@ -365,7 +365,17 @@ def test_argument_errors_hide_secrets_and_stay_on_one_line(repo: Path) -> None:
             "telemetry-csv: error: unknown command '[redacted: openai-api-key]'; choose from",
         ),
         (
-            ["run", "--task-type", "plan", "--usage-json", SECRETS["xai-api-key"], "--", "true"],
+            [
+                "run",
+                "--task-type",
+                "plan",
+                "--usage-json",
+                SECRETS["xai-api-key"],
+                "--",
+                sys.executable,
+                "-c",
+                "pass",
+            ],
             "telemetry-csv run: error: not logged: --usage-json [redacted: xai-api-key]: ",
         ),
     ],

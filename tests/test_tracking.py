@@ -14,7 +14,7 @@ import telemetry_csv
 from telemetry_csv.capture.usage_bodies import UsageJsonError
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.logfile.schema import count_allowed
-from testing.util import FIXTURES, HEADER, row_line, rows
+from testing.util import EXTENDED_HEADER, FIXTURES, extended, logged_text, row_line, rows
 
 count_rule = count_allowed()
 VALUES = {
@@ -35,7 +35,7 @@ def body(name: str) -> dict:
 def test_try_log_row_logs(log: Path) -> None:
     logged = telemetry_csv.try_log_row(**VALUES)
     assert logged is not None and logged.row.total_tokens == 4700
-    assert log.read_text() == HEADER + row_line()
+    assert logged_text(log) == EXTENDED_HEADER + extended(row_line())
 
 
 def test_try_log_row_returns_none_and_warns(log: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -45,7 +45,7 @@ def test_try_log_row_returns_none_and_warns(log: Path, caplog: pytest.LogCapture
         "telemetry-csv: row not logged: task_type: 'nope' is not allowed; "
         "expected one of plan|execute|verify|discuss|quick"
     ]
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_try_log_row_survives_unexpected_os_errors(
@@ -76,7 +76,7 @@ def test_log_row_refuses_a_bad_lock_timeout(log: Path, value: float) -> None:
         TelemetryError, match=r"^lock_timeout: .* is not allowed; expected a number"
     ):
         telemetry_csv.log_row(**VALUES, lock_timeout=value)
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_track_logs_success_with_measured_duration(log: Path) -> None:
@@ -93,8 +93,8 @@ def test_track_logs_success_with_measured_duration(log: Path) -> None:
     )  # fmt: skip
     assert (row.task_type, row.notes) == ("plan", "sketch, then code")
     assert 50 <= row.duration_ms <= elapsed_ms + 1
-    assert log.read_text().endswith(
-        f',gpt-4o,100,25,true,plan,{row.duration_ms},"sketch, then code"\n'
+    assert logged_text(log).endswith(
+        f',gpt-4o,100,25,true,plan,{row.duration_ms},"sketch, then code",,,,\n'
     )
 
 
@@ -215,18 +215,18 @@ def test_no_model_means_no_row_and_a_warning(log: Path, caplog: pytest.LogCaptur
         "telemetry-csv: row not logged: model: '' is not allowed; expected a model name such as "
         "claude-3-opus; it must not be empty"
     ]
-    assert not log.exists()
+    assert not logged_text(log)
 
 
 def test_strict_raises_telemetry_errors_only_when_the_block_succeeded(log: Path) -> None:
     refused = pytest.raises(TelemetryError, match="task_type: 'nope' is not allowed")
     with refused, telemetry_csv.track("nope", model="m", strict=True):
         pass
-    assert not log.exists()
+    assert not logged_text(log)
     # The block's own exception wins over a telemetry failure.
     with pytest.raises(ZeroDivisionError), telemetry_csv.track("nope", model="m", strict=True):
         1 / 0  # noqa: B018
-    assert not log.exists()
+    assert not logged_text(log)
     # A response without usage raises inside the block, so the row says it failed.
     unreadable = pytest.raises(UsageJsonError, match="no token usage found")
     with unreadable, telemetry_csv.track("plan", model="m", strict=True) as task:
@@ -250,5 +250,5 @@ def test_explicit_path(tmp_path: Path, repo: Path) -> None:
     target = tmp_path / "elsewhere" / "agent.csv"
     with telemetry_csv.track("quick", model="m", path=target):
         pass
-    assert target.read_text().startswith(HEADER)
-    assert not (repo / ".telemetry" / "usage.csv").exists()
+    assert target.read_text().startswith(EXTENDED_HEADER)
+    assert not logged_text(repo / ".telemetry" / "usage.csv")

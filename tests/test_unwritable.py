@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import shutil
 import signal
 import subprocess
@@ -28,7 +27,10 @@ import telemetry_csv.cli.main
 import telemetry_csv.durations
 from telemetry_csv.logfile.layout import backup_paths
 from testing.logfiles import temporaries
+from testing.platforms import FILE_SIZE_LIMIT, FORK, MODES, posix_only
 from testing.util import HEADER, git_env
+
+pytestmark = posix_only(f"{FORK} and setuid, {MODES}, or {FILE_SIZE_LIMIT}")
 
 NOBODY = 65534
 ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,old row\n"
@@ -81,6 +83,7 @@ def prepared(folder: Path, rows: int = 1) -> Path:
     logs = folder / ".telemetry"
     logs.mkdir()
     (logs / ".gitignore").write_text("*.lock\n.*.tmp\n")
+    (logs / "config.toml").write_text('layout = "single"\n')  # these are the one file's cases
     log = logs / "usage.csv"
     log.write_text(HEADER + ROW * rows)
     (logs / "usage.csv.lock").touch()
@@ -161,6 +164,8 @@ def test_a_file_where_the_folder_should_be(shared_dir: Path) -> None:
 
 def limited(size: int):
     def apply() -> None:
+        import resource
+
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # the write fails with EFBIG instead
         resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
@@ -212,6 +217,7 @@ root = Path(mount)
 logs = root / ".telemetry"
 logs.mkdir()
 (logs / ".gitignore").write_text("*.lock\n.*.tmp\n")
+(logs / "config.toml").write_text('layout = "single"\n')
 (logs / "usage.csv.lock").touch()
 start = b"2026-02-23T22:19:12+01:00,m,1,2,true,plan,3,"
 row = start + b"x" * (4096 - len(header) - len(start) - 1) + b"\n"
@@ -275,4 +281,4 @@ def test_a_really_full_disk(tmp_path: Path, case: str) -> None:
     result = json.loads(done.stdout)
     assert_refused(result["code"], result["stderr"], "No space left on device")
     assert result["same"] and result["size"] == 4096
-    assert result["names"] == [".gitignore", "usage.csv", "usage.csv.lock"]
+    assert result["names"] == [".gitignore", "config.toml", "usage.csv", "usage.csv.lock"]

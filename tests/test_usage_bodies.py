@@ -386,3 +386,35 @@ def test_any_body_gives_usage_or_one_line_refusal(data: bytes) -> None:
         return
     assert usage.prompt_tokens >= 0 and usage.completion_tokens >= 0
     assert usage.model is None or isinstance(usage.model, str)
+
+
+@pytest.mark.parametrize(
+    ("body", "read", "write"),
+    [
+        # Anthropic: both parts, as the response states them.
+        ('{"type":"message","model":"c","usage":{"input_tokens":38,"output_tokens":5,'
+         '"cache_creation_input_tokens":1024,"cache_read_input_tokens":12000}}', 12000, 1024),
+        # An Anthropic response without cache fields does not say: unknown.
+        ('{"type":"message","model":"c","usage":{"input_tokens":38,"output_tokens":5}}',
+         None, None),
+        # OpenAI chat: cached_tokens is part of prompt_tokens; OpenAI bills no cache writes.
+        ('{"object":"chat.completion","model":"g","usage":{"prompt_tokens":2006,'
+         '"completion_tokens":300,"prompt_tokens_details":{"cached_tokens":1920}}}', 1920, 0),
+        ('{"object":"chat.completion","model":"g","usage":{"prompt_tokens":20,'
+         '"completion_tokens":3}}', None, None),
+        # OpenAI responses: input_tokens_details.cached_tokens.
+        ('{"object":"response","model":"g","usage":{"input_tokens":1337,"output_tokens":842,'
+         '"input_tokens_details":{"cached_tokens":1024}}}', 1024, 0),
+        # Gemini: cachedContentTokenCount, left out when it is 0.
+        ('{"modelVersion":"m","usageMetadata":{"promptTokenCount":9000,'
+         '"cachedContentTokenCount":8192,"candidatesTokenCount":7}}', 8192, 0),
+        ('{"modelVersion":"m","usageMetadata":{"promptTokenCount":9,"candidatesTokenCount":7}}',
+         0, 0),
+    ],
+    ids=["anthropic", "anthropic-unknown", "openai-chat", "openai-chat-unknown",
+         "openai-responses", "gemini", "gemini-none"],
+)  # fmt: skip
+def test_cache_parts_of_the_prompt_tokens(body: str, read: int | None, write: int | None) -> None:
+    usage = usage_from_body(body)
+    assert (usage.cache_read_tokens, usage.cache_write_tokens) == (read, write)
+    assert (read or 0) + (write or 0) <= usage.prompt_tokens

@@ -10,20 +10,21 @@ import pytest
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.reading import read_rows
-from testing.util import HEADER, row_line
+from testing.util import EXTENDED_HEADER, HEADER, append_line, extended, row_line
 
 LINE = row_line().rstrip("\n")
+NEW_LINE = extended(LINE)  # as a new log, which has the extended header, stores it
 
 
 def append(path: Path, line: str = LINE, max_bytes: int = 10 * 1024 * 1024) -> writing.AppendResult:
-    return writing.append_line(path, line, max_bytes=max_bytes, lock_timeout=5)
+    return append_line(path, line, max_bytes=max_bytes)
 
 
 def test_first_append_creates_folder_log_and_gitignore(tmp_path: Path) -> None:
     log = tmp_path / ".telemetry" / "usage.csv"
     result = append(log)
     assert result.created and result.backup is None
-    assert log.read_bytes() == (HEADER + LINE + "\n").encode()
+    assert log.read_bytes() == (EXTENDED_HEADER + NEW_LINE + "\n").encode()
     assert "*.lock" in (log.parent / ".gitignore").read_text()
     assert not list(log.parent.glob(".*.tmp"))
 
@@ -33,14 +34,14 @@ def test_appends_go_to_the_end_in_order(tmp_path: Path) -> None:
     lines = [row_line(notes=f"row {i}").rstrip("\n") for i in range(5)]
     for line in lines:
         append(log, line)
-    assert log.read_text() == HEADER + "".join(line + "\n" for line in lines)
+    assert log.read_text() == EXTENDED_HEADER + "".join(extended(line) + "\n" for line in lines)
 
 
 def test_an_empty_file_gets_the_header(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
     log.touch()
     append(log)
-    assert log.read_text() == HEADER + LINE + "\n"
+    assert log.read_text() == EXTENDED_HEADER + NEW_LINE + "\n"
 
 
 @pytest.mark.parametrize(
@@ -94,27 +95,27 @@ def test_rotation_keeps_every_row_and_never_reuses_a_name(tmp_path: Path) -> Non
     assert files[-1] == log
     for path in files:
         assert path.stat().st_size <= max_bytes
-        assert path.read_text().startswith(HEADER)
+        assert path.read_text().startswith(EXTENDED_HEADER)
     rows = list(read_rows(files))
     assert [row.notes for row in rows] == [f"row {i:04d}" for i in range(120)]
 
 
 def test_a_rotation_happens_exactly_when_the_next_row_would_pass_the_limit(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
-    line_bytes = len(LINE) + 1
-    max_bytes = len(HEADER) + 3 * line_bytes  # room for exactly three rows
+    line_bytes = len(NEW_LINE) + 1
+    max_bytes = len(EXTENDED_HEADER) + 3 * line_bytes  # room for exactly three rows
     results = [append(log, LINE, max_bytes=max_bytes) for _ in range(4)]
     assert [r.backup is not None for r in results] == [False, False, False, True]
     backup = results[3].backup
     assert backup is not None
     assert backup.stat().st_size == max_bytes
-    assert log.stat().st_size == len(HEADER) + line_bytes
+    assert log.stat().st_size == len(EXTENDED_HEADER) + line_bytes
 
 
 def test_backup_names_follow_the_documented_pattern(tmp_path: Path) -> None:
     log = tmp_path / "usage.csv"
     for _ in range(3):
-        append(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1)
+        append(log, LINE, max_bytes=len(EXTENDED_HEADER) + len(NEW_LINE) + 1)
     names = [path.name for path in layout.backup_paths(log)]
     assert len(names) == 2
     stamp = names[0][len("usage-") : -len(".csv")]
@@ -139,12 +140,12 @@ def test_an_existing_backup_name_is_never_overwritten(tmp_path: Path) -> None:
         for name in (f"usage-{stamp}.csv", f"usage-{stamp}-1.csv"):
             (tmp_path / name).write_text("precious\n")
             taken.append(tmp_path / name)
-    result = append(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1)
+    result = append(log, LINE, max_bytes=len(EXTENDED_HEADER) + len(NEW_LINE) + 1)
     for path in taken:
         assert path.read_text() == "precious\n"
     assert result.backup is not None and result.backup not in taken
     assert result.backup.name.endswith("-2.csv")
-    assert result.backup.read_text() == HEADER + LINE + "\n"
+    assert result.backup.read_text() == EXTENDED_HEADER + NEW_LINE + "\n"
 
 
 def test_lock_file_sits_beside_the_log(tmp_path: Path) -> None:

@@ -8,20 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_csv.errors import LogFileError
+from telemetry_csv.errors import LogFileError, TelemetryError
 from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.rewriting import format_file
 from telemetry_csv.logfile.schema import Schema
-from testing.util import HEADER, git, run_cli
+from testing.platforms import SYMLINKS, posix_only
+from testing.util import EXTENDED_HEADER, HEADER, append_line, extended, git, run_cli
 
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
-ONE_ROW = len(HEADER) + len(LINE) + 1  # a max_bytes that makes every second append rotate
+# A max_bytes that makes every second append rotate (new logs have the extended header).
+ONE_ROW = len(EXTENDED_HEADER) + len(extended(LINE)) + 1
 LOG_ARGS = ("log", "m", "1", "2", "true", "plan", "3")
 
 
 def append(log: Path, max_bytes: int = 1 << 20) -> writing.AppendResult:
-    return writing.append_line(log, LINE, max_bytes=max_bytes, lock_timeout=5)
+    return append_line(log, LINE, max_bytes=max_bytes)
 
 
 @pytest.mark.parametrize(
@@ -50,9 +52,12 @@ def test_two_logs_differing_only_in_suffix_cannot_share_backups(tmp_path: Path) 
     before = {path: path.read_bytes() for path in tmp_path.iterdir()}
     txt_log = tmp_path / "usage.txt"
     for write in (append, lambda log: writing.create_log(log, lock_timeout=5)):
-        with pytest.raises(LogFileError, match=r"usage\.txt: a log's file name must end in \.csv"):
+        with pytest.raises(
+            TelemetryError, match=r"usage\.txt: a log's file name must end in \.csv"
+        ) as raised:
             write(txt_log)
-    with pytest.raises(LogFileError, match=r"must end in \.csv"):
+        assert raised.value.exit_code == 2  # a refused value, as from the `log` setting
+    with pytest.raises(TelemetryError, match=r"must end in \.csv"):
         layout.log_files(txt_log)
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
 
@@ -71,9 +76,15 @@ def test_the_log_setting_must_end_in_csv(repo: Path) -> None:
 
 
 def test_file_option_must_end_in_csv(repo: Path) -> None:
-    for args in ((*LOG_ARGS, "--file", "usage.txt"), ("init", "--file", "usage.txt")):
+    """The same status as the same name in the `log` setting (above): a refused value."""
+    for args in (
+        (*LOG_ARGS, "--file", "usage.txt"),
+        ("init", "--file", "usage.txt"),
+        ("check", "--file", "usage.txt"),
+        ("report", "--file", "usage.txt"),
+    ):
         done = run_cli(*args, cwd=repo)
-        assert done.returncode == 4, args
+        assert done.returncode == 2, args
         assert done.stderr.count("\n") == 1 and "must end in .csv" in done.stderr
     assert sorted(path.name for path in repo.iterdir()) == [".git"]
 
@@ -103,6 +114,7 @@ def linked(tmp_path: Path) -> tuple[Path, Path]:
     return link, real
 
 
+@posix_only(SYMLINKS)
 def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     linked: tuple[Path, Path],
 ) -> None:
@@ -124,6 +136,7 @@ def test_a_log_that_is_a_symbolic_link_is_refused_before_a_rotation_breaks_it(
     assert {folder: sorted(os.listdir(folder)) for folder in folders} == folders
 
 
+@posix_only(SYMLINKS)
 def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path]) -> None:
     link, real = linked
     real.unlink()
@@ -132,6 +145,7 @@ def test_a_dangling_link_is_not_replaced_by_a_new_log(linked: tuple[Path, Path])
     assert link.is_symlink() and not real.exists()
 
 
+@posix_only(SYMLINKS)
 def test_the_command_refuses_a_linked_log_in_one_line(
     linked: tuple[Path, Path], tmp_path: Path
 ) -> None:
@@ -143,6 +157,7 @@ def test_the_command_refuses_a_linked_log_in_one_line(
     assert "Set `log` (or --file) to the file itself" in done.stderr
 
 
+@posix_only(SYMLINKS)
 def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> None:
     """Only the log itself may not be a link: a linked folder is renamed within, as usual."""
     real = tmp_path / "real"
@@ -152,14 +167,16 @@ def test_a_log_in_a_linked_folder_rotates_in_the_real_folder(tmp_path: Path) -> 
     for _ in range(3):
         append(log, ONE_ROW)
     assert len(layout.backup_paths(log)) == 2
-    assert (real / "usage.csv").read_text() == HEADER + LINE + "\n"
+    assert (real / "usage.csv").read_text() == EXTENDED_HEADER + extended(LINE) + "\n"
     assert len(list(real.glob("usage-*.csv"))) == 2
 
 
 def test_init_waits_for_the_lock_only_as_long_as_configured(repo: Path) -> None:
     from filelock import FileLock
 
-    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nlock_timeout = 0.2\n")
+    (repo / "pyproject.toml").write_text(
+        '[tool.telemetry-csv]\nlock_timeout = 0.2\nlayout = "single"\n'
+    )
     folder = repo / ".telemetry"
     folder.mkdir()
     with FileLock(str(folder / "usage.csv.lock")):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 
@@ -10,10 +11,20 @@ import pytest
 from telemetry_csv import fs
 from telemetry_csv.cli.main import main
 from telemetry_csv.logfile import layout, writing
-from testing.util import HEADER, git, run_cli, run_cli_crashing_at
+from testing.platforms import FILE_SIZE_LIMIT, linux_only, posix_only
+from testing.util import (
+    EXTENDED_HEADER,
+    HEADER,
+    append_line,
+    extended,
+    git,
+    run_cli,
+    run_cli_crashing_at,
+)
 
 LOG = ("log", "m", "1", "2", "true", "plan", "3")
 LINE = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,x"
+ONE_ROW = len(EXTENDED_HEADER) + len(extended(LINE)) + 1  # a new log holds one row
 
 
 def test_backups_sort_after_existing_ones_even_if_the_clock_went_back(tmp_path: Path) -> None:
@@ -23,7 +34,7 @@ def test_backups_sort_after_existing_ones_even_if_the_clock_went_back(tmp_path: 
     future = tmp_path / "usage-29991231T235959Z.csv"
     future.write_text(HEADER + LINE + "\n")
     for _ in range(3):
-        writing.append_line(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1, lock_timeout=5)
+        append_line(log, LINE, max_bytes=ONE_ROW)
     names = [path.name for path in layout.backup_paths(log)]
     assert names == [
         "usage-29991231T235959Z.csv",
@@ -37,7 +48,7 @@ def test_a_gap_in_suffixes_is_never_filled_out_of_order(tmp_path: Path) -> None:
     log.write_text(HEADER + LINE + "\n")
     for name in ("usage-29991231T235959Z.csv", "usage-29991231T235959Z-2.csv"):
         (tmp_path / name).write_text(HEADER)  # -1 was deleted by someone retiring history
-    result = writing.append_line(log, LINE, max_bytes=len(HEADER) + len(LINE) + 1, lock_timeout=5)
+    result = append_line(log, LINE, max_bytes=ONE_ROW)
     assert result.backup.name == "usage-29991231T235959Z-3.csv"
     assert layout.backup_paths(log)[-1] == result.backup
 
@@ -49,10 +60,11 @@ def test_a_log_at_the_repository_root_ignores_only_its_own_files(repo: Path) -> 
     assert (repo / ".gitignore").read_text().splitlines()[1:] == [
         "/usage.csv.lock",
         "/.usage.csv.*.tmp",
+        "/usage.rows/.*.tmp",  # the shard folder's temporary files and move journals
     ]
     git(repo, "add", "-A")
     staged = git(repo, "diff", "--cached", "--name-only").split()
-    assert "uv.lock" in staged and "usage.csv" in staged
+    assert "uv.lock" in staged and [name for name in staged if name.startswith("usage.rows/")]
     assert "usage.csv.lock" not in staged
 
 
@@ -87,6 +99,8 @@ def test_a_generic_gitignore_in_the_log_folder_is_left_alone(repo: Path) -> None
     assert ignore.read_text() == before
 
 
+@linux_only("O_TMPFILE: elsewhere a crash mid-write leaves the named temporary .gitignore")
+@posix_only(FILE_SIZE_LIMIT)
 @pytest.mark.parametrize("room", [0, 30, len(writing.FOLDER_GITIGNORE) - 1])
 def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
     repo: Path, room: int
@@ -112,12 +126,16 @@ def test_a_crash_while_writing_gitignore_never_lets_the_lock_file_be_committed(
     assert ignored.split() == [".telemetry/usage.csv.lock", f".telemetry/{leftover}"]
     git(repo, "add", "-A")
     staged = git(repo, "diff", "--cached", "--name-only").split()
-    assert ".telemetry/usage.csv" in staged and ".telemetry/.gitignore" in staged
+    assert ".telemetry/.gitignore" in staged
+    assert [name for name in staged if name.startswith(".telemetry/usage.rows/")]
     assert not [name for name in staged if name.endswith(".lock")]
 
 
+@posix_only(FILE_SIZE_LIMIT)
 def test_a_crash_while_writing_gitignore_leaves_nothing_committable(repo: Path) -> None:
     assert run_cli_crashing_at(30, *LOG, cwd=repo).returncode == -signal.SIGXFSZ
     assert main([*LOG, "-q"]) == 0
     status = git(repo, "status", "--porcelain", "--untracked-files=all")
-    assert sorted(status.splitlines()) == ["?? .telemetry/.gitignore", "?? .telemetry/usage.csv"]
+    [ignore, shard] = sorted(status.splitlines())
+    assert ignore == "?? .telemetry/.gitignore"
+    assert re.fullmatch(r"\?\? \.telemetry/usage\.rows/[0-9T]{15}Z-[0-9a-f]{16}\.csv", shard)

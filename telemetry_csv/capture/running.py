@@ -8,6 +8,19 @@ would not otherwise get: SIGTERM and SIGHUP, which are usually sent to one proce
 to the group, and SIGINT and SIGQUIT when they did not come from the terminal's keys (`kill -INT
 PID`, a CI runner or a supervisor). Signals that were ignored when we started stay ignored, for
 us and for the command, as a shell keeps them for its children.
+
+On Windows there are no process groups, controlling terminals, SIGQUIT or SIGHUP: a console's
+Ctrl-C and Ctrl-Break reach every process attached to it, the command included, so we only
+survive them (SIGINT, SIGBREAK) and pass nothing on; and `os.kill` with any signal but the
+two console events would end the command at once (TerminateProcess), so nothing typed is ever
+forwarded there. A command cannot be "killed by a signal" there either: its exit status is
+its own (0xC000013A after Ctrl-C).
+
+With `capture_output` (`run --from-output`), the command's standard output is a pipe that we copy,
+chunk by chunk as it comes, to our own standard output while keeping a copy (up to
+`MAX_CAPTURED` bytes): what the user sees is what the command printed, as through `tee`. If our
+standard output goes away, the pipe is closed too, so the command meets the closed pipe it would
+have met without us.
 """
 
 from __future__ import annotations
@@ -28,10 +41,14 @@ from telemetry_csv.errors import TelemetryError
 
 EXIT_NOT_EXECUTABLE = 126  # as POSIX shells report a command found but not runnable
 EXIT_NOT_FOUND = 127
+MAX_CAPTURED = 256 * 1024 * 1024  # far above any agent's JSON output; the rest passes through
+_CHUNK = 1 << 16
 
 # Sent by the terminal's keys to the whole foreground process group, the command included;
 # passed on only when they came some other way.
-_KEYS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGQUIT") if hasattr(signal, name))
+_KEYS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGQUIT", "SIGBREAK") if hasattr(signal, name)
+)
 # Often sent to one process (a supervisor, `kill PID`, a closed ssh session): passed on.
 _FORWARDED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -44,6 +61,7 @@ class CommandNotStartedError(TelemetryError):
 class CommandResult:
     returncode: int  # as subprocess reports it: negative for a signal
     duration_ms: int  # wall time from start to exit, by the monotonic clock
+    output: bytes | None = None  # its standard output, when captured (None if over the limit)
 
     @property
     def signal(self) -> int | None:
@@ -72,8 +90,9 @@ def signal_name(number: int) -> str:
         return f"signal {number}"
 
 
-def run_command(command: Sequence[str]) -> CommandResult:
-    """Run `command` (found on PATH like a shell would) in the foreground, and time it.
+def run_command(command: Sequence[str], *, capture_output: bool = False) -> CommandResult:
+    """Run `command` (found on PATH like a shell would) in the foreground, and time it; with
+    `capture_output`, also keep what it prints on standard output (which still reaches ours).
 
     Raises CommandNotStartedError, with the shell's exit status 127 or 126, if it cannot start.
     """
@@ -84,7 +103,11 @@ def run_command(command: Sequence[str]) -> CommandResult:
         try:
             # Descriptors the caller handed on (`cmd 3>file`) stay open for the command, as a
             # shell leaves them; Python's own are non-inheritable, so nothing of ours leaks.
-            process = subprocess.Popen(list(command), close_fds=False)
+            process = subprocess.Popen(
+                list(command),
+                close_fds=False,
+                stdout=subprocess.PIPE if capture_output else None,
+            )
         except FileNotFoundError:
             raise _not_found(command[0]) from None
         except PermissionError:
@@ -92,9 +115,32 @@ def run_command(command: Sequence[str]) -> CommandResult:
         except OSError as error:
             raise _not_started(command[0], EXIT_NOT_EXECUTABLE, fs.reason(error)) from None
         child.started(process)
+        output = _tee(process.stdout.fileno()) if process.stdout is not None else None
+        if process.stdout is not None:
+            process.stdout.close()
         returncode = process.wait()
         end = time.monotonic()
-    return CommandResult(returncode, round((end - start) * 1000))
+    return CommandResult(returncode, round((end - start) * 1000), output)
+
+
+def _tee(source: int) -> bytes | None:
+    """Copy everything from `source` to our standard output as it comes, keeping a copy; None
+    when there was more than `MAX_CAPTURED`. Stops at the end of the pipe, or when our standard
+    output cannot be written (closed, or its reader gone): the caller then closes the pipe."""
+    kept: list[bytes] = []
+    size = 0
+    while True:
+        chunk = os.read(source, _CHUNK)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size <= MAX_CAPTURED:
+            kept.append(chunk)
+        try:
+            fs.write_all(1, chunk)
+        except OSError:
+            break
+    return b"".join(kept) if size <= MAX_CAPTURED else None
 
 
 def _not_found(name: str) -> CommandNotStartedError:
@@ -148,7 +194,11 @@ def _in_the_terminals_foreground() -> bool:
 
     A signal handler cannot see who sent the signal; this is what uv does (astral-sh/uv#13925).
     The controlling terminal is asked rather than standard input, which may be redirected.
+    On Windows (no controlling terminal, no process groups) a console's Ctrl-C or Ctrl-Break
+    reaches every process attached to it, so it is always taken as typed.
     """
+    if not hasattr(os, "tcgetpgrp"):
+        return True
     try:
         terminal = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
     except OSError:

@@ -2,8 +2,12 @@
 streamed chunks, JSON lines, or a server-sent-events stream. Each event is recognised by the
 shape its provider documents; a stream's counts come from its final usage (they are cumulative).
 `prompt_tokens` always means every token the model read, `completion_tokens` every token it
-wrote: how each provider's fields add up to them is in the README, "Token counts from API
-responses". Imported only when a body is given, so `log` starts no slower without one.
+wrote: how each provider's fields add up to them is in docs/usage-json.md ("Token counts from API
+responses"). The parts of `prompt_tokens` read from and written to the provider's prompt cache
+fill `cache_read_tokens` and `cache_write_tokens` where the response has them (docs/format.md):
+Anthropic's `cache_read_input_tokens` and `cache_creation_input_tokens`, OpenAI's `cached_tokens`
+(OpenAI bills no cache writes), Gemini's `cachedContentTokenCount`. Imported only when a body is
+given, so `log` starts no slower without one.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class Usage:
     completion_tokens: int
     # What the folding added, as (column, note): a note matters only if its column is used.
     details: tuple[tuple[str, str], ...] = ()
+    cache_read_tokens: int | None = None  # parts of prompt_tokens; None: the response does not say
+    cache_write_tokens: int | None = None
 
 
 @dataclass
@@ -300,6 +306,9 @@ def _responses(response: dict[str, Any], prefix: str) -> _Reading:
     if isinstance(usage, dict):
         for name in ("input_tokens", "output_tokens"):
             _count(reading, usage, name, f"{prefix}usage.")
+        details = usage.get("input_tokens_details")
+        if isinstance(details, dict):
+            _count(reading, details, "cached_tokens", f"{prefix}usage.input_tokens_details.")
         reading.final = True
     return reading
 
@@ -314,6 +323,9 @@ def _openai_chat(event: dict[str, Any]) -> _Reading:
     if isinstance(usage, dict):
         for name in ("prompt_tokens", "completion_tokens"):
             _count(reading, usage, name, "usage.")
+        details = usage.get("prompt_tokens_details")
+        if isinstance(details, dict):
+            _count(reading, details, "cached_tokens", "usage.prompt_tokens_details.")
         reading.final = "prompt_tokens" in reading.counts
     return reading
 
@@ -324,6 +336,7 @@ _GEMINI_COUNTS = (
     ("toolUsePromptTokenCount", "tool_use_prompt_token_count"),
     ("thoughtsTokenCount", "thoughts_token_count"),
     ("totalTokenCount", "total_token_count"),
+    ("cachedContentTokenCount", "cached_content_token_count"),
 )
 
 
@@ -429,8 +442,29 @@ def _error_summary(events: list[Any]) -> str | None:
 def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
     details: list[tuple[str, str]] = []
     if provider == OPENAI_CHAT:
-        return Usage(provider, model, counts["prompt_tokens"], counts.get("completion_tokens", 0))
-    if provider in (ANTHROPIC, OPENAI_RESPONSES):
+        prompt = counts["prompt_tokens"]
+        return Usage(
+            provider,
+            model,
+            prompt,
+            counts.get("completion_tokens", 0),
+            cache_read_tokens=_openai_cached(counts, prompt),
+            cache_write_tokens=0 if "cached_tokens" in counts else None,
+        )
+    if provider == OPENAI_RESPONSES:
+        for name in ("input_tokens", "output_tokens"):
+            if name not in counts:
+                raise ValueError(f"usage.{name} is missing; {EXPECTED}")
+        prompt = counts["input_tokens"]  # includes the cached tokens
+        return Usage(
+            provider,
+            model,
+            prompt,
+            counts["output_tokens"],
+            cache_read_tokens=_openai_cached(counts, prompt),
+            cache_write_tokens=0 if "cached_tokens" in counts else None,
+        )
+    if provider == ANTHROPIC:
         for name in ("input_tokens", "output_tokens"):
             if name not in counts:
                 raise ValueError(f"usage.{name} is missing; {EXPECTED}")
@@ -444,8 +478,20 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
                 ("prompt_tokens", f"prompt_tokens includes {' and '.join(cached)} tokens")
             )
         prompt = counts["input_tokens"] + written + read
-        return Usage(provider, model, prompt, counts["output_tokens"], tuple(details))
-    # Gemini
+        known = any(
+            name in counts for name in ("cache_creation_input_tokens", "cache_read_input_tokens")
+        )
+        return Usage(
+            provider,
+            model,
+            prompt,
+            counts["output_tokens"],
+            tuple(details),
+            cache_read_tokens=read if known else None,
+            cache_write_tokens=written if known else None,
+        )
+    # Gemini: a zero count is left out of its JSON, so a missing cache count is 0; a chat writes
+    # no cache (explicit caches are created, and billed, by their own calls).
     prompt = counts.get("promptTokenCount", 0)
     completion = counts.get("candidatesTokenCount", 0)
     if counts.get("toolUsePromptTokenCount"):
@@ -465,12 +511,28 @@ def _fold(provider: str, model: str | None, counts: dict[str, int]) -> Usage:
                 f"completion_tokens includes {counts['thoughtsTokenCount']:,} thinking tokens",
             )
         )
-    return Usage(provider, model, prompt, completion, tuple(details))
+    cached_read = min(counts.get("cachedContentTokenCount", 0), prompt)
+    return Usage(
+        provider,
+        model,
+        prompt,
+        completion,
+        tuple(details),
+        cache_read_tokens=cached_read,
+        cache_write_tokens=0,
+    )
+
+
+def _openai_cached(counts: dict[str, int], prompt: int) -> int | None:
+    """OpenAI's cached prompt tokens (a part of the prompt tokens), or None if not reported."""
+    cached = counts.get("cached_tokens")
+    return None if cached is None else min(cached, prompt)
 
 
 # Combining with values given on the command line or in code.
 
 TAKEN = ("model", "prompt_tokens", "completion_tokens")
+CACHE_TAKEN = ("cache_read_tokens", "cache_write_tokens")
 
 
 def fill_from_usage(
@@ -479,7 +541,8 @@ def fill_from_usage(
     """`values` with model and token counts the caller left out taken from the response.
 
     Values the caller gave win; the notices say where they differ from the response, and what
-    the provider's counts were folded from.
+    the provider's counts were folded from. The cache parts are taken with the prompt tokens
+    they are part of, and only then: they would not fit prompt tokens given by hand.
     """
     taken = {
         "model": usage.model,
@@ -504,6 +567,12 @@ def fill_from_usage(
         raise UsageJsonError(
             f"model is missing: the {usage.provider} response does not name one; give it with --model"
         )
+    if "prompt_tokens" not in values:
+        cache = {"cache_read_tokens": usage.cache_read_tokens}
+        cache["cache_write_tokens"] = usage.cache_write_tokens
+        for name in CACHE_TAKEN:
+            if name not in filled and cache[name] is not None:
+                filled[name] = cache[name]
     # A detail matters only if its column was taken from the response.
     notices.extend(note for column, note in usage.details if column not in values)
     return filled, tuple(notices)

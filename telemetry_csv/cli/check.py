@@ -9,17 +9,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from telemetry_csv.cli.arguments import command_parser
-from telemetry_csv.cli.selection import files_to_read
+from telemetry_csv.cli.output import shown_path
+from telemetry_csv.cli.selection import refuse_files_with_log_option
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from telemetry_csv.config import Settings
+    from telemetry_csv.logfile.checking import CheckResult
     from telemetry_csv.logfile.reading import Problem
 
 DESCRIPTION = """\
-Validate log files line by line, in constant memory. Without FILES, checks the repository's
-log and all its backups (usage.csv and usage-*.csv in its folder)."""
+Validate log files line by line, in constant memory. Without FILES, checks every file of the
+repository's log: usage.csv and its backups (usage-*.csv), and the shards and folds in
+usage.rows/, counting each shard's rows once and checking each fold against its manifest.
+Files that writers change meanwhile are read consistently, without a lock."""
 
 
 def add_max_problems(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +75,12 @@ def print_check(
         display=display,
         promote=promote,
     )
+    return print_result(result, summary)
+
+
+def print_result(
+    result: CheckResult, summary: Literal["always", "on problems", "never"] = "always"
+) -> int:
     from telemetry_csv.cli.output import show
 
     for problem in result.problems:
@@ -84,17 +94,49 @@ def print_check(
     return 0 if result.ok else 1
 
 
+def check_log(
+    log_path: Path, settings: Settings, *, max_problems: int, max_bytes: int | None = None
+) -> CheckResult:
+    """Check every file of the log at `log_path`, read consistently (logfile/snapshot.py)."""
+    from telemetry_csv.errors import LogFileError
+    from telemetry_csv.logfile.checking import check_snapshot
+    from telemetry_csv.logfile.snapshot import Snapshot, read_consistently
+
+    def read(snapshot: Snapshot) -> CheckResult:
+        if not snapshot.exists():
+            raise LogFileError(
+                f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`"
+            )
+        return check_snapshot(
+            snapshot,
+            settings.schema,
+            max_bytes=max_bytes or settings.max_bytes,
+            max_problems=max(max_problems, 0),
+        )
+
+    return read_consistently(read, log_path, display=shown_path)
+
+
 def run(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
 
     from telemetry_csv.config import load_settings
 
     settings = load_settings()
-    named = files_to_read(args.files, args.file, settings)
-    return print_check(
-        named,
-        settings,
-        max_problems=args.max_problems,
-        max_bytes=args.max_bytes,
-        summary="never" if args.quiet else "always",
-    )
+    refuse_files_with_log_option(args.files, args.file)
+    summary: Literal["always", "never"] = "never" if args.quiet else "always"
+    if args.files:
+        from telemetry_csv.cli.selection import require_existing
+
+        require_existing(args.files)
+        named = [(Path(name), name) for name in args.files]
+        return print_check(
+            named,
+            settings,
+            max_problems=args.max_problems,
+            max_bytes=args.max_bytes,
+            summary=summary,
+        )
+    log_path = Path(args.file) if args.file else settings.log_path
+    result = check_log(log_path, settings, max_problems=args.max_problems, max_bytes=args.max_bytes)
+    return print_result(result, summary)

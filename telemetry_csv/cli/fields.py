@@ -12,6 +12,12 @@ def add_field_options(parser: argparse.ArgumentParser, *, measured: bool = True)
     fields.add_argument("--model", help="model name, e.g. claude-3-opus or openai/gpt-4o")
     fields.add_argument("--prompt-tokens", metavar="N")
     fields.add_argument("--completion-tokens", metavar="N")
+    fields.add_argument(
+        "--cache-read-tokens", metavar="N", help="the part of the prompt tokens read from a cache"
+    )
+    fields.add_argument(
+        "--cache-write-tokens", metavar="N", help="the part of the prompt tokens written to one"
+    )
     if measured:
         fields.add_argument("--task-success", metavar="BOOL", help="true/false (also yes/no, 1/0)")
     fields.add_argument("--task-type", metavar="TYPE", help="plan|execute|verify|discuss|quick")

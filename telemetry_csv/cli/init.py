@@ -9,19 +9,27 @@ from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.output import show, shown_path
 
 DESCRIPTION = """\
-Create .telemetry/usage.csv (header only), .telemetry/README.md and .telemetry/.gitignore at the
-repository root, or wherever the configuration puts the log. Existing files are kept as they are,
-so running it twice is safe.
+Create .telemetry/README.md and .telemetry/.gitignore at the repository root, or wherever the
+configuration puts the log. Existing files are kept as they are, so running it twice is safe.
+`telemetry-csv log` then writes each branch's rows to small files of their own in
+.telemetry/usage.rows/, which git merges without conflicts, with no set-up in any clone (the
+team layout, docs/teams.md). With `layout = "single"` in the settings, or with --file, it
+creates the one log file, .telemetry/usage.csv, instead.
 
-It also adds a line to .gitattributes (`.telemetry/*.csv merge=telemetry-csv text eol=lf`) and,
-inside a git repository, registers the merge driver in .git/config, so two branches that both
-logged rows merge without a conflict. .git/config is not committed: in a fresh clone, run
-`telemetry-csv init --git` once."""
+It also adds lines to .gitattributes (LF line endings; `merge=telemetry-csv` for usage.csv) and,
+inside a git repository, registers the merge driver for usage.csv in .git/config, falling back
+to git's line merge with conflict markers when the driver cannot run. .git/config is not
+committed: where usage.csv is still written to, run `telemetry-csv init --git` in each clone."""
 
 
 def build_parser() -> ArgumentParser:
     parser = command_parser("init", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="where the log goes (default: configured)")
+    parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="replace the folder's README.md with the current template (git has the old one)",
+    )
     parser.add_argument(
         "--git",
         action="store_true",
@@ -39,13 +47,39 @@ def run(argv: Sequence[str]) -> int:
 
     settings = load_settings()
     log_path = Path(args.file) if args.file else settings.log_path
+    team = settings.layout == "team" and not args.file
+    actions = []
     if not args.git:
-        for action in initialise(log_path, lock_timeout=settings.lock_timeout):
-            show(f"{action.done:<8} {shown_path(action.path)}")
+        actions = initialise(
+            log_path,
+            lock_timeout=settings.lock_timeout,
+            create_log=not team,
+            update_readme=args.update_readme,
+        )
+        for action in actions:
+            note = f": {action.note}" if action.note else ""
+            show(f"{action.done:<8} {shown_path(action.path)}{note}")
     for step in set_up_git(log_path, settings.root, only_git=args.git):
         detail = f": {step.detail}" if step.detail else ""
         show(f"{step.done:<8} {step.what}{detail}")
-    if not args.git:
-        show("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
-        show(PRE_COMMIT_SNIPPET)
+    if args.git:
+        return 0
+    rows = shown_path(settings.shard_folder)
+    if team and any(action.path == log_path for action in actions):
+        show(
+            f"\nThis repository already has {shown_path(log_path)}. From now on "
+            f"`telemetry-csv log` writes new rows to small files in {rows}/, one per branch "
+            "and commit, so pull requests that log rows never conflict. "
+            f"{shown_path(log_path)} and its backups stay as they are and are still read by "
+            "check, report and cat. Teammates with an older telemetry-csv keep appending to "
+            "it, which stays safe. To keep writing the one file instead, set "
+            'layout = "single" (see docs/teams.md).'
+        )
+    elif team:
+        show(
+            f"\nRows go to {rows}/, one small file per branch and commit, so pull requests "
+            "that log rows never conflict (docs/teams.md)."
+        )
+    show("\nTo check the log at every commit, add this to .pre-commit-config.yaml:\n")
+    show(PRE_COMMIT_SNIPPET)
     return 0

@@ -29,11 +29,15 @@ from telemetry_csv.errors import EXIT_CLOSED_PIPE, EXIT_FILE, EXIT_INTERRUPTED, 
 
 # name: (module under telemetry_csv.cli, one-line summary for --help)
 COMMANDS: dict[str, tuple[str, str]] = {
-    "init": ("init", "create .telemetry/ with the log, its README and .gitignore"),
+    "init": ("init", "create .telemetry/ with its README and .gitignore; set git up"),
     "log": ("log", "append one validated row to the log"),
-    "check": ("check", "validate the log and its backups (PATH:LINE: field: message)"),
-    "report": ("report", "summarise the log and its backups as Markdown, JSON or CSV"),
+    "check": ("check", "validate every file of the log (PATH:LINE: field: message)"),
+    "report": ("report", "summarise the log as Markdown, JSON, CSV or HTML"),
+    "cat": ("cat", "print every row of the log as one CSV, in time order"),
+    "fold": ("fold", "fold committed shards into a few files, on the default branch"),
+    "export": ("export", "send the rows to an OpenTelemetry pipeline (export otlp)"),
     "run": ("run", "run a command, then log its duration and success"),
+    "import": ("import_sessions", "add usage from Claude Code, Codex or Gemini session files"),
     "fmt": ("fmt", "rewrite logs canonically (LF, no BOM, quoting) without changing a value"),
     "merge-driver": ("merge_driver", "git merge driver: merge two logs without a conflict"),
     "repair": ("repair", "move a torn last line of the log aside (never deletes anything)"),
@@ -60,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from telemetry_csv.cli import output
 
     args = list(sys.argv[1:] if argv is None else argv)
+    output.utf8_streams()
     _tolerate_any_encoding()
     try:
         try:
@@ -112,8 +117,12 @@ def _main(args: list[str]) -> int:
         print_error(f"{shown}: error: {error}")
         return EXIT_USAGE
     if name not in COMMANDS:
+        from telemetry_csv.cli.arguments import closest
+
+        near = closest(name, list(COMMANDS))
+        hint = f"did you mean {near[0]}? " if near else ""
         print_error(
-            f"telemetry-csv: error: unknown command {name!r}; "
+            f"telemetry-csv: error: unknown command {name!r}; {hint}"
             f"choose from {', '.join(COMMANDS)} (see --help)"
         )
         return EXIT_USAGE
@@ -126,6 +135,8 @@ def _main(args: list[str]) -> int:
         status: int = module.run(args[1:])
         return status
     except ArgumentsError as error:
+        if error.usage:
+            say(error.usage)
         print_error(str(error))
         return error.exit_code
     except TelemetryError as error:

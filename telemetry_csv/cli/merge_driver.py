@@ -18,10 +18,13 @@ files with `merge=telemetry-csv` in .gitattributes, once `telemetry-csv init` (o
 
   git config merge.telemetry-csv.driver 'telemetry-csv merge-driver %O %A %B %P'
 
-The result is written to OURS. If any version is not a valid log, nothing is guessed: OURS
-gets git's usual conflict markers, the reason is printed, and the exit status is 1. If any of
+The result is written to OURS. If any version is not a valid log, or anything else stops the
+merge, nothing is guessed: OURS gets git's usual conflict markers, the reason is printed, and
+the exit status is 1 (git then reports a conflict, and `check` names the markers). If any of
 the three files is missing, a link or not a regular file, nothing is written and the exit
-status is 4."""
+status is 4. The command `init` registers falls back to `git merge-file` when this one cannot
+start at all (exit status 126 or more). In the team layout (the default) new rows go to shards,
+which never need it."""
 
 
 def build_parser() -> ArgumentParser:
@@ -53,6 +56,10 @@ def run(argv: Sequence[str]) -> int:
         say(f"{prefix}: not merged, left as a conflict: {error}")
         _leave_conflict(base, ours, theirs, name)
         return 1
+    except Exception as error:  # a bug must not leave our side as if it were the merge
+        say(f"{prefix}: not merged, left as a conflict: {error!r}")
+        _leave_conflict(base, ours, theirs, name)
+        return 1
     data = merged.data()
     fs.replace(ours, data, keep=kept)  # never through a link
     if merged.moved_away:
@@ -68,10 +75,15 @@ def run(argv: Sequence[str]) -> int:
         from telemetry_csv.logfile.layout import unused_backup_path
 
         backup = unused_backup_path(Path(name)).as_posix() if args.path else "a backup name"
+        then = (
+            "new rows go to shards (the team layout)"
+            if settings.layout == "team"
+            else "then `telemetry-csv init` and `git add` the new log"
+        )
         say(
             f"{prefix}: the merged log is {len(data):,} bytes, over max_bytes "
             f"({settings.max_bytes:,}); before committing, back it up: `git mv {name} "
-            f"{backup}`, then `telemetry-csv init` and `git add` the new log"
+            f"{backup}`; {then}"
         )
     return 0
 

@@ -13,6 +13,8 @@ row twice.
 
 from __future__ import annotations
 
+import codecs
+import io
 import os
 import sys
 from collections.abc import Iterable
@@ -28,10 +30,19 @@ def notes(logged: LoggedRow, notices: Iterable[str] = ()) -> list[str]:
     response body), what normalising the values changed, and a backup of a full log."""
     lines = [*notices, *logged.notices]
     if logged.backup is not None:
-        lines.append(
-            f"the log was full; backed it up to {shown_path(logged.backup)} and started a new one"
-        )
+        lines.append(backup_note(logged.backup, logged.header_changed))
     return lines
+
+
+def backup_note(backup: Path, header_changed: bool) -> str:
+    """Why the log was backed up before an append, and where to."""
+    if header_changed:
+        return (
+            f"the log has the 8-column header, without the source and cache columns this row "
+            f"fills; backed it up to {shown_path(backup)} and started a new log with the "
+            "extended header (docs/format.md)"
+        )
+    return f"the log was full; backed it up to {shown_path(backup)} and started a new one"
 
 
 def confirmation(logged: LoggedRow, how: str | None = None) -> str:
@@ -45,6 +56,24 @@ def confirmation(logged: LoggedRow, how: str | None = None) -> str:
         f"logged {row.model} {row.task_type} {outcome}, {row.total_tokens:,} tokens, "
         f"{row.duration_ms:,} ms to {shown_path(logged.path)}"
     )
+
+
+def utf8_streams() -> None:
+    """Write UTF-8, as the log itself is, whatever the locale says about standard output and
+    error: a note or model name in another script must never end in a UnicodeEncodeError.
+
+    Windows encodes a pipe or a file (`report > report.md`) in the ANSI code page (cp1252,
+    say); a POSIX system in the C locale with UTF-8 mode off, or a Latin-1 locale, would refuse
+    most scripts too. A stream that is UTF-8 already (a Windows console, PEP 528; most
+    locales) is left alone, and so is an explicit PYTHONIOENCODING: the user's choice.
+    """
+    if os.environ.get("PYTHONIOENCODING"):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        if not isinstance(stream, io.TextIOWrapper) or not stream.encoding:
+            continue
+        if codecs.lookup(stream.encoding).name != "utf-8":
+            stream.reconfigure(encoding="utf-8", errors=stream.errors)
 
 
 def say(line: str) -> None:

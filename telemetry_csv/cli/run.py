@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 
 FileState = tuple[int, ...]  # what tells a file's version apart: inode, size, times
 
-USAGE = "telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]"
+USAGE = """\
+telemetry-csv run --task-type TYPE [--model M] [options] -- COMMAND [ARGS...]
+       telemetry-csv run --from-output [SOURCE] --task-type TYPE [options] -- AGENT ..."""
 
 DESCRIPTION = """\
 Run COMMAND with its standard input, output and error untouched, measure its wall time, then
@@ -38,13 +40,29 @@ printed and nothing is written. A command that failed is logged as a failure eve
 usable body (with the counts given as options, else 0), provided --model names the model. A command that cannot start exits 127 (not found) or 126
 (not executable), as in a shell, and is not logged: nothing ran.
 
+With --from-output, COMMAND is a coding agent run headless: `claude -p --output-format json`
+(or stream-json), `codex exec --json` or `gemini --output-format json`. Its standard output
+still reaches yours, unchanged, while a copy is read afterwards: the model, the token counts
+(with their cache parts), the duration and the success come from it, one row per model it
+names. Codex names no model: give --model, or set codex_model in the configuration. SOURCE
+(claude-code, codex, gemini) is recognised from the output when left out.
+
 examples:
   telemetry-csv run --model claude-sonnet-4-5 --task-type verify -- pytest -q
-  telemetry-csv run --task-type execute --usage-json out.json -- ./ask-model.sh out.json"""
+  telemetry-csv run --task-type execute --usage-json out.json -- ./ask-model.sh out.json
+  telemetry-csv run --from-output --task-type execute -- claude -p --output-format json 'fix it'
+  telemetry-csv run --from-output codex --model gpt-5-codex --task-type plan -- \\
+      codex exec --json 'plan it'"""
 
 # A stand-in that passes the model rule, for checking the other options before the command
-# runs when the model will come from the response body.
+# runs when the model will come from the response body; and prompt tokens that any cache parts
+# given fit in, when the count will come from the body.
 _MODEL_FROM_BODY = "model-from-response"
+_MOST = 10**14
+RUN_SOURCE = "run"  # the `source` of every row `run` logs
+AUTO = "auto"
+OUTPUT_SOURCES = ("claude-code", "codex", "gemini")
+_FROM_OUTPUT = ("prompt_tokens", "completion_tokens", "cache_read_tokens", "cache_write_tokens")
 
 
 def build_parser() -> ArgumentParser:
@@ -52,6 +70,15 @@ def build_parser() -> ArgumentParser:
 
     parser = command_parser("run", DESCRIPTION, USAGE)
     add_field_options(parser, measured=False)
+    parser.add_argument(
+        "--from-output",
+        nargs="?",
+        const=AUTO,
+        choices=(AUTO, *OUTPUT_SOURCES),
+        metavar="SOURCE",
+        help="read usage from the agent's JSON output (claude-code, codex, gemini; default: "
+        "recognise it)",
+    )
     add_where_options(parser)
     return parser
 
@@ -91,12 +118,16 @@ def run(argv: Sequence[str]) -> int:
         validate_max_bytes(args.max_bytes)
     body_before = _file_state(args.usage_json) if args.usage_json else None
 
-    result = run_command(command)
+    result = run_command(command, capture_output=args.from_output is not None)
 
     # Only the append is tried here: a message that cannot be shown afterwards (stderr closed)
     # must not be taken for a row that was not logged.
     try:
-        logged, notices = _log(args, given, result, settings, body_before)
+        if args.from_output is not None:
+            logged_rows, notices = _log_output(args, given, result, settings)
+        else:
+            logged, notices = _log(args, given, result, settings, body_before)
+            logged_rows = [logged]
     except (TelemetryError, OSError) as error:
         _say_error(f"not logged: {error}")
     except KeyboardInterrupt:
@@ -109,16 +140,27 @@ def run(argv: Sequence[str]) -> int:
     else:
         from telemetry_csv.cli import output
 
-        for note in output.notes(logged, notices):
+        for note in notices:
             _say(f"note: {note}")
-        if not args.quiet:
-            _say(output.confirmation(logged, result.describe()))
+        for logged in logged_rows:
+            for note in output.notes(logged):
+                _say(f"note: {note}")
+            if not args.quiet:
+                _say(output.confirmation(logged, result.describe()))
     _end_like_the_command(result)
     return result.exit_status
 
 
 def _given_fields(args: Namespace) -> dict[str, object]:
-    names = ("model", "prompt_tokens", "completion_tokens", "task_type", "notes")
+    names = (
+        "model",
+        "prompt_tokens",
+        "completion_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "task_type",
+        "notes",
+    )
     return {name: getattr(args, name) for name in names if getattr(args, name) is not None}
 
 
@@ -133,7 +175,21 @@ def _check_before_running(args: Namespace, given: dict[str, object], settings: S
             "--usage-json -: standard input belongs to the command; "
             "give a file that the command writes"
         )
-    if "model" not in given and args.usage_json is None:
+    if args.from_output is not None:
+        if args.usage_json is not None:
+            raise TelemetryError("--from-output and --usage-json both name the usage; give one")
+        taken = [name for name in _FROM_OUTPUT if name in given]
+        if taken:
+            raise TelemetryError(
+                f"--{taken[0].replace('_', '-')}: with --from-output the counts come from the "
+                "command's output; leave it out"
+            )
+        if args.from_output == "codex" and "model" not in given and settings.codex_model is None:
+            raise TelemetryError(
+                "model is missing: codex exec --json names no model; give --model, or set "
+                "codex_model in the configuration"
+            )
+    elif "model" not in given and args.usage_json is None:
         raise TelemetryError(
             "model is missing: give --model, or --usage-json FILE with a response that names it"
         )
@@ -145,12 +201,15 @@ def _check_before_running(args: Namespace, given: dict[str, object], settings: S
     require_log_path(Path(args.file) if args.file else settings.log_path)
     settings.schema.normalise(
         model=given.get("model", _MODEL_FROM_BODY),
-        prompt_tokens=given.get("prompt_tokens", 0),
+        prompt_tokens=given.get("prompt_tokens", _MOST if args.usage_json else 0),
         completion_tokens=given.get("completion_tokens", 0),
         task_success=True,
         task_type=given["task_type"],
         duration_ms=0,
         notes=given.get("notes", ""),
+        source=RUN_SOURCE,
+        cache_read_tokens=given.get("cache_read_tokens"),
+        cache_write_tokens=given.get("cache_write_tokens"),
     )
 
 
@@ -191,6 +250,7 @@ def _log(
     values.setdefault("completion_tokens", 0)
     logged = log_row(
         **values,
+        source=RUN_SOURCE,
         task_success=result.succeeded,
         duration_ms=result.duration_ms,
         path=args.file,
@@ -198,6 +258,69 @@ def _log(
         max_bytes=args.max_bytes,
         lock_timeout=args.lock_timeout,
     )
+    return logged, notices
+
+
+def _log_output(
+    args: Namespace, given: dict[str, object], result: CommandResult, settings: Settings
+) -> tuple[list[LoggedRow], tuple[str, ...]]:
+    """`run --from-output`: one row per model the agent's output names, in one locked append."""
+    from telemetry_csv.capture.appending import LoggedRow, log_rows
+    from telemetry_csv.importing import parse_output
+    from telemetry_csv.importing.headless import OutputError, row_values
+
+    source = None if args.from_output == AUTO else args.from_output
+    model = given.get("model") or settings.codex_model
+    notices: tuple[str, ...] = ()
+    try:
+        if result.output is None:
+            raise OutputError("--from-output: the output is too large to be an agent's JSON")
+        usages = parse_output(result.output, source=source, model=str(model) if model else None)
+        values = row_values(usages, measured_ms=result.duration_ms, exited_ok=result.succeeded)
+    except OutputError as error:
+        # A failed run often prints an error instead of its JSON: it still counts as a failure,
+        # as long as the model is known; a success without its counts is refused.
+        if result.succeeded or not model:
+            hint = "" if result.succeeded else "; give --model so that such failures are logged"
+            raise OutputError(f"{error}{hint}") from None
+        values = [
+            {
+                "model": model,
+                "prompt_tokens": 0,
+                "completion_tokens": 0,
+                "task_success": False,
+                "duration_ms": result.duration_ms,
+            }
+        ]
+        notices = (f"{error}; the command failed, so the failure is logged without counts",)
+    schema = settings.schema
+    rows = [
+        schema.normalise(
+            **row,
+            task_type=given["task_type"],
+            notes=given.get("notes", ""),
+            source=RUN_SOURCE,
+        ).row
+        for row in values
+    ]
+    appended = log_rows(
+        rows,
+        path=args.file,
+        settings=settings,
+        max_bytes=args.max_bytes,
+        lock_timeout=args.lock_timeout,
+    )
+    logged = [
+        LoggedRow(
+            row,
+            appended.path,
+            appended.created and index == 0,
+            appended.backup if index == 0 else None,
+            (),
+            appended.header_changed and index == 0,
+        )
+        for index, row in enumerate(rows)
+    ]
     return logged, notices
 
 

@@ -1,4 +1,5 @@
-"""Append-only history: between two versions of a log, rows may only be added at the end.
+"""Append-only history of the log file and its backups: between two versions, rows may only
+be added at the end (`append_only.py` applies it, with the team layout's rules and merges).
 
 The old version is what was committed (HEAD, or the base of a range); the new one is what is
 about to be committed (the index, or the end of the range). A row of the old version may leave
@@ -8,7 +9,10 @@ started), and also what a merge does when the other branch rotated (its backup s
 rows both branches had; the merged log keeps ours after them). Backups are history too: they
 may grow at the end, and are deleted only on purpose (TELEMETRY_CSV_RETIRE_BACKUPS=1). Lines are
 compared by their canonical form, so `fmt` turning CRLF into LF or re-quoting a field is not a
-rewrite; changing a value is.
+rewrite; changing a value is. A row is compared alike in files of both shapes (`line_key`), and
+the header may change from the 8-column one to the extended one (docs/format.md): a rotation
+where the header changes, or a merge with a side that rotated, does that without changing a
+value. The other way round is refused.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import NamedTuple
 from telemetry_csv.git import plumbing
 from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import Line, line_key, read_lines, row_keys
-from telemetry_csv.logfile.schema import Schema
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Schema
 from telemetry_csv.messages import excerpt
 
 _SHOWN_CHARS = 200
@@ -60,8 +64,9 @@ class Rewrite:
             f"    {old:<{width}} {_shown(self.old_line.text)}\n"
             f"    {new:<{width}} {_shown(new_text)}\n"
             f"{rotation}"
-            f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
-            "then append new rows with `telemetry-csv log`"
+            f"    restore the committed file with `git restore --source={self.old_label} "
+            f"--staged --worktree -- {self.path}` (rows added since are dropped with the "
+            "change: log them again with `telemetry-csv log`)"
         )
 
 
@@ -95,21 +100,6 @@ class Comparison:
     new_label: str
 
 
-def comparison(
-    from_ref: str | None = None, to_ref: str | None = None, cwd: Path | None = None
-) -> Comparison | None:
-    """What to compare: HEAD with the index (a commit being made), or the base of a range with
-    its end (`pre-commit run --from-ref A --to-ref B`, a push); None in a repository's first
-    commit, where every file is new."""
-    if from_ref and to_ref:
-        end = plumbing.require_commit(to_ref, cwd)
-        start = plumbing.merge_base(from_ref, to_ref, cwd) or plumbing.require_commit(from_ref, cwd)
-        return Comparison(start, end, start[:12], to_ref)
-    if plumbing.commit_id("HEAD", cwd) is None:
-        return None
-    return Comparison("HEAD", plumbing.INDEX, "HEAD", "staged")
-
-
 def find_rewrite(
     old: Sequence[Line], new: Sequence[Line], backups: Sequence[Sequence[str]] = ()
 ) -> Mismatch | None:
@@ -123,7 +113,7 @@ def find_rewrite(
         return None
     if not new:
         return Mismatch(old[0], None, "the header was changed")
-    if line_key(old[0]) != line_key(new[0]):
+    if line_key(old[0]) != line_key(new[0]) and not _header_extended(old[0], new[0]):
         return Mismatch(old[0], new[0], "the header was changed")
     old_keys = [line_key(line) for line in old[1:]]
     new_keys = [line_key(line) for line in new[1:]]
@@ -152,6 +142,11 @@ def find_rewrite(
     new_line = new[1 + new_index] if new_index < len(new_keys) else None
     what = _what_happened(old_keys[index:], new_keys[new_index:])
     return Mismatch(old_line, new_line, what)
+
+
+def _header_extended(old: Line, new: Line) -> bool:
+    """The 8-column header gave way to the extended one, which keeps every row's values."""
+    return old.canonical == HEADER_LINE and new.canonical == EXTENDED_HEADER_LINE
 
 
 class Mismatch(NamedTuple):
@@ -259,7 +254,10 @@ def history_changes(
     folder, name = posixpath.split(log_path)
     stem = posixpath.splitext(name)[0]
     backups = f"{_glob_literal(folder)}/" if folder else ""
-    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    pathspecs = [f":(top,literal){log_path}"] + [
+        f":(top,glob){backups}{glob.format(stem=_glob_literal(stem))}"
+        for glob in layout.BACKUP_GLOBS
+    ]
     changes = plumbing.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
     return [(status, path) for status, path in changes if belongs_to(path, log_path)]
 

@@ -3,19 +3,28 @@
 A revision is anything `git rev-parse` accepts; `INDEX` stands for the staging area, so
 `read_blob(INDEX, path)` is what `git commit` would store for `path` now. Paths are relative to
 the repository's top level, with `/` separators, as git prints them.
+
+A revision a user gives (`--from-ref`, `report --range`) is resolved to a commit id first, and
+only the id is passed on: a name that starts with `-` would be read as an option
+(`--fork-point`), so it is refused, and `--end-of-options` keeps git from reading one anyway.
+Many objects are read through one `git cat-file --batch` process (`BlobReader`), never one
+process per file.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import IO
 
 from telemetry_csv.errors import EXIT_FILE, TelemetryError
 
 INDEX = ""  # `:path` names a path in the index, as `HEAD:path` names it in HEAD
+_OID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
 class GitError(TelemetryError):
@@ -24,9 +33,15 @@ class GitError(TelemetryError):
     exit_code = EXIT_FILE
 
 
-def run(args: Sequence[str], cwd: Path | str | None = None, *, check: bool = True) -> bytes:
+def run(
+    args: Sequence[str],
+    cwd: Path | str | None = None,
+    *,
+    check: bool = True,
+    input: bytes | None = None,
+) -> bytes:
     """git's standard output; raises GitError with git's own first line of complaint."""
-    done = _git(args, cwd)
+    done = _git(args, cwd, input=input)
     if check and done.returncode != 0:
         raise GitError(f"git {' '.join(args)}: {_first_line(done.stderr)}")
     return done.stdout
@@ -40,6 +55,11 @@ def toplevel(cwd: Path | str | None = None) -> Path:
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
 
 
+def git_dir(cwd: Path | str | None = None) -> Path:
+    """The git folder of the work tree that holds `cwd` (its own, in a linked worktree)."""
+    return Path(os.fsdecode(run(["rev-parse", "--absolute-git-dir"], cwd).rstrip(b"\n")))
+
+
 def is_repository(cwd: Path | str | None = None) -> bool:
     try:
         toplevel(cwd)
@@ -48,15 +68,30 @@ def is_repository(cwd: Path | str | None = None) -> bool:
     return True
 
 
+def is_oid(text: str) -> bool:
+    """True for a full object id (SHA-1 or SHA-256), as git prints them."""
+    return _OID.fullmatch(text) is not None
+
+
 def commit_id(revision: str, cwd: Path | str | None = None) -> str | None:
-    """The commit a revision names, or None if there is none (an unborn HEAD, a typo)."""
-    out = run(["rev-parse", "-q", "--verify", f"{revision}^{{commit}}"], cwd, check=False)
-    return out.decode().strip() or None
+    """The commit a revision names, or None if there is none (an unborn HEAD, a typo, a name
+    that starts with `-` and would be an option)."""
+    if not revision or revision.startswith("-") or any(c in revision for c in "\0\n\r"):
+        return None
+    args = ["rev-parse", "-q", "--verify", "--end-of-options", f"{revision}^{{commit}}"]
+    found = run(args, cwd, check=False).decode().strip()
+    return found if _OID.fullmatch(found) else None
 
 
 def require_commit(revision: str, cwd: Path | str | None = None) -> str:
+    """The id of the commit `revision` names; GitError for anything else."""
     found = commit_id(revision, cwd)
     if found is None:
+        if revision.startswith("-"):
+            raise GitError(
+                f"{revision!r} is not a commit: a revision never starts with '-' (it would be "
+                "read as an option); give a branch, a tag or a commit id"
+            )
         raise GitError(
             f"{revision!r} is not a commit in this repository (with a shallow clone, fetch "
             "more history: `git fetch --unshallow` or `fetch-depth: 0` in GitHub Actions)"
@@ -65,8 +100,141 @@ def require_commit(revision: str, cwd: Path | str | None = None) -> str:
 
 
 def merge_base(first: str, second: str, cwd: Path | str | None = None) -> str | None:
-    out = run(["merge-base", first, second], cwd, check=False)
+    """The best common ancestor of two commit ids (resolve names with `require_commit`)."""
+    if not (_OID.fullmatch(first) and _OID.fullmatch(second)):
+        raise ValueError("merge_base takes commit ids")
+    out = run(["merge-base", "--end-of-options", first, second], cwd, check=False)
     return out.decode().strip() or None
+
+
+def parents(commit: str, cwd: Path | str | None = None) -> list[str]:
+    """The parents of a commit id, first parent first."""
+    out = run(["rev-list", "--parents", "-n", "1", "--end-of-options", commit], cwd)
+    return out.decode().split()[1:]
+
+
+def merges_between(start: str, end: str, cwd: Path | str | None = None) -> list[str]:
+    """The merge commits reachable from `end` but not from `start` (commit ids), oldest first."""
+    out = run(["rev-list", "--merges", "--reverse", "--end-of-options", f"{start}..{end}"], cwd)
+    return out.decode().split()
+
+
+def commits_between(start: str, end: str, cwd: Path | str | None = None) -> list[str]:
+    """Every commit reachable from `end` but not from `start` (commit ids), oldest first."""
+    out = run(["rev-list", "--reverse", "--end-of-options", f"{start}..{end}"], cwd)
+    return out.decode().split()
+
+
+def tree_entries(
+    revision: str, folders: Sequence[str], cwd: Path | str | None = None
+) -> list[tuple[str, str, int]]:
+    """(path, object id, size) of each file directly in each of `folders` ("" for the top
+    level) at a revision, or in the index (INDEX; size -1 there: the index does not say)."""
+    wanted = ["" if folder in ("", ".") else folder.strip("/") for folder in folders]
+    specs = [f"{folder}/" if folder else "." for folder in wanted]
+    if revision == INDEX:
+        out = run(["ls-files", "-s", "-z", "--full-name", "--", *specs], cwd)
+    else:
+        out = run(["ls-tree", "-z", "-l", "--full-tree", revision, "--", *specs], cwd)
+    found = []
+    for entry in out.split(b"\0"):
+        info, _, name = entry.partition(b"\t")
+        fields = info.split()
+        if not name:
+            continue
+        path = os.fsdecode(name)
+        if posix_folder(path) not in wanted:
+            continue  # ls-files matches a folder's files at every depth
+        if revision == INDEX:
+            if len(fields) == 3 and fields[2] == b"0":  # stage 0: not an unmerged path
+                found.append((path, fields[1].decode(), -1))
+        elif len(fields) == 4 and fields[1] == b"blob":
+            found.append((path, fields[2].decode(), int(fields[3])))
+    return found
+
+
+def posix_folder(path: str) -> str:
+    return path.rpartition("/")[0]
+
+
+def object_sizes(
+    names: Sequence[str], cwd: Path | str | None = None
+) -> list[tuple[str, int] | None]:
+    """(object id, size) of each object name (`REV:PATH`, `:PATH`, an id), None where there is
+    none, through one `git cat-file --batch-check`."""
+    usable = [name for name in names if "\n" not in name]
+    out = run(["cat-file", "--batch-check"], cwd, input="".join(f"{n}\n" for n in usable).encode())
+    answers = iter(out.decode("utf-8", "replace").splitlines())
+    found: list[tuple[str, int] | None] = []
+    for name in names:
+        if "\n" in name:
+            found.append(None)
+            continue
+        fields = next(answers, "").split()
+        ok = len(fields) == 3 and _OID.fullmatch(fields[0]) and fields[1] == "blob"
+        found.append((fields[0], int(fields[2])) if ok else None)
+    return found
+
+
+class BlobReader:
+    """Many files' contents through one `git cat-file --batch` process:
+    `with BlobReader(root) as blobs: blobs.read("HEAD:path")`."""
+
+    def __init__(self, cwd: Path | str | None = None, *, limit: int = 1 << 30):
+        self.limit = limit  # a larger blob is refused rather than held in memory
+        try:
+            self.process = subprocess.Popen(
+                ["git", "cat-file", "--batch"],
+                cwd=cwd,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=_environment(),
+            )
+        except FileNotFoundError:
+            raise GitError("git is not installed or not on PATH") from None
+
+    def read(self, name: str) -> bytes | None:
+        """The blob an object name (`REV:PATH`, `:PATH`, an id) names; None if there is none."""
+        stdin, stdout = self.process.stdin, self.process.stdout
+        assert stdin is not None and stdout is not None
+        if "\n" in name:
+            return None
+        stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+        stdin.flush()
+        header = stdout.readline()
+        fields = header.split()
+        if len(fields) != 3 or not _OID.fullmatch(fields[0].decode("ascii", "replace")):
+            if not header:
+                raise GitError("git cat-file --batch stopped unexpectedly")
+            return None  # "NAME missing", "NAME ambiguous"
+        size = int(fields[2])
+        if size > self.limit:
+            raise GitError(
+                f"{name} is {size:,} bytes, far more than a log file may hold; "
+                "run `telemetry-csv check` on it"
+            )
+        data = stdout.read(size)
+        stdout.read(1)  # the newline after each object
+        return data if fields[1] == b"blob" else None
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+        self.process.wait()
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 def list_files(revision: str, folder: str, cwd: Path | str | None = None) -> list[str]:
@@ -136,12 +304,17 @@ def relative_path(path: Path, root: Path) -> str | None:
 
 
 def _git(
-    args: Sequence[str], cwd: Path | str | None, *, stdout: IO[bytes] | None = None
+    args: Sequence[str],
+    cwd: Path | str | None,
+    *,
+    stdout: IO[bytes] | None = None,
+    input: bytes | None = None,
 ) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
             ["git", *args],
             cwd=cwd,
+            input=input,
             stdout=subprocess.PIPE if stdout is None else stdout,
             stderr=subprocess.PIPE,
             check=False,

@@ -1,8 +1,16 @@
-"""Making git merge the log without conflicts: the .gitattributes line and the driver's config.
+"""Setting git up for the log: the .gitattributes lines and the merge driver's config.
 
-`.gitattributes` is committed, so one `telemetry-csv init` sets it up for everyone. The merge
-driver's command lives in `.git/config`, which is not committed: every clone registers it once
-with `telemetry-csv init --git`. Until it does, git falls back to its usual line merge.
+In the team layout (docs/teams.md) shards never conflict and need no driver: their line in
+`.gitattributes` only keeps LF line endings. The log file itself (`usage.csv`), which the single
+layout and older versions of telemetry-csv append to, is marked `merge=telemetry-csv`.
+`.gitattributes` is committed, so one `telemetry-csv init` sets it up for everyone; the merge
+driver's command lives in `.git/config`, which is not committed: each clone registers it with
+`telemetry-csv init --git`. Until it does, git falls back to its usual line merge.
+
+The registered command never fails silently: when the driver cannot run at all (not on PATH,
+a virtual environment since deleted: exit status 126 or more), git's own line merge runs
+instead (`git merge-file`), which leaves conflict markers, rather than git keeping our side
+without a word and losing the other side's rows.
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from pathlib import Path
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.git import plumbing
+from telemetry_csv.logfile.layout import shard_folder
 
 DRIVER = "telemetry-csv"
 DRIVER_NAME = "telemetry-csv: keep every row of both sides"
@@ -33,22 +42,27 @@ class Step:
 
 
 def attributes_lines(log_path: Path, root: Path) -> list[str]:
-    """The .gitattributes lines for the log and its backups; none for a log outside the
-    repository.
+    """The .gitattributes lines for the log, its backups and its shard folder; none for a log
+    outside the repository.
 
     In a folder of its own, one line for every CSV file there (`.telemetry/*.csv`: a slash in
-    the middle anchors a pattern to the top level). At the top level, where other CSV files
-    live, only the log and its backups, anchored by a leading slash: `*.csv` would match every
-    CSV file in the repository.
+    the middle anchors a pattern to the top level, and `*` never matches a `/`, so the shard
+    folder is not included). At the top level, where other CSV files live, only the log and its
+    backups, anchored by a leading slash: `*.csv` would match every CSV file in the repository.
+    The shard folder's files merge as any file does: a shard is only ever added whole.
     """
     folder = plumbing.relative_path(log_path.parent, root)
     if folder is None:
         return []
     if folder in ("", "."):
         patterns = [f"/{_literal(log_path.name)}", f"/{_literal(log_path.stem)}-*.csv"]
+        shards = f"/{_literal(shard_folder(log_path).name)}/*"
     else:
         patterns = [f"{_literal(folder)}/*.csv"]
-    return [f"{pattern} merge={DRIVER} text eol=lf" for pattern in patterns]
+        shards = f"{_literal(folder)}/{_literal(shard_folder(log_path).name)}/*"
+    return [f"{pattern} merge={DRIVER} text eol=lf" for pattern in patterns] + [
+        f"{shards} text eol=lf"
+    ]
 
 
 def _literal(name: str) -> str:
@@ -88,13 +102,23 @@ def ensure_attributes(root: Path, lines: list[str]) -> Step:
 
 
 def driver_command() -> str:
-    """How git should run the driver: by name when this installation is the one on PATH, else
-    through this interpreter, so it works from a virtual environment that is not activated."""
+    """How git should run the driver (through `sh -c`, with %O %A %B %P quoted by git): by name
+    when this installation is the one on PATH, else through this interpreter, so it works from
+    a virtual environment that is not activated; either way falling back to git's line merge,
+    with conflict markers, when it cannot run (exit status 126 or more; the driver's own
+    statuses are 0, merged, and 1, left as a conflict with markers)."""
     found = shutil.which("telemetry-csv")
     here = Path(sys.executable).parent.resolve()
     if found is not None and Path(found).resolve().parent == here:
-        return f"{DRIVER} merge-driver %O %A %B %P"
-    return f"{shlex.quote(sys.executable)} -m telemetry_csv merge-driver %O %A %B %P"
+        driver = f"{DRIVER} merge-driver %O %A %B %P"
+    else:
+        driver = f"{shlex.quote(sys.executable)} -m telemetry_csv merge-driver %O %A %B %P"
+    return (
+        f"{driver} || {{ status=$?; [ $status -lt 126 ] && exit $status; "
+        'echo "telemetry-csv merge driver could not run (exit status $status); '
+        'git merge-file marks the conflicts in %P" >&2; '
+        "git merge-file -L ours -L base -L theirs %A %O %B; }"
+    )
 
 
 def register_driver(root: Path) -> Step:

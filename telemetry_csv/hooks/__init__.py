@@ -3,7 +3,8 @@
 
 - `check_hook`: `check` on the files pre-commit passes;
 - `fmt_hook`: `fmt` on them, as a fixer (`Fixing NAME`, exit 1 when it changed a file);
-- `append_only_hook`: the history rules of `git/history.py` on what a commit or range changes.
+- `append_only_hook`: the history rules of `git/history.py` on what a commit or range changes;
+- `import_hook`: `import all` after each commit (`importing/recording.py`).
 
 A hook prints `PATH:LINE: ...` for what it finds and returns 1, or returns 0. A fixer rewrites
 the files and returns 1, so the user sees the change and stages it again.

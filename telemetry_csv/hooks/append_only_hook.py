@@ -1,11 +1,11 @@
 """telemetry-csv-append-only: a committed row may never be edited, deleted or reordered.
 
-Compares the staged log and its backups with their versions in HEAD (or, when pre-commit runs
-with `--from-ref` and `--to-ref`, the range's merge base with its end): rows may only be added
-at the end, except that a rotation may move them, whole and in order, to the start of a backup
-new in the same commit. A committed backup may not be deleted unless TELEMETRY_CSV_RETIRE_BACKUPS=1
-is set. The hook asks git which of these files changed, so it takes no file names from
-pre-commit (which never passes a deleted file), and it costs a few git calls when none did.
+Compares what is staged with HEAD (or, when pre-commit runs with `--from-ref` and `--to-ref`,
+the range's merge base with its end, and then every merge inside the range with each of its
+parents); while a merge is being committed, compares it with each parent. The rules are in
+git/append_only.py and git/history.py. The hook asks git which files changed, so it takes no
+file names from pre-commit (which never passes a deleted file), and it costs a few git calls
+when none did.
 """
 
 from __future__ import annotations
@@ -55,19 +55,10 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
     from telemetry_csv.config import load_settings
     from telemetry_csv.errors import ConfigError
     from telemetry_csv.git import plumbing
-    from telemetry_csv.git.history import (
-        RETIRE_BACKUPS,
-        Deletion,
-        Rewrite,
-        belongs_to,
-        check_log,
-        comparison,
-    )
+    from telemetry_csv.git.append_only import check
+    from telemetry_csv.git.history import RETIRE_BACKUPS, belongs_to
 
     root = plumbing.toplevel()
-    compared = comparison(from_ref, to_ref, root)
-    if compared is None:
-        return 0  # the first commit: every file is new
     settings = load_settings(root)
     logs: list[str] = []
     for path in (settings.log_path, *(Path(name).absolute() for name in filenames)):
@@ -76,15 +67,14 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
             raise ConfigError(f"the log {path} is outside the repository {root}")
         if not any(belongs_to(relative, log) for log in logs):
             logs.append(relative)
-    findings: list[Rewrite | Deletion] = []
-    for log in logs:
-        findings += check_log(
-            log,
-            settings.schema,
-            compared,
-            cwd=root,
-            retire_backups=os.environ.get(RETIRE_BACKUPS) == "1",
-        )
+    findings = check(
+        root,
+        settings,
+        from_ref=from_ref,
+        to_ref=to_ref,
+        extra_logs=logs[1:],
+        retire=os.environ.get(RETIRE_BACKUPS) == "1",
+    )
     from telemetry_csv.cli.output import show
 
     for finding in findings:

@@ -13,9 +13,19 @@ from typing import NamedTuple
 
 from telemetry_csv.logfile import fastpath
 from telemetry_csv.logfile.reading import split_lines
-from telemetry_csv.logfile.schema import HEADER, HEADER_LINE, Row, Schema
+from telemetry_csv.logfile.schema import (
+    EXTENDED_HEADER,
+    EXTENDED_HEADER_LINE,
+    HEADER,
+    HEADER_LINE,
+    HEADER_SHAPES,
+    Row,
+    Schema,
+)
 
 _HEADER_BYTES = f"{HEADER_LINE}\n".encode()
+_EXTENDED_HEADER_BYTES = f"{EXTENDED_HEADER_LINE}\n".encode()
+_NO_EXTRAS = ",,,,"  # the end of an extended line whose four extra fields are empty
 
 
 class Line(NamedTuple):
@@ -24,58 +34,83 @@ class Line(NamedTuple):
     canonical: str | None  # the canonical form, or None when the line cannot be read as one
 
 
-def canonical_line(text: str, schema: Schema, *, first: bool) -> str | None:
-    """The canonical form of one line: the header on line 1, a row elsewhere; None if neither."""
+def canonical_line(text: str, schema: Schema, *, first: bool, extended: bool = False) -> str | None:
+    """The canonical form of one line: the header on line 1, a row elsewhere, in the shape of
+    its file (`extended`); None if neither."""
     if not text.isascii() and not _is_utf8(text):
         return None
     if first:
-        if text == HEADER_LINE:
+        if text in HEADER_SHAPES:
             return text
         try:
-            fields = next(csv.reader([text], strict=True))
+            fields = tuple(next(csv.reader([text], strict=True)))
         except (csv.Error, StopIteration):
             return None
-        return HEADER_LINE if tuple(fields) == HEADER else None
-    fast = fastpath.for_schema(schema)
-    match = fast.line_screened.fullmatch(text)
-    if match is not None and not fast.screen([match[1]], [match[2]]):
+        return {HEADER: HEADER_LINE, EXTENDED_HEADER: EXTENDED_HEADER_LINE}.get(fields)
+    if fastpath.for_schema(schema, extended=extended).lines_problems((text,))[0] is None:
         return text  # valid lines are canonical: the common case, without building a Row
-    # Anything else is read once, field by field (a damaged file has many such lines).
-    row = schema.read_fields(text, formulas_as_text=True)
-    return schema.format_line(row) if type(row) is Row else None
+    row = schema.read_fields(text, formulas_as_text=True, extended=extended)
+    return schema.format_line(row, extended=extended) if type(row) is Row else None
+
+
+def header_shape(text: str) -> bool:
+    """Whether a file whose first line is `text` is read in the extended shape: its header
+    says so, or, without a header, the number of its fields does (as `check` reads it)."""
+    found = HEADER_SHAPES.get(text)
+    if found is not None:
+        return found
+    canonical = canonical_line(text, Schema(), first=True)
+    if canonical is not None:
+        return HEADER_SHAPES[canonical]
+    try:
+        return len(next(csv.reader([text]))) >= len(EXTENDED_HEADER)
+    except (csv.Error, StopIteration):
+        return False
 
 
 def canonical_text(data: bytes, schema: Schema) -> str | None:
     """`data` as text if it is a canonical log already (the header, then valid rows, each line
     ending in a newline), else None. The common case, so it is checked the fast way: one regex
     pass over the rows and the secret screen (`FastPath.clean_end`), not line by line."""
-    if not data.startswith(_HEADER_BYTES) or not data.endswith(b"\n"):
+    extended = data.startswith(_EXTENDED_HEADER_BYTES)
+    if not (extended or data.startswith(_HEADER_BYTES)) or not data.endswith(b"\n"):
         return None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return (
-        text
-        if fastpath.for_schema(schema).clean_end(text, len(_HEADER_BYTES)) == len(text)
-        else None
-    )
+    start = len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES)
+    fast = fastpath.for_schema(schema, extended=extended)
+    return text if fast.clean_end(text, start) == len(text) else None
 
 
 def read_lines(data: bytes, schema: Schema) -> list[Line]:
-    """Every line of a file with its canonical form."""
+    """Every line of a file with its canonical form, in the shape its first line decides."""
     text = canonical_text(data, schema)
     if text is not None:
         return [Line(number, line, line) for number, line in enumerate(text[:-1].split("\n"), 1)]
+    lines = split_lines(data)
+    extended = header_shape(lines[0]) if lines else False
     return [
-        Line(number, text, canonical_line(text, schema, first=number == 1))
-        for number, text in enumerate(split_lines(data), start=1)
+        Line(number, text, canonical_line(text, schema, first=number == 1, extended=extended))
+        for number, text in enumerate(lines, start=1)
     ]
 
 
 def line_key(line: Line) -> str:
-    """What two versions of a line are compared by: the canonical form, or the text as stored."""
-    return line.canonical if line.canonical is not None else line.text
+    """What two versions of a line are compared by: the canonical form, or the text as stored.
+    A row of the extended shape without extra values is keyed by its 8-column form (only
+    such a line ends in four empty fields), so a row is keyed alike in files of both shapes."""
+    canonical = line.canonical
+    if canonical is None:
+        return line.text
+    return canonical[: -len(_NO_EXTRAS)] if canonical.endswith(_NO_EXTRAS) else canonical
+
+
+def line_in_shape(key: str, extended: bool) -> str:
+    """The canonical line of a row keyed `key` (of the 8-column shape, `line_key`) in a file of
+    the extended shape: its four extra fields empty."""
+    return key + _NO_EXTRAS if extended else key
 
 
 def _is_utf8(text: str) -> bool:
@@ -88,8 +123,8 @@ def _is_utf8(text: str) -> bool:
 
 
 def row_keys(data: bytes, schema: Schema) -> list[str]:
-    """The keys of a file's rows: every line's, but the header's (when line 1 is the header)."""
+    """The keys of a file's rows: every line's, but the header's (when line 1 is a header)."""
     lines = read_lines(data, schema)
-    if lines and lines[0].canonical == HEADER_LINE:
+    if lines and lines[0].canonical in HEADER_SHAPES:
         lines = lines[1:]
     return [line_key(line) for line in lines]

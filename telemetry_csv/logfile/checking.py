@@ -1,6 +1,9 @@
 """Validating log files: every problem and warning counted, the first `max_problems` kept to
 show.
 
+Besides each line's own problems, rows that share a `source_id` must agree on their numbers
+(`source_ids.ConflictFinder`): readers count one of them, so two that differ mean one is wrong.
+
 A warning is a valid row that breaks a rule newer than rows committed before it (invisible
 characters, see `Schema.row_warnings`): `check` shows and counts it but still passes, since
 history may not be edited; `promote` lets a hook count as a problem a warning on a row that
@@ -9,15 +12,23 @@ is being added.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
-from telemetry_csv.logfile.layout import is_backup_name
-from telemetry_csv.logfile.reading import Problem, scan_lines
-from telemetry_csv.logfile.schema import Schema
+from telemetry_csv import fs
+from telemetry_csv.errors import LogFileError
+from telemetry_csv.logfile import folds, layout
+from telemetry_csv.logfile.reading import NOT_READ, ExtendedRun, Problem, ScanItem, scan_items
+from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.snapshot import Snapshot
+from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_of
 
 DEFAULT_MAX_PROBLEMS = 100
+_MANIFEST_LIMIT = 16 << 20  # far more than the manifest of any fold within max_bytes
+_FOLD_LIMIT = 1 << 30  # a fold is read whole to be verified; a larger file is reported
 
 
 @dataclass
@@ -62,28 +73,186 @@ def check_files(
     log or a merged one (the merge driver's advice for a merged log over the limit is to back
     it up whole). `promote(warning)`: True makes that warning a problem."""
     result = CheckResult()
+    tally = _Tally(result, max_problems, promote)
     for path in paths:
-        result.files += 1
         name = display.get(path) if display else None
-        limit = None if is_backup_name(Path(path).name) else max_bytes
-        warned = 0  # the last line with a warning: its row is counted once
-        for item in scan_lines(path, schema, max_bytes=limit, display=name):
-            if not isinstance(item, Problem):
-                result.rows += 1  # None: a valid line (its Row is not built)
-                continue
-            if item.warning:
-                if promote is not None and promote(item):
-                    item = replace(item, warning=False, message=f"{item.message}; {ADDED}")
-                elif item.line != warned:
-                    result.rows += 1
-                warned = item.line
-            if item.warning:
-                result.warning_count += 1
-            else:
-                result.problem_count += 1
-            if len(result.problems) < max_problems:
-                result.problems.append(item)
+        shown = name if name is not None else str(path)
+        tally.paths[shown] = path
+        if layout.fold_of_manifest(Path(path).name) is not None:
+            tally.file(_manifest_problems(Path(path), shown))
+            continue
+        # `max_bytes` limits a log, not a backup: a backup holds what it was given (the shell
+        # scripts' backups pass 10 MiB).
+        limit = None if layout.is_backup_name(Path(path).name) else max_bytes
+        items: Iterable[ScanItem] = scan_items(path, schema, max_bytes=limit, display=name)
+        if layout.is_fold_name(Path(path).name):
+            items = chain(_fold_problems(Path(path), shown), items)
+        tally.file(items, shown)
+    tally.conflicts(schema)
     return result
 
 
 ADDED = "this row is being added, and new rows may not hold one"
+
+
+def check_snapshot(
+    snapshot: Snapshot,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    max_problems: int = DEFAULT_MAX_PROBLEMS,
+    promote: Callable[[Problem], bool] | None = None,
+) -> CheckResult:
+    """Check every file of a log (snapshot.py): each shard's rows are counted once (and their
+    ids compared once), and every copy of a shard is checked, and compared with the one that
+    counts. `promote`: as for `check_files`."""
+    result = CheckResult()
+    tally = _Tally(result, max_problems, promote)
+    tally.paths.update((snapshot.display(entry.path), entry.path) for entry in snapshot.entries)
+    for shown, items in snapshot.files(schema, validate=True, max_bytes=max_bytes):
+        tally.file(items, shown)
+    tally.conflicts(schema)
+    return result
+
+
+class _Tally:
+    """Counts a check's files, rows and problems, and finds rows with one id and other numbers."""
+
+    def __init__(
+        self,
+        result: CheckResult,
+        max_problems: int,
+        promote: Callable[[Problem], bool] | None = None,
+    ):
+        self.result = result
+        self.max_problems = max_problems
+        self.promote = promote
+        self.finder = ConflictFinder()
+        self.paths: dict[str, Path | str] = {}  # each shown name's file, to find lines again
+
+    def file(self, items: Iterable[ScanItem], shown: str | None = None) -> None:
+        result, finder = self.result, self.finder
+        result.files += 1
+        warned = 0  # the last line with a warning: its row is counted once
+        for item in items:
+            if isinstance(item, str):
+                result.rows += item.count("\n")  # a run of valid lines (`reading.scan_runs`)
+                if type(item) is ExtendedRun and shown is not None:
+                    finder.add_run(item, shown)
+                continue
+            if type(item) is Row:
+                result.rows += 1
+                if item.source_id and shown is not None:
+                    finder.add(item.source, item.source_id, numbers_of(item), shown)
+                continue
+            if item is None:
+                result.rows += 1  # a valid line whose Row was not built
+                continue
+            assert isinstance(item, Problem)
+            if item.warning:
+                if self.promote is not None and self.promote(item):
+                    item = replace(item, warning=False, message=f"{item.message}; {ADDED}")
+                elif item.line != warned:
+                    result.rows += 1
+                warned = item.line
+            self.count(item)
+
+    def count(self, problem: Problem) -> None:
+        if problem.warning:
+            self.result.warning_count += 1
+        else:
+            self.result.problem_count += 1
+        if len(self.result.problems) < self.max_problems:
+            self.result.problems.append(problem)
+
+    def conflicts(self, schema: Schema) -> None:
+        for conflict in self.finder.conflicts:
+            self.count(_conflict_problem(conflict, self.paths, schema))
+
+
+def _fold_problems(path: Path, shown: str) -> list[Problem]:
+    """Whether the manifest beside a fold is true of it (folds.py)."""
+    manifest = path.with_name(layout.manifest_name(path.name))
+    try:
+        # Neither is read through a link or from a FIFO, nor whole when it is huge.
+        manifest_data = fs.read_bounded(manifest, _MANIFEST_LIMIT)
+        data = fs.read_bounded(path, _FOLD_LIMIT)
+    except (fs.LinkError, fs.NotRegularError):
+        return []  # the fold itself is reported by its scan, the manifest by its own check
+    except LogFileError as error:
+        return [Problem(shown, 0, "file", f"cannot be verified against its manifest: {error}")]
+    if manifest_data is None or data is None:
+        missing = manifest.name if manifest_data is None else path.name
+        return [Problem(shown, 0, "file", f"cannot read {missing}")]
+    try:
+        entries = folds.parse_manifest(manifest_data)
+    except ValueError as error:
+        return [Problem(shown, 0, "file", f"its manifest cannot be read: {error}")]
+    wrong = folds.verify(data, entries)
+    expected = folds.fold_name(folds.manifest_bytes(entries))
+    if wrong is None and expected != path.name:
+        wrong = f"its name does not match its manifest (expected {expected})"
+    if wrong is None:
+        return []
+    return [Problem(shown, 0, "file", f"{wrong}; the fold does not match its manifest")]
+
+
+def _manifest_problems(path: Path, shown: str) -> list[Problem]:
+    """A manifest given alone: its fold must be beside it, and it must be true of the fold."""
+    try:
+        fs.lstat_regular(path)
+    except (fs.LinkError, fs.NotRegularError) as error:
+        return [Problem(shown, 0, "file", f"{error}; {NOT_READ}")]
+    fold = path.with_name(layout.fold_of_manifest(path.name) or "")
+    if not os.path.lexists(fold):
+        return [Problem(shown, 0, "file", f"a manifest without its fold {fold.name}")]
+    return [
+        Problem(shown, problem.line, problem.field, problem.message)
+        for problem in _fold_problems(fold, str(fold))
+    ]
+
+
+def _conflict_problem(conflict: Conflict, shown: dict[str, Path | str], schema: Schema) -> Problem:
+    line = _line_of(shown.get(conflict.path), conflict, schema, second=True)
+    first_line = _line_of(shown.get(conflict.first_path), conflict, schema, second=False)
+    where = f"line {first_line}" if first_line else "a line"
+    if conflict.first_path != conflict.path:
+        where += f" of {conflict.first_path}"
+    return Problem(
+        conflict.path,
+        line,
+        "source_id",
+        f"{conflict.source} {conflict.source_id} is also on {where} with other numbers "
+        f"({conflict.numbers.differences(conflict.first)}); rows with one source_id are the "
+        "same usage and are counted once, so one of them is wrong",
+    )
+
+
+def _line_of(path: Path | str | None, conflict: Conflict, schema: Schema, *, second: bool) -> int:
+    """The number of the line of `path` holding the conflict's row (its first or second side);
+    0 when it cannot be found again. Conflicts are rare, so the file is read again for them."""
+    if path is None:
+        return 0
+    numbers = conflict.numbers if second else conflict.first
+    try:
+        with fs.open_regular(path) as file:
+            for number, raw in enumerate(file, start=1):
+                if conflict.source_id.encode() not in raw:
+                    continue
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                for item in _extended_row(text, schema):
+                    if (
+                        item.source == conflict.source
+                        and item.source_id == conflict.source_id
+                        and numbers_of(item) == numbers
+                    ):
+                        return number
+    except (OSError, LogFileError):
+        return 0
+    return 0
+
+
+def _extended_row(text: str, schema: Schema) -> list[Row]:
+    """The row of one line of an extended file, if it is one."""
+    row = schema.parse_line(text, extended=True)
+    return [row] if type(row) is Row else []

@@ -7,6 +7,11 @@ lines the same way. A line the patterns do not accept is handed to `Schema.parse
 says whether it is valid and why not; a credential ends a run so that the slow path reports
 it. The tests hold every method here to the slow path's verdict (tests/test_properties.py,
 tests/test_reading_blocks.py, tests/test_formula_injection.py).
+
+Each shape of file has its own fast path (`for_schema(schema, extended=…)`): the extended
+header's lines end in four more fields, and their cache parts must not exceed `prompt_tokens`,
+which no pattern can compare, so lines with cache values are checked in Python after the pattern
+(`_cache_excess`), and a line whose parts exceed it is left to the field-by-field reading.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from telemetry_csv import characters, rfc3339, secrets_scan
 from telemetry_csv.logfile.schema import (
@@ -21,31 +27,46 @@ from telemetry_csv.logfile.schema import (
     FORMULA_STARTS,
     MODEL_MAX_CHARS,
     NOTES_MAX_CHARS,
+    SOURCE_ID_MAX_CHARS,
     FieldProblem,
     Row,
     Schema,
 )
 
 _new_row = tuple.__new__
+_NO_EXTRAS = ("", "", None, None)  # a row of an 8-column line
 _CLEAN_MODELS_KEPT = 10_000  # distinct model names remembered as free of credentials
-_BY_TASK_TYPES: dict[tuple[str, ...], FastPath] = {}
+_BY_TASK_TYPES: dict[tuple[tuple[str, ...], bool], FastPath] = {}
+# The extended header's last four fields, as `schema.source_problem`/`source_id_problem` and
+# the count rule allow them; an id only after a source (the lookbehind sees a source's last
+# character before the comma).
+_SOURCE = "[a-z][a-z0-9_-]{0,31}"
+_SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}"
+# The shape of an importer's slice id (`YYYYMMDDTHHZ-` and 16 hex digits) in the source_id field.
+_IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
+# A canonical extended line's prompt tokens (its third field) and its cache parts (its last two).
+_CACHE_PARTS = re.compile(r"^[^,\n]*,[^,\n]*,([0-9]+),[^\n]*,([0-9]*),([0-9]*)$", re.MULTILINE)
+_IMPORTER_ID_ALONE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
 
 
-def for_schema(schema: Schema) -> FastPath:
-    """The fast path of a schema, made once per set of task types (which are part of the
-    patterns), so every file read shares its compiled patterns and what the screen judged."""
-    found = _BY_TASK_TYPES.get(schema.task_types)
+def for_schema(schema: Schema, *, extended: bool = False) -> FastPath:
+    """The fast path of a schema for one shape of file, made once per set of task types (which
+    are part of the patterns), so every file read shares its compiled patterns and what the
+    screen judged."""
+    key = (schema.task_types, extended)
+    found = _BY_TASK_TYPES.get(key)
     if found is None:
-        found = _BY_TASK_TYPES[schema.task_types] = FastPath(schema)
+        found = _BY_TASK_TYPES[key] = FastPath(schema, extended=extended)
     return found
 
 
 class FastPath:
-    """The compiled patterns of one schema, compiled on first use, and what the screen has
-    already judged."""
+    """The compiled patterns of one schema and shape of file, compiled on first use, and what
+    the screen has already judged."""
 
-    def __init__(self, schema: Schema):
+    def __init__(self, schema: Schema, *, extended: bool = False):
         self.schema = schema
+        self.extended = extended
         self._line_pattern: re.Pattern[str] | None = None
         self._line_shape: re.Pattern[str] | None = None
         self._line_screened: re.Pattern[str] | None = None
@@ -62,17 +83,21 @@ class FastPath:
         models: list[str] = []
         notes: list[str] = []
         match_canonical = self.match_canonical
+        extended = self.extended
         for index, text in enumerate(texts):
             row = match_canonical(text)
             if row is None:
-                results.append(self.schema.parse_line(text))
+                results.append(self.schema.parse_line(text, extended=extended))
             else:
                 passed.append(index)
                 results.append(row)
                 models.append(row.model)
-                notes.append(row.notes)
+                # The source_id is screened with the notes (a space cannot be part of a key).
+                notes.append(
+                    f"{row.notes} {_screened_id(row.source_id)}" if extended else row.notes
+                )
         for hit in self.screen(models, notes):
-            results[passed[hit]] = self.schema.parse_line(texts[passed[hit]])
+            results[passed[hit]] = self.schema.parse_line(texts[passed[hit]], extended=extended)
         return results
 
     def screen(self, models: list[str], notes: list[str]) -> set[int]:
@@ -93,7 +118,12 @@ class FastPath:
     def match_canonical(self, text: str) -> Row | None:
         """The row of a canonical, valid line, or None to ask `Schema.parse_line`."""
         match = self.line_pattern.fullmatch(text)
-        return None if match is None else stored_row(match.groups())
+        if match is None:
+            return None
+        fields = match.groups()
+        if self.extended and (fields[10] or fields[11]) and _cache_excess(fields):
+            return None
+        return stored_row(fields)
 
     def lines_problems(self, texts: Sequence[str]) -> list[list[FieldProblem] | None]:
         """`Schema.line_problems` for many lines, with one secret screen over the batch."""
@@ -101,22 +131,25 @@ class FastPath:
         passed: list[int] = []  # lines the fast path accepted, to be screened for secrets
         models: list[str] = []
         notes: list[str] = []
+        extended = self.extended
         for index, match in enumerate(map(self.line_screened.fullmatch, texts)):
-            if match is None:
-                results[index] = self.schema.line_problems(texts[index])
+            if match is None or (extended and _line_cache_excess(texts[index])):
+                results[index] = self.schema.line_problems(texts[index], extended=extended)
             else:
                 passed.append(index)
                 models.append(match[1])
-                notes.append(match[2])
+                notes.append(match[2] + _IMPORTER_ID.sub(",,", match[3]) if extended else match[2])
         for hit in self.screen(models, notes):
-            results[passed[hit]] = self.schema.line_problems(texts[passed[hit]])
+            results[passed[hit]] = self.schema.line_problems(texts[passed[hit]], extended=extended)
         return results
 
     @property
     def line_pattern(self) -> re.Pattern[str]:
         """A pattern that only canonical, valid lines match: the fast path of `parse_line`."""
         if self._line_pattern is None:
-            self._line_pattern = re.compile(line_pattern_source(self.schema.task_types))
+            self._line_pattern = re.compile(
+                line_pattern_source(self.schema.task_types, extended=self.extended)
+            )
         return self._line_pattern
 
     @property
@@ -124,7 +157,7 @@ class FastPath:
         """`line_pattern` without its groups, which the regex engine runs faster."""
         if self._line_shape is None:
             self._line_shape = re.compile(
-                line_pattern_source(self.schema.task_types, capture=False)
+                line_pattern_source(self.schema.task_types, capture=False, extended=self.extended)
             )
         return self._line_shape
 
@@ -133,7 +166,9 @@ class FastPath:
         """`line_shape` capturing only the model and the notes, for the secret screen."""
         if self._line_screened is None:
             self._line_screened = re.compile(
-                line_pattern_source(self.schema.task_types, capture=False, screened=True)
+                line_pattern_source(
+                    self.schema.task_types, capture=False, screened=True, extended=self.extended
+                )
             )
         return self._line_screened
 
@@ -163,6 +198,10 @@ class FastPath:
             if end == start:
                 return start
             secrets = self._secret_lines(text, start, end)
+            if self.extended:
+                excess = _cache_excess_lines(text, start, end)
+                if excess:
+                    secrets = sorted({*secrets, *excess})
             if not secrets:
                 return end
             self._run_memo = (text, start, end, secrets)
@@ -175,10 +214,16 @@ class FastPath:
         their own (a long task type or timestamp is no secret), and those left are judged field
         by field."""
         run = text[start:end]
+        if self.extended:
+            # An importer's slice id ends in 16 hex digits, which the screen would flag on every
+            # line; that shape is no credential (every credential shape starts with a literal
+            # prefix), so it is left out of what is screened. Lines stay where they were.
+            run = _IMPORTER_ID.sub(",,", run)
         flagged = secrets_scan.screen([run])  # numbers of lines, the run holding no other break
         if not flagged:
             return []
-        lines = run.split("\n")
+        lines = text[start:end].split("\n") if self.extended else run.split("\n")
+        screened = run.split("\n") if self.extended else lines
         starts: list[int] = []
         suspects: list[str] = []
         models: list[str] = []
@@ -188,7 +233,7 @@ class FastPath:
             while index < number:
                 position += len(lines[index]) + 1
                 index += 1
-            fields = lines[number].split(",", 7)
+            fields = screened[number].split(",", 7)
             starts.append(position)
             suspects.append(lines[number])
             models.append(fields[1])
@@ -196,13 +241,17 @@ class FastPath:
         return [
             starts[hit]
             for hit in sorted(self.screen(models, notes))
-            if type(self.schema.parse_line(suspects[hit])) is not Row
+            if type(self.schema.parse_line(suspects[hit], extended=self.extended)) is not Row
         ]
 
     def rows_of(self, text: str) -> list[Row]:
         """The rows of `text`, whole lines that `clean_end` accepted: each is split on its first
-        seven commas, which canonical lines allow."""
-        return [stored_row(line.split(",", 7)) for line in text[:-1].split("\n")] if text else []
+        seven commas, which canonical lines allow (and, in the extended shape, on its last four)."""
+        if not text:
+            return []
+        if self.extended:
+            return [extended_row(line) for line in text[:-1].split("\n")]
+        return [stored_row(line.split(",", 7)) for line in text[:-1].split("\n")]
 
     def parse_block(self, text: str) -> list[Row] | None:
         """The rows of `text`, whole lines each ending in a newline, when every line is a
@@ -214,9 +263,21 @@ class FastPath:
         return text.count("\n") if self.clean_end(text) == len(text) else None
 
 
-def stored_row(fields: Sequence[str]) -> Row:
-    """The Row of a canonical line's eight fields, as the fast paths split or matched them."""
-    stamp, model, prompt, completion, success, kind, duration, notes = fields
+def stored_row(fields: Sequence[Any]) -> Row:
+    """The Row of a canonical line's eight fields (or twelve, matched by the extended pattern,
+    None for an empty one), as the fast paths split or matched them."""
+    if len(fields) == 8:
+        stamp, model, prompt, completion, success, kind, duration, notes = fields
+        extras: tuple[object, ...] = _NO_EXTRAS
+    else:
+        stamp, model, prompt, completion, success, kind, duration, notes, *rest = fields
+        source, source_id, read, write = rest
+        extras = (
+            source or "",
+            source_id or "",
+            int(read) if read else None,
+            int(write) if write else None,
+        )
     if model[0] == "'":
         model = model[1:]  # neutralised: the patterns only let one `'` before FORMULA_STARTS
     if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
@@ -224,12 +285,59 @@ def stored_row(fields: Sequence[str]) -> Row:
     # tuple.__new__ skips NamedTuple's Python-level __new__, a large part of the cost per row.
     return _new_row(
         Row,
-        (stamp, model, int(prompt), int(completion), success == "true", kind, int(duration), notes),
+        (
+            stamp,
+            model,
+            int(prompt),
+            int(completion),
+            success == "true",
+            kind,
+            int(duration),
+            notes,
+            *extras,
+        ),
     )
 
 
+def _screened_id(source_id: str) -> str:
+    """What of a source_id the secret screen reads: nothing of an importer's slice id."""
+    return "" if _IMPORTER_ID_ALONE.fullmatch(source_id) else source_id
+
+
+def extended_row(line: str) -> Row:
+    """The Row of a canonical line of the extended shape: its last four fields hold no comma."""
+    head, source, source_id, read, write = line.rsplit(",", 4)
+    return stored_row((*head.split(",", 7), source, source_id, read, write))
+
+
+def _cache_excess(fields: Sequence[str | None]) -> bool:
+    """Whether a matched extended line's cache parts exceed its prompt tokens."""
+    return int(fields[10] or 0) + int(fields[11] or 0) > int(fields[2])  # type: ignore[arg-type]
+
+
+def _line_cache_excess(line: str) -> bool:
+    """`_cache_excess` of a line that matched the extended shape."""
+    _, read, write = line.rsplit(",", 2)
+    return bool(read or write) and int(read or 0) + int(write or 0) > int(line.split(",", 3)[2])
+
+
+def _cache_excess_lines(text: str, start: int, end: int) -> list[int]:
+    """Where the lines of the run `text[start:end]` (whole extended lines) whose cache parts
+    exceed their prompt tokens start."""
+    found = []
+    for match in _CACHE_PARTS.finditer(text, start, end):
+        read, write = match[2], match[3]
+        if (read or write) and int(read or 0) + int(write or 0) > int(match[1]):
+            found.append(match.start())
+    return found
+
+
 def line_pattern_source(
-    task_types: Iterable[str], *, capture: bool = True, screened: bool = False
+    task_types: Iterable[str],
+    *,
+    capture: bool = True,
+    screened: bool = False,
+    extended: bool = False,
 ) -> str:
     group = "(" if capture else "(?:"
     text_group = "(" if capture or screened else "(?:"  # model and notes, for the secret screen
@@ -263,7 +371,18 @@ def line_pattern_source(
         rf"|\"(?=[^\n]*[,\"][^\n])[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
     )
     kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
+    tail = ""
+    if extended:
+        # source, source_id, cache_read_tokens, cache_write_tokens; each may be empty. Captured
+        # one by one for rows, or whole (the id is screened with the notes) for the screen.
+        if capture:
+            tail = rf",({_SOURCE})?,({_SOURCE_ID})?,(?:{count})?,(?:{count})?"
+        else:
+            bare = rf"(?:0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
+            tail = rf",(?:{_SOURCE})?,(?:{_SOURCE_ID})?,{bare}?,{bare}?"
+            if screened:
+                tail = f"({tail})"
     return (
         rf"{group}{rfc3339.CANONICAL_PATTERN}),{model},{count},{count},"
-        rf"{group}true|false),{group}{kinds}),{count},{notes}"
+        rf"{group}true|false),{group}{kinds}),{count},{notes}{tail}"
     )

@@ -12,6 +12,10 @@ the runs resume right after it.
 The line-by-line path splits lines with `_physical_lines`, the one splitter that `split_lines`
 (for `fmt`, the append-only check and the merge driver) uses too, so every command agrees on
 what a line, its ending and a byte order mark are.
+
+A file's header decides its shape (`schema.HEADER_SHAPES`): every line of a file with the
+extended header is read as a 12-column row, and its runs come as `ExtendedRun`s. A file whose
+first line is no header is read in the shape its first line has.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -29,9 +34,19 @@ from typing import BinaryIO, cast
 from telemetry_csv import fs
 from telemetry_csv.errors import describe_value
 from telemetry_csv.logfile import fastpath
-from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES, FieldProblem, Row, Schema
+from telemetry_csv.logfile.schema import (
+    EXTENDED_HEADER,
+    EXTENDED_HEADER_LINE,
+    HEADER_LINE,
+    HEADER_SHAPES,
+    MAX_LINE_BYTES,
+    FieldProblem,
+    Row,
+    Schema,
+)
 
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
+_EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 _BLOCK_BYTES = 256 * 1024  # the fast path's unit: big enough to amortise, small in memory
 _LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line at most
 # The line-by-line path parses lines in batches (see `FastPath.parse_lines`); a batch holds at most
@@ -50,6 +65,15 @@ LF, CRLF = b"\n", b"\r\n"
 NOT_READ = (
     "a log or backup must be a regular file in the log's folder and was not read; replace it "
     "by the file itself, or remove it"
+)
+# What git writes into a file it could not merge (`merge-file`; `|||||||` with diff3), and what
+# a merge driver that could not run leaves behind when git falls back to a line merge.
+_CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ", "||||||| ")
+CONFLICT_MARKER = (
+    "a merge conflict marker: this merge was never resolved. While the merge is in progress, "
+    "let telemetry-csv merge the file: `telemetry-csv init --git`, then `git checkout -m -- "
+    "{path}` and `git add {path}`; otherwise keep the rows of both sides, delete the marker "
+    "lines (<<<<<<<, |||||||, =======, >>>>>>>) and run `telemetry-csv check` again"
 )
 
 
@@ -83,7 +107,21 @@ WARNING = (
 # that thousands of rows cost one object. None stands for one valid line when rows are not
 # wanted (`rows=False`): enough to count it, and cheaper, since its values are never built.
 Run = str
+
+
+class ExtendedRun(str):
+    """A run of lines of a file with the extended header: 12 fields each. A plain `Run` is
+    always of the 8-column shape, so a reader tells the shapes apart by the type alone."""
+
+    __slots__ = ()
+
+
 ScanItem = Run | Row | Problem | None
+
+
+def run_fast_path(schema: Schema, run: str) -> fastpath.FastPath:
+    """The fast path of the shape `run` is in."""
+    return fastpath.for_schema(schema, extended=type(run) is ExtendedRun)
 
 
 def scan_file(
@@ -118,7 +156,7 @@ def _runs_as_rows(
     for item in items:
         if isinstance(item, str):
             if rows:
-                yield from fastpath.for_schema(schema).rows_of(item)
+                yield from run_fast_path(schema, item).rows_of(item)
             else:
                 yield from repeat(None, item.count("\n"))
         else:
@@ -150,27 +188,105 @@ def scan_items(
     except fs.NotRegularError as error:
         yield Problem(name, 0, "file", f"not a regular file ({error.kind}); {NOT_READ}")
         return
+    yield from scan_opened(
+        file, name, schema, max_bytes=max_bytes, rows=rows, block_bytes=block_bytes
+    )
+
+
+def scan_opened(
+    file: BinaryIO,
+    name: str,
+    schema: Schema,
+    *,
+    max_bytes: int | None = None,
+    rows: bool = True,
+    block_bytes: int = _BLOCK_BYTES,
+    limit: int | None = None,
+) -> Iterator[ScanItem]:
+    """`scan_items` over a file already open (it is closed at the end). With a `limit`, only
+    its first `limit` bytes are read, less a last line that the bytes after them continue:
+    what a reader listed, while a writer may be appending (`snapshot.py`)."""
     try:
         info = os.fstat(file.fileno())
-        if max_bytes is not None and info.st_size > max_bytes:
+        if not stat.S_ISREG(info.st_mode):
+            yield Problem(
+                name, 0, "file", f"not a regular file ({fs.kind(info.st_mode)}); {NOT_READ}"
+            )
+            return
+        size = info.st_size if limit is None else min(limit, info.st_size)
+        if max_bytes is not None and size > max_bytes:
             yield Problem(
                 name,
                 0,
                 "file",
-                f"{info.st_size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
+                f"{size:,} bytes, over max_bytes ({max_bytes:,}); split it: move it to "
                 "a usage-YYYYMMDDTHHMMSSZ.csv backup and start a new log with `telemetry-csv init`",
             )
-        yield from _scan_stream(file, name, schema, rows, block_bytes)
+        stream: BinaryIO = file
+        if limit is not None and limit < info.st_size:
+            stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
+        yield from _scan_stream(stream, name, schema, rows, block_bytes)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
         file.close()
 
 
+def _whole_lines_end(file: BinaryIO, limit: int) -> int:
+    """Where the last whole line before `limit` ends: the file goes on past `limit`, so a line
+    that `limit` cuts is one a writer is still appending (a write of many pages can be seen
+    half done), not a torn one."""
+    start = max(0, limit - _LINE_LIMIT)
+    file.seek(start)
+    newline = file.read(limit - start).rfind(b"\n")
+    file.seek(0)
+    return start + newline + 1 if newline >= 0 else limit
+
+
+class _Bounded:
+    """A file, read as if it ended at `end`: the calls `_scan_stream` makes."""
+
+    def __init__(self, file: BinaryIO, end: int):
+        self.file, self.end = file, end
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, position: int) -> int:
+        return self.file.seek(min(position, self.end))
+
+    def _left(self, size: int) -> int:
+        left = max(0, self.end - self.file.tell())
+        return left if size < 0 else min(size, left)
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._left(size)
+        return self.file.read(left) if left else b""
+
+    def readline(self, size: int = -1) -> bytes:
+        left = self._left(size)
+        return self.file.readline(left) if left else b""
+
+
 def scan_bytes(data: bytes, schema: Schema, display: str) -> Iterator[Row | Problem]:
     """`scan_file` over a file's content already in memory."""
     items = _scan_stream(io.BytesIO(data), display, schema, True, _BLOCK_BYTES)
     return cast(Iterator[Row | Problem], _runs_as_rows(items, schema, True))
+
+
+def scan_data(
+    data: bytes,
+    schema: Schema,
+    display: str,
+    *,
+    rows: bool = True,
+    first_line: int = 1,
+    extended: bool = False,
+) -> Iterator[ScanItem]:
+    """`scan_items` over bytes in memory: a whole file, or, with `first_line` > 1, the lines of
+    a file from that line on (a fold's segment), numbered as in the file and read in the shape
+    `extended` says (the file's header decides it)."""
+    return _scan_stream(io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended)
 
 
 def scan_files(
@@ -228,11 +344,27 @@ def _body_and_ending(raw: bytes) -> tuple[bytes, bytes]:
 
 
 def _scan_stream(
-    file: BinaryIO, name: str, schema: Schema, rows: bool, block_bytes: int
+    file: BinaryIO,
+    name: str,
+    schema: Schema,
+    rows: bool,
+    block_bytes: int,
+    first_line: int = 1,
+    extended: bool = False,
 ) -> Iterator[ScanItem]:
-    """`scan_runs` over an open file or a stream of bytes in memory."""
-    if file.read(len(_HEADER_BYTES)) == _HEADER_BYTES:
+    """`scan_runs` over an open file or a stream of bytes in memory; with `first_line` > 1,
+    lines from the middle of a file, without its header, in the shape `extended` says (a fold's
+    segment: the fold's header decides)."""
+    head = b"" if first_line > 1 else file.read(len(_EXTENDED_HEADER_BYTES))
+    if first_line > 1:
         lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        lines.set_shape(extended)
+        lines.line_no = first_line - 1
+    elif head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
+        extended = head == _EXTENDED_HEADER_BYTES
+        file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        lines.set_shape(extended)
         lines.count_lf(1)
     else:
         file.seek(0)
@@ -255,7 +387,8 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
     line-by-line path alone, which reports exactly what it always would, and the next run
     starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
     than a block; the unterminated end), goes line by line, and blocks resume after it."""
-    clean_end = fastpath.for_schema(schema).clean_end
+    clean_end = fastpath.for_schema(schema, extended=lines.extended).clean_end
+    as_run = ExtendedRun if lines.extended else str
     while True:
         start = file.tell()
         data = file.read(block_bytes)
@@ -282,7 +415,7 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
             clean = clean_end(text, position)
             if clean > position:
                 yield from lines.flush()  # the lines before the run come before it
-                run = text[position:clean]
+                run = as_run(text[position:clean])
                 lines.count_lf(run.count("\n"))
                 yield run
                 position = clean
@@ -311,14 +444,11 @@ class _Lines:
     ):
         self.name = name
         self.physical = physical  # the file's lines, from `_physical_lines`
+        self.schema = schema
+        self.rows = rows
         self.parse: Callable[[str], Row | list[FieldProblem] | None]
-        self.parse = schema.parse_line if rows else schema.line_problems
         self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
-        self.parse_batch = (
-            fastpath.for_schema(schema).parse_lines
-            if rows
-            else fastpath.for_schema(schema).lines_problems
-        )
+        self.set_shape(False)
         self.line_no = 0
         self.crlf_lines = self.lf_lines = 0
         self.first_crlf = self.first_lf = 0
@@ -326,6 +456,17 @@ class _Lines:
         self.numbers: list[int] = []
         self.others: list[tuple[int, Row | Problem | None]] = []
         self.chars = 0
+
+    def set_shape(self, extended: bool) -> None:
+        """Read the lines as rows of a file with the extended header, or of the 8 columns."""
+        self.extended = extended
+        schema, fast = self.schema, fastpath.for_schema(self.schema, extended=extended)
+        if self.rows:
+            self.parse = lambda text: schema.parse_line(text, extended=extended)
+            self.parse_batch = fast.parse_lines
+        else:
+            self.parse = lambda text: schema.line_problems(text, extended=extended)
+            self.parse_batch = fast.lines_problems
 
     def count_lf(self, count: int) -> None:
         """`count` more lines, each valid and ending in a bare LF."""
@@ -404,16 +545,18 @@ class _Lines:
                 )
             )
             return
+        if text.startswith(_CONFLICT_MARKERS) or text == "=======":
+            add(Problem(name, line_no, "line", CONFLICT_MARKER.format(path=name)))
+            return
         if line_no == 1:
-            if text == HEADER_LINE:
+            if text in HEADER_SHAPES:
+                self.set_shape(HEADER_SHAPES[text])
                 return
+            self.set_shape(_looks_extended(text))
             result = self.parse(text)
+            header = EXTENDED_HEADER_LINE if self.extended else HEADER_LINE
             if type(result) is not list:
-                add(
-                    Problem(
-                        name, 1, "header", f"the header is missing; add {HEADER_LINE} as line 1"
-                    )
-                )
+                add(Problem(name, 1, "header", f"the header is missing; add {header} as line 1"))
                 add(result)  # type: ignore[arg-type]
             else:
                 add(
@@ -421,7 +564,8 @@ class _Lines:
                         name,
                         1,
                         "header",
-                        f"expected {HEADER_LINE}, found {describe_value(text, 100)}",
+                        f"expected {HEADER_LINE} (or the extended header, {EXTENDED_HEADER_LINE}), "
+                        f"found {describe_value(text, 100)}",
                     )
                 )
             return
@@ -457,6 +601,18 @@ class _Lines:
                 "file",
                 f"CRLF line endings ({crlf_lines:,} lines); {_HOW_TO_FIX_ENDINGS}",
             )
+
+
+def _looks_extended(text: str) -> bool:
+    """Whether a first line that is no header has the extended header's number of fields (or
+    more): the shape its file is then read in."""
+    import csv
+
+    try:
+        fields = next(csv.reader([text]))
+    except (csv.Error, StopIteration):
+        return False
+    return len(fields) >= len(EXTENDED_HEADER)
 
 
 def _batch_items(

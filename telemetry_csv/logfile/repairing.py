@@ -5,7 +5,7 @@ Under the log's lock, `repair_log` copies the bytes after the last newline into
 truncates the log to its last newline; a crash between the steps leaves the fragment in both
 places, never in neither. It moves only what an interrupted append leaves (a fragment after a
 complete header, no longer than a row, without a carriage return) and refuses anything else,
-changing nothing. The README's "telemetry-csv repair" says what users see and why.
+changing nothing. docs/commands.md, "telemetry-csv repair", says what users see and why.
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from typing import BinaryIO
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import layout, writing
-from telemetry_csv.logfile.schema import HEADER_LINE, MAX_LINE_BYTES
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_SHAPES, MAX_LINE_BYTES
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
 
 _CHUNK = 1 << 16
-_HEADER = HEADER_LINE.encode()
+_HEADERS = {header.encode() for header in HEADER_SHAPES}  # either shape (docs/format.md)
 
 
 @dataclass(frozen=True)
@@ -35,13 +35,16 @@ class RepairResult:
     size: int = 0  # how many bytes were moved
 
 
-def repair_log(log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> RepairResult:
-    """Move a torn last line of `log_path` aside; see the module docstring."""
+def repair_log(
+    log_path: Path, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT, lock_of: Path | None = None
+) -> RepairResult:
+    """Move a torn last line of `log_path` aside; see the module docstring. `lock_of`: the log
+    whose lock guards the file (a shard is written under its log's lock)."""
     if writing.current_size(log_path) is None:
         # Checked before locking, which would create the folder and a lock file for nothing.
         # A log that appears meanwhile has no torn line yet: repairing before it is the same.
         return RepairResult(log_path, exists=False)
-    with writing.locked(log_path, lock_timeout):
+    with writing.locked(lock_of or log_path, lock_timeout):
         size = writing.current_size(log_path)
         if size is None:
             return RepairResult(log_path, exists=False)
@@ -95,9 +98,9 @@ def _require_torn_write(file: BinaryIO, log_path: Path, start: int, size: int) -
             "starts a new log"
         )
     file.seek(0)
-    first = file.readline(len(codecs.BOM_UTF8) + len(_HEADER) + 2)
+    first = file.readline(len(codecs.BOM_UTF8) + len(EXTENDED_HEADER_LINE) + 2)
     first = first.removeprefix(codecs.BOM_UTF8).removesuffix(b"\n").removesuffix(b"\r")
-    if first != _HEADER:
+    if first not in _HEADERS:
         raise LogFileError(
             f"{log_path}: the first line is not the header, so this may be no log; {nothing}. "
             f"Run `telemetry-csv check {log_path}` and fix the header first"

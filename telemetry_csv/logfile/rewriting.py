@@ -3,7 +3,8 @@
 What it changes: CRLF line endings to LF, a UTF-8 byte order mark removed, blank lines after
 the last row removed, fields re-quoted the canonical way (only notes holding a comma or a quote
 are quoted). A line it cannot read as the header or a valid row is left exactly as it is and
-reported, for a person to fix.
+reported, for a person to fix. It never changes a file's shape: a log with the 8-column header
+stays one (docs/format.md).
 
 A last line without a newline is left exactly as it is too, newline still missing, and
 reported with the words `check` uses: it may be a row torn by an interrupted write, and adding
@@ -30,7 +31,7 @@ from typing import BinaryIO, NamedTuple
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import fastpath, layout, writing
-from telemetry_csv.logfile.canonical import canonical_line
+from telemetry_csv.logfile.canonical import canonical_line, header_shape
 from telemetry_csv.logfile.reading import Problem, Run, scan_bytes, scan_lines
 from telemetry_csv.logfile.schema import MAX_LINE_BYTES, Row, Schema
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
@@ -82,14 +83,16 @@ def format_file(
     A log is rewritten under its lock, whether or not anything has locked it before (a fresh
     clone has no lock file), so an append cannot land between the read and the rename and be
     lost. The lock file is covered by the folder's .gitignore, which taking the lock completes
-    if needed. A backup is never appended to, so it is rewritten without a lock.
+    if needed. A backup or a fold is never appended to, so it is rewritten without a lock; a
+    shard is appended to under its log's lock, which it is rewritten under too.
     """
     name = display if display is not None else str(path)
     if writing.current_size(path) is None:  # a link, a FIFO or a folder is refused here
         raise LogFileError(f"{name}: no such file")
-    if layout.is_backup_name(path.name):
+    owner = layout.log_of_shard(path)
+    if layout.is_backup_name(path.name) or layout.is_fold_name(path.name):
         return _format_unlocked(path, schema, name, max_problems)
-    with writing.locked(path, lock_timeout):
+    with writing.locked(owner or path, lock_timeout):
         return _format_unlocked(path, schema, name, max_problems)
 
 
@@ -201,10 +204,11 @@ class _Rewrite:
         self.left = 0
         self.line_no = 0
         self.blank: list[bytes] = []  # blank lines not yet known to be followed by a row
+        self.extended = False  # the file's shape, which its first line decides
 
     def run(self) -> None:
-        clean_end = fastpath.for_schema(self.schema).clean_end
         self._one_line(first=True)
+        clean_end = fastpath.for_schema(self.schema, extended=self.extended).clean_end
         while True:
             start = self.source.tell()
             data = self.source.read(self.block_bytes)
@@ -274,7 +278,11 @@ class _Rewrite:
         self._flush_blank()
         self.line_no += 1
         text = body.decode("utf-8", "surrogateescape")
-        canonical = canonical_line(text, self.schema, first=self.line_no == 1)
+        if self.line_no == 1:
+            self.extended = header_shape(text)
+        canonical = canonical_line(
+            text, self.schema, first=self.line_no == 1, extended=self.extended
+        )
         if canonical is None:
             self.sink.piece(raw, body + LF)
             self._leave()

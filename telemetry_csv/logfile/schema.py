@@ -1,8 +1,15 @@
 """The one definition of a usage row: its columns, each field's rule, the limits, the line format.
 
 Everything that reads or writes the log (`log`, `check`, `report`, the hooks, the merge driver)
-goes through `Schema`, so a rule changes here or nowhere. A row has exactly one stored form: the
-canonical line `format_line` writes. `check` accepts a line only if it is that form.
+goes through `Schema`, so a rule changes here or nowhere. A row has exactly one stored form in a
+file of each shape: the canonical line `format_line` writes. `check` accepts a line only if it is
+that form.
+
+Two shapes of file, told apart by their header (docs/format.md): the original eight columns
+(`HEADER`), valid forever, and the extended header (`EXTENDED_HEADER`), which adds four optional
+trailing columns (`EXTRA_COLUMNS`: `source`, `source_id`, `cache_read_tokens`,
+`cache_write_tokens`). Every row of a file has its header's columns. A `Row` always carries the
+four extra values (empty by default), so code that reads rows works on both shapes.
 """
 
 from __future__ import annotations
@@ -28,6 +35,11 @@ HEADER = (
     "notes",
 )
 HEADER_LINE = ",".join(HEADER)
+EXTRA_COLUMNS = ("source", "source_id", "cache_read_tokens", "cache_write_tokens")
+EXTENDED_HEADER = (*HEADER, *EXTRA_COLUMNS)
+EXTENDED_HEADER_LINE = ",".join(EXTENDED_HEADER)
+# The header line of each shape, and whether it is the extended one.
+HEADER_SHAPES = {HEADER_LINE: False, EXTENDED_HEADER_LINE: True}
 DEFAULT_TASK_TYPES = ("plan", "execute", "verify", "discuss", "quick")
 
 MODEL_MAX_CHARS = 128
@@ -36,6 +48,11 @@ COUNT_MAX_DIGITS = (
     15  # a quadrillion tokens or 31,000 years of milliseconds: anything longer is a typo
 )
 TASK_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# `source`: what wrote the row (`run`, `usage-json`, `claude-code`…), a name like a task type.
+SOURCE_NAME = TASK_TYPE_NAME
+SOURCE_ID_MAX_CHARS = 128
+# `source_id`: letters, digits and `._:-`, starting with a letter or digit (so never a formula).
+SOURCE_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}")
 # Far above the longest canonical row (about 9 KiB with 1,000 four-byte characters of quoted
 # notes), so a longer line is damage, and readers can refuse it without holding it in memory.
 MAX_LINE_BYTES = 16 * 1024
@@ -77,6 +94,7 @@ _NEEDS_NEUTRALISING = re.compile(f"'*{_FORMULA_CLASS}")
 _NEUTRALISED = re.compile(f"'+{_FORMULA_CLASS}")
 
 COUNT_FIELDS = ("prompt_tokens", "completion_tokens", "duration_ms")
+CACHE_FIELDS = ("cache_read_tokens", "cache_write_tokens")
 
 
 class RowInput(TypedDict, total=False):
@@ -91,6 +109,10 @@ class RowInput(TypedDict, total=False):
     task_type: Required[object]
     duration_ms: Required[object]
     notes: object
+    source: object  # empty or None: a row typed by hand
+    source_id: object
+    cache_read_tokens: object  # None or empty: unknown
+    cache_write_tokens: object
 
 
 REQUIRED_INPUT = tuple(sorted(RowInput.__required_keys__, key=HEADER.index))
@@ -107,10 +129,25 @@ class Row(NamedTuple):
     task_type: str
     duration_ms: int
     notes: str = ""
+    # The extended header's columns; a row of an 8-column file has them empty.
+    source: str = ""
+    source_id: str = ""
+    cache_read_tokens: int | None = None  # the part of prompt_tokens read from a cache
+    cache_write_tokens: int | None = None  # the part of prompt_tokens written to a cache
 
     @property
     def total_tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def has_extras(self) -> bool:
+        """Whether any of the extended header's columns is set: such a row needs that header."""
+        return bool(
+            self.source
+            or self.source_id
+            or self.cache_read_tokens is not None
+            or self.cache_write_tokens is not None
+        )
 
     def when(self) -> datetime:
         return rfc3339.parse(self.timestamp)
@@ -180,6 +217,12 @@ class Schema:
             return self.task_type_problem(value)
         if field == "notes":
             return notes_problem(value)
+        if field == "source":
+            return source_problem(value)
+        if field == "source_id":
+            return source_id_problem(value)
+        if field in CACHE_FIELDS:
+            return None if value == "" else count_problem(value)
         raise KeyError(field)
 
     def task_type_problem(self, value: str) -> str | None:
@@ -191,7 +234,7 @@ class Schema:
 
     def normalise(self, **values: Unpack[RowInput]) -> NormalisedRow:
         """The canonical row for user-given values; raises InvalidValueError naming the first bad field."""
-        unknown = sorted(set(values) - set(HEADER))
+        unknown = sorted(set(values) - set(EXTENDED_HEADER))
         missing = [field for field in REQUIRED_INPUT if field not in values]
         if unknown or missing:  # what Python says of a call with wrong keyword arguments
             raise TypeError(
@@ -243,6 +286,11 @@ class Schema:
                 "as a formula; reports show it as given"
             )
 
+        source = _optional_text(values.get("source"))
+        self._require("source", source, values.get("source"))
+        source_id = _optional_text(values.get("source_id"))
+        self._require("source_id", source_id, values.get("source_id"))
+        cache = [_normalise_cache(field, given.get(field)) for field in CACHE_FIELDS]
         row = Row(
             stamp,
             model_text,
@@ -252,7 +300,14 @@ class Schema:
             kind,
             counts["duration_ms"],
             note_text,
+            source,
+            source_id,
+            cache[0],
+            cache[1],
         )
+        mismatch = row_problem(row)
+        if mismatch:
+            raise InvalidValueError(mismatch.field, getattr(row, mismatch.field), mismatch.message)
         return NormalisedRow(row, tuple(notices))
 
     def _require(self, field: str, stored: str, given: object) -> None:
@@ -271,23 +326,42 @@ class Schema:
 
     # The line format.
 
-    def format_line(self, row: Row) -> str:
-        """The canonical CSV line for a row, without its newline. The row must be valid."""
+    def format_line(self, row: Row, *, extended: bool | None = None) -> str:
+        """The canonical CSV line for a row, without its newline. The row must be valid.
+
+        `extended`: the shape of the file the line is for (its header decides). None: the
+        shortest shape that holds the row, eight columns unless it has extra values, which is
+        also what identifies a row whatever the shape of its file (`canonical.line_key`).
+        ValueError for a row with extra values in an 8-column line: a writer starts a new file
+        with the extended header instead.
+        """
         notes = neutralise(row.notes)
         if "," in notes or '"' in notes:
             notes = '"' + notes.replace('"', '""') + '"'
-        return (
+        line = (
             f"{row.timestamp},{neutralise(row.model)},{row.prompt_tokens},{row.completion_tokens},"
             f"{'true' if row.task_success else 'false'},{row.task_type},{row.duration_ms},{notes}"
         )
+        if extended is None:
+            extended = row.has_extras
+        elif not extended and row.has_extras:
+            raise ValueError("a row with source or cache values needs the extended header")
+        if not extended:
+            return line
+        read, write = row.cache_read_tokens, row.cache_write_tokens
+        return (
+            f"{line},{row.source},{row.source_id},{'' if read is None else read},"
+            f"{'' if write is None else write}"
+        )
 
-    def parse_line(self, text: str) -> Row | list[FieldProblem]:
-        """The row stored on one line (without its line ending), or every problem with it: the
-        authoritative, field-by-field reading, against which `fastpath` is tested."""
-        row = self.read_fields(text)
+    def parse_line(self, text: str, *, extended: bool = False) -> Row | list[FieldProblem]:
+        """The row stored on one line (without its line ending) of a file of the given shape,
+        or every problem with it: the authoritative, field-by-field reading, against which
+        `fastpath` is tested."""
+        row = self.read_fields(text, extended=extended)
         if isinstance(row, list):
             return row
-        canonical = self.format_line(row)
+        canonical = self.format_line(row, extended=extended)
         if canonical != text:
             return [
                 FieldProblem(
@@ -298,39 +372,49 @@ class Schema:
             ]
         return row
 
-    def line_problems(self, text: str) -> list[FieldProblem] | None:
+    def line_problems(self, text: str, *, extended: bool = False) -> list[FieldProblem] | None:
         """None for a valid line without warnings, else its problems (or its warnings)."""
-        result = self.parse_line(text)
+        result = self.parse_line(text, extended=extended)
         if isinstance(result, Row):
             return self.row_warnings(result) or None
         return result
 
-    def read_fields(self, text: str, *, formulas_as_text: bool = False) -> Row | list[FieldProblem]:
+    def read_fields(
+        self, text: str, *, formulas_as_text: bool = False, extended: bool = False
+    ) -> Row | list[FieldProblem]:
         """The row a line holds however its fields are quoted (what `fmt` rewrites), or its problems.
 
         With `formulas_as_text`, a note or model name that a spreadsheet would run as a formula
         is read as the text it shows, so that `fmt` can store it neutralised; the value does not
-        change.
+        change. `extended`: the line is in a file with the extended header (12 fields).
         """
         import csv
 
+        columns = EXTENDED_HEADER if extended else HEADER
         try:
             fields = next(csv.reader([text], strict=True))
         except csv.Error as error:
             return [
-                FieldProblem("line", f"malformed CSV ({error}); a row must be one line of 8 fields")
+                FieldProblem(
+                    "line",
+                    f"malformed CSV ({error}); a row must be one line of {len(columns)} fields",
+                )
             ]
-        if len(fields) != len(HEADER):
-            hint = " (an unquoted comma in notes?)" if len(fields) > len(HEADER) else ""
+        if len(fields) != len(columns):
+            hint = " (an unquoted comma in notes?)" if len(fields) > len(columns) else ""
+            if not extended and len(fields) == len(EXTENDED_HEADER):
+                hint = " (a row of the extended header's shape in a file with the 8-column header)"
+            elif extended and len(fields) == len(HEADER):
+                hint = " (every row of a file with the extended header has its 12 columns)"
             return [
-                FieldProblem("line", f"expected {len(HEADER)} fields, found {len(fields)}{hint}")
+                FieldProblem("line", f"expected {len(columns)} fields, found {len(fields)}{hint}")
             ]
         if formulas_as_text:
             for index in (1, 7):
                 if fields[index][:1] and fields[index][0] in FORMULA_STARTS:
                     fields[index] = neutralise(fields[index])
         problems = []
-        for field, value in zip(HEADER, fields, strict=True):
+        for field, value in zip(columns, fields, strict=True):
             problem = self.field_problem(field, value)
             if problem:
                 problems.append(
@@ -338,7 +422,7 @@ class Schema:
                 )
         if problems:
             return problems
-        return Row(
+        row = Row(
             fields[0],
             restore(fields[1]),
             int(fields[2]),
@@ -348,6 +432,57 @@ class Schema:
             int(fields[6]),
             restore(fields[7]),
         )
+        if not extended:
+            return row
+        row = row._replace(
+            source=fields[8],
+            source_id=fields[9],
+            cache_read_tokens=int(fields[10]) if fields[10] else None,
+            cache_write_tokens=int(fields[11]) if fields[11] else None,
+        )
+        mismatch = row_problem(row)
+        return [mismatch] if mismatch else row
+
+
+def row_problem(row: Row) -> FieldProblem | None:
+    """What is wrong between a row's fields, each valid on its own: a `source_id` without a
+    `source`, or cache parts larger than the `prompt_tokens` they are part of."""
+    if row.source_id and not row.source:
+        return FieldProblem(
+            "source_id", "a source_id needs a source (what wrote the row, e.g. claude-code)"
+        )
+    cached = (row.cache_read_tokens or 0) + (row.cache_write_tokens or 0)
+    if cached > row.prompt_tokens:
+        return FieldProblem(
+            "cache_read_tokens" if row.cache_read_tokens else "cache_write_tokens",
+            f"cache_read_tokens + cache_write_tokens ({cached:,}) exceed prompt_tokens "
+            f"({row.prompt_tokens:,}); the cache parts are parts of prompt_tokens, which "
+            "counts every input token",
+        )
+    return None
+
+
+def source_problem(value: str) -> str | None:
+    if value == "" or SOURCE_NAME.fullmatch(value):
+        return None
+    return (
+        "expected empty (a row typed by hand) or a name such as run or claude-code "
+        "(lower-case letters, digits, - and _, starting with a letter, at most 32 characters)"
+    )
+
+
+def source_id_problem(value: str) -> str | None:
+    if value == "":
+        return None
+    if not SOURCE_ID.fullmatch(value):
+        return (
+            f"expected empty or an id of at most {SOURCE_ID_MAX_CHARS} letters, digits and . _ : -, "
+            "starting with a letter or digit"
+        )
+    secret = secrets_scan.find_secret(value)
+    if secret:
+        return secret.describe()
+    return None
 
 
 def model_problem(stored: str) -> str | None:
@@ -458,6 +593,16 @@ def _normalise_timestamp(value: object) -> str:
             )
         return value.isoformat()
     return rfc3339.normalise(str(value))
+
+
+def _optional_text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _normalise_cache(field: str, value: object) -> int | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None  # unknown
+    return normalise_count(field, value)
 
 
 def normalise_count(field: str, value: object) -> int:

@@ -1,9 +1,16 @@
-"""Writing the log: one locked, durable append per row, and rotation to backups before the limit.
+"""Writing the log: one locked, durable append per batch of rows, and rotation to backups before
+the limit or where the header changes.
 
-Only `append_line` and `create_log` change the log, always under its lock (`locked`):
+Only `append_rows` (`append_rows_held` under a lock the caller holds) and `create_log` change the
+log, always under its lock (`locked`):
 
-- an append is one `write` of the whole line with O_APPEND, then fsync, cut back if it fails
-  part-way (`fs.append`);
+- an append is one `write` of the whole batch of lines with O_APPEND, then fsync, cut back if it
+  fails part-way (`fs.append`);
+- the log's header decides the shape of the lines written to it (docs/format.md): a log with the
+  original 8-column header keeps getting 8-column lines, and is never rewritten; a row with
+  source or cache values cannot be written there, so such a row starts a new log with the
+  extended header, by a rotation ("a rotation is the point where the header changes"). Every
+  new log gets the extended header;
 - a new log (first use, or after rotation) is written to a temporary file of an unguessable
   name (`fs.NewFile`), fsynced and renamed into place, so it appears whole or not at all;
 - a rotation renames the full log to a new backup name that sorts after every existing one
@@ -17,25 +24,32 @@ Only `append_line` and `create_log` change the log, always under its lock (`lock
   it would move the link and leave the file it points to behind. So are a link at the lock,
   the .gitignore or a temporary file's name: nothing is ever written through a link (fs.py).
 
-`append_line` reads only the header and the last byte, so its cost does not grow with the log.
+An append reads only the header and the last byte, so its cost does not grow with the log.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from telemetry_csv import fs
 from telemetry_csv.errors import LockTimeoutError, LogFileError
-from telemetry_csv.logfile.layout import lock_path, require_log_name, unused_backup_path
-from telemetry_csv.logfile.schema import HEADER_LINE
+from telemetry_csv.logfile.layout import (
+    lock_path,
+    require_log_name,
+    shard_folder,
+    unused_backup_path,
+)
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
 
 if TYPE_CHECKING:
     from filelock import BaseFileLock
 
-HEADER_BYTES = (HEADER_LINE + "\n").encode()
+HEADER_BYTES = (HEADER_LINE + "\n").encode()  # the original 8-column header
+EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()  # what every new log starts with
 DEFAULT_LOCK_TIMEOUT = 10.0  # seconds a writer waits for the lock
 GITIGNORE_LIMIT = 1 << 20  # a .gitignore larger than this is no .gitignore of ours
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
@@ -44,9 +58,20 @@ FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committe
 @dataclass(frozen=True)
 class AppendResult:
     path: Path
-    line: str
-    created: bool  # the log did not exist (or was empty) and was started with its header
-    backup: Path | None  # where the full log was moved before this append, if it was
+    lines: tuple[str, ...]  # as written, in the shape of the file each went to
+    created: bool  # a new log was started (none, an empty one, a rotation) with its header
+    backups: tuple[Path, ...] = ()  # where full logs were moved during this append, in order
+    header_changed: bool = False  # the first backup was of an 8-column log these rows outgrew
+
+    @property
+    def line(self) -> str:
+        """The last line written."""
+        return self.lines[-1]
+
+    @property
+    def backup(self) -> Path | None:
+        """Where the log was first moved during this append, if it was."""
+        return self.backups[0] if self.backups else None
 
 
 def require_log_path(log_path: Path) -> None:
@@ -56,9 +81,9 @@ def require_log_path(log_path: Path) -> None:
     require_log_name(log_path)
 
 
-def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
-    """Create the log's folder and make its .gitignore cover the lock and temporary files;
-    True if anything was created or changed.
+def ensure_folder(folder: Path, log_path: Path | None = None, *, shards: bool = False) -> bool:
+    """Create the log's folder and make its .gitignore cover the lock and temporary files (with
+    `shards`, also those of the log's shard folder); True if anything was created or changed.
 
     A folder created here is the log's own, so it gets the generic rules (`*.lock`, `.*.tmp`).
     In a folder that already existed (the repository root, say) only this log's two files are
@@ -84,22 +109,25 @@ def ensure_folder(folder: Path, log_path: Path | None = None) -> bool:
         return fs.create_whole(ignore, FOLDER_GITIGNORE.encode()) or created
     if log_path is None:
         return created
-    missing = _uncovered_names(text or "", log_path)
+    missing = _uncovered_names(text or "", log_path, shards)
     if not missing:
         return created
     block = "# telemetry-csv: lock and temporary files are never committed\n"
     block += "".join(f"/{name}\n" for name in missing)
     if text is None:
         # Another writer may create the file between our read and our link: complete it then.
-        return fs.create_whole(ignore, block.encode()) or ensure_folder(folder, log_path)
+        return fs.create_whole(ignore, block.encode()) or ensure_folder(
+            folder, log_path, shards=shards
+        )
     if text and not text.endswith("\n"):
         block = "\n" + block
     fs.append(ignore, block.encode())
     return True
 
 
-def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
-    """This log's lock file and temporary files (a glob) that no line of `gitignore` names."""
+def _uncovered_names(gitignore: str, log_path: Path, shards: bool) -> list[str]:
+    """This log's lock and temporary file names (and, with `shards`, its shard folder's
+    temporary files) that no line of `gitignore` names or globs."""
     rules = {line.strip() for line in gitignore.splitlines()}
     missing = []
     for name, generic in (
@@ -108,32 +136,102 @@ def _uncovered_names(gitignore: str, log_path: Path) -> list[str]:
     ):
         if not rules & {name, "/" + name, generic, "/" + generic}:
             missing.append(name)
+    shard_temporaries = f"{shard_folder(log_path).name}/.*.tmp"
+    if shards and not rules & {shard_temporaries, "/" + shard_temporaries, ".*.tmp"}:
+        missing.append(shard_temporaries)
     return missing
 
 
-def append_line(log_path: Path, line: str, *, max_bytes: int, lock_timeout: float) -> AppendResult:
-    """Append one canonical line (without newline) to the log, rotating first if it would not fit."""
-    data = (line + "\n").encode("utf-8")
-    if len(HEADER_BYTES) + len(data) > max_bytes:
-        raise LogFileError(
-            f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
-        )
-    require_log_path(log_path)  # refused before any change
+def append_rows(
+    log_path: Path, rows: Sequence[Row], schema: Schema, *, max_bytes: int, lock_timeout: float
+) -> AppendResult:
+    """Append valid rows to the log in one locked batch; see `append_rows_held`."""
+    if not rows:
+        raise ValueError("no rows to append")
+    require_fit(rows, schema, max_bytes)  # refused before any change
+    require_log_path(log_path)
     with locked(log_path, lock_timeout):
-        size = current_size(log_path)
-        if size is None or size == 0:
-            _remove_leftovers(log_path)
-            _install_new_log(log_path, HEADER_BYTES + data)
-            return AppendResult(log_path, line, created=True, backup=None)
-        _require_appendable(log_path, size)
-        if size + len(data) > max_bytes:
+        return append_rows_held(log_path, rows, schema, max_bytes=max_bytes)
+
+
+def append_rows_held(
+    log_path: Path, rows: Sequence[Row], schema: Schema, *, max_bytes: int
+) -> AppendResult:
+    """`append_rows` for a caller that holds the log's lock already (`locked`).
+
+    The rows go to the end of the log, in the log's shape, in one write; rows that would take it
+    past `max_bytes` go to a new log, after a rotation; a row with source or cache values, for a
+    log with the 8-column header, starts a new log with the extended header the same way. A
+    failure leaves every file as it was before the step that failed (a rotation already done
+    stays done).
+    """
+    require_fit(rows, schema, max_bytes)
+    require_log_path(log_path)
+    size = current_size(log_path)
+    rotate = False  # the next lines go to a new log that replaces this one
+    extended = True
+    if size:
+        extended = _require_appendable(log_path, size)
+        # A row with extra values changes the header: the 8-column log is kept whole as a backup.
+        rotate = not extended and any(row.has_extras for row in rows)
+    header_changed = rotate
+    created = False
+    backups: list[Path] = []
+    written: list[str] = []
+    pending = list(rows)
+    while pending:
+        if size and not rotate:
+            lines = lines_that_fit(pending, schema, extended, max_bytes - size)
+            if lines:
+                data = lines_data(lines)
+                fs.append(log_path, data, advice="; the log was left as it was")
+                size += len(data)
+                written += lines
+                del pending[: len(lines)]
+                continue
+            rotate = True  # full
+        lines = lines_that_fit(pending, schema, True, max_bytes - len(EXTENDED_HEADER_BYTES))
+        content = EXTENDED_HEADER_BYTES + lines_data(lines)
+        _remove_leftovers(log_path)
+        if size and rotate:
             _require_writable(log_path)
-            backup = unused_backup_path(log_path)
-            _remove_leftovers(log_path)
-            _rotate(log_path, backup, HEADER_BYTES + data)
-            return AppendResult(log_path, line, created=True, backup=backup)
-        fs.append(log_path, data, advice="; the log was left as it was")
-        return AppendResult(log_path, line, created=False, backup=None)
+            backups.append(_rotate(log_path, unused_backup_path(log_path), content))
+        else:
+            _install_new_log(log_path, content)
+        size, rotate, extended, created = len(content), False, True, True
+        written += lines
+        del pending[: len(lines)]
+    return AppendResult(log_path, tuple(written), created, tuple(backups), header_changed)
+
+
+def lines_data(lines: Sequence[str]) -> bytes:
+    """Lines as a log stores them: UTF-8, each ending in a newline."""
+    return "".join(f"{line}\n" for line in lines).encode("utf-8")
+
+
+def lines_that_fit(rows: Sequence[Row], schema: Schema, extended: bool, room: int) -> list[str]:
+    """The canonical lines, in the shape `extended` says, of the first rows whose bytes fit in
+    `room`; an 8-column file takes no row with source or cache values, so they stop there."""
+    lines = []
+    for row in rows:
+        if not extended and row.has_extras:
+            break
+        line = schema.format_line(row, extended=extended)
+        room -= len(line.encode("utf-8")) + 1
+        if room < 0:
+            break
+        lines.append(line)
+    return lines
+
+
+def require_fit(rows: Sequence[Row], schema: Schema, max_bytes: int) -> None:
+    """Refuse a row that would not fit in a new log of at most `max_bytes` on its own."""
+    for row in rows:
+        data = (schema.format_line(row, extended=True) + "\n").encode("utf-8")
+        if len(EXTENDED_HEADER_BYTES) + len(data) > max_bytes:
+            raise LogFileError(
+                f"the row is {len(data)} bytes, too long for a log of at most {max_bytes} bytes"
+            )
 
 
 def create_log(log_path: Path, *, lock_timeout: float) -> bool:
@@ -143,7 +241,7 @@ def create_log(log_path: Path, *, lock_timeout: float) -> bool:
         if current_size(log_path) is not None:
             return False
         _remove_leftovers(log_path)
-        _install_new_log(log_path, HEADER_BYTES)
+        _install_new_log(log_path, EXTENDED_HEADER_BYTES)
         return True
 
 
@@ -207,18 +305,20 @@ def _link_refused(error: fs.LinkError) -> LogFileError:
     )
 
 
-def _require_appendable(log_path: Path, size: int) -> None:
-    """Refuse to append to a log whose header is wrong or whose last line is torn."""
+def _require_appendable(log_path: Path, size: int) -> bool:
+    """Refuse to append to a log whose header is wrong or whose last line is torn; whether its
+    header is the extended one."""
     try:
         with fs.open_regular(log_path) as file:
-            head = file.read(len(HEADER_BYTES))
+            head = file.read(len(EXTENDED_HEADER_BYTES))
             file.seek(size - 1)
             last = file.read(1)
     except fs.LinkError as error:
         raise _link_refused(error) from None
     except OSError as error:
         raise fs.cannot("read", log_path, error) from None
-    if head != HEADER_BYTES:
+    extended = head == EXTENDED_HEADER_BYTES
+    if not extended and not head.startswith(HEADER_BYTES):
         raise LogFileError(
             f"{log_path}: the first line is not the expected header; nothing was written. "
             f"Run `telemetry-csv check {log_path}` to see what is wrong"
@@ -228,6 +328,7 @@ def _require_appendable(log_path: Path, size: int) -> None:
             f"{log_path}: the last line is torn (no final newline); nothing was written. "
             f"Run `telemetry-csv check {log_path}`, then `telemetry-csv repair` to move it aside"
         )
+    return extended
 
 
 def _require_writable(log_path: Path) -> None:
@@ -258,7 +359,8 @@ def _remove_leftovers(log_path: Path) -> None:
             fs.remove_quietly(log_path.parent / name)  # the name itself, never a link's target
 
 
-def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
+def _rotate(log_path: Path, backup: Path, content: bytes) -> Path:
+    """Move the log to `backup` and put a new log with `content` in its place; the backup."""
     with fs.NewFile(log_path) as new:
         new.write(content)
         new.sync()
@@ -274,3 +376,4 @@ def _rotate(log_path: Path, backup: Path, content: bytes) -> None:
                 f"backed up {log_path} to {backup.name} but cannot start a new log: "
                 f"{error.reason}; the next append will start it"
             ) from None
+    return backup

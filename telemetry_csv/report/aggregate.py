@@ -1,9 +1,11 @@
 """The report's one streaming pass over rows, and the statistics of every group.
 
-Each row lands in one cell keyed by (model, task type, local day); the cell keeps counts, token
-sums, the femto-dollar cost and the durations (an `array('q')`, 8 bytes a run, which percentiles
-need). Every group the report shows (total, model, task type, model x task type, day, ISO week) is
-a union of cells, built at the end. So memory grows with the number of cells and runs, never with
+Each row lands in one cell keyed by (model, task type, local day, success); the cell keeps counts,
+token sums (the cache parts too, where rows know them), the femto-dollar cost and the durations
+(an `array('q')`, 8 bytes a run, which percentiles need). Every group the report shows (total,
+model, task type, model x task type, day, ISO week, and any `--group-by`) is a union of cells,
+built at the end (see `cells`, the seam between this pass and the groups). So memory grows with
+the number of cells and runs, never with
 the size of the files, and the work per row is a few dictionary look-ups.
 """
 
@@ -15,33 +17,51 @@ from collections.abc import Iterable, Sequence
 from itertools import repeat
 from typing import Any, NamedTuple
 
+from telemetry_csv.logfile.reading import ExtendedRun
 from telemetry_csv.logfile.schema import Row, restore
+from telemetry_csv.report.cells import Cell, CellTable, combine, statistics
 from telemetry_csv.report.costs import Pricer, load_pricer
-from telemetry_csv.report.data import Cost, CostInfo, Durations, Group, Report, Stats
+from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
-from telemetry_csv.report.percentiles import percentile
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 
-# A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
-#          durations, durations.append]; a list, since it is updated for every row.
-RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION = range(8)
-CellKey = tuple[str, str, int]  # (model, task type, day number)
-Cell = list[Any]  # see RUNS…APPEND_DURATION; a group's part has the sorted durations instead
+CellKey = tuple[str, str, int, bool]  # (model, task type, day number, success): cells.CellKey
 
 
 class ReportOptions(NamedTuple):
     filters: Filters = Filters()
     zone: ReportZone = UTC_ZONE
     costs: bool = True  # estimate costs when the `cost` extra is installed
+    group_by: tuple[str, ...] = ()  # columns of one more table (`grouping.COLUMNS`)
+    chart_series: int = 0  # the HTML charts' data, with at most this many series (0: none)
 
 
 def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None) -> Report:
     """Aggregate `rows` in one pass; see the module docstring for what is kept. A str among
-    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields."""
+    them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields
+    (an `ExtendedRun` in the extended header's shape)."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    return _report(_scan(rows, options, pricer), options, pricer)
+    scan = _scan(rows, options, pricer)
+    table = CellTable(scan.cells, costed=pricer is not None)
+    grouped = charts = None
+    if options.group_by or options.chart_series:
+        from telemetry_csv.report import grouping
+
+        if options.group_by:
+            grouped = grouping.group_cells(table, options.group_by, pricer)
+        if options.chart_series:
+            charts = grouping.chart_data(table, options.chart_series)
+    report = _report(scan._replace(cells=table.release()), options, pricer)
+    return report._replace(grouped=grouped, charts=charts)
+
+
+def scan_cells(rows: Iterable[Row | str], options: ReportOptions | None = None) -> CellTable:
+    """Only the pass: every cell of `rows`, for statistics of any union of them (`cells`)."""
+    options = options or ReportOptions()
+    pricer = load_pricer() if options.costs else None
+    return CellTable(_scan(rows, options, pricer).cells, costed=pricer is not None)
 
 
 class _Scanned(NamedTuple):
@@ -77,18 +97,34 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     read = 0
     split = str.split
     for item in rows:
+        # Each row comes as its first seven fields and its cache parts: a (read, write) tuple
+        # where the row knows them, anything else (the notes of an 8-column line) where not.
         if isinstance(item, str):
             # A run of canonical lines: the first seven fields end at the first seven commas.
             lines = item[:-1].split("\n")
             read += len(lines)
             # Fields as text from a run, typed values from a Row: the loop reads either.
-            batch: Iterable[Sequence[Any]] = map(split, lines, repeat(","), repeat(7))
+            batch: Iterable[Sequence[Any]]
+            if type(item) is ExtendedRun:
+                batch = map(_extended_fields, lines)
+            else:
+                batch = map(split, lines, repeat(","), repeat(7))
             if ",'" in item:  # perhaps a model name stored neutralised, as `'@cf/…`
                 batch = map(_model_as_given, batch)
         else:
             read += 1
-            batch = ((*item[:4], "true" if item[4] else "false", *item[5:]),)
-        for stamp, model, prompt, completion, success, kind, duration, _ in batch:
+            cache = item.cache_read_tokens, item.cache_write_tokens
+            batch = (
+                (
+                    *item[:4],
+                    "true" if item[4] else "false",
+                    item[5],
+                    item[6],
+                    (cache[0] or 0, cache[1] or 0) if cache != (None, None) else None,
+                ),
+            )
+        cached: Any
+        for stamp, model, prompt, completion, success, kind, duration, cached in batch:
             if by_name and (
                 (models is not None and model not in models)
                 or (kinds is not None and kind not in kinds)
@@ -141,18 +177,34 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                         first = stamp
                 elif _moment(start, stamp) < _moment(first_start, first):  # type: ignore[arg-type]
                     first_start, first = start, stamp
-            cell = cells.get((model, kind, day))
+            ok = success == "true"
+            cell = cells.get((model, kind, day, ok))
             if cell is None:
                 durations = array("q")
-                cell = cells[model, kind, day] = [0, 0, 0, 0, 0, 0, durations, durations.append]
-            # Literal indexes (see RUNS...): a global look-up per field would cost more.
+                cell = cells[model, kind, day, ok] = [
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    durations,
+                    durations.append,
+                    0,
+                    0,
+                ]
+            # Literal indexes (see cells.RUNS...): a global look-up per field would cost more.
             prompt = int(prompt)
             completion = int(completion)
             cell[0] += 1
-            cell[1] += success == "true"
+            cell[1] += ok
             cell[2] += prompt
             cell[3] += completion
             cell[7](int(duration))
+            has_cache = cached.__class__ is tuple
+            if has_cache:
+                cell[8] += cached[0]
+                cell[9] += cached[1]
             if pricer is not None:
                 pricing = pricings.get(model, False)
                 if pricing is False:
@@ -168,12 +220,35 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                         pricing.move_to(second)
                 rates = pricing.base_rates
                 if prompt <= rates[3]:
-                    cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
+                    if has_cache:
+                        cache_read, cache_write = cached
+                        cell[4] += (
+                            rates[0] * (prompt - cache_read - cache_write)
+                            + rates[4] * cache_read
+                            + rates[5] * cache_write
+                            + rates[1] * completion
+                            + rates[2]
+                        )
+                    else:
+                        cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
                 elif pricing.tariff is not None:
-                    cell[4] += pricing.tariff.cost(prompt, completion)
+                    if has_cache:
+                        cell[4] += pricing.tariff.cost(prompt, completion, *cached)
+                    else:
+                        cell[4] += pricing.tariff.cost(prompt, completion)
                 else:
                     cell[5] += 1
     return _Scanned(cells, read, first, last)
+
+
+def _extended_fields(line: str) -> list[Any]:
+    """An extended line's first seven fields and its cache parts (see `_scan`): its last four
+    fields hold no comma, its first seven end at the first seven commas."""
+    head, _, _, cache_read, cache_write = line.rsplit(",", 4)
+    fields: list[Any] = head.split(",", 7)
+    if cache_read or cache_write:
+        fields[7] = (int(cache_read or 0), int(cache_write or 0))
+    return fields
 
 
 def _model_as_given(fields: Sequence[Any]) -> Sequence[Any]:
@@ -187,29 +262,24 @@ def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Re
     the total. Each merge joins few sorted runs, which timsort does cheaply, and a list is
     let go as soon as the groups above it are built."""
     costed = pricer is not None
-    cells = scan.cells
-    for cell in cells.values():
-        values = cell[DURATIONS].tolist()  # ints once, here, not again for every group
-        values.sort()
-        cell[DURATIONS] = values
-        cell[APPEND_DURATION] = None
+    cells = scan.cells  # durations sorted (CellTable.release)
     by_day_cells: dict[int, list[Cell]] = {}
     by_pair_cells: dict[tuple[str, str], list[Cell]] = {}
-    for (model, kind, day), cell in cells.items():
+    for (model, kind, day, _), cell in cells.items():
         by_day_cells.setdefault(day, []).append(cell)
         by_pair_cells.setdefault((model, kind), []).append(cell)
-    days = {day: _combine(parts) for day, parts in sorted(by_day_cells.items())}
-    pairs = {pair: _combine(parts) for pair, parts in by_pair_cells.items()}
+    days = {day: combine(parts) for day, parts in sorted(by_day_cells.items())}
+    pairs = {pair: combine(parts) for pair, parts in by_pair_cells.items()}
     del by_day_cells, by_pair_cells
     cells.clear()
 
     by_week_days: dict[int, list[Cell]] = {}
     for day, part in days.items():
         by_week_days.setdefault(week_of(day), []).append(part)
-    by_day = [Group(day_label(day), _stats(part, costed)) for day, part in days.items()]
+    by_day = [Group(day_label(day), statistics(part, costed)) for day, part in days.items()]
     del days
     by_week = [
-        Group(week_label(week), _stats(_combine(parts), costed))
+        Group(week_label(week), statistics(combine(parts), costed))
         for week, parts in by_week_days.items()
     ]
     del by_week_days
@@ -220,16 +290,16 @@ def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Re
         by_model_pairs.setdefault(model, []).append(part)
         by_kind_pairs.setdefault(kind, []).append(part)
     by_kind = [
-        Group(kind, _stats(_combine(parts), costed)) for kind, parts in by_kind_pairs.items()
+        Group(kind, statistics(combine(parts), costed)) for kind, parts in by_kind_pairs.items()
     ]
     by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
-    models = {model: _combine(parts) for model, parts in by_model_pairs.items()}
-    by_pair = [Group(pair, _stats(part, costed)) for pair, part in pairs.items()]
+    models = {model: combine(parts) for model, parts in by_model_pairs.items()}
+    by_pair = [Group(pair, statistics(part, costed)) for pair, part in pairs.items()]
     del pairs, by_model_pairs, by_kind_pairs
-    by_model = [Group(model, _stats(part, costed)) for model, part in models.items()]
+    by_model = [Group(model, statistics(part, costed)) for model, part in models.items()]
     by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
     totals = (
-        _stats(_combine(list(models.values())), costed)
+        statistics(combine(list(models.values())), costed)
         if models
         else Stats(cost=Cost() if costed else None)
     )
@@ -271,44 +341,3 @@ def _priced(stats: Stats) -> bool:
 def _moment(start: int, stamp: str) -> tuple[int, int]:
     """The exact instant of a row whose stored hour starts at `start`: (seconds, nanoseconds)."""
     return start + int(stamp[14:16]) * 60 + int(stamp[17:19]), fraction_ns(stamp)
-
-
-def _combine(parts: list[Cell]) -> Cell:
-    """One group's [runs, successes, prompt, completion, femto-dollars, unpriced, sorted
-    durations] from its parts'; a single part is used as it is (lists are never changed)."""
-    if len(parts) == 1:
-        return parts[0]
-    combined: Cell = [0, 0, 0, 0, 0, 0]
-    values: list[int] = []
-    for part in parts:
-        for index in range(6):
-            combined[index] += part[index]
-        values += part[DURATIONS]
-    values.sort()  # sorted runs, one after another: timsort merges them
-    combined.append(values)
-    return combined
-
-
-def _stats(part: Cell, costed: bool) -> Stats:
-    runs, successes, prompt, completion, femto, unpriced, values = part[:7]
-    return Stats(
-        runs=runs,
-        successes=successes,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        durations=_durations(values),
-        cost=Cost(femto, runs - unpriced, unpriced) if costed else None,
-    )
-
-
-def _durations(ordered: list[int]) -> Durations:
-    if not ordered:
-        return Durations()
-    total = sum(ordered)
-    return Durations(
-        total=total,
-        mean=total / len(ordered),
-        p50=percentile(ordered, 50),
-        p95=percentile(ordered, 95),
-        max=ordered[-1],
-    )

@@ -1,6 +1,6 @@
 """Cost estimates from the optional `genai-prices` package, each row priced at its own timestamp.
 
-`pip install 'telemetry-csv[cost]'` adds it; it prices offline from the data it ships and knows
+The `cost` extra adds it (`install_hint` says how, for the running interpreter); it prices offline from the data it ships and knows
 when each price applied. It is imported only when a report asks for costs, so `log` never pays
 for it. A model it does not know is unpriced, and reports say so; it is never priced at $0.
 
@@ -10,12 +10,18 @@ model's prices are reduced to exact integer rates, checked against the library:
 - a model's price changes only at the instants its price constraints name (a start date at UTC
   midnight, a daily time-of-day window), so a price, once chosen by the library for an instant,
   holds until the next such instant (`ModelPricing.start`/`end`);
-- within one price, the cost of a run is linear in its prompt and completion tokens between the
-  thresholds of tiered prices (the tier is chosen by the run's prompt tokens). The library is asked
-  for the cost at a few points of each tier, the rates are derived and then verified at another
-  point, and the rates are kept as whole femto-dollars per token. A price that does not fit (a
+- within one price, the cost of a run is linear in its uncached prompt tokens, its cache-read and
+  cache-write tokens and its completion tokens between the thresholds of tiered prices (the tier
+  is chosen by the run's prompt tokens, cached ones included, as the library does). The library is
+  asked for the cost at a few points of each tier, the rates are derived and then verified at
+  another point, and the rates are kept as whole femto-dollars per token. A price that does not fit (a
   constraint or tier this module does not know, or a rate finer than 1e-15 dollars) is left to
   the library, row by row: slower, never wrong.
+
+Cache parts: a row that knows them (`cache_read_tokens`, `cache_write_tokens`) has those parts of
+its prompt tokens priced at the price data's cache-read and cache-write rates (a model without a
+cache price has them at its input rate, as the library prices them); a row that does not know
+them has every prompt token priced as input.
 
 Model names: `provider/model` is looked up as that provider's model first, then as a whole name,
 then by the model part alone; the report shows what each name was priced as.
@@ -36,7 +42,14 @@ if TYPE_CHECKING:
     from datetime import time
     from decimal import Decimal
 
-INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
+
+def install_hint() -> str:
+    """The command that adds the price data to the interpreter running this (`extras`)."""
+    from telemetry_csv import extras
+
+    return extras.install_command(extras.requirements("cost", (PACKAGE,)))
+
+
 PACKAGE = "genai-prices"
 
 _PROBE = 1_000_000
@@ -121,7 +134,7 @@ class ModelPricing:
         self.start: float = 0
         self.end: float = 0
         self.tariff: Tariff | None = None
-        self.base_rates: tuple[int, int, int, int] = (0, 0, 0, -1)
+        self.base_rates: tuple[int, int, int, int, int, int] = _NO_RATES
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
@@ -137,7 +150,7 @@ class ModelPricing:
         except (ArithmeticError, LookupError, TypeError, ValueError):
             tariff = None
         self.tariff = tariff
-        self.base_rates = tariff.base_rates if tariff is not None else (0, 0, 0, -1)
+        self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
         window = _price_window(self._info.prices, second, self._pricer._types)
         self.start, self.end = window if window else (second, second + 1)
 
@@ -177,41 +190,60 @@ def _utc_second_of_day(moment: time) -> int | None:
     return (moment.hour * 3600 + moment.minute * 60 + moment.second - shift) % SECONDS_PER_DAY
 
 
+# (prompt, completion, per run, lowest tier's last prompt-token count, cache read, cache write);
+# a limit of -1 sends every run through `Tariff.cost`.
+_NO_RATES = (0, 0, 0, -1, 0, 0)
+Rates = tuple[int, int, int, int, int]  # per uncached prompt, completion, run, cache read, write
+
+
 class Tariff:
-    """Femto-dollar rates per prompt token, per completion token and per run, for each tier."""
+    """Femto-dollar rates per uncached prompt token, per completion token, per run, per
+    cache-read and per cache-write token, for each tier."""
 
     __slots__ = ("_calculate", "base_rates", "rates", "thresholds")
 
     def __init__(
         self,
         thresholds: tuple[int, ...],
-        rates: tuple[tuple[int, int, int], ...],
+        rates: tuple[Rates, ...],
         calculate: Any = None,
     ):
         self.thresholds = thresholds  # a tier applies above its threshold of prompt tokens
         self.rates = rates
         self._calculate = calculate  # the library's own calculation, when rates cannot be exact
         # The rates of the lowest tier and its last prompt-token count, for callers that inline
-        # the common case; a limit of -1 sends every run through `cost`.
+        # the common case (see `_NO_RATES`).
         if calculate is None:
             limit = thresholds[0] if thresholds else 1 << 62
-            self.base_rates = (*rates[0], limit)
+            first = rates[0]
+            self.base_rates = (first[0], first[1], first[2], limit, first[3], first[4])
         else:
-            self.base_rates = (0, 0, 0, -1)
+            self.base_rates = _NO_RATES
 
-    def cost(self, prompt: int, completion: int) -> int:
-        """The cost of one run, in femto-dollars."""
+    def cost(self, prompt: int, completion: int, cache_read: int = 0, cache_write: int = 0) -> int:
+        """The cost of one run, in femto-dollars; the cache parts are parts of `prompt`."""
         if self._calculate is not None:
-            return _femto(self._calculate(prompt, completion))
+            return _femto(self._calculate(prompt, completion, cache_read, cache_write))
         rates = self.rates[bisect.bisect_left(self.thresholds, prompt) if self.thresholds else 0]
-        return rates[0] * prompt + rates[1] * completion + rates[2]
+        return (
+            rates[0] * (prompt - cache_read - cache_write)
+            + rates[1] * completion
+            + rates[2]
+            + rates[3] * cache_read
+            + rates[4] * cache_write
+        )
 
 
 def _derive_tariff(price: Any, usage: Any, tiered: type[Any]) -> Tariff:
-    def calculate(prompt: int, completion: int) -> Decimal:
+    def calculate(prompt: int, completion: int, read: int = 0, write: int = 0) -> Decimal:
+        counts = {"input_tokens": prompt, "output_tokens": completion}
+        if read:
+            counts["cache_read_tokens"] = read
+        if write:
+            counts["cache_write_tokens"] = write
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = price.calc_price(usage(input_tokens=prompt, output_tokens=completion))
+            result = price.calc_price(usage(**counts))
         total: Decimal = result["total_price"]
         return total
 
@@ -239,9 +271,22 @@ def _derive_tariff(price: Any, usage: Any, tiered: type[Any]) -> Tariff:
         prompt_rate = (calculate(second, 0) - at_first) / (second - first)
         completion_rate = (calculate(first, _PROBE) - at_first) / _PROBE
         per_run = at_first - prompt_rate * first
-        expected = prompt_rate * second + completion_rate * _PROBE + per_run
-        exact = [_whole_femto(value) for value in (prompt_rate, completion_rate, per_run)]
-        if calculate(second, _PROBE) != expected or None in exact:
+        # All of `second` read from (or written to) the cache: the cache rates alone.
+        read_rate = (calculate(second, 0, read=second) - per_run) / second
+        write_rate = (calculate(second, 0, write=second) - per_run) / second
+        read, write = second // 3, second // 4
+        expected = (
+            prompt_rate * (second - read - write)
+            + completion_rate * _PROBE
+            + per_run
+            + read_rate * read
+            + write_rate * write
+        )
+        exact = [
+            _whole_femto(value)
+            for value in (prompt_rate, completion_rate, per_run, read_rate, write_rate)
+        ]
+        if calculate(second, _PROBE, read, write) != expected or None in exact:
             return Tariff(thresholds, (), calculate)
         rates.append(tuple(exact))
     return Tariff(thresholds, tuple(rates))  # type: ignore[arg-type]

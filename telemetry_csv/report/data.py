@@ -10,6 +10,10 @@ from telemetry_csv.report.zones import UTC_ZONE, ReportZone
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from telemetry_csv.report.budgets import BudgetResult
+    from telemetry_csv.report.grouping import ChartData, Grouped
+    from telemetry_csv.report.recommendations import Recommendation
+
 FEMTO_PER_USD = 10**15  # costs are summed as whole femto-dollars, so sums are exact
 
 
@@ -47,6 +51,10 @@ class Stats(NamedTuple):
     completion_tokens: int = 0
     durations: Durations = Durations()
     cost: Cost | None = None  # None when costs are not estimated
+    # The parts of prompt_tokens read from and written to a prompt cache, summed over the rows
+    # that know them (rows of the extended header's shape with those columns filled).
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
 
     @property
     def failures(self) -> int:
@@ -61,12 +69,13 @@ class Stats(NamedTuple):
         return self.successes / self.runs if self.runs else None
 
 
-GroupKey = TypeVar("GroupKey", str, tuple[str, str])
+GroupKey = TypeVar("GroupKey", bound=str | tuple[str, ...])
 
 
 class Group(NamedTuple, Generic[GroupKey]):
     """One group's statistics. `key` is a model, a task type, a (model, task type) pair, a day
-    (`YYYY-MM-DD`) or an ISO week (`YYYY-Www`)."""
+    (`YYYY-MM-DD`) or an ISO week (`YYYY-Www`); or, for `--group-by`, the labels of its
+    columns (`grouping`)."""
 
     key: GroupKey
     stats: Stats
@@ -109,6 +118,11 @@ class Report(NamedTuple):
     zone: ReportZone = UTC_ZONE
     source: str = ""  # what was read, for people: ".telemetry/usage.csv and 2 backups"
     skipped: Skipped = Skipped()
+    # Only when asked for (None otherwise), so the default report stays as it was:
+    grouped: Grouped | None = None  # --group-by
+    charts: ChartData | None = None  # the HTML charts' series
+    budgets: tuple[BudgetResult, ...] | None = None  # budgets checked
+    recommendations: tuple[Recommendation, ...] | None = None  # which model for which task
 
     @property
     def rows(self) -> int:

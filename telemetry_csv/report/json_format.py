@@ -1,4 +1,4 @@
-"""The report as JSON: a stable contract for scripts (documented in the README).
+"""The report as JSON: a stable contract for scripts (documented in docs/report.md).
 
 Top level: `format_version`, `source`, `time_zone`, `filters`, `rows_read`, `skipped`, `rows`,
 `first`, `last`, `totals`, `by_model`, `by_task_type`, `by_model_task_type`, `by_day`,
@@ -6,6 +6,10 @@ Top level: `format_version`, `source`, `time_zone`, `filters`, `rows_read`, `ski
 `YYYY-MM-DD`, or `week` as `YYYY-Www`) and the same statistics as `totals`. Lists are in the
 Markdown's sort orders; every day and week is listed. Keys are never dropped: a value that does
 not exist is `null`.
+
+What was asked for adds keys (docs/report.md has them all): `--group-by` replaces the five
+`by_*` lists with `group_by` (the columns) and `groups` (each group's column values and
+statistics); budgets add `budgets`; `--recommend` (and the HTML) `recommendations`.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ def render_json(report: Report) -> str:
 
 def report_document(report: Report) -> dict[str, Any]:
     filters = report.filters
-    return {
+    document = {
         "format_version": FORMAT_VERSION,
         "source": report.source,
         "time_zone": report.zone.name,
@@ -52,6 +56,15 @@ def report_document(report: Report) -> dict[str, Any]:
         "by_week": [{"week": group.key, **stats_document(group.stats)} for group in report.by_week],
         "costs": _costs(report),
     }
+    if report.grouped is not None:
+        for key in ("by_model", "by_task_type", "by_model_task_type", "by_day", "by_week"):
+            del document[key]
+        document.update(_grouped(report))
+    if report.budgets is not None:
+        document["budgets"] = _budgets(report)
+    if report.recommendations is not None:
+        document["recommendations"] = _recommendations(report)
+    return document
 
 
 def _pair(group: Group[tuple[str, str]]) -> dict[str, Any]:
@@ -69,6 +82,8 @@ def stats_document(stats: Stats) -> dict[str, Any]:
         "prompt_tokens": stats.prompt_tokens,
         "completion_tokens": stats.completion_tokens,
         "total_tokens": stats.total_tokens,
+        "cache_read_tokens": stats.cache_read_tokens,
+        "cache_write_tokens": stats.cache_write_tokens,
         "duration_ms": {
             "total": durations.total,
             "mean": _number(durations.mean, 3),
@@ -102,3 +117,79 @@ def _costs(report: Report) -> dict[str, Any]:
 
 def _number(value: float | None, places: int) -> float | None:
     return None if value is None else round(value, places)
+
+
+def _grouped(report: Report) -> dict[str, Any]:
+    """`--group-by`: its columns, and each group's labels with its statistics."""
+    assert report.grouped is not None
+    columns = report.grouped.columns
+    return {
+        "group_by": list(columns),
+        "groups": [
+            {**_labels(columns, group.key), **stats_document(group.stats)}
+            for group in report.grouped.groups
+        ],
+    }
+
+
+def _labels(columns: tuple[str, ...], key: str | tuple[str, ...]) -> dict[str, Any]:
+    return {
+        column: (label == "true") if column == "task_success" else label
+        for column, label in zip(columns, key, strict=True)
+    }
+
+
+def _budgets(report: Report) -> dict[str, Any]:
+    from telemetry_csv.report.budgets import limit_value
+
+    results = report.budgets or ()
+    return {
+        "broken": sum(result.broken for result in results),
+        "results": [
+            {
+                "metric": result.budget.metric,
+                "scope": (
+                    {result.budget.scope.kind: result.budget.scope.name}
+                    if result.budget.scope
+                    else None
+                ),
+                "limit": limit_value(result.budget),
+                "actual": result.value,
+                "runs": result.runs,
+                "status": result.status,
+                "note": result.note or None,
+                "source": result.budget.source,
+            }
+            for result in results
+        ],
+    }
+
+
+def _recommendations(report: Report) -> list[dict[str, Any]]:
+    return [
+        {
+            "task_type": found.task_type,
+            "pick": found.pick,
+            "reason": found.reason,
+            "min_runs": found.min_runs,
+            "models": [
+                {
+                    "model": candidate.model,
+                    "runs": candidate.runs,
+                    "successes": candidate.successes,
+                    "success_rate": _number(candidate.success_rate, 6),
+                    "interval": [round(bound, 6) for bound in candidate.interval],
+                    "cost_per_success_usd": (
+                        None
+                        if candidate.cost_per_success_femto is None
+                        else usd(candidate.cost_per_success_femto, 6)
+                    ),
+                    "cost_status": candidate.cost_status,
+                    "median_duration_ms": _number(candidate.median_duration_ms, 3),
+                    "compared": candidate.compared,
+                }
+                for candidate in found.candidates
+            ],
+        }
+        for found in report.recommendations or ()
+    ]

@@ -12,13 +12,16 @@ tables show the most recent `days`/`weeks` with data (the JSON has them all).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.characters import escape
-from telemetry_csv.report import charts, numbers
-from telemetry_csv.report.costs import INSTALL_HINT
-from telemetry_csv.report.data import Group, Report
+from telemetry_csv.report import charts, numbers, tables
+from telemetry_csv.report.costs import install_hint
+from telemetry_csv.report.data import Report
 from telemetry_csv.report.filters import Filters
+
+if TYPE_CHECKING:
+    from telemetry_csv.report.recommendations import Recommendation
 
 TITLE = "## LLM usage report"
 DEFAULT_DAYS = 14
@@ -36,28 +39,73 @@ def render_markdown(report: Report, options: MarkdownOptions | None = None) -> s
     parts = [TITLE, _about(report)]
     if report.skipped:
         parts.append(_skipped(report))
+    if report.budgets is not None:
+        parts += ["### Budget", budget_summary(report), render_table(tables.budgets(report))]
     if not report.rows:
         parts.append(_nothing(report))
         return "\n\n".join(parts) + "\n"
-    costs = report.costs.estimated
-    parts += ["### Overview", _overview(report)]
-    parts += ["### By model", _by_model(report.by_model, report.totals.total_tokens, costs)]
-    parts += ["### By task type", _by_task_type(report.by_task_type)]
-    parts += ["### Success rate by model and task type", _matrix(report)]
+    if report.grouped is not None:
+        grouped = tables.grouped(report)
+        parts += [f"### {grouped.caption}", render_table(grouped)]
+    else:
+        parts += _standard(report, options)
+    if report.recommendations is not None:
+        parts += ["### Which model for which task", recommendation_method(report)]
+        for index, found in enumerate(report.recommendations):
+            parts += [f"#### {code(found.task_type)}", _verdict(found)]
+            parts.append(render_table(tables.recommendation(report, index)))
+    parts += _footer(report)
+    return "\n\n".join(parts) + "\n"
+
+
+def _standard(report: Report, options: MarkdownOptions) -> list[str]:
+    """The sections of the default report."""
+    parts = ["### Overview", render_table(tables.overview(report))]
+    parts += ["### By model", render_table(tables.by_model(report))]
+    parts += ["### By task type", render_table(tables.by_task_type(report))]
+    parts += ["### Success rate by model and task type", render_table(tables.matrix(report))]
     if options.days > 0:
         shown = report.by_day[-options.days :]
         parts += ["### Daily", _shown("day", len(shown), len(report.by_day), "--days")]
-        parts.append(_periods("Day", shown, costs))
+        parts.append(render_table(tables.periods(report, "Day", options.days)))
         if options.charts:
             parts.append(charts.daily_tokens_chart(shown))
     if options.weeks > 0:
         shown = report.by_week[-options.weeks :]
         parts += ["### Weekly", _shown("ISO week", len(shown), len(report.by_week), "--weeks")]
-        parts.append(_periods("Week", shown, costs))
+        parts.append(render_table(tables.periods(report, "Week", options.weeks)))
         if options.charts:
             parts.append(charts.weekly_success_chart(shown))
-    parts += _footer(report)
-    return "\n\n".join(parts) + "\n"
+    return parts
+
+
+def budget_summary(report: Report) -> str:
+    results = report.budgets or ()
+    broken = sum(result.broken for result in results)
+    if not results:
+        return "No budgets are set."
+    if broken:
+        return f"**Broken: {broken:,} of {numbers.plural(len(results), 'budget')}.**"
+    if len(results) == 1:
+        return "The budget holds."
+    return f"All {len(results):,} budgets hold."
+
+
+def recommendation_method(report: Report) -> str:
+    found = report.recommendations or ()
+    least = found[0].min_runs if found else 0
+    return (
+        "For each task type, the models ranked by the lower end of their 95% Wilson interval "
+        f"for success. A pick needs two models with at least {least:,} runs of the type, and "
+        "one whose interval is above each other's, or overlaps it (a tie) with a lower cost "
+        "per success."
+    )
+
+
+def _verdict(found: Recommendation) -> str:
+    if found.pick is None:
+        return f"No pick: {text(found.reason)}."
+    return f"**Pick: {code(found.pick)}**: {text(found.reason)}."
 
 
 def code(text: str) -> str:
@@ -87,6 +135,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence
         disable_numparse=True,
         colalign=tuple(align),
     )
+
+
+def render_table(data: tables.Table) -> str:
+    """A table as a pipe table: names in code spans, every `|` escaped."""
+    headers = [code(column.header) if column.name else column.header for column in data.columns]
+    rows = [
+        [text(cell.prefix) + code(cell.text) if cell.name else cell.text for cell in row]
+        for row in data.rows
+    ]
+    return table(headers, rows, [column.align for column in data.columns])
 
 
 def text(value: str) -> str:
@@ -149,108 +207,6 @@ def _nothing(report: Report) -> str:
     return f"No rows match the filters ({describe_filters(report.filters)})."
 
 
-def _overview(report: Report) -> str:
-    totals = report.totals
-    durations = totals.durations
-    rows = [
-        ["Runs", numbers.count(totals.runs)],
-        [
-            "First run",
-            numbers.local_time(report.first, report.zone) if report.first else numbers.NOTHING,
-        ],
-        [
-            "Last run",
-            numbers.local_time(report.last, report.zone) if report.last else numbers.NOTHING,
-        ],
-        ["Prompt tokens", numbers.count(totals.prompt_tokens)],
-        ["Completion tokens", numbers.count(totals.completion_tokens)],
-        ["Total tokens", numbers.count(totals.total_tokens)],
-        [
-            "Success rate",
-            f"{numbers.percent(totals.successes, totals.runs)} "
-            f"({totals.successes:,} of {totals.runs:,})",
-        ],
-        ["Total duration", numbers.duration(durations.total)],
-        ["Median duration", numbers.duration(durations.p50)],
-    ]
-    if report.costs.estimated:
-        rows.append(["Estimated cost", numbers.cost(totals.cost)])
-    return table(["Metric", "Value"], rows, ["left", "right"])
-
-
-def _by_model(groups: Sequence[Group[str]], all_tokens: int, costs: bool) -> str:
-    headers = ["Model", "Runs", "Prompt", "Completion", "Total tokens", "Share", "Success"]
-    headers += ["Mean duration", "p50", "p95"]
-    rows = []
-    for group in groups:
-        stats = group.stats
-        row = [
-            code(str(group.key)),
-            numbers.count(stats.runs),
-            numbers.count(stats.prompt_tokens),
-            numbers.count(stats.completion_tokens),
-            numbers.count(stats.total_tokens),
-            numbers.percent(stats.total_tokens, all_tokens),
-            numbers.percent(stats.successes, stats.runs),
-            numbers.duration(stats.durations.mean),
-            numbers.duration(stats.durations.p50),
-            numbers.duration(stats.durations.p95),
-        ]
-        rows.append(row)
-    return _numbers_table(headers, rows, groups, costs)
-
-
-def _numbers_table(
-    headers: list[str], rows: list[list[str]], groups: Sequence[Group[str]], costs: bool
-) -> str:
-    """A table of one row per group, label left and numbers right, with each group's
-    estimated cost last when costs are on."""
-    if costs:
-        headers = [*headers, "Estimated cost"]
-        rows = [
-            [*row, numbers.cost(group.stats.cost)] for row, group in zip(rows, groups, strict=True)
-        ]
-    return table(headers, rows, ["left"] + ["right"] * (len(headers) - 1))
-
-
-def _by_task_type(groups: Sequence[Group[str]]) -> str:
-    headers = ["Task type", "Runs", "Successes", "Failures", "Success rate"]
-    headers += ["Mean duration", "p50", "p95", "Tokens"]
-    rows = [
-        [
-            code(str(group.key)),
-            numbers.count(group.stats.runs),
-            numbers.count(group.stats.successes),
-            numbers.count(group.stats.failures),
-            numbers.percent(group.stats.successes, group.stats.runs),
-            numbers.duration(group.stats.durations.mean),
-            numbers.duration(group.stats.durations.p50),
-            numbers.duration(group.stats.durations.p95),
-            numbers.count(group.stats.total_tokens),
-        ]
-        for group in groups
-    ]
-    return table(headers, rows, ["left"] + ["right"] * (len(headers) - 1))
-
-
-def _matrix(report: Report) -> str:
-    kinds = [str(group.key) for group in report.by_task_type]
-    cells = {group.key: group.stats for group in report.by_model_task_type}
-    rows = []
-    for model_group in report.by_model:
-        row = [code(str(model_group.key))]
-        for kind in kinds:
-            stats = cells.get((model_group.key, kind))
-            if stats is None:
-                row.append(numbers.NOTHING)
-            else:
-                rate = numbers.percent(stats.successes, stats.runs)
-                row.append(f"{rate} ({stats.successes:,}/{stats.runs:,})")
-        rows.append(row)
-    headers = ["Model", *(code(kind) for kind in kinds)]
-    return table(headers, rows, ["left"] + ["right"] * len(kinds))
-
-
 def _shown(noun: str, shown: int, available: int, option: str) -> str:
     if available == 1:
         return f"The one {noun} with data."
@@ -262,26 +218,10 @@ def _shown(noun: str, shown: int, available: int, option: str) -> str:
     )
 
 
-def _periods(label: str, groups: Sequence[Group[str]], costs: bool) -> str:
-    headers = [label, "Runs", "Tokens", "Success rate", "Median duration"]
-    rows = []
-    for group in groups:
-        stats = group.stats
-        row = [
-            str(group.key),
-            numbers.count(stats.runs),
-            numbers.count(stats.total_tokens),
-            numbers.percent(stats.successes, stats.runs),
-            numbers.duration(stats.durations.p50),
-        ]
-        rows.append(row)
-    return _numbers_table(headers, rows, groups, costs)
-
-
 def _footer(report: Report) -> list[str]:
     costs = report.costs
     if costs.status == "unavailable":
-        return [f"Costs are not estimated: `{INSTALL_HINT}` adds estimates."]
+        return [f"Costs are not estimated: `{install_hint()}` adds estimates."]
     if not costs.estimated:
         return []
     lines = [

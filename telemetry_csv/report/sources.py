@@ -1,25 +1,28 @@
 """Where a report's rows come from, chosen in one place, and what happens to invalid rows.
 
 `open_source` picks the rows: the rows a range of commits added (read from git), the files
-given, or else the configured log and all its backups (found the way `log` and `check` find
-them). Everything after it only sees rows.
+given, or else every file of the configured log, as a snapshot (logfile/snapshot.py) reads them
+consistently while others write: its backups, itself, its folds and shards, each shard's rows
+once. Everything after it only sees rows.
 
-`valid_rows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
+`ValidRows` passes rows on. At the first problem it stops with the very `PATH:LINE: field:
 message` that `check` prints (InvalidLogError, exit 1), unless invalid rows are to be skipped, in
-which case it counts them.
+which case it counts them. It is also where rows that repeat a `source_id` are left out
+(`logfile.source_ids.SeenIds`, the rule every reader shares): each id counts once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, LogFileError
-from telemetry_csv.logfile.layout import log_files
-from telemetry_csv.logfile.reading import Problem, Run, scan_runs
+from telemetry_csv.logfile import snapshot as snapshots
+from telemetry_csv.logfile.reading import ExtendedRun, Problem, Run, scan_runs
 from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.source_ids import SeenIds
 from telemetry_csv.report.data import Skipped
 
 # The one line problem after which `scan_file` still yields the line's row: a last line with no
@@ -42,9 +45,12 @@ def open_source(
     display: Callable[[Path], str] = str,
     commit_range: str | None = None,
     settings: Settings | None = None,
+    snapshot: snapshots.Snapshot | None = None,
 ) -> RowSource:
     """The rows `commit_range` added to the configured log (`settings` say which), or the rows
-    of `files`, or of the log at `log_path` and its backups, oldest first."""
+    of `files`, or of every file of the log at `log_path` (read through `snapshot`, taken now
+    if not given: `snapshots.read_consistently` gives one and starts again when the files
+    change under it)."""
     if commit_range is not None:
         from telemetry_csv.git.ranges import items_in_range
 
@@ -53,21 +59,19 @@ def open_source(
         return RowSource(f"rows added in {commit_range}", items_in_range(commit_range, settings))
     if files:
         paths = [(Path(name), name) for name in files]
-        description = _join(list(files))
-    else:
-        found = log_files(log_path)
-        if not found:
-            raise LogFileError(
-                f"no log at {display(log_path)}; create it with `telemetry-csv init`"
-            )
-        paths = [(path, display(path)) for path in found]
-        backups = len(found) - (1 if found[-1] == log_path else 0)
-        description = display(log_path)
-        if found[-1] != log_path:
-            description += " (missing)"
-        if backups:
-            description += f" and {backups} backup{'s' if backups != 1 else ''}"
-    return RowSource(description, _scan_all(paths, schema), tuple(path for path, _ in paths))
+        return RowSource(
+            _join(list(files)), _scan_all(paths, schema), tuple(path for path, _ in paths)
+        )
+    if snapshot is None:
+        snapshot = snapshots.take(log_path, display=display)
+    if not snapshot.exists():
+        raise LogFileError(f"no log at {display(log_path)}; create it with `telemetry-csv init`")
+    items = snapshot.items(schema)
+    return RowSource(
+        snapshot.description(),
+        cast(Iterator[Run | Row | Problem], items),
+        tuple(snapshot.paths),
+    )
 
 
 def _scan_all(paths: list[tuple[Path, str]], schema: Schema) -> Iterator[Run | Row | Problem]:
@@ -82,14 +86,29 @@ def _join(items: list[str]) -> str:
 
 
 class ValidRows:
-    """The rows of a source; problems stop it, or are counted when `skip_invalid`."""
+    """The rows of a source; problems stop it, or are counted when `skip_invalid`. A row that
+    repeats a `source_id` read before is left out (`seen`: ids shared with other sources)."""
 
-    def __init__(self, items: Iterable[Run | Row | Problem], *, skip_invalid: bool = False):
+    def __init__(
+        self,
+        items: Iterable[Run | Row | Problem],
+        *,
+        skip_invalid: bool = False,
+        seen: SeenIds | None = None,
+        dedupe: bool = True,
+    ):
         self._items = items
         self._skip_invalid = skip_invalid
         self._bad_rows = 0
         self._last_bad: tuple[str, int] | None = None  # a line's problems come together
         self._file_problems = 0
+        self.seen = seen if seen is not None else SeenIds()
+        self._dedupe = dedupe  # False: every row as stored (the export's passes count them)
+
+    @property
+    def repeats(self) -> int:
+        """Rows left out because their `source_id` was read before."""
+        return self.seen.repeats
 
     @property
     def skipped(self) -> Skipped:
@@ -101,13 +120,19 @@ class ValidRows:
         problem saying the header is missing."""
         torn_row = False  # the next item, if a row, is a torn line's
         torn_first: str | None = None  # the file whose torn line 1 may still turn out a row
+        seen = self.seen
+        dedupe = self._dedupe
         for item in self._items:
             if isinstance(item, str):
                 torn_row, torn_first = False, None
+                if dedupe and type(item) is ExtendedRun:
+                    item = seen.run_without_repeats(item)
+                    if not item:
+                        continue
                 yield item
                 continue
             if isinstance(item, Row):
-                if not torn_row:
+                if not torn_row and (not dedupe or seen.counts(item)):
                     yield item
                 torn_row, torn_first = False, None
                 continue

@@ -1,0 +1,251 @@
+"""Rows that share a `source_id` are one row: every reader counts the first of them, and `check`
+reports two whose numbers differ.
+
+A row with a `source` and a `source_id` says exactly what it covers (an importer's slice of a
+session, docs/format.md), so two such rows with the same pair are the same usage, written twice:
+by two clones that imported the same session and were merged, or by an import repeated after a
+crash. `SeenIds` is the one place that decides which rows count; `report` (and `--range`), the
+export and `check` all go through it.
+
+Memory stays flat. The ids of one source are ordered in time: an importer's ids start with the
+UTC hour they cover (`YYYYMMDDTHHZ-…`). For each source only the ids of the `WINDOW_HOURS`
+before the newest id read so far are kept; a repeat of an id older than that counts again (a
+branch that diverged for longer than the window before it was merged). Ids without that
+leading hour (another tool's) are kept for the last `UNTIMED_KEPT` of their source, first in,
+first out.
+"""
+
+from __future__ import annotations
+
+import heapq
+import re
+from collections.abc import Callable
+from typing import NamedTuple, cast
+
+from telemetry_csv.logfile.reading import ExtendedRun
+from telemetry_csv.logfile.schema import Row
+
+WINDOW_HOURS = 90 * 24
+UNTIMED_KEPT = 1 << 16
+# The last four fields of an extended line whose source and source_id are both set: the rule of
+# `schema.source_problem` and `source_id_problem`; neither field can hold a comma, so the match
+# starts at the line's fourth comma from the end.
+ID_AT_END = re.compile(
+    r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
+    re.MULTILINE,
+)
+_TIMED = re.compile(r"[0-9]{8}T[0-9]{2}Z-")
+_NEW = object()
+
+
+class _Source:
+    """The ids of one source within the window, with a value each."""
+
+    __slots__ = ("heap", "horizon", "hours", "newest", "untimed")
+
+    def __init__(self) -> None:
+        self.newest = ""  # the newest hour (`YYYYMMDDTHHZ`) read
+        self.horizon = ""  # hours before it are forgotten
+        self.hours: dict[str, dict[str, object]] = {}
+        self.heap: list[str] = []  # the hours kept, for forgetting the oldest first
+        self.untimed: dict[str, object] = {}
+
+    def remember(self, source_id: str, value: object) -> object:
+        """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`."""
+        hour = source_id[:12]
+        ids = self.hours.get(hour)  # an hour kept is a valid one: the common case, at once
+        if ids is None:
+            if _TIMED.match(source_id) is None:
+                return self._remember_untimed(source_id, value)
+            if hour < self.horizon:
+                return _NEW  # older than the window: it cannot be told apart any more
+            ids = self.hours[hour] = {}
+            heapq.heappush(self.heap, hour)
+            if hour > self.newest:
+                self._advance(hour)
+        found = ids.get(source_id, _NEW)
+        if found is _NEW:
+            ids[source_id] = value
+        return found
+
+    def _remember_untimed(self, source_id: str, value: object) -> object:
+        found = self.untimed.get(source_id, _NEW)
+        if found is _NEW:
+            if len(self.untimed) >= UNTIMED_KEPT:
+                del self.untimed[next(iter(self.untimed))]
+            self.untimed[source_id] = value
+        return found
+
+    def _advance(self, hour: str) -> None:
+        self.newest = hour
+        horizon = _hours_before(hour, WINDOW_HOURS)
+        if horizon <= self.horizon:
+            return
+        self.horizon = horizon
+        heap = self.heap
+        while heap and heap[0] < horizon:
+            del self.hours[heapq.heappop(heap)]
+
+
+def _hours_before(hour: str, hours: int) -> str:
+    """The `YYYYMMDDTHHZ` of `hours` before `hour`."""
+    from datetime import datetime, timedelta
+
+    try:
+        moment = datetime(int(hour[:4]), int(hour[4:6]), int(hour[6:8]), int(hour[9:11]))
+        moment -= timedelta(hours=hours)
+    except (ValueError, OverflowError):
+        return ""
+    return f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}Z"
+
+
+class IdWindow:
+    """Every source's window of ids."""
+
+    def __init__(self) -> None:
+        self._sources: dict[str, _Source] = {}
+
+    def remember(self, source: str, source_id: str, value: object = None) -> object:
+        """The value kept for this id, or `NEW` (after keeping `value`) for an id not seen."""
+        kept = self._sources.get(source)
+        if kept is None:
+            kept = self._sources[source] = _Source()
+        return kept.remember(source_id, value)
+
+
+NEW = _NEW
+
+
+class SeenIds:
+    """Which rows count: a row without a `source_id`, and the first row of each id."""
+
+    def __init__(self) -> None:
+        self._window = IdWindow()
+        self.repeats = 0  # rows left out as repeats of an id read before
+
+    def first(self, source: str, source_id: str) -> bool:
+        """True the first time an id is read (and for every id older than the window)."""
+        if self._window.remember(source, source_id) is _NEW:
+            return True
+        self.repeats += 1
+        return False
+
+    def counts(self, row: Row) -> bool:
+        """Whether `row` counts: it has no id, or it is the first with its id."""
+        return not row.source_id or self.first(row.source, row.source_id)
+
+    def run_without_repeats(self, run: ExtendedRun) -> ExtendedRun:
+        """A run of extended lines without the lines whose id was read before (the run itself
+        when there are none, the common case)."""
+        remember = self._window.remember
+        before = len(run)
+        kept = without_ids(run, lambda source, source_id: remember(source, source_id) is not _NEW)
+        if len(kept) != before:
+            self.repeats += run.count("\n") - kept.count("\n")
+        return kept
+
+
+def without_ids(run: ExtendedRun, drop: Callable[[str, str], bool]) -> ExtendedRun:
+    """A run of extended lines without the lines whose (source, source_id) `drop` is true of,
+    asked of each line with an id in order (the run itself when none is dropped)."""
+    dropped = [
+        index
+        for index, (source, source_id, _, _) in enumerate(ID_AT_END.findall(run))
+        if drop(source, source_id)
+    ]
+    if not dropped:
+        return run
+    matches = list(ID_AT_END.finditer(run))
+    pieces = []
+    position = 0
+    for index in dropped:
+        match = matches[index]
+        pieces.append(run[position : run.rfind("\n", 0, match.start()) + 1])
+        position = match.end() + 1
+    pieces.append(run[position:])
+    return ExtendedRun("".join(pieces))
+
+
+class Numbers(NamedTuple):
+    """What two rows with one id must agree on, as stored: the model and the token counts
+    (an empty cache part is unknown)."""
+
+    model: str
+    prompt_tokens: str
+    completion_tokens: str
+    cache_read_tokens: str
+    cache_write_tokens: str
+
+    def differences(self, other: Numbers) -> str:
+        """`field A here, B there` for each field that differs."""
+        return ", ".join(
+            f"{field} {mine or 'empty'} here, {theirs or 'empty'} there"
+            for field, mine, theirs in zip(self._fields, self, other, strict=True)
+            if mine != theirs
+        )
+
+
+def numbers_of(row: Row) -> Numbers:
+    read, write = row.cache_read_tokens, row.cache_write_tokens
+    return Numbers(
+        row.model,
+        str(row.prompt_tokens),
+        str(row.completion_tokens),
+        "" if read is None else str(read),
+        "" if write is None else str(write),
+    )
+
+
+# A canonical extended line with a source and an id: its model (as stored; `add_run` reads it
+# as given), token counts, source, id and cache parts.
+_NUMBERS_AND_ID = re.compile(
+    r"^[^,\n]*,([^,\n]*),([0-9]+),([0-9]+),[^\n]*"
+    r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
+    re.MULTILINE,
+)
+
+
+class Conflict(NamedTuple):
+    """Two rows with one id and different numbers."""
+
+    source: str
+    source_id: str
+    first_path: str
+    first: Numbers
+    path: str
+    numbers: Numbers
+
+
+class ConflictFinder:
+    """`check`'s part: rows with one id must have the same numbers (within the window)."""
+
+    def __init__(self) -> None:
+        self._window = IdWindow()
+        self.conflicts: list[Conflict] = []
+
+    def add(self, source: str, source_id: str, numbers: Numbers, path: str) -> None:
+        kept = self._window.remember(source, source_id, (numbers, path))
+        if kept is _NEW:
+            return
+        first, first_path = cast(tuple[Numbers, str], kept)
+        if first != numbers:
+            self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
+
+    def add_run(self, run: ExtendedRun, path: str) -> None:
+        """`add` for every line of an extended run that has an id: one regex call for the run,
+        numbers kept as plain tuples (equal to `Numbers`), `Numbers` built for conflicts only."""
+        remember, conflicts = self._window.remember, self.conflicts
+        for model, prompt, completion, source, source_id, read, write in _NUMBERS_AND_ID.findall(
+            run
+        ):
+            if model[0] == "'":
+                model = model[1:]  # stored neutralised, as `fastpath.stored_row` reads it
+            numbers = (model, prompt, completion, read, write)
+            kept = remember(source, source_id, (numbers, path))
+            if kept is not _NEW and kept[0] != numbers:  # type: ignore[index]
+                first, first_path = cast(tuple[Numbers, str], kept)
+                conflicts.append(
+                    Conflict(
+                        source, source_id, first_path, Numbers(*first), path, Numbers(*numbers)
+                    )
+                )

@@ -1,0 +1,232 @@
+"""Rows that share a source_id are one row: every reader counts the first, check reports two
+whose numbers differ (logfile/source_ids.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from otlp_receiver import Receiver, running
+
+from telemetry_csv.logfile import source_ids
+from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.reading import ExtendedRun
+from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.source_ids import SeenIds
+from testing.logfiles import commit_all, rows, write_log
+from testing.util import BIN, EXTENDED_HEADER, extended, git, git_env, run_cli
+
+SCHEMA = Schema()
+LOG = ".telemetry/usage.csv"
+
+
+def slice_line(hour: str, digest: str, prompt: int = 1000, **changes: str) -> str:
+    """An imported slice's line: `hour` is its window (`YYYYMMDDTHH`), `digest` its id's tail."""
+    values = {
+        "stamp": f"{hour[:4]}-{hour[4:6]}-{hour[6:8]}T{hour[9:11]}:40:00Z",
+        "model": "claude-sonnet-4-5",
+        "task_type": "execute",
+        "duration": "60000",
+        "read": "600",
+        **changes,
+    }
+    return (
+        f"{values['stamp']},{values['model']},{prompt},20,true,{values['task_type']},"
+        f"{values['duration']},,claude-code,{hour}Z-{digest},{values['read']},0\n"
+    )
+
+
+def report(cwd: Path, *args: str) -> dict[str, object]:
+    done = run_cli("report", "--format", "json", "--no-costs", *args, cwd=cwd)
+    assert done.returncode == 0, done.stderr
+    document: dict[str, object] = json.loads(done.stdout)
+    return document
+
+
+# The window.
+
+
+def test_a_repeated_id_counts_once_and_other_ids_count() -> None:
+    seen = SeenIds()
+    assert seen.first("claude-code", "20260311T10Z-a")
+    assert seen.first("claude-code", "20260311T10Z-b")
+    assert seen.first("codex", "20260311T10Z-a")  # another source's id
+    assert not seen.first("claude-code", "20260311T10Z-a")
+    assert seen.repeats == 1
+
+
+def test_ids_older_than_the_window_before_the_newest_are_forgotten() -> None:
+    seen = SeenIds()
+    assert seen.first("codex", "20260101T00Z-old")
+    assert seen.first("codex", "20260331T00Z-new")  # 89 days later: the old id is still kept
+    assert not seen.first("codex", "20260101T00Z-old")
+    assert seen.first("codex", "20260402T00Z-newer")  # 91 days after the old one
+    assert seen.first("codex", "20260101T00Z-old")  # beyond the window: counted again
+    assert not seen.first("codex", "20260331T00Z-new")
+
+
+def test_memory_stays_flat_over_years_of_ids() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    seen = SeenIds()
+    start = datetime(2024, 1, 1, tzinfo=UTC)
+    hours = 3 * 365 * 24
+    for hour in range(hours):
+        stamp = (start + timedelta(hours=hour)).strftime("%Y%m%dT%HZ")
+        assert seen.first("claude-code", f"{stamp}-x")
+    kept = seen._window._sources["claude-code"]
+    assert len(kept.hours) == len(kept.heap) <= source_ids.WINDOW_HOURS + 1
+    assert hours > 10 * len(kept.hours)
+
+
+def test_ids_without_a_leading_hour_keep_the_newest_ones() -> None:
+    seen = SeenIds()
+    for number in range(source_ids.UNTIMED_KEPT + 10):
+        assert seen.first("other-tool", f"id-{number}")
+    assert not seen.first("other-tool", f"id-{source_ids.UNTIMED_KEPT + 9}")
+    assert seen.first("other-tool", "id-0")  # the oldest were let go
+
+
+def test_a_run_loses_exactly_its_repeated_lines() -> None:
+    lines = [
+        slice_line("20260311T10", "a"),
+        extended(rows(1)),
+        slice_line("20260311T11", "b"),
+        slice_line("20260311T10", "a", task_type="plan"),  # the same slice, another task type
+        slice_line("20260311T11", "c"),
+    ]
+    seen = SeenIds()
+    kept = seen.run_without_repeats(ExtendedRun("".join(lines)))
+    assert type(kept) is ExtendedRun
+    assert kept == "".join(lines[:3] + lines[4:])
+    assert seen.run_without_repeats(ExtendedRun(lines[1])) == lines[1]
+
+
+# Readers.
+
+
+def test_report_counts_a_repeated_id_once_across_files(repo: Path, log: Path) -> None:
+    backup = log.with_name("usage-20260310T000000Z.csv")
+    write_log(backup, slice_line("20260311T09", "a") + slice_line("20260311T10", "b"),
+              header=EXTENDED_HEADER)  # fmt: skip
+    # Two clones imported the same slices with different task types, then were merged.
+    write_log(
+        log,
+        slice_line("20260311T10", "b", task_type="plan")
+        + extended(rows(1))
+        + slice_line("20260311T09", "a")
+        + slice_line("20260311T11", "c"),
+        header=EXTENDED_HEADER,
+    )
+    document = report(repo)
+    assert document["rows"] == 4
+    totals = document["totals"]
+    assert isinstance(totals, dict)
+    assert totals["prompt_tokens"] == 3 * 1000 + 1500
+    assert totals["cache_read_tokens"] == 3 * 600
+    assert [group["task_type"] for group in document["by_task_type"]] == ["execute"]  # type: ignore[index, union-attr]
+    assert run_cli("check", cwd=repo).returncode == 0
+
+
+def test_check_reports_one_id_with_other_numbers_on_both_lines(repo: Path, log: Path) -> None:
+    write_log(
+        log,
+        slice_line("20260311T10", "a")
+        + slice_line("20260311T10", "a", duration="1000")  # a setting, not a number of the slice
+        + extended(rows(1))
+        + slice_line("20260311T10", "a", prompt=1200),
+        header=EXTENDED_HEADER,
+    )
+    done = run_cli("check", cwd=repo)
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0] == (
+        ".telemetry/usage.csv:5: source_id: claude-code 20260311T10Z-a is also on line 2 with "
+        "other numbers (prompt_tokens 1200 here, 1000 there); rows with one source_id are the "
+        "same usage and are counted once, so one of them is wrong"
+    )
+    assert done.stdout.splitlines()[-1].endswith("1 problem(s)")
+
+
+def test_check_names_the_other_file_of_a_conflict(tmp_path: Path) -> None:
+    first = write_log(
+        tmp_path / "usage-20260310T000000Z.csv",
+        slice_line("20260311T10", "a"),
+        header=EXTENDED_HEADER,
+    )
+    second = write_log(
+        tmp_path / "usage.csv",
+        extended(rows(1)) + slice_line("20260311T10", "a", read="500"),
+        header=EXTENDED_HEADER,
+    )
+    result = check_files([first, second], SCHEMA)
+    [problem] = result.problems
+    assert (problem.path, problem.line, problem.field) == (str(second), 3, "source_id")
+    assert f"also on line 2 of {first} with other numbers (cache_read_tokens 500 here, 600 " in (
+        problem.message
+    )
+
+
+def test_range_leaves_out_ids_its_base_already_has(repo: Path, log: Path) -> None:
+    write_log(log, slice_line("20260311T10", "a"), header=EXTENDED_HEADER)
+    commit_all(repo, "base")
+    write_log(
+        log,
+        slice_line("20260311T10", "a")
+        + slice_line("20260311T10", "a", task_type="plan")  # merged in from another clone
+        + slice_line("20260311T11", "b"),
+        header=EXTENDED_HEADER,
+    )
+    commit_all(repo, "more")
+    document = report(repo, "--range", "HEAD~1..HEAD")
+    assert document["rows"] == 1
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    with running() as found:
+        yield found
+
+
+def test_export_sends_one_span_and_one_measurement_per_id(
+    repo: Path, log: Path, receiver: Receiver
+) -> None:
+    write_log(log.with_name("usage-20260310T000000Z.csv"), slice_line("20260311T10", "a"),
+              header=EXTENDED_HEADER)  # fmt: skip
+    write_log(
+        log,
+        slice_line("20260311T10", "a", task_type="plan") + slice_line("20260311T11", "b"),
+        header=EXTENDED_HEADER,
+    )
+    env = {name: value for name, value in git_env().items() if not name.startswith("OTEL_")}
+    done = subprocess.run(
+        [str(BIN / "telemetry-csv"), "export", "otlp", "--endpoint", receiver.url, "--metrics"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exported 2 rows" in done.stdout
+    assert "1 repeating a source_id, counted once" in done.stdout
+    spans = receiver.spans()
+    assert len(spans) == 2 and len({span.span_id for span in spans}) == 2
+    [request] = receiver.metric_requests()
+    tokens = next(
+        metric
+        for metric in request.resource_metrics[0].scope_metrics[0].metrics
+        if metric.name == "gen_ai.client.token.usage"
+    )
+    assert sum(point.count for point in tokens.histogram.data_points) == 2 * 2  # in, out
+
+
+def test_a_row_without_an_id_always_counts() -> None:
+    seen = SeenIds()
+    row = Row("2026-03-11T10:00:00Z", "m", 1, 1, True, "plan", 1)
+    assert seen.counts(row) and seen.counts(row)
+    assert seen.repeats == 0
+    assert git  # the module's helpers are shared with the clone tests
