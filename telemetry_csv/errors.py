@@ -66,15 +66,16 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "export": {EXIT_OK: "sent (also when nothing was new)", EXIT_PROBLEMS: "invalid rows",
                EXIT_USAGE: "bad arguments, or the `otlp` extra is missing",
                EXIT_LOCKED: "another export holds the state's lock",
-               EXIT_FILE: "no log, a file named is not there, or the state cannot be "
-               "written (a link or not a regular file included)",
+               EXIT_FILE: "no log, a file named is not there, a log file or the state that is "
+               "a link or not a regular file, or the state cannot be written",
                EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
                "it acknowledged before stays recorded)"},
     "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
             EXIT_FILE: "no log, or a log file that is a link or not a regular file"},
     "fold": {EXIT_OK: "folded and committed, or nothing to fold",
              EXIT_USAGE: "refused: not the default branch, or something staged already",
-             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did"},
+             EXIT_LOCKED: "", EXIT_FILE: "git failed, or the commit's hooks did, or a file of "
+             "git's rules is a FIFO or a device"},
     "import": {EXIT_OK: "imported (also when nothing was new; --dry-run wrote nothing)",
                EXIT_USAGE: "", EXIT_LOCKED: "",
                EXIT_FILE: "the log or the import state cannot be read or written"},

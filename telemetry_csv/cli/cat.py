@@ -75,6 +75,7 @@ def run(argv: Sequence[str]) -> int:
             raise LogFileError(
                 f"no log at {shown_path(log_path)}; create it with `telemetry-csv init`"
             )
+        snapshot.require_regular()  # a link is refused, never left out quietly
         order = TimeOrder()
         skipped = 0
         extras[0] = False

@@ -332,7 +332,8 @@ def _require_regular(paths: Sequence[Path]) -> None:
             fs.lstat_regular(path)
         except (fs.LinkError, fs.NotRegularError) as error:
             raise LogFileError(
-                f"{error}; a log or backup must be a regular file, and this one was not read"
+                f"{error}; a log, backup, shard or fold must be a regular file, and this one "
+                "was not read"
             ) from None
 
 

@@ -76,6 +76,12 @@ def select(
     # shard's rows once (a shard both loose and in a fold, or in two folds), a moved tail
     # read where it went.
     snapshot = take(log_path, display=display)
+    try:
+        snapshot.require_regular()  # a link is refused before anything is sent
+    except LogChanged:
+        raise LogFileError(
+            f"the files of {display(log_path)} changed while they were listed; export again"
+        ) from None
     source = open_source(schema, log_path=log_path, display=display, snapshot=snapshot)
     parts = [
         Part(shown, _checked(read, log_path, display), True)

@@ -81,6 +81,7 @@ def fold(settings: Settings, root: Path, *, commit: bool = True) -> FoldResult:
     result = FoldResult()
     folder = settings.shard_folder
     layout.require_shard_folder(folder)  # a link there is refused: folds are written in it
+    _require_plain_rules(root, folder)
     with locked(settings.log_path, settings.lock_timeout), plumbing.BlobReader(root) as blobs:
         reader = Reader(blobs, settings.schema)
         logs = log_set_at(head, "HEAD", settings, root)
@@ -128,6 +129,30 @@ def fold(settings: Settings, root: Path, *, commit: bool = True) -> FoldResult:
     if commit:
         result.commit = _commit(root, result)
     return result
+
+
+def _require_plain_rules(root: Path, folder: Path) -> None:
+    """Refuse a FIFO, a device or a folder at a `.gitattributes` or `.gitignore` that `git add`
+    and `git rm` read for the shard folder's files: git would wait on a FIFO forever (it does
+    not follow a link there, since git 2.32)."""
+    import stat
+
+    try:
+        inner = folder.relative_to(root).parts
+    except ValueError:
+        inner = ()
+    for depth in range(len(inner) + 1):
+        for name in (".gitattributes", ".gitignore"):
+            path = root.joinpath(*inner[:depth], name)
+            try:
+                mode = os.lstat(path).st_mode
+            except OSError:
+                continue
+            if not (stat.S_ISREG(mode) or stat.S_ISLNK(mode)):
+                raise LogFileError(
+                    f"{path} is {fs.kind(mode)}, not a file of rules: git would wait on it or "
+                    "fail; nothing was folded. Remove it, or replace it by a regular file"
+                )
 
 
 def _require_default_branch(root: Path) -> None:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry_csv import fs
+from telemetry_csv.errors import LogFileError
 
 FORMAT = 1
 MAX_STATE_BYTES = 64 * 1024 * 1024
@@ -36,7 +37,15 @@ class StateFile:
         self.problem: str | None = None  # why `load` found nothing usable
 
     def load(self, settings: list[Any]) -> dict[str, Any] | None:
-        """The saved state, or None (and `problem` says why) when it cannot be used."""
+        """The saved state, or None (and `problem` says why) when it cannot be used. Nothing is
+        read through a link: at the file's name (O_NOFOLLOW) or at its folder's."""
+        try:
+            if not fs.require_folder(Path(self.path).parent):
+                self.problem = "no state yet"
+                return None
+        except LogFileError as error:
+            self.problem = str(error)
+            return None
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
         except FileNotFoundError:

@@ -84,7 +84,9 @@ def check_files(
         # `max_bytes` limits a log, not a backup: a backup holds what it was given (the shell
         # scripts' backups pass 10 MiB).
         limit = None if layout.is_backup_name(Path(path).name) else max_bytes
-        items: Iterable[ScanItem] = scan_items(path, schema, max_bytes=limit, display=name)
+        items: Iterable[ScanItem] = scan_items(
+            path, schema, max_bytes=limit, display=name, warnings=True
+        )
         if layout.is_fold_name(Path(path).name):
             items = chain(_fold_problems(Path(path), shown), items)
         tally.file(items, shown)

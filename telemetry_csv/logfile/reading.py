@@ -63,8 +63,8 @@ LF, CRLF = b"\n", b"\r\n"
 # A clone may hold a link at a log's name (to a file outside the repository, a device): its
 # target is never read, so that nothing of it can reach a message or a report.
 NOT_READ = (
-    "a log or backup must be a regular file in the log's folder and was not read; replace it "
-    "by the file itself, or remove it"
+    "a log, backup, shard or fold must be a regular file and was not read; replace it by "
+    "the file itself, or remove it"
 )
 # What git writes into a file it could not merge (`merge-file`; `|||||||` with diff3), and what
 # a merge driver that could not run leaves behind when git falls back to a line merge.
@@ -171,10 +171,11 @@ def scan_items(
     display: str | None = None,
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
+    warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """What the readers above are views of: runs of valid lines, rows (or None for a valid line
     when not `rows`) and problems, in line order. `block_bytes` (0: none) is the fast path's
-    unit."""
+    unit; `warnings`: see `scan_opened`."""
     name = display if display is not None else str(path)
     try:
         # Never through a link, never blocking: a FIFO given by mistake is refused, not waited on.
@@ -189,7 +190,13 @@ def scan_items(
         yield Problem(name, 0, "file", f"not a regular file ({error.kind}); {NOT_READ}")
         return
     yield from scan_opened(
-        file, name, schema, max_bytes=max_bytes, rows=rows, block_bytes=block_bytes
+        file,
+        name,
+        schema,
+        max_bytes=max_bytes,
+        rows=rows,
+        block_bytes=block_bytes,
+        warnings=warnings,
     )
 
 
@@ -202,10 +209,12 @@ def scan_opened(
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
     limit: int | None = None,
+    warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_items` over a file already open (it is closed at the end). With a `limit`, only
     its first `limit` bytes are read, less a last line that the bytes after them continue:
-    what a reader listed, while a writer may be appending (`snapshot.py`)."""
+    what a reader listed, while a writer may be appending (`snapshot.py`). With `warnings`
+    (`check`), a valid row that breaks a newer rule comes as its warnings instead of a Row."""
     try:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -225,7 +234,7 @@ def scan_opened(
         stream: BinaryIO = file
         if limit is not None and limit < info.st_size:
             stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
-        yield from _scan_stream(stream, name, schema, rows, block_bytes)
+        yield from _scan_stream(stream, name, schema, rows, block_bytes, warnings=warnings)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
@@ -282,11 +291,14 @@ def scan_data(
     rows: bool = True,
     first_line: int = 1,
     extended: bool = False,
+    warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_items` over bytes in memory: a whole file, or, with `first_line` > 1, the lines of
     a file from that line on (a fold's segment), numbered as in the file and read in the shape
     `extended` says (the file's header decides it)."""
-    return _scan_stream(io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended)
+    return _scan_stream(
+        io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended, warnings
+    )
 
 
 def scan_files(
@@ -351,24 +363,27 @@ def _scan_stream(
     block_bytes: int,
     first_line: int = 1,
     extended: bool = False,
+    warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_runs` over an open file or a stream of bytes in memory; with `first_line` > 1,
     lines from the middle of a file, without its header, in the shape `extended` says (a fold's
     segment: the fold's header decides)."""
     head = b"" if first_line > 1 else file.read(len(_EXTENDED_HEADER_BYTES))
     if first_line > 1:
-        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        physical = _physical_lines(file.readline, _LINE_LIMIT, first=False)
+        lines = _Lines(name, schema, rows, physical, warnings)
         lines.set_shape(extended)
         lines.line_no = first_line - 1
     elif head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
         extended = head == _EXTENDED_HEADER_BYTES
         file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
-        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
+        physical = _physical_lines(file.readline, _LINE_LIMIT, first=False)
+        lines = _Lines(name, schema, rows, physical, warnings)
         lines.set_shape(extended)
         lines.count_lf(1)
     else:
         file.seek(0)
-        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT))
+        lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT), warnings)
         yield from lines.next_line() or ()  # the header, or what stands in its place
     if block_bytes:
         yield from _blocks(file, schema, lines, block_bytes)
@@ -441,11 +456,13 @@ class _Lines:
         schema: Schema,
         rows: bool,
         physical: Iterator[tuple[bytes | None, bytes, bool]],
+        warnings: bool = False,
     ):
         self.name = name
         self.physical = physical  # the file's lines, from `_physical_lines`
         self.schema = schema
         self.rows = rows
+        self.warnings = warnings
         self.parse: Callable[[str], Row | list[FieldProblem] | None]
         self.parse_batch: Callable[[list[str]], Sequence[Row | list[FieldProblem] | None]]
         self.set_shape(False)
@@ -461,7 +478,15 @@ class _Lines:
         """Read the lines as rows of a file with the extended header, or of the 8 columns."""
         self.extended = extended
         schema, fast = self.schema, fastpath.for_schema(self.schema, extended=extended)
-        if self.rows:
+        if self.rows and self.warnings:
+            # A line the fast path took holds nothing a newer rule warns about (its patterns
+            # leave such characters to this path), so only these lines are looked at.
+            def warned(result: Row | list[FieldProblem]) -> Row | list[FieldProblem]:
+                return (schema.row_warnings(result) or result) if type(result) is Row else result
+
+            self.parse = lambda text: warned(schema.parse_line(text, extended=extended))
+            self.parse_batch = lambda texts: [warned(item) for item in fast.parse_lines(texts)]
+        elif self.rows:
             self.parse = lambda text: schema.parse_line(text, extended=extended)
             self.parse_batch = fast.parse_lines
         else:

@@ -284,7 +284,13 @@ class _Writer:
         if state == self.state:
             return
         try:
-            fs.require_folder(self.state_path.parent, create=True)
+            fs.require_folder(self.state_path.parent, create=True)  # a link there is refused
+        except LogFileError:
+            if required:
+                raise
+            self.state = None  # nothing is removed through a link either
+            return
+        try:
             fs.replace(self.state_path, state.text().encode())
         except (OSError, LogFileError):
             if required:
@@ -385,8 +391,10 @@ def _starts_with_blob(path: Path, size: int, oid: str) -> bool:
 
 def _read_state(path: Path) -> State | None:
     try:
-        # Never through a link, never a FIFO: a state that is not a small regular file is none
-        # (the next save replaces the name itself).
+        # Never through a link (nor a linked folder), never a FIFO: a state that is not a small
+        # regular file is none (the next save replaces the name itself).
+        if not fs.require_folder(path.parent):
+            return None
         data = fs.read_bounded(path, _STATE_LIMIT)
         text = "" if data is None else data.decode("utf-8")
     except (LogFileError, UnicodeDecodeError):

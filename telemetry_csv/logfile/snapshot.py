@@ -36,7 +36,7 @@ from typing import BinaryIO, TypeVar
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
 from telemetry_csv.logfile import folds, layout
-from telemetry_csv.logfile.reading import Problem, ScanItem, scan_data, scan_opened
+from telemetry_csv.logfile.reading import NOT_READ, Problem, ScanItem, scan_data, scan_opened
 from telemetry_csv.logfile.schema import Row, Schema
 
 T = TypeVar("T")
@@ -70,6 +70,22 @@ class Snapshot:
     @property
     def paths(self) -> list[Path]:
         return [entry.path for entry in self.entries]
+
+    def require_regular(self) -> None:
+        """Refuse (LogFileError, one line) a listed file that is a symbolic link or not a regular
+        file, before anything is read: a reader that prints or sends rows (`report`, `cat`,
+        `export`) reads none rather than leave one file out; `check` reports it instead.
+        Raises LogChanged when the name has changed since the listing."""
+        for entry in self.entries:
+            if entry.info is None:
+                try:
+                    fs.lstat_regular(entry.path)
+                except (fs.LinkError, fs.NotRegularError) as error:
+                    raise LogFileError(
+                        f"{error}; a log, backup, shard or fold must be a regular file, and "
+                        "this one was not read"
+                    ) from None
+                raise LogChanged(entry.name)
 
     def count(self, kind: str) -> int:
         return sum(1 for entry in self.entries if entry.kind == kind)
@@ -124,8 +140,7 @@ class Snapshot:
         for entry in self.entries:
             shown = self.display(entry.path)
             if entry.info is None:
-                problem = "not a regular file (a link or a special file is never read as a log)"
-                found.append((shown, _problem(Problem(shown, 0, "file", problem))))
+                found.append((shown, _problem(_not_regular(entry.path, shown))))
             elif entry.kind == "fold":
                 found.append(
                     (
@@ -139,14 +154,31 @@ class Snapshot:
             else:
                 # A backup holds what it was given: the shell scripts' backups pass 10 MiB.
                 limit = None if entry.kind == "backup" else max_bytes
-                found.append((shown, partial(self._plain_items, entry, shown, schema, rows, limit)))
+                found.append(
+                    (
+                        shown,
+                        partial(self._plain_items, entry, shown, schema, rows, limit, validate),
+                    )
+                )
         return found
 
     def _plain_items(
-        self, entry: Entry, shown: str, schema: Schema, rows: bool, max_bytes: int | None
+        self,
+        entry: Entry,
+        shown: str,
+        schema: Schema,
+        rows: bool,
+        max_bytes: int | None,
+        warnings: bool = False,
     ) -> Iterator[ScanItem]:
         return scan_opened(
-            self._open(entry), shown, schema, rows=rows, limit=entry.size, max_bytes=max_bytes
+            self._open(entry),
+            shown,
+            schema,
+            rows=rows,
+            limit=entry.size,
+            max_bytes=max_bytes,
+            warnings=warnings,
         )
 
     def _open(self, entry: Entry) -> BinaryIO:
@@ -215,7 +247,9 @@ class Snapshot:
                 f"{why}: which shards this fold holds is unknown, so its rows may be counted "
                 "twice; restore the manifest with git",
             )
-            yield from scan_opened(self._open(entry), shown, schema, rows=rows, limit=entry.size)
+            yield from scan_opened(
+                self._open(entry), shown, schema, rows=rows, limit=entry.size, warnings=validate
+            )
             return
         data = self._read(entry)
         wrong = folds.verify(data, manifest) if validate else None
@@ -226,19 +260,25 @@ class Snapshot:
             ranges = folds.segments(data, manifest)
         except ValueError as error:
             yield Problem(shown, 0, "file", f"{error}; the fold does not match its manifest")
-            yield from scan_data(data, schema, shown, rows=rows)
+            yield from scan_data(data, schema, shown, rows=rows, warnings=validate)
             return
         if wrong:
             yield Problem(shown, 0, "file", f"{wrong}; the fold does not match its manifest")
         if all(self.owners.get(e.shard) == entry.name for e in manifest):
-            yield from scan_data(data, schema, shown, rows=rows)
+            yield from scan_data(data, schema, shown, rows=rows, warnings=validate)
             return
         line = 2
         extended = folds.is_extended(data)
         for shard, (start, end) in zip(manifest, ranges, strict=True):
             if self.owners.get(shard.shard) == entry.name:
                 yield from scan_data(
-                    data[start:end], schema, shown, rows=rows, first_line=line, extended=extended
+                    data[start:end],
+                    schema,
+                    shown,
+                    rows=rows,
+                    first_line=line,
+                    extended=extended,
+                    warnings=validate,
                 )
             elif validate:
                 segment = scan_data(
@@ -346,6 +386,20 @@ def read_log(log_path: Path, schema: Schema | None = None) -> Iterator[Row]:
             f"the files of {log_path} changed while they were read (a fold or a rotation); "
             "read them again"
         ) from None
+
+
+def _not_regular(path: Path, shown: str) -> Problem:
+    """What `check` says of a listed file that is a link or not a regular file."""
+    try:
+        fs.lstat_regular(path)
+        what = "changed while it was listed"
+    except fs.LinkError as error:
+        what = f"a symbolic link (to {error.target}); {NOT_READ}"
+    except fs.NotRegularError as error:
+        what = f"not a regular file ({error.kind}); {NOT_READ}"
+    except LogFileError as error:
+        what = str(error)
+    return Problem(shown, 0, "file", what)
 
 
 def _problem(problem: Problem) -> Callable[[], Iterator[ScanItem]]:
