@@ -15,9 +15,10 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from telemetry_csv.errors import COMMAND_EXITS, EXIT_CLOSED_PIPE
+from telemetry_csv.logfile import folds
 from telemetry_csv.secrets_scan import find_secret
 from testing.logfiles import rows, write_log
-from testing.util import BIN, git, git_env
+from testing.util import BIN, HEADER, git, git_env
 
 # Shaped like a real key (built from pieces, so this file holds none), and a marker: neither
 # may ever appear in what the tool prints.
@@ -25,6 +26,13 @@ FAKE_KEY = "ghp_" + "Q9w8E7r6T5y4U3i2O1p0A9s8D7f6G5h4J3k2"
 DECOY_TEXT = f"DECOY-CONTENT export GITHUB_TOKEN={FAKE_KEY}\n"
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260101T000000Z.csv"
+SHARDS = ".telemetry/usage.rows"
+SHARD = f"{SHARDS}/20260102T000000Z-0123456789abcdef.csv"  # a loose, committed shard
+FOLDED = "20260103T000000Z-fedcba9876543210.csv"  # a shard held in the fold below
+_FOLD = folds.build([(FOLDED, (HEADER + rows(5)).encode())])
+FOLD = f"{SHARDS}/{_FOLD.name}"
+MANIFEST = f"{SHARDS}/{_FOLD.manifest_name}"
+STATES = ".git/telemetry-csv"  # the local states: which shard `log` appends to, import, export
 
 # What the tool reads, creates, appends to, renames or replaces in a repository.
 TOUCHED = (
@@ -40,7 +48,20 @@ TOUCHED = (
     "pyproject.toml",
     ".telemetry",
     "report.md",  # where `report -o report.md` writes
+    # The team layout: the shard folder, a shard, a fold and its manifest, a new shard's name.
+    SHARDS,
+    SHARD,
+    FOLD,
+    MANIFEST,
+    # Local states in the git folder (never committed, but never written through a link either).
+    STATES,
+    f"{STATES}/current",
+    f"{STATES}/import-state.claude-code.json",
+    f"{STATES}/export-otlp.json",
+    f"{STATES}/export-otlp.json.lock",
 )
+# Names that are folders: a link to a folder outside is the case to try there.
+FOLDERS = (".telemetry", SHARDS, STATES)
 # Files read as settings: a FIFO, a device or a huge file there must be one line, not a hang.
 SETTINGS = (".telemetry/config.toml", "pyproject.toml", ".telemetry/.gitignore", ".gitattributes")
 
@@ -70,10 +91,17 @@ def snapshot(folder: Path) -> dict[str, tuple[int, str]]:
 
 
 def new_repo(root: Path) -> Path:
+    """A repository with one commit holding a log, a backup, a loose shard and a fold of
+    another shard with its manifest: every kind of file the readers read."""
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     write_log(root / LOG, rows(1, 2, 3))
     write_log(root / BACKUP, rows(0))
+    write_log(root / SHARD, rows(4))
+    (root / FOLD).write_bytes(_FOLD.data)
+    (root / MANIFEST).write_bytes(_FOLD.manifest)
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--no-verify", "-m", "a log of every kind of file")
     return root
 
 
@@ -140,7 +168,7 @@ PLANTS: dict[str, Plant] = {
 
 def plant(repo: Path, decoy: Path, name: str, kind: str) -> None:
     path = repo / name
-    if name == ".telemetry":
+    if name in FOLDERS:
         if kind not in ("link to a folder outside", "dangling link outside"):
             raise ValueError(kind)
         _replace(path)
@@ -150,15 +178,19 @@ def plant(repo: Path, decoy: Path, name: str, kind: str) -> None:
 
 
 def row_count(repo: Path) -> int:
-    """Data lines in the regular log and backups (a link or a FIFO there is not read)."""
+    """Data lines in the regular log, backups, shards and folds (a link or a FIFO there is not
+    read); a fold only moves rows, so folding keeps the count."""
     folder = repo / ".telemetry"
     if folder.is_symlink() or not folder.is_dir():
         return 0
     count = 0
-    for path in folder.iterdir():
-        info = os.lstat(path)
-        if stat.S_ISREG(info.st_mode) and path.suffix == ".csv" and info.st_size < 1 << 20:
-            count += max(path.read_bytes().count(b"\n") - 1, 0)
+    for inner in (folder, repo / SHARDS):
+        if inner.is_symlink() or not inner.is_dir():
+            continue
+        for path in inner.iterdir():
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode) and path.suffix == ".csv" and info.st_size < 1 << 20:
+                count += max(path.read_bytes().count(b"\n") - 1, 0)
     return count
 
 
@@ -182,11 +214,29 @@ COMMANDS: dict[str, tuple[list[str], int]] = {
     "fmt": (["telemetry-csv", "fmt"], 0),
     "repair": (["telemetry-csv", "repair"], 0),
     "check hook": (
-        ["telemetry-csv-check-hook", LOG, BACKUP, ".telemetry/usage-20990101T000000Z.csv"],
+        [
+            "telemetry-csv-check-hook",
+            LOG,
+            BACKUP,
+            ".telemetry/usage-20990101T000000Z.csv",
+            SHARD,
+            FOLD,
+            MANIFEST,
+        ],
         0,
     ),
-    "fmt hook": (["telemetry-csv-fmt-hook", LOG, BACKUP], 0),
+    "fmt hook": (["telemetry-csv-fmt-hook", LOG, BACKUP, SHARD], 0),
     "append-only hook": (["telemetry-csv-append-only-hook"], 0),
+    # The team layout's and the other features' commands.
+    "cat": (["telemetry-csv", "cat"], 0),
+    "fold": (["telemetry-csv", "fold"], 0),
+    "import": (["telemetry-csv", "import", "all"], 0),  # HOME has no session: nothing new
+    # Nothing listens on port 9 of the loopback: the state is locked and read, nothing is sent.
+    "export": (["telemetry-csv", "export", "otlp", "--endpoint", "http://127.0.0.1:9"], 0),
+    "report html": (
+        ["telemetry-csv", "report", "--no-costs", "--format", "html", "-o", "report.md"],
+        0,
+    ),
 }
 
 
@@ -196,6 +246,8 @@ def run(
     """The installed console script, with a time limit: a hang fails the test."""
     program, *rest = argv
     environment: dict[str | bytes, str | bytes] = dict(git_env())
+    # `import` reads agents' session files under HOME: none here, and none of the real user's.
+    environment["HOME"] = str(cwd / ".git" / "no-home")
     environment.update(env or {})
     return subprocess.run(
         [str(BIN / os.fsdecode(program)), *rest],
@@ -230,7 +282,9 @@ def assert_kept_promises(
     if COMMAND_EXITS.get(name):
         assert done.returncode in {*COMMAND_EXITS[name], EXIT_CLOSED_PIPE}, shown
         if done.returncode in (2, 3, 4):
-            assert err.count("\n") == 1, shown
+            # One line, after the usage (argparse's, which may wrap) where an argument is missing.
+            said = [line for line in err.splitlines() if not line.startswith(("usage: ", " "))]
+            assert len(said) == 1 and err.endswith("\n"), shown
     elif command.endswith("hook"):
         assert done.returncode in (0, 1), shown
     if command.startswith("run"):  # its status is the command's: the row may not be logged

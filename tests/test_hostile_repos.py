@@ -1,10 +1,12 @@
 """Whole hostile repositories, as a clone can hold them: a link, a FIFO, a device, a huge file
 or a folder at each path the tool touches (the log, a backup, the temporary file's old name,
 the lock, .gitignore, .gitattributes, the settings, README.md, `.telemetry` itself, a report's
-destination). Every command and hook runs for real on them, and must keep every promise
-(testing/hostile.py): nothing outside the repository changes (a decoy folder is checksummed),
-the rows are those before or one more, no traceback, no credential or control character
-printed, a documented exit status, one line for an error, no hang."""
+destination; the shard folder, a shard, a fold and its manifest; the shard, import and export
+states in the git folder and the folder that holds them). Every command and hook runs for
+real on them, and must keep every promise (testing/hostile.py): nothing outside the repository
+changes (a decoy folder is checksummed), the rows are those before or one more, no traceback,
+no credential or control character printed, a documented exit status, one line for an error,
+no hang."""
 
 from __future__ import annotations
 
@@ -16,7 +18,13 @@ from hypothesis import strategies as st
 
 from testing.hostile import (
     COMMANDS,
+    FOLD,
+    FOLDERS,
+    MANIFEST,
     PLANTS,
+    SHARD,
+    SHARDS,
+    STATES,
     TOUCHED,
     assert_kept_promises,
     make_decoy,
@@ -59,6 +67,17 @@ CASES = {
     "pyproject.toml": [FILE, "fifo", "link to /dev/zero", "huge file"],
     ".telemetry": [FOLDER_LINK, DANGLING],
     "report.md": [FILE, DANGLING, "fifo"],
+    # The team layout: rows are read from shards and folds, written to new shards and folds.
+    SHARDS: [FOLDER_LINK, DANGLING],
+    SHARD: [FILE, DANGLING, "fifo", "link to /dev/zero", "huge file"],
+    FOLD: [FILE, "fifo", "link to /dev/zero"],
+    MANIFEST: [FILE, "fifo", "link to /dev/zero", "huge file"],
+    # Local states in the git folder.
+    STATES: [FOLDER_LINK, DANGLING],
+    f"{STATES}/current": [FILE, DANGLING, "fifo"],
+    f"{STATES}/import-state.claude-code.json": [FILE, DANGLING, "fifo", "link to /dev/zero"],
+    f"{STATES}/export-otlp.json": [FILE, DANGLING, "fifo", "link to /dev/zero"],
+    f"{STATES}/export-otlp.json.lock": [FILE, DANGLING],
 }
 assert set(CASES) == set(TOUCHED)
 
@@ -110,10 +129,12 @@ def test_repositories_with_several_hostile_paths(
     folder = tmp_path_factory.mktemp("hostile")
     decoy = make_decoy(folder / "decoy")
     repo = new_repo(folder / "repo")
-    for name, kind in sorted(planted, key=lambda pair: pair[0] != ".telemetry"):
-        if name == ".telemetry":
+    # Folders first, shortest first; nothing is planted below a folder made a link (that would
+    # write into the decoy).
+    for name, kind in sorted(planted, key=lambda pair: (pair[0] not in FOLDERS, len(pair[0]))):
+        if any((repo / folder).is_symlink() for folder in FOLDERS if name.startswith(f"{folder}/")):
+            continue
+        if name in FOLDERS:
             kind = "link to a folder outside" if "folder" in kind else "dangling link outside"
-        elif (repo / ".telemetry").is_symlink():
-            continue  # planting inside would write into the decoy
         plant(repo, decoy, name, kind)
     check_every_command(repo, decoy, commands)

@@ -216,7 +216,7 @@ def test_a_log_set_through_a_linked_folder_is_refused(repo: Path) -> None:
 def test_a_settings_file_may_be_a_link_inside_the_repository_only(
     repo: Path, tmp_path: Path
 ) -> None:
-    (repo / "shared.toml").write_text('[tool.telemetry-csv]\nlog = "team.csv"\n')
+    (repo / "shared.toml").write_text('[tool.telemetry-csv]\nlog = "team.csv"\nlayout = "single"\n')
     (repo / "pyproject.toml").symlink_to("shared.toml")
     assert run_cli(*LOG_ARGS, cwd=repo).returncode == 0
     assert (repo / "team.csv").exists()

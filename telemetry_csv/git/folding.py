@@ -67,6 +67,7 @@ def default_branch(root: Path) -> str | None:
 
 def fold(settings: Settings, root: Path, *, commit: bool = True) -> FoldResult:
     """Fold the committed shards of the configured log (see the module docstring)."""
+    _require_plain_rules(root, settings.shard_folder)  # before any git command reads them
     _require_default_branch(root)
     if (plumbing.git_dir(root) / "MERGE_HEAD").exists():
         raise FoldRefused("a merge is in progress; finish it (or abort it) first")
@@ -81,7 +82,6 @@ def fold(settings: Settings, root: Path, *, commit: bool = True) -> FoldResult:
     result = FoldResult()
     folder = settings.shard_folder
     layout.require_shard_folder(folder)  # a link there is refused: folds are written in it
-    _require_plain_rules(root, folder)
     with locked(settings.log_path, settings.lock_timeout), plumbing.BlobReader(root) as blobs:
         reader = Reader(blobs, settings.schema)
         logs = log_set_at(head, "HEAD", settings, root)

@@ -203,8 +203,10 @@ def _manifest_problems(path: Path, shown: str) -> list[Problem]:
     """A manifest given alone: its fold must be beside it, and it must be true of the fold."""
     try:
         fs.lstat_regular(path)
-    except (fs.LinkError, fs.NotRegularError) as error:
-        return [Problem(shown, 0, "file", f"{error}; {NOT_READ}")]
+    except fs.LinkError as error:
+        return [Problem(shown, 0, "file", f"a symbolic link (to {error.target}); {NOT_READ}")]
+    except fs.NotRegularError as error:
+        return [Problem(shown, 0, "file", f"not a regular file ({error.kind}); {NOT_READ}")]
     fold = path.with_name(layout.fold_of_manifest(path.name) or "")
     if not os.path.lexists(fold):
         return [Problem(shown, 0, "file", f"a manifest without its fold {fold.name}")]

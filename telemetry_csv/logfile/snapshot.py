@@ -474,17 +474,18 @@ def _entry(path: Path, name: str, kind: str, info: os.stat_result | None) -> Ent
 
 
 def _manifest(path: Path) -> list[folds.Entry] | str:
-    """The manifest's entries, or why it cannot be read."""
+    """The manifest's entries, or why it cannot be read (a link is never followed, a FIFO never
+    waited on, a huge file never read)."""
     try:
-        fd = os.open(path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC)
-    except FileNotFoundError:
+        data = fs.read_bounded(path, _MANIFEST_LIMIT)
+    except fs.LinkError as error:
+        return f"its manifest {path.name} is a symbolic link (to {error.target}), never read"
+    except fs.NotRegularError as error:
+        return f"its manifest {path.name} is not a regular file ({error.kind})"
+    except LogFileError as error:
+        return f"its manifest {path.name} cannot be read: {error}"
+    if data is None:
         return f"its manifest {path.name} is missing"
-    except OSError as error:
-        return f"its manifest {path.name} cannot be read: {fs.reason(error)}"
-    with os.fdopen(fd, "rb") as file:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return f"its manifest {path.name} is not a regular file"
-        data = file.read(_MANIFEST_LIMIT)
     try:
         return folds.parse_manifest(data)
     except ValueError as error:
