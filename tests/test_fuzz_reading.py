@@ -29,7 +29,9 @@ CLI = str(Path(sys.executable).parent / "telemetry-csv")
 ROW = "2026-02-23T22:19:12+01:00,claude-3-opus,1500,3200,true,execute,45000,Phase 6 tests\n"
 PROBLEM_LINE = re.compile(
     r".+:\d+: (header|line|file|timestamp|model|prompt_tokens|"
-    r"completion_tokens|task_success|task_type|duration_ms|notes): .+"
+    r"completion_tokens|task_success|task_type|duration_ms|notes|"
+    # A file without a header whose first line has twelve fields is read in the extended shape.
+    r"source|source_id|cache_read_tokens|cache_write_tokens): .+"
 )
 
 pieces = st.one_of(
