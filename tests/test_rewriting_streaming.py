@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_fuzz_reading import hostile_files
 
-from telemetry_csv.logfile.canonical import canonical_line
+from telemetry_csv.logfile.canonical import canonical_line, header_shape
 from telemetry_csv.logfile.reading import Problem, scan_bytes, split_lines
 from telemetry_csv.logfile.rewriting import format_bytes, format_file
 from telemetry_csv.logfile.schema import Schema
@@ -34,8 +34,9 @@ def oracle(data: bytes) -> tuple[bytes, list[Problem]]:
             lines.pop()
     left = {len(lines) + 1} if torn else set()
     out = []
+    extended = header_shape(lines[0]) if lines else False  # the first line decides the shape
     for number, text in enumerate(lines, start=1):
-        canonical = canonical_line(text, SCHEMA, first=number == 1)
+        canonical = canonical_line(text, SCHEMA, first=number == 1, extended=extended)
         if canonical is None:
             left.add(number)
             canonical = text
