@@ -170,8 +170,9 @@ def run(argv: Sequence[str]) -> int:
 
     from telemetry_csv.cli.report_output import append_markdown, refuse_log_files, write_file
     from telemetry_csv.config import load_settings
+    from telemetry_csv.errors import LogFileError
     from telemetry_csv.logfile.layout import log_files
-    from telemetry_csv.logfile.snapshot import Snapshot, read_consistently
+    from telemetry_csv.logfile.snapshot import LogChanged, Snapshot, read_consistently
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.data import Report
     from telemetry_csv.report.filters import build_filters
@@ -233,14 +234,25 @@ def run(argv: Sequence[str]) -> int:
             refuse_log_files("--output", output, logs)
         if summary_path:
             refuse_log_files("GITHUB_STEP_SUMMARY", summary_path, logs)
-        rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
-        report = build_report(rows, options)
+        # The report counts each source_id once itself (`build_report`), so the rows come as
+        # stored; a log too large to hold every duration is read again for its percentiles.
+        rows = ValidRows(source.items, skip_invalid=args.skip_invalid, dedupe=False)
+        reread = source.again
+        again = None
+        if reread is not None:
+            again = lambda: ValidRows(reread(), skip_invalid=args.skip_invalid, dedupe=False)  # noqa: E731
+        report = build_report(rows, options, again=again)
         return report._replace(source=source.description, skipped=rows.skipped)
 
     if args.range is None and not args.files:
         report = read_consistently(make, log_path, display=shown_path)
     else:
-        report = make(None)
+        try:
+            report = make(None)
+        except LogChanged:
+            raise LogFileError(
+                "the files changed while the report read them again; run it again"
+            ) from None
     if budgets:
         from telemetry_csv.report.budgets import check_budgets
 

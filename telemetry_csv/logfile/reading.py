@@ -90,9 +90,19 @@ Run = str
 
 class ExtendedRun(str):
     """A run of lines of a file with the extended header: 12 fields each. A plain `Run` is
-    always of the 8-column shape, so a reader tells the shapes apart by the type alone."""
+    always of the 8-column shape, so a reader tells the shapes apart by the type alone.
 
-    __slots__ = ()
+    `lines`: the run split into its lines (without newlines), when the fast path had to split
+    it already (to compare cache parts with prompt tokens), so that readers need not split it
+    again; None otherwise (`lines_of`)."""
+
+    lines: list[str] | None = None
+
+
+def lines_of(run: str) -> list[str]:
+    """The lines of a run (see `ExtendedRun.lines`), without their newlines."""
+    found = run.lines if type(run) is ExtendedRun else None
+    return run[:-1].split("\n") if found is None else found
 
 
 ScanItem = Run | Row | Problem | None
@@ -357,16 +367,18 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
     line-by-line path alone, which reports exactly what it always would, and the next run
     starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
     than a block; the unterminated end), goes line by line, and blocks resume after it."""
-    clean_end = fastpath.for_schema(schema, extended=lines.extended).clean_end
-    as_run = ExtendedRun if lines.extended else str
+    fast = fastpath.for_schema(schema, extended=lines.extended)
+    clean_end = fast.clean_end
+    extended = lines.extended
     while True:
         start = file.tell()
         data = file.read(block_bytes)
         if not data:
             return
         end = data.rfind(b"\n") + 1
+        whole = data[:end]
         try:
-            text = data[:end].decode("utf-8") if end else None
+            text = whole.decode("utf-8") if end else None
         except UnicodeDecodeError:
             text = None
         if text is None:
@@ -382,10 +394,15 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
             file.seek(start + end)
         position, length = 0, len(text)
         while position < length:
-            clean = clean_end(text, position)
+            clean = clean_end(text, position, whole)
             if clean > position:
                 yield from lines.flush()  # the lines before the run come before it
-                run = as_run(text[position:clean])
+                run: str
+                if extended:
+                    run = extended_run = ExtendedRun(text[position:clean])
+                    extended_run.lines = fast.split_lines(text, position, clean)
+                else:
+                    run = text[position:clean]
                 lines.count_lf(run.count("\n"))
                 yield run
                 position = clean
