@@ -119,8 +119,8 @@ class _Scanned(NamedTuple):
     last: str | None
     held: bool  # whether the cells hold every duration
     # The cells of each (model, task type) and of each day, as the pass met them.
-    pairs: dict[tuple[str, str], list[PassKey]]
-    days: dict[int, list[PassKey]]
+    pairs: dict[tuple[str, str], list[Cell]]
+    days: dict[int, list[Cell]]
 
 
 def _table(
@@ -133,29 +133,21 @@ def _table(
     durations, to read them in passes."""
     cells: dict[tuple[str, str, int, bool], Cell] = {}
     given: dict[str, str] = {}
-    keys: dict[PassKey, CellKey] = {}
-    for pass_key, cell in scan.cells.items():
-        model, kind, day, success = pass_key
+    for (model, kind, day, success), cell in scan.cells.items():
         ok = success == "true"
         cell[1] = cell[RUNS] if ok else 0
         name = given.get(model)
         if name is None:
             name = given[model] = restore(model)
-        key = keys[pass_key] = tuple.__new__(CellKey, (name, kind, day, ok))
-        cells[key] = cell
+        cells[name, kind, day, ok] = cell
     rows = None
     if not scan.held:
         assert again is not None
         rows = _rereader(scan.cells, options, again)
     table = CellTable(cells, costed=pricer is not None, rows=rows)
-    table.know(
-        FAMILIES[0],
-        {
-            (given[model], kind): [keys[key] for key in found]
-            for (model, kind), found in scan.pairs.items()
-        },
-    )
-    table.know(FAMILIES[4], {day: [keys[key] for key in found] for day, found in scan.days.items()})
+    pairs = {(given[model], kind): found for (model, kind), found in scan.pairs.items()}
+    table.know(FAMILIES[0], pairs)  # type: ignore[arg-type]
+    table.know(FAMILIES[4], scan.days)  # type: ignore[arg-type]
     return table
 
 
@@ -236,8 +228,8 @@ def _scan(
     exact_day = buckets.exact_day
     if cells is None:
         cells = {}
-    pairs: dict[tuple[str, str], list[PassKey]] = {}
-    days: dict[int, list[PassKey]] = {}
+    pairs: dict[tuple[str, str], list[Cell]] = {}
+    days: dict[int, list[Cell]] = {}
     keep = held != 0  # whether new cells hold their durations
     every = held < 0  # whether they hold them all, however many
     pricings: dict[str, Any] = {}
@@ -431,8 +423,8 @@ def _cell(
     cells: dict[PassKey, Cell],
     key: PassKey,
     keep: bool,
-    pairs: dict[tuple[str, str], list[PassKey]],
-    days: dict[int, list[PassKey]],
+    pairs: dict[tuple[str, str], list[Cell]],
+    days: dict[int, list[Cell]],
 ) -> Cell:
     """A new cell, holding its durations if `keep`."""
     if keep:
@@ -441,8 +433,8 @@ def _cell(
     else:
         cell = cells[key] = _new_cell(None, _DISCARD)
         cell[7] = _Tally(cell).add
-    pairs.setdefault((key[0], key[1]), []).append(key)
-    days.setdefault(key[2], []).append(key)
+    pairs.setdefault((key[0], key[1]), []).append(cell)
+    days.setdefault(key[2], []).append(cell)
     return cell
 
 
@@ -474,52 +466,19 @@ def _columns(lines: list[str]) -> Sequence[Sequence[str]]:
 def _report(
     scan: _Scanned, table: CellTable, options: ReportOptions, pricer: Pricer | None
 ) -> Report:
-    """Every default group's statistics: sums added up from the cells (pairs and days) and
-    from those (models, task types, the total; weeks), percentiles from `table.prepare`."""
+    """Every default group's statistics (`table.prepare`d with FAMILIES), ordered."""
     costed = pricer is not None
-    durations = {family.name: table.durations(family.name) for family in FAMILIES}
-    by_pair_sums: dict[tuple[str, str], Cell] = {}
-    by_day_sums: dict[int, Cell] = {}
-    for (model, kind, day, _), cell in table.cells().items():
-        _add(by_pair_sums, (model, kind), cell)
-        _add(by_day_sums, day, cell)
-    by_day = [
-        Group(day_label(day), statistics(part, costed, durations["day"][day]))
-        for day, part in sorted(by_day_sums.items())
-    ]
-    by_week_sums: dict[int, Cell] = {}
-    for day, part in sorted(by_day_sums.items()):
-        _add(by_week_sums, week_of(day), part)
-    by_week = [
-        Group(week_label(week), statistics(part, costed, durations["week"][week]))
-        for week, part in by_week_sums.items()
-    ]
-    by_model_sums: dict[str, Cell] = {}
-    by_kind_sums: dict[str, Cell] = {}
-    total_sums: dict[None, Cell] = {}
-    for (model, kind), part in by_pair_sums.items():
-        _add(by_model_sums, model, part)
-        _add(by_kind_sums, kind, part)
-        _add(total_sums, None, part)
-    by_kind = [
-        Group(kind, statistics(part, costed, durations["task_type"][kind]))
-        for kind, part in by_kind_sums.items()
-    ]
+    stats: dict[str, dict[Any, Stats]] = {
+        family.name: table.stats(family.name) for family in FAMILIES
+    }
+    by_day = [Group(day_label(day), found) for day, found in sorted(stats["day"].items())]
+    by_week = [Group(week_label(week), found) for week, found in sorted(stats["week"].items())]
+    by_kind = [Group(kind, found) for kind, found in stats["task_type"].items()]
     by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
-    by_pair = [
-        Group(pair, statistics(part, costed, durations["model_task_type"][pair]))
-        for pair, part in by_pair_sums.items()
-    ]
-    by_model = [
-        Group(model, statistics(part, costed, durations["model"][model]))
-        for model, part in by_model_sums.items()
-    ]
+    by_pair = [Group(pair, found) for pair, found in stats["model_task_type"].items()]
+    by_model = [Group(model, found) for model, found in stats["model"].items()]
     by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
-    totals = (
-        statistics(total_sums[None], costed, durations["total"][None])
-        if total_sums
-        else Stats(cost=Cost() if costed else None)
-    )
+    totals = stats["total"].get(None) or Stats(cost=Cost() if costed else None)
     model_rank = {group.key: rank for rank, group in enumerate(by_model)}
     kind_rank = {group.key: rank for rank, group in enumerate(by_kind)}
     by_pair.sort(key=lambda group: (model_rank[group.key[0]], kind_rank[group.key[1]]))
@@ -548,22 +507,6 @@ def _report(
         filters=options.filters,
         zone=options.zone,
     )
-
-
-def _add(sums: dict[Any, Cell], key: Any, cell: Cell) -> None:
-    found = sums.get(key)
-    if found is None:
-        sums[key] = [*cell[:6], None, None, cell[8], cell[9], cell[10]]
-    else:
-        found[0] += cell[0]
-        found[1] += cell[1]
-        found[2] += cell[2]
-        found[3] += cell[3]
-        found[4] += cell[4]
-        found[5] += cell[5]
-        found[8] += cell[8]
-        found[9] += cell[9]
-        found[10] += cell[10]
 
 
 def _priced(stats: Stats) -> bool:

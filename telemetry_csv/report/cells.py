@@ -36,11 +36,12 @@ from telemetry_csv.report.percentiles import SortedRuns, interpolate, ranks_need
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
 #          durations (an array, or None when they are not held), durations.append (or a sink),
-#          cache-read tokens, cache-write tokens, total duration]; a list, since the pass
+#          cache-read tokens, cache-write tokens, total duration, key]; a list, since the pass
 #          updates it for every row. Successes are the runs of a cell whose key says success,
-#          filled in when the pass ends.
+#          filled in when the pass ends. A group's sums are kept in the same layout.
 RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION = range(8)
 CACHE_READ, CACHE_WRITE, DURATION_TOTAL = 8, 9, 10
+KEY = 11  # the cell's CellKey, set by the table
 _SUMS = (RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, CACHE_READ, CACHE_WRITE)
 Cell = list[Any]
 K = TypeVar("K", bound=Hashable)
@@ -87,9 +88,14 @@ class CellTable:
         self._cells = cells
         self.costed = costed  # whether costs were estimated (Stats.cost is None if not)
         self._rows = rows
-        self._keys: list[CellKey] | None = None
+        self._keys: list[CellKey] = list(map(tuple.__new__, repeat(CellKey), cells))
+        for key, cell in zip(self._keys, cells.values(), strict=True):
+            if len(cell) == KEY:
+                cell.append(key)
+            else:
+                cell[KEY] = key
+        self._groups: dict[str, Groups] = {}
         self._prepared: dict[str, dict[Hashable, Durations]] = {}
-        self._known: dict[str, Groups] = {}
 
     @property
     def held(self) -> bool:
@@ -97,20 +103,22 @@ class CellTable:
         return self._rows is None
 
     def keys(self) -> list[CellKey]:
-        if self._keys is None or len(self._keys) != len(self._cells):
-            self._keys = list(map(tuple.__new__, repeat(CellKey), self._cells))
         return self._keys
+
+    def cells(self) -> dict[tuple[str, str, int, bool], Cell]:
+        """The cells, by key (each a `Cell`, see above)."""
+        return self._cells
 
     def union(self, keys: Iterable[tuple[str, str, int, bool]], *, durations: bool = True) -> Stats:
         """The statistics of the rows of the cells `keys`, exact. Without `durations`, only the
         counts, tokens and cost (`Stats.durations` is empty): cheaper, for charts of sums."""
-        members = [CellKey._make(key) for key in keys]
-        part = _sums([self._cells[key] for key in members])
+        cells = self._cells
+        groups: Groups = {None: _group([cells[CellKey._make(key)] for key in keys])}
         if not durations:
-            return statistics(part, self.costed, Durations())
+            return statistics(groups[None][1], self.costed, Durations())
         family = Family("union", _one_group)
-        found = self._durations([family], {"union": self._base({None: members})})
-        return statistics(part, self.costed, found["union"][None])
+        found = self._durations([family], {"union": groups})
+        return statistics(groups[None][1], self.costed, found["union"][None])
 
     def partition(
         self, key_of: Callable[[CellKey], K], *, durations: bool = True, family: str = ""
@@ -119,175 +127,147 @@ class CellTable:
         group's first cell was met (callers sort): for each group, what `union` of its cells
         gives. `family`: the name the groups were `prepare`d under, if they were."""
         with _no_cycle_collection():
-            members: dict[K, list[CellKey]] = {}
-            sums: dict[K, Cell] = {}
-            for key, cell in zip(self.keys(), self._cells.values(), strict=True):
-                group = key_of(key)
-                found = sums.get(group)
-                if found is None:
-                    sums[group] = [*cell[:6], None, None, cell[8], cell[9], cell[10]]
-                    members[group] = [key]
-                else:
-                    found[0] += cell[0]
-                    found[1] += cell[1]
-                    found[2] += cell[2]
-                    found[3] += cell[3]
-                    found[4] += cell[4]
-                    found[5] += cell[5]
-                    found[8] += cell[8]
-                    found[9] += cell[9]
-                    found[10] += cell[10]
-                    members[group].append(key)
+            groups = self._group_cells(key_of)
             if not durations:
-                return {
-                    group: statistics(part, self.costed, Durations())
-                    for group, part in sums.items()
-                }
-            if family in self._prepared:
-                resolved = self._prepared[family]
+                found: dict[Hashable, Durations] = {}
+            elif family in self._prepared:
+                found = self._prepared[family]
             else:
                 name = family or "partition"
-                spec = Family(name, key_of)
-                base = self._base(members)  # type: ignore[arg-type]
-                resolved = self._durations([spec], {name: base})[name]
+                found = self._durations([Family(name, key_of)], {name: groups})[name]
             return {
-                group: statistics(part, self.costed, resolved[group])
-                for group, part in sums.items()
+                group: statistics(sums, self.costed, found.get(group, Durations()))  # type: ignore[misc]
+                for group, (_, sums) in groups.items()
             }
+
+    def know(self, family: Family, members: dict[Hashable, list[Cell]]) -> None:
+        """The groups of a family without a parent, each with its cells, as the caller already
+        has them (`prepare` then need not work them out)."""
+        self._groups[family.name] = {group: _group(cells) for group, cells in members.items()}
 
     def prepare(self, families: Sequence[Family]) -> None:
         """Work out the percentiles of every group of `families` (parents before children) at
-        once, for `durations` and `partition(family=…)` to give: one pair of passes over the
-        rows when they are read again."""
+        once, for `stats` and `partition(family=…)` to give: one pair of passes over the rows
+        when they are read again."""
         groups: dict[str, Groups] = {}
         for family in families:
-            if family.name in self._known:
-                groups[family.name] = self._known[family.name]
+            known = self._groups.get(family.name)
+            if known is not None:
+                groups[family.name] = known
             elif family.parent is None:
-                groups[family.name] = self._groups(family.key)
+                groups[family.name] = self._group_cells(family.key)
             else:
                 groups[family.name] = _derived(family, groups[family.parent])
+        self._groups.update(groups)
         self._prepared.update(self._durations(families, groups))
 
-    def _groups(self, key_of: Callable[[CellKey], Hashable]) -> Groups:
-        """Each group of cells `key_of` makes, with its number of rows and total duration."""
-        found: dict[Hashable, list[Any]] = {}
-        for key, cell in zip(self.keys(), self._cells.values(), strict=True):
-            group = key_of(key)
-            entry = found.get(group)
-            if entry is None:
-                found[group] = [[key], cell[RUNS], cell[DURATION_TOTAL], [cell]]
-            else:
-                entry[0].append(key)
-                entry[1] += cell[RUNS]
-                entry[2] += cell[DURATION_TOTAL]
-                entry[3].append(cell)
-        return {group: (entry[0], entry[1], entry[2], entry[3]) for group, entry in found.items()}
+    def stats(self, family: str) -> dict[Hashable, Stats]:
+        """The statistics of each group of a family `prepare` was given, in the order each
+        group was met."""
+        durations = self._prepared[family]
+        return {
+            group: statistics(sums, self.costed, durations[group])
+            for group, (_, sums) in self._groups[family].items()
+        }
 
-    def know(self, family: Family, members: dict[Hashable, list[CellKey]]) -> None:
-        """The groups of a family without a parent, each with its cells, as the caller already
-        has them (`prepare` then need not work them out)."""
-        self._known[family.name] = self._base(members)
-
-    def durations(self, family: str) -> dict[Hashable, Durations]:
-        """The percentiles of each group of a family `prepare` was given."""
-        return self._prepared[family]
-
-    def members(self, family: Family) -> dict[Hashable, list[CellKey]]:
-        """Each group of `family` and its cells."""
-        found: dict[Hashable, list[CellKey]] = {}
-        key_of = family.key
-        for key in self.keys():
+    def _group_cells(self, key_of: Callable[[CellKey], Hashable]) -> Groups:
+        """Each group of cells `key_of` makes, with its sums."""
+        found: dict[Hashable, list[Cell]] = {}
+        for key, cell in zip(self._keys, self._cells.values(), strict=True):
             group = key_of(key)
             members = found.get(group)
             if members is None:
-                found[group] = [key]
+                found[group] = [cell]
             else:
-                members.append(key)
-        return found
-
-    def _base(self, members: dict[Hashable, list[CellKey]]) -> Groups:
-        """Groups of cells, each with its number of rows and its total duration."""
-        cells = self._cells
-        found: Groups = {}
-        for group, keys in members.items():
-            parts = [cells[key] for key in keys]
-            count = total = 0
-            for cell in parts:
-                count += cell[RUNS]
-                total += cell[DURATION_TOTAL]
-            found[group] = (keys, count, total, parts)
-        return found
+                members.append(cell)
+        return {group: _group(cells) for group, cells in found.items()}
 
     def _durations(
         self, families: Sequence[Family], groups: dict[str, Groups]
     ) -> dict[str, dict[Hashable, Durations]]:
         if self._rows is None:
-            return self._held_durations(families, groups)
+            return _held_durations(families, groups)
         return _passes(self._rows, families, groups)
 
-    def _held_durations(
-        self, families: Sequence[Family], groups: dict[str, Groups]
-    ) -> dict[str, dict[Hashable, Durations]]:
-        """Percentiles from the durations the cells hold: each family without a parent sorts
-        its groups' values a run at a time; a family with one merges its parent's runs. A
-        family's runs are let go once no later family is its child."""
-        last_use = {family.parent: index for index, family in enumerate(families) if family.parent}
-        runs: dict[str, dict[Hashable, SortedRuns]] = {}
-        found: dict[str, dict[Hashable, Durations]] = {}
-        for index, family in enumerate(families):
-            members = groups[family.name]
-            if family.parent is None:
-                sorted_groups = {
-                    group: SortedRuns.sort([cell[DURATIONS] for cell in parts], count)
-                    for group, (_, count, _, parts) in members.items()
-                }
-            else:
-                parent_runs = runs[family.parent]
-                sorted_groups = {
-                    group: SortedRuns.merge(parent_runs[part] for part in parts)
-                    for group, (parts, _, _, _) in members.items()
-                }
-            found[family.name] = {
-                group: _from_runs(sorted_groups[group], total)
-                for group, (_, _, total, _) in members.items()
-            }
-            if last_use.get(family.name, -1) > index:
-                runs[family.name] = sorted_groups
-            for name in [name for name in runs if last_use.get(name, -1) <= index]:
-                del runs[name]
-        return found
 
-    def cells(self) -> dict[tuple[str, str, int, bool], Cell]:
-        """The cells, by key (each a `Cell`, see above)."""
-        return self._cells
-
-
-# Each group of a family: its members (cell keys, or the parent family's groups), its number
-# of rows, its total duration, and its cells (for a family without a parent).
-Groups = dict[Hashable, tuple[list[Any], int, int, list[Cell]]]
+# Each group of a family: its members (its cells, or the parent family's groups it is made
+# of) and its sums (a cell's layout).
+Groups = dict[Hashable, tuple[list[Any], Cell]]
 
 
 def _one_group(key: CellKey) -> None:
     return None
 
 
+def _group(cells: list[Cell]) -> tuple[list[Any], Cell]:
+    """A group of cells and its sums."""
+    sums: Cell = [0, 0, 0, 0, 0, 0, None, None, 0, 0, 0]
+    for cell in cells:
+        sums[0] += cell[0]
+        sums[1] += cell[1]
+        sums[2] += cell[2]
+        sums[3] += cell[3]
+        sums[4] += cell[4]
+        sums[5] += cell[5]
+        sums[8] += cell[8]
+        sums[9] += cell[9]
+        sums[10] += cell[10]
+    return cells, sums
+
+
 def _derived(family: Family, parent: Groups) -> Groups:
-    """A family's groups from its parent's, each group of which lies in one of them."""
-    found: dict[Hashable, list[Any]] = {}
-    for parent_group, (members, count, total, _) in parent.items():
+    """A family's groups from its parent's (a family of cells), each of which lies in one of
+    them: the parent groups each is made of, and their sums."""
+    found: dict[Hashable, tuple[list[Any], Cell]] = {}
+    for parent_group, (members, sums) in parent.items():
         first = members[0]
-        if not isinstance(first, CellKey):
+        if not isinstance(first, list):
             raise ValueError("a family's parent must be a family of cells")
-        group = family.key(first)
+        group = family.key(first[KEY])
         entry = found.get(group)
         if entry is None:
-            found[group] = [[parent_group], count, total]
+            found[group] = ([parent_group], list(sums))
         else:
             entry[0].append(parent_group)
-            entry[1] += count
-            entry[2] += total
-    return {group: (parts, count, total, []) for group, (parts, count, total) in found.items()}
+            for index in _SUMS_AND_TOTAL:
+                entry[1][index] += sums[index]
+    return found
+
+
+_SUMS_AND_TOTAL = (*_SUMS, DURATION_TOTAL)
+
+
+def _held_durations(
+    families: Sequence[Family], groups: dict[str, Groups]
+) -> dict[str, dict[Hashable, Durations]]:
+    """Percentiles from the durations the cells hold: each family without a parent sorts its
+    groups' values a run at a time; a family with one merges its parent's runs. A family's
+    runs are let go once no later family is its child."""
+    last_use = {family.parent: index for index, family in enumerate(families) if family.parent}
+    runs: dict[str, dict[Hashable, SortedRuns]] = {}
+    found: dict[str, dict[Hashable, Durations]] = {}
+    for index, family in enumerate(families):
+        members = groups[family.name]
+        if family.parent is None:
+            sorted_groups = {
+                group: SortedRuns.sort([cell[DURATIONS] for cell in cells], sums[RUNS])
+                for group, (cells, sums) in members.items()
+            }
+        else:
+            parent_runs = runs[family.parent]
+            sorted_groups = {
+                group: SortedRuns.merge(parent_runs[part] for part in parts)
+                for group, (parts, _) in members.items()
+            }
+        found[family.name] = {
+            group: _from_runs(sorted_groups[group], sums[DURATION_TOTAL])
+            for group, (_, sums) in members.items()
+        }
+        if last_use.get(family.name, -1) > index:
+            runs[family.name] = sorted_groups
+        for name in [name for name in runs if last_use.get(name, -1) <= index]:
+            del runs[name]
+    return found
 
 
 def _from_runs(runs: SortedRuns, total: int) -> Durations:
@@ -324,16 +304,16 @@ def _passes(
     for family in families:
         if family.parent is None:
             mine = bases[family.name] = {}
-            for group, (keys, _, _, _) in groups[family.name].items():
+            for group, (cells, _) in groups[family.name].items():
                 number = numbers[family.name, group] = len(numbers)
                 mine[group] = [number]
-                for key in keys:
-                    of_cell.setdefault(key, []).append(number)
+                for cell in cells:
+                    of_cell.setdefault(cell[KEY], []).append(number)
         else:
             parent = bases[family.parent]
             bases[family.name] = {
                 group: [number for part in parts for number in parent[part]]
-                for group, (parts, _, _, _) in groups[family.name].items()
+                for group, (parts, _) in groups[family.name].items()
             }
     histograms: list[dict[int, int]] = [{} for _ in numbers]
 
@@ -352,7 +332,8 @@ def _passes(
     targets: dict[tuple[str, Hashable], list[tuple[int, int, int]]] = {}
     wanted: list[set[int]] = [set() for _ in numbers]
     for family in families:
-        for group, (_, count, _, _) in groups[family.name].items():
+        for group, (_, sums) in groups[family.name].items():
+            count = sums[RUNS]
             merged: dict[int, int] = {}
             for number in bases[family.name][group]:
                 for found, times in histograms[number].items():
@@ -389,7 +370,8 @@ def _passes(
     result: dict[str, dict[Hashable, Durations]] = {}
     for family in families:
         found_groups: dict[Hashable, Durations] = {}
-        for group, (_, count, total, _) in groups[family.name].items():
+        for group, (_, sums) in groups[family.name].items():
+            count, total = sums[RUNS], sums[DURATION_TOTAL]
             if not count:
                 found_groups[group] = Durations()
                 continue
@@ -422,15 +404,6 @@ def _no_cycle_collection() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _sums(parts: Sequence[Cell]) -> Cell:
-    combined: Cell = [0, 0, 0, 0, 0, 0, None, None, 0, 0, 0]
-    for part in parts:
-        for index in _SUMS:
-            combined[index] += part[index]
-        combined[DURATION_TOTAL] += part[DURATION_TOTAL]
-    return combined
 
 
 def statistics(part: Cell, costed: bool, durations: Durations) -> Stats:
