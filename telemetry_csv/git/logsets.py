@@ -62,6 +62,7 @@ class LogSet:
     shards: dict[str, str] = field(default_factory=dict)  # name -> id
     folds: dict[str, str] = field(default_factory=dict)
     manifests: dict[str, str] = field(default_factory=dict)  # manifest name -> id
+    sizes: dict[str, int] = field(default_factory=dict)  # object id -> size (-1: not known)
 
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
@@ -79,7 +80,8 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
     log_folder, log_name = posixpath.split(log_path)
     found = LogSet(revision, label, log_path, folder)
     backups = []
-    for path, oid, _ in plumbing.tree_entries(revision, [log_folder, folder], root):
+    for path, oid, size in plumbing.tree_entries(revision, [log_folder, folder], root):
+        found.sizes[oid] = size
         where, name = posixpath.split(path)
         if where == log_folder and name == log_name:
             log_entry = (path, oid)

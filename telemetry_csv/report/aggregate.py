@@ -36,7 +36,6 @@ from telemetry_csv.report.cells import (
     CellKey,
     CellTable,
     Family,
-    statistics,
 )
 from telemetry_csv.report.costs import Pricer, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats

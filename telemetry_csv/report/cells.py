@@ -29,6 +29,7 @@ from array import array
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import repeat
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from telemetry_csv.report.data import Cost, Durations, Stats
@@ -201,18 +202,25 @@ def _one_group(key: CellKey) -> None:
 
 def _group(cells: list[Cell]) -> tuple[list[Any], Cell]:
     """A group of cells and its sums."""
-    sums: Cell = [0, 0, 0, 0, 0, 0, None, None, 0, 0, 0]
-    for cell in cells:
-        sums[0] += cell[0]
-        sums[1] += cell[1]
-        sums[2] += cell[2]
-        sums[3] += cell[3]
-        sums[4] += cell[4]
-        sums[5] += cell[5]
-        sums[8] += cell[8]
-        sums[9] += cell[9]
-        sums[10] += cell[10]
-    return cells, sums
+    runs, successes, prompt, completion, femto, unpriced, read, write, total = map(
+        sum, zip(*map(_SUMMED, cells), strict=True)
+    )
+    return cells, [
+        runs,
+        successes,
+        prompt,
+        completion,
+        femto,
+        unpriced,
+        None,
+        None,
+        read,
+        write,
+        total,
+    ]
+
+
+_SUMMED = itemgetter(*_SUMS, DURATION_TOTAL)  # what a group adds up of its cells, in order
 
 
 def _derived(family: Family, parent: Groups) -> Groups:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, repeat
 
 RUN_VALUES = 1 << 16
+_MERGED_VALUES = 1 << 12  # a group made of groups with at most this many values is merged
 
 
 def percentile(ordered: Sequence[int], percent: int) -> float:
@@ -82,8 +83,12 @@ class SortedRuns:
 
     @classmethod
     def merge(cls, parts: Iterable[SortedRuns]) -> SortedRuns:
-        """The values of groups, as their runs."""
-        return cls([run for part in parts for run in part.runs])
+        """The values of groups: their runs as they are, or, for few values, one run (sorting
+        runs already sorted is a merge, and a rank is then one look-up)."""
+        runs = [run for part in parts for run in part.runs]
+        if len(runs) > 1 and sum(map(len, runs)) <= _MERGED_VALUES:
+            return cls([array("q", sorted(chain.from_iterable(runs)))])
+        return cls(runs)
 
     def rank(self, k: int) -> int:
         """The k-th smallest value (from 0): the least value with more than k at or below it."""
