@@ -4,7 +4,7 @@ The check hook (hooks/check_hook.py) prints through `print_check` too."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -56,9 +56,11 @@ def print_check(
     max_problems: int,
     max_bytes: int | None = None,
     summary: Literal["always", "on problems", "never"] = "always",
+    trusted: Mapping[Path, int] | None = None,
 ) -> int:
     """Check the files, print each problem shown, then the summary line (always, only when
-    something is wrong, as a hook does, or never); 0 if all is well, else 1."""
+    something is wrong, as a hook does, or never); 0 if all is well, else 1. `trusted`: for
+    some files, how many bytes at their start were checked already (see `check_files`)."""
     from telemetry_csv.logfile.checking import check_files
 
     display: dict[Path | str, str] = dict(named)
@@ -68,6 +70,7 @@ def print_check(
         max_bytes=max_bytes or settings.max_bytes,
         max_problems=max(max_problems, 0),
         display=display,
+        trusted={path: start for path, start in (trusted or {}).items()},
     )
     return print_result(result, summary)
 

@@ -138,7 +138,13 @@ class Checker:
         if old.same_place(new):
             for log in [new.log_path, *[p for p in self.extra_logs if p != new.log_path]]:
                 findings += check_log(
-                    log, self.schema, compared, self.root, retire_backups=self.retire
+                    log,
+                    self.schema,
+                    compared,
+                    self.root,
+                    retire_backups=self.retire,
+                    blobs=self.blobs,
+                    known={path: (oid, old.sizes.get(oid, -1)) for path, oid in old.legacy},
                 )
             findings += self._shards(old, new)
         else:

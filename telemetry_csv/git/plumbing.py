@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import IO
@@ -300,11 +300,18 @@ _GREPPABLE = re.compile(r"[A-Za-z0-9._:-]+")
 def blob_id(data: bytes | memoryview, like: str) -> str:
     """The object id git gives a blob of `data`, in the hash of the id `like` (SHA-1 or
     SHA-256), so that a blob's prefix can be compared with another blob by its id alone."""
+    return blob_id_of_parts([data], len(data), like)
+
+
+def blob_id_of_parts(parts: Iterable[bytes | memoryview], size: int, like: str) -> str:
+    """`blob_id` of the concatenation of `parts`, which hold `size` bytes in all: a large
+    file's prefix is hashed as it is read, never held whole."""
     import hashlib
 
     digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1(usedforsecurity=False)
-    digest.update(b"blob %d\0" % len(data))
-    digest.update(data)
+    digest.update(b"blob %d\0" % size)
+    for part in parts:
+        digest.update(part)
     return digest.hexdigest()
 
 

@@ -242,6 +242,7 @@ def _legacy_added(
                         f"{head.label}:{path}",
                         first_line=first_line,
                         extended=extended,
+                        lf_before=True,
                     )
                     if item is not None
                 )

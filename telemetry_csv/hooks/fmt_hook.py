@@ -2,7 +2,9 @@
 
 CRLF becomes LF, a byte order mark goes, fields are quoted the canonical way. No value ever
 changes; a line that cannot be read is left alone and reported, and so is a last line without a
-newline (it may be torn: `telemetry-csv repair` moves it aside).
+newline (it may be torn: `telemetry-csv repair` moves it aside). A file's start that is exactly
+what HEAD has was formatted when it was committed: when the lines after it are canonical, the
+file is left as it is without reading the rest (`git.committed`).
 """
 
 from __future__ import annotations
@@ -32,9 +34,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _fmt(filenames: list[str]) -> int:
     from telemetry_csv.cli.fmt import print_fmt
     from telemetry_csv.config import load_settings
+    from telemetry_csv.git.committed import committed_starts
+    from telemetry_csv.logfile.canonical import canonical_after
 
+    settings = load_settings()
     named = [(Path(name), name) for name in filenames]
-    tally = print_fmt(named, load_settings(), changed_word="Fixing")
+    # What HEAD has of a file was formatted when it was committed: a file whose lines after it
+    # are canonical too is left as it is, unread but for those lines.
+    trusted = committed_starts([path for path, _ in named], settings.root)
+    named = [
+        (path, name)
+        for path, name in named
+        if path not in trusted
+        or not canonical_after(path.read_bytes(), trusted[path], settings.schema)
+    ]
+    tally = print_fmt(named, settings, changed_word="Fixing")
     return 1 if tally.changed or tally.left else 0
 
 

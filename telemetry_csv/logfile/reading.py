@@ -46,6 +46,7 @@ from telemetry_csv.logfile.schema import (
 
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
 _EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
+_HEADERS = (_HEADER_BYTES, _EXTENDED_HEADER_BYTES)
 _BLOCK_BYTES = 256 * 1024  # the fast path's unit: big enough to amortise, small in memory
 _LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line at most
 # The line-by-line path parses lines in batches (see `FastPath.parse_lines`); a batch holds at most
@@ -160,10 +161,14 @@ def scan_items(
     display: str | None = None,
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
+    trusted: int = 0,
 ) -> Iterator[ScanItem]:
     """What the readers above are views of: runs of valid lines, rows (or None for a valid line
     when not `rows`) and problems, in line order. `block_bytes` (0: none) is the fast path's
-    unit."""
+    unit. `trusted`: how many bytes at the start of the file were checked already (a file as
+    it was committed, whole lines starting with the header): only the lines after them are
+    read, numbered as in the file; the file as a whole is still judged (its size, its line
+    endings)."""
     name = display if display is not None else str(path)
     try:
         file = fs.open_for_reading(path)  # a FIFO given by mistake is refused, not waited on
@@ -171,7 +176,7 @@ def scan_items(
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
         return
     yield from scan_opened(
-        file, name, schema, max_bytes=max_bytes, rows=rows, block_bytes=block_bytes
+        file, name, schema, max_bytes=max_bytes, rows=rows, block_bytes=block_bytes, trusted=trusted
     )
 
 
@@ -184,10 +189,12 @@ def scan_opened(
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
     limit: int | None = None,
+    trusted: int = 0,
 ) -> Iterator[ScanItem]:
     """`scan_items` over a file already open (it is closed at the end). With a `limit`, only
     its first `limit` bytes are read, less a last line that the bytes after them continue:
-    what a reader listed, while a writer may be appending (`snapshot.py`)."""
+    what a reader listed, while a writer may be appending (`snapshot.py`). `trusted`: see
+    `scan_items`."""
     try:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -205,11 +212,37 @@ def scan_opened(
         stream: BinaryIO = file
         if limit is not None and limit < info.st_size:
             stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
-        yield from _scan_stream(stream, name, schema, rows, block_bytes)
+        start = _trusted_start(stream, trusted) if trusted else None
+        if start is None:
+            yield from _scan_stream(stream, name, schema, rows, block_bytes)
+        else:
+            line, extended = start
+            yield from _scan_stream(stream, name, schema, rows, block_bytes, line, extended, True)
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
         file.close()
+
+
+def _trusted_start(file: BinaryIO, trusted: int) -> tuple[int, bool] | None:
+    """For a file whose first `trusted` bytes were checked already: the number of the first
+    line after them and whether the file has the extended header, the file left there; None
+    (the file at its start) when they are not whole lines after a header. Read in parts."""
+    header = file.readline(len(_EXTENDED_HEADER_BYTES))
+    lines = 1
+    if header in _HEADERS and len(header) <= trusted:
+        left = trusted - len(header)
+        part = b"\n"
+        while left > 0:
+            part = file.read(min(_BLOCK_BYTES, left))
+            if not part:
+                break
+            lines += part.count(b"\n")
+            left -= len(part)
+        if left == 0 and part.endswith(b"\n"):
+            return lines + 1, header == _EXTENDED_HEADER_BYTES
+    file.seek(0)
+    return None
 
 
 def _whole_lines_end(file: BinaryIO, limit: int) -> int:
@@ -262,11 +295,15 @@ def scan_data(
     rows: bool = True,
     first_line: int = 1,
     extended: bool = False,
+    lf_before: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_items` over bytes in memory: a whole file, or, with `first_line` > 1, the lines of
     a file from that line on (a fold's segment), numbered as in the file and read in the shape
-    `extended` says (the file's header decides it)."""
-    return _scan_stream(io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended)
+    `extended` says (the file's header decides it); with `lf_before`, the lines before count,
+    as LF lines, in the file-wide problems (the rest of a file whose start was checked)."""
+    return _scan_stream(
+        io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended, lf_before
+    )
 
 
 def scan_files(
@@ -331,15 +368,20 @@ def _scan_stream(
     block_bytes: int,
     first_line: int = 1,
     extended: bool = False,
+    lf_before: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_runs` over an open file or a stream of bytes in memory; with `first_line` > 1,
     lines from the middle of a file, without its header, in the shape `extended` says (a fold's
-    segment: the fold's header decides)."""
+    segment: the fold's header decides); `lf_before`: the lines before were checked already,
+    each ending in a newline, and file-wide problems count them so."""
     head = b"" if first_line > 1 else file.read(len(_EXTENDED_HEADER_BYTES))
     if first_line > 1:
         lines = _Lines(name, schema, rows, _physical_lines(file.readline, _LINE_LIMIT, first=False))
         lines.set_shape(extended)
-        lines.line_no = first_line - 1
+        if lf_before:
+            lines.count_lf(first_line - 1)
+        else:
+            lines.line_no = first_line - 1
     elif head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
         extended = head == _EXTENDED_HEADER_BYTES
         file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
