@@ -12,7 +12,7 @@ Packages, from the top layer down (a module imports only from layers below it; C
 - `logfile/`: the file itself; its schema, reading (`check`), writing and rotation, canonical
   form (`fmt`), repair (`repair`), the files `init` creates;
 - foundations: `errors` (and the exit statuses), `fs` (every file operation), `rfc3339`,
-  `durations`, `secrets_scan`.
+  `durations`, `secrets_scan`, `extras` (what the optional extras need, and how to install it).
 
 Names are imported on first use so that `import telemetry_csv` stays cheap for the `log`
 command's start-up.

@@ -45,10 +45,11 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "log": {EXIT_OK: "logged", EXIT_USAGE: "", EXIT_LOCKED: "",
             EXIT_FILE: "the log cannot be written (damaged, unreadable or read-only)"},
     "check": {EXIT_OK: "no problems", EXIT_PROBLEMS: "problems found", EXIT_USAGE: "",
-              EXIT_FILE: "no log"},
+              EXIT_FILE: "no log, or a file named is not there"},
     "report": {EXIT_OK: "report written (also when no row matches)",
                EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",
-               EXIT_FILE: "no log, or the output cannot be written",
+               EXIT_FILE: "no log, a file named is not there, or the output cannot be "
+               "written",
                EXIT_BUDGET: "a budget was broken; the report was still written"},
     "fmt": {EXIT_OK: "every file is canonical now",
             EXIT_PROBLEMS: "some lines were left as they were", EXIT_USAGE: "", EXIT_LOCKED: "",
@@ -59,7 +60,8 @@ COMMAND_EXITS: dict[str, dict[int, str]] = {
     "export": {EXIT_OK: "sent (also when nothing was new)", EXIT_PROBLEMS: "invalid rows",
                EXIT_USAGE: "bad arguments, or the `otlp` extra is missing",
                EXIT_LOCKED: "another export holds the state's lock",
-               EXIT_FILE: "no log, or the state cannot be written",
+               EXIT_FILE: "no log, a file named is not there, or the state cannot be "
+               "written",
                EXIT_SEND: "the receiver could not be reached or did not accept the data (what "
                "it acknowledged before stays recorded)"},
     "cat": {EXIT_OK: "every row printed", EXIT_PROBLEMS: "invalid rows", EXIT_USAGE: "",

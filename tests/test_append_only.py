@@ -64,9 +64,15 @@ def test_an_edited_row_fails_with_the_line_and_both_versions(
         f"{LOG}:3: a history row was changed; rows may only be added at the end",
         f"    HEAD line 3:   {row(2).strip()}",
         f"    staged line 3: {edited.strip()}",
-        f"    restore the committed rows with `git show HEAD:{LOG}`, then append new rows "
-        "with `telemetry-csv log`",
+        f"    restore the committed file with `git restore --source=HEAD --staged --worktree "
+        f"-- {LOG}` (rows added since are dropped with the change: log them again with "
+        "`telemetry-csv log`)",
     ]
+    # The command it gives restores the file: the hook then passes, and the log is HEAD's.
+    command = f"git restore --source=HEAD --staged --worktree -- {LOG}".split()
+    git(committed, *command[1:])
+    assert append_only_hook.main([LOG]) == 0
+    assert (committed / LOG).read_text().endswith(rows(1, 2, 3))
 
 
 @pytest.mark.parametrize(

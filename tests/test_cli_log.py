@@ -68,8 +68,8 @@ def test_forms_mix_but_not_for_one_field(log: Path, capsys: pytest.CaptureFixtur
 
 
 def test_missing_and_extra_arguments(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["log", "claude-3-opus", "1500"]) == 2
-    assert "completion_tokens is missing: give it as argument 3 or as --completion-tokens" in (
+    assert main(["log", "claude-3-opus", "1500", "3200", "true", "plan"]) == 2
+    assert "duration_ms is missing: give it as argument 6 or as --duration-ms" in (
         capsys.readouterr().err
     )
     assert main(["log", *POSITIONAL, "extra"]) == 2
@@ -192,7 +192,7 @@ def test_installed_command_from_a_subfolder_never_prints_a_traceback(repo: Path,
     [shard] = shards(log)
     assert done.stdout.endswith(f"to ../../{shard.relative_to(repo)}\n")
     assert len(lines(log)) == 1
-    for bad in (["1,500"], ["--max-bytes", "x"], ["--nope"]):
+    for bad in (["1,500", *POSITIONAL[2:]], ["--max-bytes", "x"], ["--nope"]):
         done = run_cli("log", *POSITIONAL[:1], *bad, cwd=sub)
         assert done.returncode == 2
         assert "Traceback" not in done.stderr

@@ -427,7 +427,7 @@ def test_without_the_extra_the_error_says_what_to_install(repo: Path, log: Path)
     assert done.stderr == (
         "telemetry-csv export: error: exporting needs the `otlp` extra (google.protobuf "
         f"cannot be imported); install it with: {sys.executable} -m pip install "
-        "'opentelemetry-proto>=1.27,<2' 'protobuf>=5,<8'\n"
+        "'opentelemetry-proto<2,>=1.27' 'protobuf<8,>=5'\n"  # as the installed metadata has them
     )
 
 

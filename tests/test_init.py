@@ -93,3 +93,55 @@ def test_this_repository_sample_log_passes_check(
     assert main(["check", ".telemetry/usage.csv"]) == 0
     rows = (REPOSITORY / ".telemetry" / "usage.csv").read_text().count("\n") - 1
     assert 3 <= rows <= 5
+
+
+# The README the shell scripts' era kept in .telemetry/, in its shape (trimmed).
+SCRIPT_ERA_README = """\
+# Telemetry
+
+LLM usage telemetry for the project.
+
+## Usage
+
+### Log a Task
+
+```bash
+./scripts/log-telemetry.sh "claude-3-opus" 1500 3200 true "execute" 45000 "Phase 6 tests"
+```
+
+### Generate Report
+
+```bash
+./scripts/telemetry-report.sh --format json
+```
+"""
+
+
+def test_a_readme_of_the_scripts_era_is_kept_with_how_to_get_the_new_one(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = repo / ".telemetry" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text(SCRIPT_ERA_README)
+    assert main(["init"]) == 0
+    assert (
+        "kept     .telemetry/README.md: it is from the shell scripts' era (it tells to run "
+        "log-telemetry.sh); a newer one comes with telemetry-csv: `telemetry-csv init "
+        "--update-readme` replaces it, and git diff shows what changed\n"
+    ) in capsys.readouterr().out
+    assert readme.read_text() == SCRIPT_ERA_README
+    assert main(["init", "--update-readme"]) == 0
+    assert "replaced .telemetry/README.md\n" in capsys.readouterr().out
+    assert readme.read_text() == readme_text()
+    assert main(["init"]) == 0  # the current one: kept, nothing to say
+    assert "kept     .telemetry/README.md\n" in capsys.readouterr().out
+
+
+def test_a_readme_of_its_own_is_kept_without_a_word(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    readme = repo / ".telemetry" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text("# Our telemetry\n\nWe log with telemetry-csv (see log-telemetry.sh).\n")
+    assert main(["init"]) == 0
+    assert "kept     .telemetry/README.md\n" in capsys.readouterr().out

@@ -315,8 +315,8 @@ def test_a_cost_budget_without_the_price_data_installed_is_an_error(log: Path) -
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
         "telemetry-csv report: error: --max-cost 5: a cost budget needs the price data, which "
-        "is not installed; `pip install 'telemetry-csv[cost]'` adds it (a cost budget is never "
-        "checked against $0)\n"
+        f"is not installed; `{sys.executable} -m pip install 'genai-prices<0.3,>=0.2.3'` adds it "
+        "(a cost budget is never checked against $0)\n"
     )
     plain = subprocess.run(
         [sys.executable, "-c", BLOCKED, "report", "--max-tokens", "1M"],

@@ -257,7 +257,9 @@ def test_without_the_extra_a_one_line_hint_and_no_cost_columns(tmp_path: Path) -
     markdown = subprocess.run([*run, str(log)], capture_output=True, text=True, check=True).stdout
     assert "Estimated cost" not in markdown
     hints = [line for line in markdown.splitlines() if "cost" in line.lower()]
-    assert hints == ["Costs are not estimated: `pip install 'telemetry-csv[cost]'` adds estimates."]
+    # A command for this very interpreter (the package is not on PyPI to be found by name).
+    hint = f"{sys.executable} -m pip install 'genai-prices<0.3,>=0.2.3'"
+    assert hints == [f"Costs are not estimated: `{hint}` adds estimates."]
     document = json.loads(
         subprocess.run(
             [*run, "--format", "json", str(log)], capture_output=True, text=True, check=True

@@ -316,7 +316,7 @@ def test_argument_errors_hide_secrets_and_stay_on_one_line(repo: Path) -> None:
         "telemetry-csv log: error: argument --max-bytes: invalid int value: "
         "'[redacted: github-token]' (see --help)\n"
     )
-    done = run_cli("log", "m", "1", "2", "true", "plan", "3", "--no-such\noption", cwd=repo)
+    done = run_cli("log", "m", "1", "2", "--no-such\noption", "true", "plan", "3", cwd=repo)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "--no-such\\noption" in done.stderr
 

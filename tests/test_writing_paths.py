@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_csv.errors import LogFileError
+from telemetry_csv.errors import LogFileError, TelemetryError
 from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
 from telemetry_csv.logfile.rewriting import format_file
@@ -52,9 +52,12 @@ def test_two_logs_differing_only_in_suffix_cannot_share_backups(tmp_path: Path) 
     before = {path: path.read_bytes() for path in tmp_path.iterdir()}
     txt_log = tmp_path / "usage.txt"
     for write in (append, lambda log: writing.create_log(log, lock_timeout=5)):
-        with pytest.raises(LogFileError, match=r"usage\.txt: a log's file name must end in \.csv"):
+        with pytest.raises(
+            TelemetryError, match=r"usage\.txt: a log's file name must end in \.csv"
+        ) as raised:
             write(txt_log)
-    with pytest.raises(LogFileError, match=r"must end in \.csv"):
+        assert raised.value.exit_code == 2  # a refused value, as from the `log` setting
+    with pytest.raises(TelemetryError, match=r"must end in \.csv"):
         layout.log_files(txt_log)
     assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
 
@@ -73,9 +76,15 @@ def test_the_log_setting_must_end_in_csv(repo: Path) -> None:
 
 
 def test_file_option_must_end_in_csv(repo: Path) -> None:
-    for args in ((*LOG_ARGS, "--file", "usage.txt"), ("init", "--file", "usage.txt")):
+    """The same status as the same name in the `log` setting (above): a refused value."""
+    for args in (
+        (*LOG_ARGS, "--file", "usage.txt"),
+        ("init", "--file", "usage.txt"),
+        ("check", "--file", "usage.txt"),
+        ("report", "--file", "usage.txt"),
+    ):
         done = run_cli(*args, cwd=repo)
-        assert done.returncode == 4, args
+        assert done.returncode == 2, args
         assert done.stderr.count("\n") == 1 and "must end in .csv" in done.stderr
     assert sorted(path.name for path in repo.iterdir()) == [".git"]
 

@@ -2,8 +2,8 @@
 streamed chunks, JSON lines, or a server-sent-events stream. Each event is recognised by the
 shape its provider documents; a stream's counts come from its final usage (they are cumulative).
 `prompt_tokens` always means every token the model read, `completion_tokens` every token it
-wrote: how each provider's fields add up to them is in the README, "Token counts from API
-responses". The parts of `prompt_tokens` read from and written to the provider's prompt cache
+wrote: how each provider's fields add up to them is in docs/usage-json.md ("Token counts from API
+responses"). The parts of `prompt_tokens` read from and written to the provider's prompt cache
 fill `cache_read_tokens` and `cache_write_tokens` where the response has them (docs/format.md):
 Anthropic's `cache_read_input_tokens` and `cache_creation_input_tokens`, OpenAI's `cached_tokens`
 (OpenAI bills no cache writes), Gemini's `cachedContentTokenCount`. Imported only when a body is

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
@@ -15,18 +16,56 @@ from telemetry_csv.errors import TelemetryError
 
 class ArgumentsError(TelemetryError):
     """Arguments argparse refused; `str(error)` is the whole line, the program name included.
-    Raised rather than printed so that cli/main.py prints it, redacted, like any other error."""
+    Raised rather than printed so that cli/main.py prints it, redacted, like any other error;
+    `usage`, when given, is printed on the line before it, as argparse does."""
+
+    def __init__(self, message: str, *, usage: str = ""):
+        super().__init__(message)
+        self.usage = usage
 
 
 class ArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise ArgumentsError(f"{self.prog}: error: {one_line(message)} (see --help)")
+        hint = suggestion(message, self)
+        raise ArgumentsError(f"{self.prog}: error: {one_line(message)}{hint} (see --help)")
 
     def print_help(self, file: SupportsWrite[str] | None = None) -> None:
         # argparse would swallow a write error; let a closed pipe reach main like any output.
         stream = file or sys.stdout
         if stream is not None:
             stream.write(self.format_help())
+
+
+def suggestion(message: str, parser: argparse.ArgumentParser) -> str:
+    """ "; did you mean --model?" for an option argparse did not know (`--modle`), or a choice it
+    refused (`--format jsn`), when a known one is close; else nothing."""
+    import re
+
+    unknown = re.match(r"unrecognized arguments: (.*)", message)
+    if unknown:
+        words = [word.split("=", 1)[0] for word in unknown.group(1).split()]
+        known = list(parser._option_string_actions)
+        close = [
+            f"{word} -> {match[0]}"
+            for word in words
+            if word.startswith("-") and (match := closest(word, known))
+        ]
+        if len(close) == 1:
+            return f"; did you mean {close[0].split(' -> ')[1]}?"
+        return f"; did you mean {', '.join(close)}?" if close else ""
+    choice = re.search(r"invalid choice: '(.*)' \(choose from (.*)\)$", message)
+    if choice:
+        match = closest(choice.group(1), re.findall(r"'([^']*)'", choice.group(2)))
+        return f"; did you mean {match[0]}?" if match else ""
+    return ""
+
+
+def closest(word: str, candidates: Sequence[str]) -> list[str]:
+    """The candidate nearest to `word`, if any is near enough (difflib, as git's and pip's
+    "did you mean" do it): one or none."""
+    import difflib
+
+    return difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
 
 
 def one_line(message: str) -> str:

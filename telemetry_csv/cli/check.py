@@ -117,6 +117,9 @@ def run(argv: Sequence[str]) -> int:
     refuse_files_with_log_option(args.files, args.file)
     summary: Literal["always", "never"] = "never" if args.quiet else "always"
     if args.files:
+        from telemetry_csv.cli.selection import require_existing
+
+        require_existing(args.files)
         named = [(Path(name), name) for name in args.files]
         return print_check(
             named,

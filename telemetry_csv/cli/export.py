@@ -111,7 +111,7 @@ def run(argv: Sequence[str]) -> int:
     require_otlp()
 
     from telemetry_csv.cli.output import say, shown_path
-    from telemetry_csv.cli.selection import refuse_files_with_log_option
+    from telemetry_csv.cli.selection import refuse_files_with_log_option, require_existing
     from telemetry_csv.config import load_settings
     from telemetry_csv.errors import TelemetryError
     from telemetry_csv.export import endpoint, pipeline, repository, spans, state
@@ -134,6 +134,7 @@ def run(argv: Sequence[str]) -> int:
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
     refuse_files_with_log_option(args.files, args.file)
+    require_existing(args.files)
     environ = os.environ
     traces = endpoint.resolve(
         "traces", endpoint=args.endpoint, headers=args.header, environ=environ, warn=note

@@ -26,6 +26,11 @@ def build_parser() -> ArgumentParser:
     parser = command_parser("init", DESCRIPTION)
     parser.add_argument("--file", metavar="PATH", help="where the log goes (default: configured)")
     parser.add_argument(
+        "--update-readme",
+        action="store_true",
+        help="replace the folder's README.md with the current template (git has the old one)",
+    )
+    parser.add_argument(
         "--git",
         action="store_true",
         help="only the git set-up: .gitattributes and the merge driver (for a fresh clone)",
@@ -45,9 +50,15 @@ def run(argv: Sequence[str]) -> int:
     team = settings.layout == "team" and not args.file
     actions = []
     if not args.git:
-        actions = initialise(log_path, lock_timeout=settings.lock_timeout, create_log=not team)
+        actions = initialise(
+            log_path,
+            lock_timeout=settings.lock_timeout,
+            create_log=not team,
+            update_readme=args.update_readme,
+        )
         for action in actions:
-            print(f"{action.done:<8} {shown_path(action.path)}")
+            note = f": {action.note}" if action.note else ""
+            print(f"{action.done:<8} {shown_path(action.path)}{note}")
     for step in set_up_git(log_path, settings.root, only_git=args.git):
         detail = f": {step.detail}" if step.detail else ""
         print(f"{step.done:<8} {step.what}{detail}")

@@ -6,7 +6,7 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from telemetry_csv.cli.arguments import ArgumentParser, command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, ArgumentsError, command_parser
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.logfile.schema import HEADER
 
@@ -21,6 +21,7 @@ telemetry-csv log MODEL PROMPT_TOKENS COMPLETION_TOKENS SUCCESS TASK_TYPE DURATI
                          --task-type T (--duration-ms N | --duration 1m30s) [--notes TEXT]
        telemetry-csv log --usage-json FILE|- --task-success B --task-type T --duration 1m30s
        (and --cache-read-tokens N --cache-write-tokens N, the cached parts of the prompt tokens)"""
+USAGE_LINE = "usage: " + USAGE.splitlines()[0]
 
 DESCRIPTION = """\
 Append one row to the repository's log (.telemetry/usage.csv at the root, or as configured).
@@ -71,30 +72,106 @@ def gather_fields(args: argparse.Namespace, from_body: Sequence[str] = ()) -> di
     for field in ("cache_read_tokens", "cache_write_tokens"):
         if getattr(args, field) is not None:
             values[field] = getattr(args, field)
+    if "duration_ms" in values:
+        _refuse_units_in_milliseconds(values["duration_ms"])
     if args.duration is not None:
         if "duration_ms" in values:
             raise TelemetryError("duration given twice: use --duration or duration_ms, not both")
-        from telemetry_csv.durations import parse_duration
-
-        values["duration_ms"] = parse_duration(args.duration)
+        values["duration_ms"] = _duration(args.duration)
     missing = [field for field in REQUIRED if field not in values and field not in from_body]
     if missing:
-        field = missing[0]
-        raise TelemetryError(
-            f"{field} is missing: give it as argument {POSITIONAL.index(field) + 1} "
-            f"or as --{_flag(field)}"
-        )
+        raise ArgumentsError(f"telemetry-csv log: error: {_missing(missing)}", usage=USAGE_LINE)
     if args.timestamp is not None:
         values["timestamp"] = args.timestamp
     return values
+
+
+def _missing(fields: Sequence[str]) -> str:
+    """Every missing field in one message, each with the two ways to give it."""
+    flags = [f"--{_flag(field)}" for field in fields]
+    if "duration_ms" in fields:
+        flags[fields.index("duration_ms")] += " (or --duration 1m30s)"
+    if len(fields) == 1:
+        number = POSITIONAL.index(fields[0]) + 1
+        return f"{fields[0]} is missing: give it as argument {number} or as {flags[0]}"
+    numbers = [POSITIONAL.index(field) + 1 for field in fields]
+    if numbers == list(range(numbers[0], numbers[-1] + 1)):
+        where = f"arguments {numbers[0]} to {numbers[-1]}"
+    else:
+        where = "arguments " + ", ".join(map(str, numbers))
+    return (
+        f"{len(fields)} fields are missing: {', '.join(fields)}; give them as {where} "
+        f"(in that order) or as {', '.join(flags)}"
+    )
+
+
+def _refuse_units_in_milliseconds(value: str) -> None:
+    """The sixth argument and --duration-ms are plain milliseconds; `45s` there is a duration
+    meant for --duration, so say that rather than only "digits only"."""
+    from telemetry_csv.durations import parse_duration
+    from telemetry_csv.errors import InvalidValueError
+
+    if value.strip().isdigit():
+        return
+    try:
+        milliseconds = parse_duration(value)
+    except TelemetryError:
+        return  # not a duration either: the schema's own message says what is allowed
+    raise InvalidValueError(
+        "duration_ms",
+        value,
+        f"duration_ms is whole milliseconds ({milliseconds}); for a duration with units use "
+        f"--duration {value.strip()}",
+    )
+
+
+def _duration(text: str) -> int:
+    """--duration takes units; a bare number would be a guess between seconds and
+    milliseconds, so it is refused, pointing at the options that take milliseconds."""
+    from telemetry_csv.durations import ALLOWED, parse_duration
+    from telemetry_csv.errors import InvalidValueError
+
+    if text.strip().isdigit():
+        raise InvalidValueError(
+            "duration",
+            text,
+            f"{ALLOWED}; for milliseconds use --duration-ms {text.strip()} (or the sixth argument)",
+        )
+    return parse_duration(text)
 
 
 def _flag(field: str) -> str:
     return field.replace("_", "-")
 
 
+def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, str | None]:
+    """The arguments, and a notice when a seventh token that is no option of `log` was taken
+    as the notes. Options may follow the six positional fields, as documented, so `-q` there
+    is the option; an unknown `-x` there can only be a note the shell passed unquoted-looking,
+    and the old script stored such notes."""
+    parser = build_parser()
+    args, extras = parser.parse_known_intermixed_args(argv)
+    for field in POSITIONAL:
+        if getattr(args, field) == []:
+            # `--notes=--`: argparse (3.11, 3.12) takes a value of `--` out as the end of
+            # options and leaves an empty list; the old script stored such a note as given.
+            setattr(args, field, "--")
+    if not extras:
+        return args, None
+    if len(extras) == 1 and len(args.values) == len(REQUIRED) and args.notes is None:
+        token = extras[0]
+        before, _ = parser.parse_known_intermixed_args(argv[: list(argv).index(token)])
+        if len(before.values) == len(REQUIRED):
+            args.values.append(token)
+            return args, (
+                f"{token!r} is no option of `telemetry-csv log`, so it was stored as the notes "
+                "(to say so, put -- before notes that start with -)"
+            )
+    parser.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
 def run(argv: Sequence[str]) -> int:
-    args = build_parser().parse_intermixed_args(argv)
+    args, seventh = parse(argv)
     notices: tuple[str, ...] = ()
     if args.usage_json is None:
         values = gather_fields(args)
@@ -117,6 +194,8 @@ def run(argv: Sequence[str]) -> int:
     )
     from telemetry_csv.cli import output
 
+    if seventh:
+        notices = (seventh, *notices)
     for note in output.notes(logged, notices):
         output.say(f"telemetry-csv log: note: {note}")
     if not args.quiet:

@@ -82,8 +82,12 @@ def _main(args: list[str]) -> int:
         return 0
     name = args[0]
     if name not in COMMANDS:
+        from telemetry_csv.cli.arguments import closest
+
+        near = closest(name, list(COMMANDS))
+        hint = f"did you mean {near[0]}? " if near else ""
         print_error(
-            f"telemetry-csv: error: unknown command {name!r}; "
+            f"telemetry-csv: error: unknown command {name!r}; {hint}"
             f"choose from {', '.join(COMMANDS)} (see --help)"
         )
         return EXIT_USAGE
@@ -97,6 +101,8 @@ def _main(args: list[str]) -> int:
         status: int = module.run(args[1:])
         return status
     except ArgumentsError as error:
+        if error.usage:
+            say(error.usage)
         print_error(str(error))
         return error.exit_code
     except TelemetryError as error:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.output import shown_path
-from telemetry_csv.cli.selection import refuse_files_with_log_option
+from telemetry_csv.cli.selection import refuse_files_with_log_option, require_existing
 from telemetry_csv.errors import TelemetryError
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ examples:
   telemetry-csv report --range origin/main..HEAD --max-cost 5 --min-success-rate 80%
   telemetry-csv report --charts --github-summary"""
 
-FORMATS = ("markdown", "json", "csv", "html")
+FORMATS = ("markdown", "json", "csv", "html", "legacy-json")
 BUDGET_OPTIONS = ("max_tokens", "max_cost", "min_success_rate", "max_p95")
 
 
@@ -89,7 +89,12 @@ def build_parser() -> ArgumentParser:
         metavar="ZONE",
         help="for days and weeks: UTC (default), local, or an IANA name",
     )
-    output.add_argument("--format", choices=FORMATS, default="markdown", help="default: markdown")
+    output.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="markdown",
+        help="default: markdown; legacy-json is the old telemetry-report.sh's JSON",
+    )
     output.add_argument("-o", "--output", metavar="FILE", help="write here instead of stdout")
     output.add_argument(
         "--github-summary",
@@ -207,6 +212,7 @@ def run(argv: Sequence[str]) -> int:
     if args.range is not None and (args.files or args.file):
         raise TelemetryError("--range reads the log from git; give it without FILES or --file")
     refuse_files_with_log_option(args.files, args.file)
+    require_existing(args.files)
     log_path = Path(args.file) if args.file else settings.log_path
     output = args.output if args.output != "-" else None
     html = args.format == "html"
@@ -218,7 +224,7 @@ def run(argv: Sequence[str]) -> int:
         chart_series=_chart_series() if html else 0,
     )
 
-    def make(snapshot: Snapshot | None) -> Report:
+    def make(snapshot: Snapshot | None, options: ReportOptions = options) -> Report:
         source = open_source(
             settings.schema,
             files=args.files,
@@ -253,6 +259,17 @@ def run(argv: Sequence[str]) -> int:
             raise LogFileError(
                 "the files changed while the report read them again; run it again"
             ) from None
+    if filters.models and report.rows_read and not report.rows:
+        from functools import partial
+
+        everything = ReportOptions(zone=zone, costs=False)
+        if args.range is None and not args.files:
+            whole = read_consistently(
+                partial(make, options=everything), log_path, display=shown_path
+            )
+        else:
+            whole = make(None, everything)
+        _say_which_models(filters.models, [group.key for group in whole.by_model])
     if budgets:
         from telemetry_csv.report.budgets import check_budgets
 
@@ -277,6 +294,10 @@ def run(argv: Sequence[str]) -> int:
         from telemetry_csv.report.csv_format import render_csv
 
         text = render_csv(report)
+    elif args.format == "legacy-json":
+        from telemetry_csv.report.legacy_json import render_legacy_json
+
+        text = render_legacy_json(report, settings.schema.task_types)
     else:
         text = render_markdown(report, markdown_options)
 
@@ -325,6 +346,28 @@ def _budgets(args: argparse.Namespace, settings: Settings) -> tuple[Budget, ...]
     budgets = combine_budgets(settings.budgets if args.budgets else (), given)
     check_prices_available(budgets, costs=not args.no_costs)
     return budgets
+
+
+def _say_which_models(asked: Sequence[str], present: Sequence[str]) -> None:
+    """No row matched: for each --model that names no model of the log, the nearest name and
+    the names there are (--model takes names exactly as logged)."""
+    from telemetry_csv.cli.arguments import closest
+    from telemetry_csv.cli.output import say
+
+    for name in asked:
+        if name in present:
+            continue
+        # `gpt4o` is nearer `gpt-4o` than `openai/gpt-4o`: compare the name after a provider too.
+        tails = {model.rsplit("/", 1)[-1]: model for model in present}
+        near = closest(name, list(present)) or [tails[m] for m in closest(name, list(tails))]
+        hint = f"did you mean {near[0]}? " if near else ""
+        listed = ", ".join(present[:20]) + (
+            f" and {len(present) - 20:,} more" if len(present) > 20 else ""
+        )
+        say(
+            f"telemetry-csv report: note: no row has the model {name!r}; {hint}"
+            f"models logged: {listed} (--model takes a name exactly as logged)"
+        )
 
 
 def _chart_series() -> int:

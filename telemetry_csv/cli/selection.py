@@ -19,6 +19,7 @@ def files_to_read(
     of the log (`--file`, or the configured one): its backups, itself, its folds and shards."""
     refuse_files_with_log_option(files, log_option)
     if files:
+        require_existing(files)
         return [(Path(name), name) for name in files]
     from telemetry_csv.errors import LogFileError
     from telemetry_csv.logfile.layout import log_files
@@ -39,3 +40,15 @@ def refuse_files_with_log_option(files: list[str], log_option: str | None) -> No
         raise TelemetryError(
             "--file reads a log and its backups; give either FILES or --file, not both"
         )
+
+
+def require_existing(files: list[str]) -> None:
+    """A file named on the command line that is not there is a missing file (exit status 4, as
+    the table of exit statuses has it), said before anything is read, not a problem in it."""
+    import os
+
+    from telemetry_csv.errors import LogFileError
+
+    for name in files:
+        if not os.path.lexists(name):
+            raise LogFileError(f"{name}: no such file")

@@ -7,9 +7,6 @@ ImportError traceback.
 
 from __future__ import annotations
 
-import shlex
-import sys
-
 from telemetry_csv.errors import TelemetryError
 
 # The extra's requirements, as pyproject.toml's `otlp` extra lists them.
@@ -22,9 +19,9 @@ class MissingExtraError(TelemetryError):
 
 def install_command() -> str:
     """The command that installs the extra's packages for the interpreter running now."""
-    return " ".join(
-        [shlex.quote(sys.executable), "-m", "pip", "install", *map(shlex.quote, REQUIREMENTS)]
-    )
+    from telemetry_csv import extras
+
+    return extras.install_command(extras.requirements("otlp", REQUIREMENTS))
 
 
 def require_otlp() -> None:

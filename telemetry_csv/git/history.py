@@ -65,8 +65,9 @@ class Rewrite:
             f"    {old:<{width}} {_shown(self.old_line.text)}\n"
             f"    {new:<{width}} {_shown(new_text)}\n"
             f"{rotation}"
-            f"    restore the committed rows with `git show {self.old_label}:{self.path}`, "
-            "then append new rows with `telemetry-csv log`"
+            f"    restore the committed file with `git restore --source={self.old_label} "
+            f"--staged --worktree -- {self.path}` (rows added since are dropped with the "
+            "change: log them again with `telemetry-csv log`)"
         )
 
 
@@ -294,7 +295,10 @@ def history_changes(
     folder, name = posixpath.split(log_path)
     stem = posixpath.splitext(name)[0]
     backups = f"{_glob_literal(folder)}/" if folder else ""
-    pathspecs = [f":(top,literal){log_path}", f":(top,glob){backups}{_glob_literal(stem)}-*.csv"]
+    pathspecs = [f":(top,literal){log_path}"] + [
+        f":(top,glob){backups}{glob.format(stem=_glob_literal(stem))}"
+        for glob in layout.BACKUP_GLOBS
+    ]
     changes = plumbing.changed_files(compared.old_revision, compared.new_revision, pathspecs, cwd)
     return [(status, path) for status, path in changes if belongs_to(path, log_path)]
 

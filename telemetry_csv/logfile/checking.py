@@ -75,13 +75,23 @@ def check_files(
             tally.file(_manifest_problems(Path(path), shown))
             continue
         items: Iterable[ScanItem] = scan_items(
-            path, schema, max_bytes=max_bytes, display=name, trusted=starts.get(path, 0)
+            path,
+            schema,
+            max_bytes=_limit(path, max_bytes),
+            display=name,
+            trusted=starts.get(path, 0),
         )
         if layout.is_fold_name(Path(path).name):
             items = chain(_fold_problems(Path(path), shown), items)
         tally.file(items, shown)
     tally.conflicts(schema)
     return result
+
+
+def _limit(path: Path | str, max_bytes: int | None) -> int | None:
+    # `max_bytes` limits a log, not a backup: a backup holds what it was given (the shell
+    # scripts' backups pass 10 MiB).
+    return None if layout.is_backup_name(Path(path).name) else max_bytes
 
 
 def _name(path: Path | str, display: dict[Path | str, str] | None) -> str | None:
@@ -114,7 +124,7 @@ def _new_ids(starts: Mapping[Path | str, int], schema: Schema, max_bytes: int | 
     """The ids held by the lines after the trusted starts."""
     ids: set[str] = set()
     for path, start in starts.items():
-        for item in scan_items(path, schema, max_bytes=max_bytes, trusted=start):
+        for item in scan_items(path, schema, max_bytes=_limit(path, max_bytes), trusted=start):
             if type(item) is ExtendedRun:
                 for line in lines_of(item):
                     found = line.rsplit(",", 3)[1]

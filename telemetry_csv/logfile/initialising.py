@@ -9,21 +9,41 @@ from pathlib import Path
 from telemetry_csv import fs
 from telemetry_csv.logfile import writing
 
-# The URL and the tag are placeholders until the project is published and tagged.
+# The URL and the tag are placeholders until the project is published and tagged: the owner
+# fills them in then (docs/adopt.md). Every stage the hooks run at is installed.
 PRE_COMMIT_SNIPPET = """\
+default_install_hook_types: [pre-commit, pre-merge-commit, pre-push, post-commit]
 repos:
   - repo: https://github.com/telemetry-csv/telemetry-csv  # placeholder: not published yet
     rev: v0.1.0  # placeholder: no release tag yet; a commit id works too
     hooks:
       - id: telemetry-csv-fmt
       - id: telemetry-csv-check
-      - id: telemetry-csv-append-only"""
+      - id: telemetry-csv-append-only
+      - id: telemetry-csv-import  # optional: coding agents' usage, after each commit"""
+
+# What the README of the shell scripts' era tells to run; the template never names them.
+_SCRIPT_ERA = ("log-telemetry.sh", "telemetry-report.sh")
 
 
 @dataclass(frozen=True)
 class Action:
     path: Path
-    done: str  # "created" or "kept"
+    done: str  # "created", "kept" or "replaced"
+    note: str = ""  # what the user may want to know about it
+
+
+def readme_note(text: str) -> str:
+    """Why a README kept in the log's folder may want replacing, or nothing."""
+    if text == readme_text():
+        return ""
+    if any(script in text for script in _SCRIPT_ERA) and "telemetry-csv" not in text:
+        return (
+            "it is from the shell scripts' era (it tells to run log-telemetry.sh); a newer one "
+            "comes with telemetry-csv: `telemetry-csv init --update-readme` replaces it, and "
+            "git diff shows what changed"
+        )
+    return ""
 
 
 def readme_text() -> str:
@@ -34,11 +54,15 @@ def readme_text() -> str:
     )
 
 
-def initialise(log_path: Path, *, lock_timeout: float, create_log: bool = True) -> list[Action]:
+def initialise(
+    log_path: Path, *, lock_timeout: float, create_log: bool = True, update_readme: bool = False
+) -> list[Action]:
     """Create what is missing around `log_path`; report every file as created or kept. The log
     is created under its lock, waiting at most `lock_timeout` seconds for it; in the team
     layout (`create_log=False`) there is no log file to create, `log` starts shards as needed,
-    and a log file already there is kept (and still read)."""
+    and a log file already there is kept (and still read). With `update_readme`, a README that
+    differs from the current template is replaced by it (the folder is committed: git has the
+    old one)."""
     writing.require_log_path(log_path)
     folder = log_path.parent
     ignore = folder / ".gitignore"
@@ -52,7 +76,12 @@ def initialise(log_path: Path, *, lock_timeout: float, create_log: bool = True) 
         actions.append(Action(log_path, "kept"))
     readme = folder / "README.md"
     if readme.exists():
-        actions.append(Action(readme, "kept"))
+        text = readme.read_text(encoding="utf-8", errors="replace")
+        if update_readme and text != readme_text():
+            fs.replace(readme, readme_text().encode("utf-8"), keep=readme.stat())
+            actions.append(Action(readme, "replaced"))
+        else:
+            actions.append(Action(readme, "kept", readme_note(text)))
     else:
         _write_new(readme, readme_text())
         actions.append(Action(readme, "created"))

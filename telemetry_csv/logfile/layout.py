@@ -4,7 +4,9 @@ beside them.
 A log's name ends in `.csv`, because its backups are named from its stem:
 `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, in UTC, sorting oldest first by the time in the name and
 then the suffix, so that reading the backups in that order, then the log, gives every row in
-append order. Beside the log live its lock (`NAME.lock`) and the temporary file a new log is
+append order. The backups of the shell scripts telemetry-csv replaces,
+`STEM_backup_YYYYMMDD_HHMMSS.csv` (local time), are backups too, read first, in the order of
+their first rows. Beside the log live its lock (`NAME.lock`) and the temporary file a new log is
 written to before it is renamed into place (`.NAME.tmp`); neither is ever read as a log.
 
 The team layout (docs/teams.md) keeps rows in the log's shard folder, `STEM.rows/` beside it:
@@ -23,15 +25,21 @@ attribute (`.telemetry/*.csv`), never look into a subfolder, so they leave the s
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import time
 from pathlib import Path
 
-from telemetry_csv.errors import LogFileError
+from telemetry_csv.errors import TelemetryError
 
 LOG_SUFFIX = ".csv"
 _BACKUP_NAME = r"{stem}-([0-9]{{8}}T[0-9]{{6}}Z)(?:-([0-9]+))?\.csv"
+# The backups the shell scripts telemetry-csv replaces made (docs/migrate.md): named in the
+# local time of whoever ran them, so their names cannot be compared with the UTC ones above.
+_SCRIPT_BACKUP_NAME = r"{stem}_backup_[0-9]{{8}}_[0-9]{{6}}\.csv"
+# Both forms as globs, wider than the names (git pathspecs; `backup_order` decides).
+BACKUP_GLOBS = ("{stem}-*.csv", "{stem}_backup_*.csv")
 SHARD_FOLDER_SUFFIX = ".rows"
 SHARD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv")
 FOLD_NAME = re.compile(r"fold-([0-9a-f]{16})\.csv")
@@ -113,9 +121,11 @@ def log_name_problem(name: str) -> str | None:
 
 
 def require_log_name(log_path: Path) -> None:
+    """Refuse a log name that cannot be one: a refused value (exit status 2), as the same name
+    in the `log` setting is, whether it came from --file or from the configuration."""
     problem = log_name_problem(log_path.name)
     if problem:
-        raise LogFileError(f"{log_path}: {problem}")
+        raise TelemetryError(f"{log_path}: {problem}")
 
 
 def utc_stamp() -> str:
@@ -125,15 +135,26 @@ def utc_stamp() -> str:
 
 def backup_order(log_name: str, name: str) -> tuple[str, int] | None:
     """Where a file named `name` sorts among the backups of the log named `log_name` (oldest
-    first: by the time in the name, then its suffix), or None if it is not one of them."""
-    pattern = _BACKUP_NAME.format(stem=re.escape(Path(log_name).stem))
-    match = re.fullmatch(pattern, name)
-    return (match.group(1), int(match.group(2) or 0)) if match else None
+    first: by the time in the name, then its suffix), or None if it is not one of them. The
+    shell scripts' backups (`STEM_backup_YYYYMMDD_HHMMSS.csv`) are backups too and sort before
+    every other: they were made before telemetry-csv wrote any (`backup_paths` orders them
+    among themselves by their rows)."""
+    stem = re.escape(Path(log_name).stem)
+    match = re.fullmatch(_BACKUP_NAME.format(stem=stem), name)
+    if match:
+        return (match.group(1), int(match.group(2) or 0))
+    if re.fullmatch(_SCRIPT_BACKUP_NAME.format(stem=stem), name):
+        return ("", 0)
+    return None
 
 
 def is_backup_name(name: str) -> bool:
-    """True for a file name of the backup form, `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, of any log."""
-    return re.fullmatch(_BACKUP_NAME.format(stem=".+"), name) is not None
+    """True for a file name of a backup of any log: `STEM-YYYYMMDDTHHMMSSZ[-N].csv`, or the
+    shell scripts' `STEM_backup_YYYYMMDD_HHMMSS.csv`."""
+    return any(
+        re.fullmatch(pattern.format(stem=".+"), name) is not None
+        for pattern in (_BACKUP_NAME, _SCRIPT_BACKUP_NAME)
+    )
 
 
 def backup_paths(log_path: Path) -> list[Path]:
@@ -152,7 +173,39 @@ def _backups(log_path: Path) -> list[tuple[str, int, Path]]:
         order = backup_order(log_path.name, name)
         if order is not None:
             found.append((*order, log_path.parent / name))
-    return sorted(found)
+    found.sort()
+    scripts = [entry for entry in found if not entry[0]]
+    if len(scripts) > 1:
+        scripts.sort(key=lambda entry: (_first_instant(entry[2]), entry[2].name))
+        found[: len(scripts)] = scripts
+    return found
+
+
+def _first_instant(path: Path) -> float:
+    """The instant of the first row of a shell script's backup, to order those backups by
+    their rows (their names hold the local time of whoever ran the script, and clocks, zones and
+    daylight saving time differ); infinity when it has no readable first row, which `check`
+    reports. Only a regular file is read (never through a link), and only its first 64 KiB."""
+    import stat
+
+    from telemetry_csv import fs, rfc3339
+
+    try:
+        listed = os.lstat(path)  # a link is never followed, not even to sort by its rows
+        if not stat.S_ISREG(listed.st_mode):
+            return math.inf
+        with fs.open_for_reading(path) as file:
+            opened = os.fstat(file.fileno())
+            if (opened.st_dev, opened.st_ino) != (listed.st_dev, listed.st_ino):
+                return math.inf
+            head = file.read(1 << 16)
+    except OSError:
+        return math.inf
+    lines = head.split(b"\n", 2)
+    stamp = lines[1].split(b",", 1)[0].decode("ascii", "replace") if len(lines) > 2 else ""
+    if rfc3339.problem(stamp) is not None:
+        return math.inf
+    return rfc3339.instant_ns(stamp)
 
 
 def log_files(log_path: Path) -> list[Path]:

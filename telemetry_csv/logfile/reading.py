@@ -64,10 +64,10 @@ LF, CRLF = b"\n", b"\r\n"
 # a merge driver that could not run leaves behind when git falls back to a line merge.
 _CONFLICT_MARKERS = ("<<<<<<< ", ">>>>>>> ", "||||||| ")
 CONFLICT_MARKER = (
-    "a merge conflict marker: this merge was never resolved; keep the rows of both sides, "
-    "delete the marker lines (<<<<<<<, |||||||, =======, >>>>>>>), then run "
-    "`telemetry-csv check` again (with `telemetry-csv init --git` run in this clone, git "
-    "merges the log without conflicts)"
+    "a merge conflict marker: this merge was never resolved. While the merge is in progress, "
+    "let telemetry-csv merge the file: `telemetry-csv init --git`, then `git checkout -m -- "
+    "{path}` and `git add {path}`; otherwise keep the rows of both sides, delete the marker "
+    "lines (<<<<<<<, |||||||, =======, >>>>>>>) and run `telemetry-csv check` again"
 )
 
 
@@ -575,7 +575,7 @@ class _Lines:
             )
             return
         if text.startswith(_CONFLICT_MARKERS) or text == "=======":
-            add(Problem(name, line_no, "line", CONFLICT_MARKER))
+            add(Problem(name, line_no, "line", CONFLICT_MARKER.format(path=name)))
             return
         if line_no == 1:
             if text in HEADER_SHAPES:

@@ -5,7 +5,7 @@ Under the log's lock, `repair_log` copies the bytes after the last newline into
 truncates the log to its last newline; a crash between the steps leaves the fragment in both
 places, never in neither. It moves only what an interrupted append leaves (a fragment after a
 complete header, no longer than a row, without a carriage return) and refuses anything else,
-changing nothing. The README's "telemetry-csv repair" says what users see and why.
+changing nothing. docs/commands.md, "telemetry-csv repair", says what users see and why.
 """
 
 from __future__ import annotations

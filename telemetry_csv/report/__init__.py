@@ -16,7 +16,8 @@ Modules, one job each:
 - `budgets`: a report held to budgets (`telemetry_csv.limits` reads them);
 - `recommendations`: which model for which task (Wilson intervals, the pick), also `recommend`;
 - `data`: the `Report` data; `numbers`: numbers for people; `tables`: the tables, once;
-- `markdown`, `charts`, `json_format`, `csv_format`, `html_format` (with `svg`): the outputs.
+- `markdown`, `charts`, `json_format`, `csv_format`, `html_format` (with `svg`): the outputs;
+  `legacy_json`: the old shell script's JSON, for scripts that read it.
 
 `recommend` is importable from here (and from `telemetry_csv`), loaded on first use.
 """

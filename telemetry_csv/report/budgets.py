@@ -23,7 +23,7 @@ from telemetry_csv.errors import InvalidValueError, TelemetryError
 from telemetry_csv.limits import Budget, Scope
 from telemetry_csv.logfile.schema import Schema
 from telemetry_csv.report import numbers
-from telemetry_csv.report.costs import INSTALL_HINT
+from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import FEMTO_PER_USD, Report, Stats
 
 HOLDS = "holds"
@@ -186,7 +186,7 @@ def _scoped(report: Report, scope: Scope | None) -> Stats:
 def _no_price_data(source: str) -> TelemetryError:
     return TelemetryError(
         f"{source}: a cost budget needs the price data, which is not installed; "
-        f"`{INSTALL_HINT}` adds it (a cost budget is never checked against $0)"
+        f"`{install_hint()}` adds it (a cost budget is never checked against $0)"
     )
 
 

@@ -1,6 +1,6 @@
 """Cost estimates from the optional `genai-prices` package, each row priced at its own timestamp.
 
-`pip install 'telemetry-csv[cost]'` adds it; it prices offline from the data it ships and knows
+The `cost` extra adds it (`install_hint` says how, for the running interpreter); it prices offline from the data it ships and knows
 when each price applied. It is imported only when a report asks for costs, so `log` never pays
 for it. A model it does not know is unpriced, and reports say so; it is never priced at $0.
 
@@ -43,7 +43,14 @@ if TYPE_CHECKING:
     from datetime import time
     from decimal import Decimal
 
-INSTALL_HINT = "pip install 'telemetry-csv[cost]'"
+
+def install_hint() -> str:
+    """The command that adds the price data to the interpreter running this (`extras`)."""
+    from telemetry_csv import extras
+
+    return extras.install_command(extras.requirements("cost", (PACKAGE,)))
+
+
 PACKAGE = "genai-prices"
 
 _PROBE = 1_000_000

@@ -27,7 +27,7 @@ from html import escape
 from typing import NamedTuple
 
 from telemetry_csv.report import numbers, svg, tables
-from telemetry_csv.report.costs import INSTALL_HINT
+from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import FEMTO_PER_USD, Cost, Report, Stats
 from telemetry_csv.report.dates import day_label
 from telemetry_csv.report.filters import Filters
@@ -390,7 +390,7 @@ def _footer(report: Report) -> str:
     costs = report.costs
     if costs.status == "unavailable":
         return (
-            f"<p>Costs are not estimated: <code>{escape(INSTALL_HINT)}</code> adds estimates.</p>"
+            f"<p>Costs are not estimated: <code>{escape(install_hint())}</code> adds estimates.</p>"
         )
     if not costs.estimated:
         return ""

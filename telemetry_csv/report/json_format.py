@@ -1,4 +1,4 @@
-"""The report as JSON: a stable contract for scripts (documented in the README).
+"""The report as JSON: a stable contract for scripts (documented in docs/report.md).
 
 Top level: `format_version`, `source`, `time_zone`, `filters`, `rows_read`, `skipped`, `rows`,
 `first`, `last`, `totals`, `by_model`, `by_task_type`, `by_model_task_type`, `by_day`,

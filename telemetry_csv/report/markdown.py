@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.report import charts, numbers, tables
-from telemetry_csv.report.costs import INSTALL_HINT
+from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import Report
 from telemetry_csv.report.filters import Filters
 
@@ -214,7 +214,7 @@ def _shown(noun: str, shown: int, available: int, option: str) -> str:
 def _footer(report: Report) -> list[str]:
     costs = report.costs
     if costs.status == "unavailable":
-        return [f"Costs are not estimated: `{INSTALL_HINT}` adds estimates."]
+        return [f"Costs are not estimated: `{install_hint()}` adds estimates."]
     if not costs.estimated:
         return []
     lines = [
