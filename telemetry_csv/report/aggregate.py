@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import compress, count, repeat
 from operator import gt, lt
+from sys import intern
 from typing import Any, NamedTuple
 
 from telemetry_csv.logfile.reading import ExtendedRun, lines_of
@@ -425,7 +426,9 @@ def _cell(
     pairs: dict[tuple[str, str], list[Cell]],
     days: dict[int, list[Cell]],
 ) -> Cell:
-    """A new cell, holding its durations if `keep`."""
+    """A new cell, holding its durations if `keep`. Its key holds one copy of each name (a
+    log of years has tens of thousands of cells, of a dozen models)."""
+    key = (intern(key[0]), intern(key[1]), key[2], intern(key[3]))
     if keep:
         durations: array[int] = array("q")
         cell = cells[key] = _new_cell(durations, durations.append)
