@@ -13,7 +13,7 @@ percentiles are exact order statistics of its rows' durations:
   type) pairs, a week of its days: a `Family` with a `parent`) takes their runs as they are;
 - for a log too large to hold every duration, from two more passes over the same rows
   (`Rereader`, given by `aggregate`): the first counts each group's durations into fine buckets
-  (`bucket`: 64 to an octave), the second collects only the durations in the buckets that hold
+  (`bucket`: 16 to an octave), the second collects only the durations in the buckets that hold
   a rank the report needs. Memory then grows with the number of groups, not rows.
 
 `CellTable.union` and `partition` give the statistics of any union; `durations` gives many
@@ -292,11 +292,13 @@ def _from_runs(runs: SortedRuns, total: int) -> Durations:
 
 
 def bucket(value: int) -> int:
-    """The histogram bucket of a duration: the value itself below 128, else its octave and the
-    6 bits after its leading one (64 buckets to an octave, each at most 1/64 of its values
-    wide); buckets are ordered as their values are."""
+    """The histogram bucket of a duration: the value itself below 32, else its octave and the
+    4 bits after its leading one (16 buckets to an octave, each at most 1/16 of its values
+    wide); buckets are ordered as their values are. Few buckets keep the first pass's
+    histograms (one per day, model and task type) small; the second collects each rank's
+    bucket, 8 bytes a value."""
     bits = value.bit_length()
-    return value if bits <= 7 else (bits << 6) | ((value >> (bits - 7)) & 63)
+    return value if bits <= 5 else (bits << 4) | ((value >> (bits - 5)) & 15)
 
 
 def _passes(
