@@ -122,6 +122,8 @@ def hooked(folder: Path, name: str, hooks: list[str]) -> Path:
         )
         for index, entry in enumerate(hooks)
     )
+    # Room for the rows the rounds append (the log starts at 10 MiB).
+    (repo / "pyproject.toml").write_text(f"[tool.telemetry-csv]\nmax_bytes = {2 * TEN_MIB}\n")
     (repo / ".pre-commit-config.yaml").write_text(f"repos:\n  - repo: local\n    hooks:\n{entries}")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", "10 MiB log")
