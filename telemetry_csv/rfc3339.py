@@ -132,7 +132,7 @@ def instant_ns(value: str) -> int:
     date = value[:10]
     days = _epoch_days.get(date)
     if days is None:
-        days = _days_from_civil(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        days = days_from_civil(int(value[0:4]), int(value[5:7]), int(value[8:10]))
         if len(_epoch_days) < 100_000:
             _epoch_days[date] = days
     seconds = days * 86400 + int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])
@@ -148,8 +148,8 @@ def instant_ns(value: str) -> int:
     return seconds * 1_000_000_000 + nanos
 
 
-def _days_from_civil(year: int, month: int, day: int) -> int:
-    """Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
+def days_from_civil(year: int, month: int, day: int) -> int:
+    """Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`)."""
     year -= month <= 2
     era = year // 400
     year_of_era = year - era * 400
