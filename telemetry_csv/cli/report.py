@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.arguments import ArgumentParser, command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, add_row_selection, command_parser
 from telemetry_csv.cli.output import shown_path
 from telemetry_csv.cli.selection import refuse_files_with_log_option, require_existing
 from telemetry_csv.errors import TelemetryError
@@ -57,31 +57,7 @@ def build_parser() -> ArgumentParser:
     from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS
 
     parser = command_parser("report", DESCRIPTION)
-    parser.add_argument("files", nargs="*", metavar="FILE", help="log files to read, in order")
-    parser.add_argument(
-        "--file", metavar="PATH", help="the log whose backups to read too (default: configured)"
-    )
-    rows = parser.add_argument_group("which rows")
-    rows.add_argument(
-        "--range",
-        metavar="BASE..HEAD",
-        help="only the rows these commits added, read from git (e.g. origin/main..HEAD)",
-    )
-    rows.add_argument("--since", metavar="DATE|TIME", help="from this day (inclusive) or instant")
-    rows.add_argument("--until", metavar="DATE|TIME", help="to this day (inclusive) or instant")
-    rows.add_argument(
-        "--model", action="append", default=[], metavar="NAME", help="only this model (repeatable)"
-    )
-    rows.add_argument(
-        "--task-type",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="only this type (repeatable)",
-    )
-    rows.add_argument(
-        "--skip-invalid", action="store_true", help="leave out invalid rows and count them"
-    )
+    add_row_selection(parser, "which rows")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--tz",
