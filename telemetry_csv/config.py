@@ -24,8 +24,8 @@ from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem, shard_folder
 from telemetry_csv.logfile.schema import (
     DEFAULT_TASK_TYPES,
-    TASK_TYPE_NAME,
     Schema,
+    is_task_type_name,
     model_problem,
 )
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
@@ -59,6 +59,8 @@ DEFAULT_IMPORT_IDLE_LIMIT_MS = 15 * 60_000  # the keyboard time-out WakaTime use
 
 @dataclass(frozen=True)
 class Settings:
+    """A repository's settings, each with its default where it sets none."""
+
     root: Path  # the repository root (or the working directory outside a repository)
     log_path: Path
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -173,7 +175,7 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     if (
         not isinstance(task_types, list)
         or not task_types
-        or not all(isinstance(t, str) and TASK_TYPE_NAME.fullmatch(t) for t in task_types)
+        or not all(isinstance(t, str) and is_task_type_name(t) for t in task_types)
         or len(set(task_types)) != len(task_types)
     ):
         raise fail(

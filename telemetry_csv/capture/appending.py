@@ -26,6 +26,8 @@ from telemetry_csv.logfile.schema import Row, RowInput
 
 @dataclass(frozen=True)
 class LoggedRow:
+    """A row `log_row` appended, where it went, and what the caller should be told."""
+
     row: Row
     path: Path
     created: bool  # the log was started by this append

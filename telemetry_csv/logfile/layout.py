@@ -29,6 +29,7 @@ import math
 import os
 import re
 import time
+from functools import cache
 from pathlib import Path
 
 from telemetry_csv.errors import TelemetryError
@@ -41,13 +42,21 @@ _SCRIPT_BACKUP_NAME = r"{stem}_backup_[0-9]{{8}}_[0-9]{{6}}\.csv"
 # Both forms as globs, wider than the names (git pathspecs; `backup_order` decides).
 BACKUP_GLOBS = ("{stem}-*.csv", "{stem}_backup_*.csv")
 SHARD_FOLDER_SUFFIX = ".rows"
-SHARD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv")
-FOLD_NAME = re.compile(r"fold-([0-9a-f]{16})\.csv")
-MANIFEST_NAME = re.compile(r"fold-([0-9a-f]{16})\.manifest")
-MOVE_NAME = re.compile(
-    r"\.move\.([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.([0-9]+)\."
-    r"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.tmp"
-)
+
+
+@cache
+def _names() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The names of shards, folds, manifests and move journals, compiled on first use: `log`
+    seldom needs them, and compiling them costs its start-up."""
+    return (
+        re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv"),
+        re.compile(r"fold-([0-9a-f]{16})\.csv"),
+        re.compile(r"fold-([0-9a-f]{16})\.manifest"),
+        re.compile(
+            r"\.move\.([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.([0-9]+)\."
+            r"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.tmp"
+        ),
+    )
 
 
 def shard_folder(log_path: Path) -> Path:
@@ -71,11 +80,11 @@ def new_shard_name() -> str:
 
 
 def is_shard_name(name: str) -> bool:
-    return SHARD_NAME.fullmatch(name) is not None
+    return _names()[0].fullmatch(name) is not None
 
 
 def is_fold_name(name: str) -> bool:
-    return FOLD_NAME.fullmatch(name) is not None
+    return _names()[1].fullmatch(name) is not None
 
 
 def manifest_name(fold: str) -> str:
@@ -85,7 +94,7 @@ def manifest_name(fold: str) -> str:
 
 def fold_of_manifest(name: str) -> str | None:
     """The fold a manifest named `name` describes, or None if it is not a manifest's name."""
-    match = MANIFEST_NAME.fullmatch(name)
+    match = _names()[2].fullmatch(name)
     return f"fold-{match.group(1)}.csv" if match else None
 
 
@@ -96,7 +105,7 @@ def move_name(source: str, size: int, target: str) -> str:
 
 def parse_move_name(name: str) -> tuple[str, int, str] | None:
     """(source, size, target) of a move journal's name, or None."""
-    match = MOVE_NAME.fullmatch(name)
+    match = _names()[3].fullmatch(name)
     return (match.group(1), int(match.group(2)), match.group(3)) if match else None
 
 
@@ -232,12 +241,13 @@ class ShardFiles:
         self.shards: list[str] = []
         self.manifests: list[str] = []
         self.moves: list[tuple[str, int, str]] = []
+        shard, fold, manifest, _ = _names()
         for name in sorted(names):
-            if SHARD_NAME.fullmatch(name):
+            if shard.fullmatch(name):
                 self.shards.append(name)
-            elif FOLD_NAME.fullmatch(name):
+            elif fold.fullmatch(name):
                 self.folds.append(name)
-            elif MANIFEST_NAME.fullmatch(name):
+            elif manifest.fullmatch(name):
                 self.manifests.append(name)
             else:
                 move = parse_move_name(name)
