@@ -145,6 +145,7 @@ class Checker:
                     retire_backups=self.retire,
                     blobs=self.blobs,
                     known={path: (oid, old.sizes.get(oid, -1)) for path, oid in old.legacy},
+                    staged=dict(new.legacy) if new.revision == plumbing.INDEX else None,
                 )
             findings += self._shards(old, new)
         else:

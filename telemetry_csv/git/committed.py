@@ -1,10 +1,16 @@
-"""What a pre-commit hook may trust of a file: its start, when that is exactly what HEAD has.
+"""What a pre-commit hook may trust of a file: its start, when that is exactly what HEAD has;
+its whole, when it is exactly what is staged.
 
 Bytes identical to the committed blob were checked when they were committed, so the check and
 fmt hooks read only what the commit adds after them. HEAD's blob of a path is recognised by its
 object id alone: the id git would give the file's first bytes (as many as the blob holds) must
 be it, so HEAD's copy is never read. `check` itself, and the append-only hook with `--from-ref`
 in CI, still read everything.
+
+The append-only hook reads the staged version of a log from the work tree when the file there
+is that blob (`worktree_blob`: same size, same id), as it is while pre-commit runs the hooks
+(it stashes what is not staged): reading a file and hashing it costs a fraction of having git
+inflate a large blob and pipe it over.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from telemetry_csv import fs
 from telemetry_csv.git import plumbing
 
 _PART = 1 << 20  # how much of a file is hashed at a time
+_WHOLE_LIMIT = 1 << 30  # a larger file is left to git (plumbing.BlobReader refuses it)
 
 
 def committed_starts(paths: Sequence[Path], root: Path) -> dict[Path, int]:
@@ -58,3 +65,19 @@ def _starts_with(path: Path, oid: str, size: int) -> bool:
             return plumbing.blob_id_of_parts(parts, size, oid) == oid and file.tell() == size
     except OSError:
         return False
+
+
+def worktree_blob(root: Path, path: str, oid: str) -> bytes | None:
+    """The content of the work tree's file at `path` (a git path under `root`) when it is
+    exactly the blob `oid`, else None (then read the blob from git)."""
+    try:
+        if not stat.S_ISREG(os.lstat(root / path).st_mode):
+            return None  # a link, a folder, a FIFO: git's copy is read instead
+        with fs.open_for_reading(root / path) as file:
+            info = os.fstat(file.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _WHOLE_LIMIT:
+                return None
+            data = file.read()
+    except OSError:
+        return None
+    return data if plumbing.blob_id(data, oid) == oid else None

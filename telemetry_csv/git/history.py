@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv.git import plumbing
+from telemetry_csv.git.committed import worktree_blob
 from telemetry_csv.git.logsets import object_name
 from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import Line, canonical_line, line_key, read_lines, row_keys
@@ -197,6 +198,7 @@ def check_log(
     retire_backups: bool = False,
     blobs: plumbing.BlobReader | None = None,
     known: dict[str, tuple[str, int]] | None = None,
+    staged: dict[str, str] | None = None,
 ) -> list[Rewrite | Deletion]:
     """What the new revision does to the history of the log at `log_path` (a git path) and of
     its backups, compared with the old revision.
@@ -208,7 +210,9 @@ def check_log(
     append-only rule without rotation, and may be deleted only with `retire_backups`.
 
     `blobs`: a reader of git's objects already open (else each is read with a `git` process of
-    its own); `known`: object ids and sizes of files at the old revision, as listed already.
+    its own); `known`: object ids and sizes of files at the old revision, as listed already;
+    `staged`: object ids of files in the index, when it is the new revision, so that a file the
+    work tree holds exactly is read from there (`committed.worktree_blob`).
     """
     old_revision, new_revision = compared.old_revision, compared.new_revision
     changes = history_changes(log_path, compared, cwd)
@@ -234,7 +238,9 @@ def check_log(
 
     def new_blob(path: str) -> bytes | None:
         if path not in new_blobs:
-            new_blobs[path] = read(new_revision, path)
+            oid = (staged or {}).get(path) if new_revision == plumbing.INDEX else None
+            data = worktree_blob(cwd, path, oid) if oid and cwd is not None else None
+            new_blobs[path] = read(new_revision, path) if data is None else data
         return new_blobs[path]
 
     findings: list[Rewrite | Deletion] = []
