@@ -3,16 +3,16 @@ The check hook (hooks/check_hook.py) prints through `print_check` too."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from telemetry_csv.cli.arguments import command_parser
 from telemetry_csv.cli.output import shown_path
 from telemetry_csv.cli.selection import refuse_files_with_log_option
 
 if TYPE_CHECKING:
+    import argparse
+
     from telemetry_csv.config import Settings
     from telemetry_csv.logfile.checking import CheckResult
 
@@ -36,6 +36,9 @@ def add_max_problems(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: the check hook prints through `print_check` without parsing arguments.
+    from telemetry_csv.cli.arguments import command_parser
+
     parser = command_parser("check", DESCRIPTION)
     parser.add_argument("files", nargs="*", metavar="FILE", help="log files to check")
     parser.add_argument(

@@ -12,7 +12,8 @@ the files and returns 1, so the user sees the change and stages it again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Sequence
 
 
 def run_hook(prog: str, body: Callable[[], int]) -> int:
@@ -27,3 +28,11 @@ def run_hook(prog: str, body: Callable[[], int]) -> int:
 
         print_error(f"{prog}: error: {error}")
         return 1
+
+
+def plain_names(argv: Sequence[str] | None) -> list[str] | None:
+    """The arguments, when none is an option: file names, as pre-commit passes them at every
+    commit. Then a hook's options are their defaults and argparse, whose import and parser cost
+    a hook a large part of its start-up, is not needed; None otherwise (argparse parses them)."""
+    names = list(sys.argv[1:] if argv is None else argv)
+    return None if any(name.startswith("-") for name in names) else names

@@ -10,17 +10,34 @@ when none did.
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
+
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "telemetry-csv-append-only"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    filenames = plain_names(argv)
+    from_ref, to_ref = os.environ.get("PRE_COMMIT_FROM_REF"), os.environ.get("PRE_COMMIT_TO_REF")
+    if filenames is None or bool(from_ref) != bool(to_ref):
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if bool(args.from_ref) != bool(args.to_ref):
+            parser.error("--from-ref and --to-ref go together")
+        filenames, from_ref, to_ref = args.filenames, args.from_ref, args.to_ref
+    return run_hook(PROG, lambda: _check(filenames, from_ref, to_ref))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Fail if the staged log or its backups lose or rewrite rows that HEAD has; "
@@ -39,10 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="compare the merge base of REV and --to-ref with --to-ref, not HEAD with the index",
     )
     parser.add_argument("--to-ref", default=os.environ.get("PRE_COMMIT_TO_REF"), metavar="REV")
-    args = parser.parse_args(argv)
-    if bool(args.from_ref) != bool(args.to_ref):
-        parser.error("--from-ref and --to-ref go together")
-    return run_hook(PROG, lambda: _check(args.filenames, args.from_ref, args.to_ref))
+    return parser
 
 
 def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> int:

@@ -6,16 +6,33 @@ hold the same ids; `telemetry-csv check` reads everything."""
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
+
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "telemetry-csv-check"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from telemetry_csv.logfile.checking import DEFAULT_MAX_PROBLEMS
+
+    filenames, max_problems = plain_names(argv), DEFAULT_MAX_PROBLEMS
+    if filenames is None:
+        args = build_parser().parse_args(argv)
+        filenames, max_problems = args.filenames, args.max_problems
+    if not filenames:
+        return 0
+    return run_hook(PROG, lambda: _check(filenames, max_problems))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     from telemetry_csv.cli.check import add_max_problems
 
     parser = argparse.ArgumentParser(
@@ -23,10 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
     add_max_problems(parser)
-    args = parser.parse_args(argv)
-    if not args.filenames:
-        return 0
-    return run_hook(PROG, lambda: _check(args.filenames, args.max_problems))
+    return parser
 
 
 def _check(filenames: list[str], max_problems: int) -> int:

@@ -9,26 +9,37 @@ file is left as it is without reading the rest (`git.committed`).
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
+
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "telemetry-csv-fmt"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    filenames = plain_names(argv)
+    if filenames is None:
+        filenames = build_parser().parse_args(argv).filenames
+    if not filenames:
+        return 0
+    return run_hook(PROG, lambda: _fmt(filenames))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Rewrite log files canonically (LF, no BOM, canonical quoting); a last line "
         "without a newline is left for `telemetry-csv repair`.",
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
-    args = parser.parse_args(argv)
-    if not args.filenames:
-        return 0
-    return run_hook(PROG, lambda: _fmt(args.filenames))
+    return parser
 
 
 def _fmt(filenames: list[str]) -> int:
@@ -46,10 +57,22 @@ def _fmt(filenames: list[str]) -> int:
         (path, name)
         for path, name in named
         if path not in trusted
-        or not canonical_after(path.read_bytes(), trusted[path], settings.schema)
+        or not canonical_after(*_header_and_rest(path, trusted[path]), settings.schema)
     ]
     tally = print_fmt(named, settings, changed_word="Fixing")
     return 1 if tally.changed or tally.left else 0
+
+
+def _header_and_rest(path: Path, start: int) -> tuple[bytes, int]:
+    """The file's first line and its bytes after `start` (committed whole lines, so past the
+    first line), and where the latter begin: what `canonical_after` reads of a file, without
+    reading the committed bytes again."""
+    from telemetry_csv import fs
+
+    with fs.open_for_reading(path) as file:
+        header = file.readline(start)
+        file.seek(start)
+        return header + file.read(), len(header)
 
 
 if __name__ == "__main__":
