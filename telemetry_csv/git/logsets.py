@@ -19,13 +19,19 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_csv.config import Settings, settings_from_texts
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.git import plumbing
-from telemetry_csv.logfile import folds, layout
+from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import row_keys
 from telemetry_csv.logfile.schema import Schema
+
+if TYPE_CHECKING:
+    # Imported where folds are read: a log with none (the pre-commit hook's usual case) never
+    # needs the module.
+    from telemetry_csv.logfile import folds
 
 LEGACY = ""  # the owner of the log's and its backups' rows
 
@@ -119,6 +125,8 @@ class Reader:
         return self.blobs.read(oid) or b""
 
     def shard_hash(self, oid: str) -> str:
+        from telemetry_csv.logfile import folds
+
         if oid not in self._hashes:
             self._hashes[oid] = folds.shard_hash(self.blob(oid))
         return self._hashes[oid]
@@ -137,6 +145,8 @@ class Reader:
         self, logs: LogSet, name: str, data: bytes | None
     ) -> tuple[list[folds.Entry], str | None]:
         """(entries, why the manifest is not true of the fold or None), worked out once."""
+        from telemetry_csv.logfile import folds
+
         manifest = logs.manifests.get(layout.manifest_name(name))
         key = (logs.folds[name], manifest)
         if key in self._folds:
@@ -182,6 +192,8 @@ class Reader:
     def rows(self, logs: LogSet) -> Iterator[tuple[str, str, str]]:
         """(owner, canonical line, where) of every row of the log set, each shard once, in the
         order readers read them: the log's files, then folds, then loose shards."""
+        from telemetry_csv.logfile import folds
+
         for path, oid in logs.legacy:
             for number, key in enumerate(row_keys(self.blob(oid), self.schema), start=2):
                 yield LEGACY, key, f"{logs.label} {path}:{number}"

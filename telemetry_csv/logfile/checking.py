@@ -10,16 +10,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_csv import fs
-from telemetry_csv.logfile import folds, layout
+from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.reading import ExtendedRun, Problem, ScanItem, lines_of, scan_items
-from telemetry_csv.logfile.schema import HEADER_LINE, Row, Schema
-from telemetry_csv.logfile.snapshot import Snapshot
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
 from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_of
+
+if TYPE_CHECKING:
+    from telemetry_csv.logfile.snapshot import Snapshot
 
 DEFAULT_MAX_PROBLEMS = 100
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
+_EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 
 
 @dataclass
@@ -112,10 +116,10 @@ def _usable_starts(
             continue
         try:
             with fs.open_for_reading(path) as file:
-                head = file.read(len(folds.EXTENDED_HEADER_BYTES))
+                head = file.read(len(_EXTENDED_HEADER_BYTES))
         except OSError:
             continue  # read whole, it is reported as unreadable: it holds no rows
-        if not head.startswith(_HEADER_BYTES) or head == folds.EXTENDED_HEADER_BYTES:
+        if not head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
             return {}
     return starts
 
@@ -155,7 +159,7 @@ def _committed_rows(
                 committed = file.read(start)
         except OSError:
             continue  # the scan of the rest reports it
-        if not committed.startswith(folds.EXTENDED_HEADER_BYTES):
+        if not committed.startswith(_EXTENDED_HEADER_BYTES):
             continue  # an 8-column file has no ids
         before: dict[int, Row] = {}  # by where the line starts: in the file's order
         for source_id in wanted:
@@ -232,6 +236,8 @@ class _Tally:
 
 def _fold_problems(path: Path, shown: str) -> list[Problem]:
     """Whether the manifest beside a fold is true of it (folds.py)."""
+    from telemetry_csv.logfile import folds  # only a repository with folds needs it
+
     manifest = path.with_name(layout.manifest_name(path.name))
     try:
         entries = folds.parse_manifest(manifest.read_bytes())
