@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NamedTuple
 
 from telemetry_csv.errors import EXIT_FILE, TelemetryError
 
@@ -53,6 +53,39 @@ def toplevel(cwd: Path | str | None = None) -> Path:
     if done.returncode != 0:
         raise GitError(f"not inside a git repository: {_first_line(done.stderr)}")
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
+
+
+class WorkTree(NamedTuple):
+    root: Path  # the top folder
+    git_dir: Path  # its own git folder (in a linked worktree, not the shared one)
+    head: str | None  # HEAD's commit id; None before the first commit
+
+
+def work_tree(cwd: Path | str | None = None) -> WorkTree:
+    """`toplevel`, `git_dir` and `commit_id("HEAD")` of the work tree that holds `cwd`, in one
+    git call (a hook runs at every commit, and each process costs it)."""
+    done = _git(
+        [
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "-q",
+            "--verify",
+            "--end-of-options",
+            "HEAD^{commit}",
+        ],
+        cwd,
+    )
+    lines = os.fsdecode(done.stdout).split("\n")
+    # Two paths and the id (exit 0) or no id (exit 1: no commit yet), each on its line; a path
+    # with a line break in it is asked for on its own.
+    shapes = {0: 4, 1: 3}
+    if shapes.get(done.returncode) != len(lines) or lines[-1] or not all(lines[:2]):
+        return WorkTree(toplevel(cwd), git_dir(cwd), commit_id("HEAD", cwd))
+    head = lines[2] if done.returncode == 0 else None
+    if head is not None and not _OID.fullmatch(head):
+        return WorkTree(toplevel(cwd), git_dir(cwd), commit_id("HEAD", cwd))
+    return WorkTree(Path(lines[0]), Path(lines[1]), head)
 
 
 def git_dir(cwd: Path | str | None = None) -> Path:

@@ -66,7 +66,8 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
     from telemetry_csv.git.append_only import check
     from telemetry_csv.git.history import RETIRE_BACKUPS, belongs_to
 
-    root = plumbing.toplevel()
+    work_tree = plumbing.work_tree()
+    root = work_tree.root
     settings = load_settings(root)
     logs: list[str] = []
     for path in (settings.log_path, *(Path(name).absolute() for name in filenames)):
@@ -82,6 +83,7 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
         to_ref=to_ref,
         extra_logs=logs[1:],
         retire=os.environ.get(RETIRE_BACKUPS) == "1",
+        work_tree=work_tree,
     )
     for finding in findings:
         print(finding)
