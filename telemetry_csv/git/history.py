@@ -96,6 +96,8 @@ class Deletion:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Two revisions to compare (the old, the new) and how messages name them."""
+
     old_revision: str
     new_revision: str
     old_label: str

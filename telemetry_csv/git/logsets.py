@@ -60,6 +60,8 @@ def settings_at(
 
 @dataclass
 class LogSet:
+    """The files that hold a log at one revision, each with its object id."""
+
     revision: str  # a commit id, or plumbing.INDEX
     label: str  # for people: "HEAD", "staged", "MERGE_HEAD (3f9c1e7a5b2d)"
     log_path: str  # git paths, relative to the top level
@@ -107,6 +109,8 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
 
 @dataclass
 class FoldContent:
+    """A fold's manifest entries, its bytes, and whether the manifest is true of them."""
+
     entries: list[folds.Entry]
     data: bytes
     problem: str | None  # why the manifest is not true of the fold, or None

@@ -28,6 +28,8 @@ _EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 
 @dataclass
 class CheckResult:
+    """What checking files found: files and valid rows counted, and the problems."""
+
     files: int = 0
     rows: int = 0
     problem_count: int = 0

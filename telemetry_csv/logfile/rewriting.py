@@ -35,6 +35,8 @@ class Formatted(NamedTuple):
 
 @dataclass(frozen=True)
 class FormatResult:
+    """What `fmt` did to one file."""
+
     path: Path
     changed: bool
     problems: list[Problem]
