@@ -16,9 +16,8 @@ which compare the log of two revisions each as its own revision configured it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem, shard_folder
@@ -57,9 +56,9 @@ IMPORT_SUCCESS_RULES = ("unless-api-error", "always")
 DEFAULT_IMPORT_IDLE_LIMIT_MS = 15 * 60_000  # the keyboard time-out WakaTime uses
 
 
-@dataclass(frozen=True)
-class Settings:
-    """A repository's settings, each with its default where it sets none."""
+class Settings(NamedTuple):
+    """A repository's settings, each with its default where it sets none. (A named tuple: a
+    dataclass would cost `log`'s start-up more than this whole module.)"""
 
     root: Path  # the repository root (or the working directory outside a repository)
     log_path: Path
