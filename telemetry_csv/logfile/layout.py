@@ -25,6 +25,7 @@ attribute (`.telemetry/*.csv`), never look into a subfolder, so they leave the s
 
 from __future__ import annotations
 
+import calendar
 import math
 import os
 import re
@@ -74,9 +75,23 @@ def log_of_shard(path: Path) -> Path | None:
     return folder.with_name(folder.name[: -len(SHARD_FOLDER_SUFFIX)] + LOG_SUFFIX)
 
 
-def new_shard_name() -> str:
-    """A name no other clone, branch or process will pick: the UTC time, then 64 random bits."""
-    return f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
+def new_shard_name(folder: Path) -> str:
+    """A name for a new shard in `folder` that no other clone, branch or process will pick (the
+    UTC time, then 64 random bits) and that sorts after every shard already there: shards read
+    back in name order, and two started within one second (a full shard, a batch of rows) must
+    still read back in the order they were started."""
+    name = f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
+    last = max((other for other in list_names(folder) if is_shard_name(other)), default="")
+    if name > last:
+        return name
+    # Same second (or a clock set back): the last shard's time, and a suffix past its own by a
+    # random step, so that two clones doing this still pick different names.
+    stamp, suffix = last[:16], int(last[17:33], 16) + 1 + int.from_bytes(os.urandom(4))
+    if suffix >= 1 << 64:  # past the last suffix of that second: the next second
+        seconds = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")) + 1
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
+        suffix = int.from_bytes(os.urandom(8)) >> 1
+    return f"{stamp}-{suffix:016x}.csv"
 
 
 def is_shard_name(name: str) -> bool:

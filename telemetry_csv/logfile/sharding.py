@@ -256,7 +256,7 @@ class _Writer:
                 tail = widened
             else:
                 header = HEADER_BYTES
-        target = layout.new_shard_name()
+        target = layout.new_shard_name(self.folder)
         journal = layout.move_name(shard.name, frozen_size, target)
         # HEAD and the index as last confirmed: if the move never gets as far as the target, the
         # next `log` looks at git again and moves the rows then.
@@ -342,7 +342,7 @@ def _make_folder(folder: Path) -> None:
 
 def _create_shard(folder: Path, content: bytes) -> Path:
     while True:
-        path = folder / layout.new_shard_name()
+        path = folder / layout.new_shard_name(folder)
         if fs.create_whole(path, content):
             return path
 
