@@ -3,8 +3,15 @@
     .venv/bin/python benchmarks/bench_hooks.py [--rounds N]
 
 Every command runs as the subprocess git or pre-commit would start, start-up included, in a
-real repository whose HEAD holds a generated 10 MiB log. Prints, as medians over the rounds
-(commands interleaved round by round, so a noisy neighbour slows all of them alike):
+real repository whose HEAD holds `realistic_log`'s 10 MiB log (8-column rows). Prints, as
+medians over the rounds (commands interleaved round by round, so a noisy neighbour slows all of
+them alike):
+
+- one `git commit` of one appended row through pre-commit with the three hooks (fmt, check,
+  append-only, as `language: system` hooks of this environment), against a commit through
+  pre-commit with one hook that does nothing (`true`, given the same file);
+- the check and fmt hooks on that staged append (HEAD's bytes trusted, `git/committed.py`),
+  against `check`;
 
 - append-only when the log and its backups did not change (it runs at every commit), against
   `python -c "import filelock"`;
@@ -32,12 +39,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_log_check import TEN_MIB
-from report_data import write_log
+from realistic_log import write_realistic_log
 
 BIN = Path(sys.executable).parent
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260301T120000Z.csv"
 ROW = "2026-11-20T10:00:00Z,claude-3-opus,1500,3200,true,execute,45000,benchmark row {n}\n"
+THREE_HOOKS = (
+    "telemetry-csv-fmt-hook",
+    "telemetry-csv-check-hook",
+    "telemetry-csv-append-only-hook",
+)
 
 
 def git(repo: Path, *args: str) -> None:
@@ -64,7 +76,9 @@ def timed(command: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> floa
     done = subprocess.run(command, cwd=cwd, capture_output=True, env=_env(), check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in expect:
-        raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stdout!r}")
+        raise SystemExit(
+            f"{' '.join(command)} exited {done.returncode}: {done.stdout!r} {done.stderr!r}"
+        )
     return elapsed
 
 
@@ -91,6 +105,42 @@ def repository(folder: Path, change: str) -> Path:
     return repo
 
 
+def hooked(folder: Path, name: str, hooks: list[str]) -> Path:
+    """A repository whose HEAD has the 10 MiB log, with `hooks` (entries of `language: system`
+    hooks: the log's files passed, except to append-only) installed through pre-commit."""
+    repo = folder / name
+    (repo / ".telemetry").mkdir(parents=True)
+    git(repo, "init", "-q")
+    shutil.copy(folder / "usage.csv", repo / LOG)
+    entries = "".join(
+        f"      - id: hook-{index}\n        name: hook {index}\n        entry: '{entry}'\n"
+        "        language: system\n"
+        + (
+            "        always_run: true\n        pass_filenames: false\n"
+            if entry.endswith("append-only-hook")
+            else "        files: ^\\.telemetry/[^/]+\\.csv$\n"
+        )
+        for index, entry in enumerate(hooks)
+    )
+    # Room for the rows the rounds append (the log starts at 10 MiB).
+    (repo / "pyproject.toml").write_text(f"[tool.telemetry-csv]\nmax_bytes = {2 * TEN_MIB}\n")
+    (repo / ".pre-commit-config.yaml").write_text(f"repos:\n  - repo: local\n    hooks:\n{entries}")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "--no-verify", "-m", "10 MiB log")
+    subprocess.run(
+        [str(BIN / "pre-commit"), "install"], cwd=repo, check=True, capture_output=True, env=_env()
+    )
+    return repo
+
+
+def commit_one_row(repo: Path, number: int) -> float:
+    """Append a row, stage it, and time the `git commit` (its hooks included)."""
+    with open(repo / LOG, "a") as file:
+        file.write(ROW.format(n=number))
+    git(repo, "add", LOG)
+    return timed(["git", "commit", "-q", "-m", f"row {number}"], repo)
+
+
 def merge_versions(folder: Path) -> tuple[Path, Path, Path]:
     text = (folder / "usage.csv").read_text()
     base, ours, theirs = (folder / name for name in ("base.csv", "ours.csv", "theirs.csv"))
@@ -107,7 +157,10 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-hooks-") as name:
         folder = Path(name)
-        rows = write_log(folder / "usage.csv", TEN_MIB)
+        rows = write_realistic_log(folder / "usage.csv", TEN_MIB, shape="legacy")
+        three = hooked(folder, "three-hooks", [str(BIN / hook) for hook in THREE_HOOKS])
+        no_op = hooked(folder, "no-op-hook", ["true"])
+        commits = iter(range(10**6))
         appended = repository(folder, "appended")
         rotated = repository(folder, "rotated")
         untouched = repository(folder, "untouched")
@@ -133,6 +186,12 @@ def main() -> int:
             return timed(["git", "merge-file", str(result), str(base), str(theirs)], folder, (0, 1))
 
         measures: dict[str, Callable[[], float]] = {
+            "commit, three hooks": lambda: commit_one_row(three, next(commits)),
+            "commit, one no-op hook": lambda: commit_one_row(no_op, next(commits)),
+            "check hook, append": lambda: timed(
+                [str(BIN / "telemetry-csv-check-hook"), LOG], appended
+            ),
+            "fmt hook, append": lambda: timed([str(BIN / "telemetry-csv-fmt-hook"), LOG], appended),
             "git cat-file HEAD + index": lambda: (
                 timed(["git", "cat-file", "blob", f"HEAD:{LOG}"], appended)
                 + timed(["git", "cat-file", "blob", f":{LOG}"], appended)
@@ -169,6 +228,13 @@ def main() -> int:
     print(f"10 MiB log, {rows:,} rows, {args.rounds} rounds, medians as ratios:\n")
     for label, measure, floor in (
         (
+            "commit of one row, three hooks / one no-op hook (pre-commit)",
+            "commit, three hooks",
+            "commit, one no-op hook",
+        ),
+        ("check hook on a staged append / check", "check hook, append", "check (CLI)"),
+        ("fmt hook on a staged append / check", "fmt hook, append", "check (CLI)"),
+        (
             "append-only, no change to the log / python -c 'import filelock'",
             "append-only, nothing changed",
             "python -c 'import filelock'",
@@ -179,7 +245,7 @@ def main() -> int:
             "git cat-file HEAD + index",
         ),
         ("append-only on a rotation / check", "append-only, rotation", "check (CLI)"),
-        ("fmt on a canonical log / check", "fmt, canonical", "check (CLI)"),
+        ("fmt on a canonical log, no git / check", "fmt, canonical", "check (CLI)"),
         ("fmt on a CRLF + BOM save / check", "fmt, CRLF + BOM", "check (CLI)"),
         ("merge-driver / git merge-file", "merge-driver", "git merge-file"),
     ):

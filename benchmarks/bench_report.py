@@ -1,30 +1,35 @@
 """Speed and memory of `telemetry-csv report`, as ratios measured side by side in one run.
 
-    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--skip-memory] [--baseline EXE]
+    .venv/bin/python benchmarks/bench_report.py [--rounds N] [--big-rounds N] [--skip-big]
+        [--gib] [--baseline EXE]
 
 pandas is raced against but is not a dependency of telemetry-csv; install it into the same
 environment for the benchmark only:
 
     .venv/bin/pip install pandas
 
-Prints, on a generated 10 MiB log (every command a fresh process, start-up included):
-- `report` (Markdown) against a bare `csv.reader` pass over the same file (aim: under 3x),
-  with and without cost estimates (costs need the `cost` extra, genai-prices);
-- `report` against pandas `read_csv` + groupby computing the same summary (aim: faster); the
-  run also checks that both agree on every group's runs, tokens, p50 and p95;
-- peak memory (max RSS of the `report` process) on a 100 MiB set of log backups (aim: under
-  150 MB), against the same for the csv.reader pass.
+The data is `realistic_log`'s (a team's two years: bursts, holidays, eleven offsets with summer
+time interleaved, notes with commas and leading quotes, non-ASCII). Prints (every command a
+fresh process, start-up included, interleaved round by round, medians):
 
-Then, in one process (CPU time, best of the rounds), where the report's time goes: reading and
-validating every row into `Row`s, aggregating, rendering, each against the csv.reader pass.
+- on a 10 MiB log of 8-column rows: `report` (Markdown) against a bare `csv.reader` pass over
+  the same file, with and without costs (costs need the `cost` extra, genai-prices), and
+  against pandas `read_csv` + groupby computing the same tables (the run also checks that both
+  agree on every group's runs, tokens, p50 and p95);
+- on 100 MiB of log and backups (`realistic_log.write_history`: 8-column backups, then
+  extended ones with imported slices): `report --no-costs` against a `csv.reader` pass over
+  every file;
+- peak memory (max RSS) of `report` on the 100 MiB set, and with `--gib` on 1 GiB (ten
+  histories of 100 MiB, seeds 15 to 24, as the backups of one log), and what importing the
+  price data costs on its own.
+
+Then, in one process (CPU time, best of the rounds), where the report's time goes.
 
 `--baseline EXE` times another telemetry-csv executable (say, an older version installed in
 another virtual environment) in the same rounds, so a change is measured side by side.
 
-Commands are interleaved round by round, so a noisy neighbour slows all of them alike; each
-figure is the median over the rounds. They run without PYTHONDONTWRITEBYTECODE, so that
-telemetry-csv's modules load from .pyc files as an installed package's do (a wheel install
-compiles them; this environment may set the variable for its own reasons).
+They run without PYTHONDONTWRITEBYTECODE, so that telemetry-csv's modules load from .pyc
+files as an installed package's do.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import csv
 import importlib.util
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -44,17 +50,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from report_data import MIB, write_backups, write_log  # noqa: E402
+from realistic_log import MIB, write_history, write_realistic_log  # noqa: E402
 
 PYTHON = sys.executable
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 TOOL = str(Path(sys.executable).parent / "telemetry-csv")
 CSV_PASS = (
     "import csv, sys\n"
-    "with open(sys.argv[1], newline='', encoding='utf-8') as file:\n"
-    "    for _ in csv.reader(file):\n"
-    "        pass\n"
+    "for name in sys.argv[1:]:\n"
+    "    with open(name, newline='', encoding='utf-8') as file:\n"
+    "        for _ in csv.reader(file):\n"
+    "            pass\n"
 )
+PRICE_DATA = "from telemetry_csv.report.costs import load_pricer; load_pricer()"
+WITHOUT_PRICE_DATA = "import telemetry_csv.report.costs"
 PEAK_RSS = (
     "import resource, subprocess, sys\n"
     "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
@@ -162,10 +171,39 @@ def check_against_pandas(log: Path) -> str:
     return f"report and pandas agree on all {compared} groups (runs, tokens, p50, p95)"
 
 
+def interleaved(commands: dict[str, list[str]], rounds: int) -> dict[str, float]:
+    """The median wall time of each command, run round by round after one warm-up run."""
+    for command in commands.values():
+        timed(command)  # warm the page cache and .pyc files
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(rounds):
+        for name, command in commands.items():
+            times[name].append(timed(command))
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def write_gib(folder: Path) -> Path:
+    """1 GiB: ten histories of 100 MiB (seeds 15 to 24) as the backups of one log."""
+    folder.mkdir(parents=True)
+    for number in range(10):
+        part = folder.parent / f"part-{number}"
+        write_history(part, 100 * MIB, seed=15 + number)
+        for index, path in enumerate(sorted(part.glob("usage*.csv"))):
+            if number == 9 and path.name == "usage.csv":
+                name = "usage.csv"
+            else:
+                name = f"usage-{2001 + number:04d}{1 + index // 28:02d}{1 + index % 28:02d}T000000Z.csv"
+            path.rename(folder / name)
+        part.rmdir()
+    return folder / "usage.csv"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
-    parser.add_argument("--skip-memory", action="store_true", help="skip the 100 MiB set")
+    parser.add_argument("--big-rounds", type=int, default=3, help="rounds on 100 MiB")
+    parser.add_argument("--skip-big", action="store_true", help="skip the 100 MiB set")
+    parser.add_argument("--gib", action="store_true", help="also peak memory on 1 GiB")
     parser.add_argument(
         "--baseline",
         metavar="TELEMETRY_CSV",
@@ -176,9 +214,8 @@ def main() -> None:
     pandas = has("pandas")
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "ten" / "usage.csv"
-        log.parent.mkdir()
-        rows = write_log(log, 10 * MIB)
-        print(f"log file: {log.stat().st_size:,} bytes, {rows:,} rows")
+        rows = write_realistic_log(log, 10 * MIB, shape="legacy")
+        print(f"log file: {log.stat().st_size:,} bytes, {rows:,} rows (realistic_log, seed 15)")
         commands = {
             "csv.reader": [PYTHON, "-c", CSV_PASS, str(log)],
             "report --no-costs": [TOOL, "report", "--no-costs", str(log)],
@@ -196,41 +233,46 @@ def main() -> None:
                 commands["report (with costs), baseline"] = [args.baseline, "report", str(log)]
         if pandas:
             commands["pandas"] = [PYTHON, str(HERE / "pandas_summary.py"), str(log)]
-        for command in commands.values():
-            timed(command)  # warm the page cache and .pyc files
-        times: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(args.rounds):
-            for name, command in commands.items():
-                times[name].append(timed(command))
-        median = {name: statistics.median(values) for name, values in times.items()}
+        median = interleaved(commands, args.rounds)
         verdict = check_against_pandas(log) if pandas else None
-        dashes = Path(folder) / "dashes" / "usage.csv"
-        dashes.parent.mkdir()
-        write_log(dashes, 10 * MIB, dash_notes=49)
-        stages = breakdown(
-            {"10 MiB log": log, "one note in 49 starting with '-'": dashes},
-            max(3, args.rounds // 2),
-        )
+        stages = breakdown({"10 MiB log": log}, max(3, args.rounds // 2))
 
-        memory = {}
-        if not args.skip_memory:
+        big: dict[str, float] = {}
+        memory: dict[str, float] = {}
+        if not args.skip_big:
             backups = Path(folder) / "hundred" / ".telemetry"
-            big_log, big_rows = write_backups(backups, 100 * MIB)
-            files = sorted(backups.glob("usage*.csv"))
-            size = sum(path.stat().st_size for path in files)
-            print(f"backup set: {len(files)} files, {size:,} bytes, {big_rows:,} rows")
-            memory["csv.reader (one 10 MiB file)"] = peak_rss_mb(
-                [PYTHON, "-c", CSV_PASS, str(files[0])]
+            big_log, big_rows = write_history(backups, 100 * MIB)
+            files = sorted(str(path) for path in backups.glob("usage*.csv"))
+            size = sum(Path(path).stat().st_size for path in files)
+            print(f"log and backups: {len(files)} files, {size:,} bytes, {big_rows:,} rows")
+            big = interleaved(
+                {
+                    "csv.reader": [PYTHON, "-c", CSV_PASS, *files],
+                    "report --no-costs": [TOOL, "report", "--no-costs", "--file", str(big_log)],
+                },
+                args.big_rounds,
             )
-            memory["report --no-costs"] = peak_rss_mb(
+            memory["100 MiB, csv.reader (every file)"] = peak_rss_mb(
+                [PYTHON, "-c", CSV_PASS, *files]
+            )
+            memory["100 MiB, report --no-costs"] = peak_rss_mb(
                 [TOOL, "report", "--no-costs", "--file", str(big_log)]
             )
             if costs:
-                memory["report (with costs)"] = peak_rss_mb(
+                memory["100 MiB, report (with costs)"] = peak_rss_mb(
                     [TOOL, "report", "--file", str(big_log)]
                 )
-            memory["report --format json --no-costs"] = peak_rss_mb(
-                [TOOL, "report", "--format", "json", "--no-costs", "--file", str(big_log)]
+                memory["the price data imported alone"] = peak_rss_mb(
+                    [PYTHON, "-c", PRICE_DATA]
+                ) - peak_rss_mb([PYTHON, "-c", WITHOUT_PRICE_DATA])
+            shutil.rmtree(backups.parent)
+        if args.gib:
+            gib_log = write_gib(Path(folder) / "gib" / ".telemetry")
+            files = list(gib_log.parent.glob("usage*.csv"))
+            size = sum(path.stat().st_size for path in files)
+            print(f"1 GiB set: {len(files)} files, {size:,} bytes")
+            memory["1 GiB, report --no-costs"] = peak_rss_mb(
+                [TOOL, "report", "--no-costs", "--file", str(gib_log)]
             )
 
     base = median["csv.reader"]
@@ -238,7 +280,8 @@ def main() -> None:
     width = max(len(name) for name in median)
     for name, value in median.items():
         if name.startswith("report"):
-            print(f"{name:{width}s} vs csv.reader pass: {value / base:5.2f}x (aim: under 3x)")
+            aim = "3.5x" if "no-costs" in name else "4x"
+            print(f"{name:{width}s} vs csv.reader pass: {value / base:5.2f}x (aim: within {aim})")
     if pandas:
         print(
             f"{'pandas':{width}s} vs csv.reader pass: {median['pandas'] / base:5.2f}x (for scale)"
@@ -254,15 +297,20 @@ def main() -> None:
         print("pandas is not installed: `.venv/bin/pip install pandas` to race against it")
     if not costs:
         print("genai-prices is not installed: `.venv/bin/pip install -e '.[cost]'` to time costs")
+    if big:
+        ratio = big["report --no-costs"] / big["csv.reader"]
+        print(
+            f"100 MiB of log and backups, report --no-costs vs csv.reader pass: {ratio:5.2f}x "
+            f"(aim: within 3x; {args.big_rounds} rounds)"
+        )
     print("in one process, CPU time against the csv.reader pass over the same log:")
     for name, seconds in stages.items():
         if name.startswith("csv.reader"):
             continue
-        base_name = "csv.reader" + (f", {name.split(', ', 1)[1]}" if ", " in name else "")
-        print(f"  {name:48s} {seconds / stages[base_name]:5.2f}x")
+        print(f"  {name:48s} {seconds / stages['csv.reader']:5.2f}x")
     for name, megabytes in memory.items():
-        aim = "for comparison" if name.startswith("csv") else "aim: under 150 MB"
-        print(f"peak RSS, 100 MiB of backups, {name}: {megabytes:.0f} MB ({aim})")
+        aim = "for comparison" if "csv" in name or "price" in name else "aim: under 80 MB"
+        print(f"peak RSS, {name}: {megabytes:.0f} MB ({aim})")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ def summarise(path: str) -> dict[str, pd.DataFrame]:
         },
         keep_default_na=False,
     )
+    # A model stored behind an apostrophe (a formula character first) is named without it.
+    neutralised = frame["model"].str.match(r"'[=+\-@\t\r]")
+    frame.loc[neutralised, "model"] = frame.loc[neutralised, "model"].str.slice(1)
     instants = pd.to_datetime(frame["timestamp"], utc=True, format="ISO8601")
     frame["day"] = instants.dt.strftime("%Y-%m-%d")
     calendar = instants.dt.isocalendar()

@@ -22,17 +22,16 @@ which compare the log of two revisions each as its own revision configured it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from telemetry_csv import fs
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.layout import log_name_problem, shard_folder
 from telemetry_csv.logfile.schema import (
     DEFAULT_TASK_TYPES,
-    TASK_TYPE_NAME,
     Schema,
+    is_task_type_name,
     model_problem,
 )
 from telemetry_csv.logfile.writing import DEFAULT_LOCK_TIMEOUT
@@ -65,8 +64,10 @@ IMPORT_SUCCESS_RULES = ("unless-api-error", "always")
 DEFAULT_IMPORT_IDLE_LIMIT_MS = 15 * 60_000  # the keyboard time-out WakaTime uses
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
+    """A repository's settings, each with its default where it sets none. (A named tuple: a
+    dataclass would cost `log`'s start-up more than this whole module.)"""
+
     root: Path  # the repository root (or the working directory outside a repository)
     log_path: Path
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -191,7 +192,7 @@ def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -
     if (
         not isinstance(task_types, list)
         or not task_types
-        or not all(isinstance(t, str) and TASK_TYPE_NAME.fullmatch(t) for t in task_types)
+        or not all(isinstance(t, str) and is_task_type_name(t) for t in task_types)
         or len(set(task_types)) != len(task_types)
     ):
         raise fail(

@@ -132,7 +132,7 @@ def instant_ns(value: str) -> int:
     date = value[:10]
     days = _epoch_days.get(date)
     if days is None:
-        days = _days_from_civil(int(value[0:4]), int(value[5:7]), int(value[8:10]))
+        days = days_from_civil(int(value[0:4]), int(value[5:7]), int(value[8:10]))
         if len(_epoch_days) < 100_000:
             _epoch_days[date] = days
     seconds = days * 86400 + int(value[11:13]) * 3600 + int(value[14:16]) * 60 + int(value[17:19])
@@ -148,14 +148,29 @@ def instant_ns(value: str) -> int:
     return seconds * 1_000_000_000 + nanos
 
 
-def _days_from_civil(year: int, month: int, day: int) -> int:
+def days_from_civil(year: int, month: int, day: int) -> int:
     """Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil)."""
     year -= month <= 2
     era = year // 400
     year_of_era = year - era * 400
     day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
     day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146097 + day_of_era - 719468
+    return era * 146_097 + day_of_era - 719_468
+
+
+def civil_from_days(days: int) -> tuple[int, int, int]:
+    """The (year, month, day) of a day number; the inverse of `days_from_civil`."""
+    days += 719_468
+    era = days // 146_097
+    day_of_era = days - era * 146_097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
+    return year_of_era + era * 400 + (month <= 2), month, day
 
 
 def normalise(value: str) -> str:

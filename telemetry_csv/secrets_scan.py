@@ -28,6 +28,7 @@ is text to scan, or an error to print (cli/main.py redacts error lines with `red
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -407,13 +408,24 @@ def screen(values: list[str]) -> set[int]:
     hold no line break (notes and model names never do): they are joined with one."""
     if not values:
         return set()
-    block = "\n".join(values).encode("utf-8", "surrogatepass")
+    return screen_lines("\n".join(values).encode("utf-8", "surrogatepass"))
+
+
+def screen_lines(
+    block: bytes, harmless: Callable[[bytes, int, int], bool] | None = None
+) -> set[int]:
+    """`screen` for lines already joined and encoded: the numbers (from 0) of the lines of
+    `block` that might hold a credential. `harmless(block, start, end)` may clear a run of
+    token characters that is a known shape which is no credential (an importer's slice id)."""
     starts = []
     tokens = block.translate(_TOKEN_TABLE)
     position = tokens.find(_RUN)
     while position >= 0:
-        starts.append(position)
         run_end = tokens.find(b" ", position)
+        if harmless is None or not harmless(
+            block, position, len(block) if run_end < 0 else run_end
+        ):
+            starts.append(position)
         if run_end < 0:
             break
         position = tokens.find(_RUN, run_end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -310,3 +311,36 @@ def test_a_range_that_deletes_a_backup_fails(
     commit_all(rotated, "append")
     assert append_only_hook.main(["--from-ref", base, "--to-ref", "HEAD"]) == 1
     assert capsys.readouterr().out.startswith(f"{BACKUP}: a committed backup was deleted; ")
+
+
+@pytest.mark.parametrize(
+    ("staged_body", "work_tree", "status"),
+    [
+        # The hook reads the staged version from the work tree only when the file there is
+        # exactly that blob; otherwise from git, so what is judged is always what is staged.
+        ("edited", "appended", 1),
+        ("appended", "edited", 0),
+        ("edited", "a FIFO", 1),
+        ("appended", "a FIFO", 0),
+        ("edited", "a folder", 1),
+    ],
+)
+def test_the_staged_version_is_judged_whatever_the_work_tree_holds(
+    committed: Path, staged_body: str, work_tree: str, status: int
+) -> None:
+    bodies = {
+        "appended": rows(1, 2, 3, 4),
+        "edited": rows(1) + row(2).replace(",1002,", ",9002,") + rows(3, 4),
+    }
+    write_log(committed / LOG, bodies[staged_body])
+    git(committed, "add", "-A")
+    (committed / LOG).unlink()
+    if work_tree == "a folder":
+        (committed / LOG).mkdir()
+    elif work_tree == "a FIFO":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        os.mkfifo(committed / LOG)
+    else:
+        write_log(committed / LOG, bodies[work_tree])
+    assert append_only_hook.main([]) == status

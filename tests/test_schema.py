@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import sys
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from telemetry_csv.errors import InvalidValueError
+from telemetry_csv.logfile import schema
 from telemetry_csv.logfile.schema import (
     HEADER,
     NOTES_MAX_CHARS,
@@ -293,3 +296,23 @@ def test_round_trip_and_csv_module_agreement(
         ]
     )
     assert buffer.getvalue() == line + "\n"
+
+
+@pytest.mark.parametrize(
+    ("character_class", "printable"),
+    [
+        (schema._FOLDED, ""),
+        (schema._NOTES_FORBIDDEN, ""),
+        (schema._MODEL_FORBIDDEN, schema._MODEL_FORBIDDEN_PRINTABLE),
+    ],
+)
+def test_printable_text_needs_no_character_class(character_class: str, printable: str) -> None:
+    """`fold_notes` and the notes and model rules skip their regex for printable text: that is
+    exact only if every character the class holds is refused by `str.isprintable` or named."""
+    pattern = re.compile(character_class)
+    held = [
+        character for character in map(chr, range(sys.maxunicode + 1)) if pattern.match(character)
+    ]
+    assert held
+    assert [c for c in held if c.isprintable() and c not in printable] == []
+    assert all(pattern.match(c) for c in printable)

@@ -259,3 +259,37 @@ def test_a_state_that_cannot_be_saved_never_fails_a_logged_row(repo: Path, log: 
         )  # fmt: skip
         assert result.created
     assert sorted(notes_of(line) for line in logged_lines(log)) == ["a", "b"]
+
+
+def test_shards_started_within_one_second_sort_in_the_order_they_were_started(
+    tmp_path: Path,
+) -> None:
+    from telemetry_csv.logfile.layout import is_shard_name, new_shard_name
+
+    started = []
+    for _ in range(50):  # far more than one second's worth of names would need
+        name = new_shard_name(tmp_path)
+        (tmp_path / name).write_text("")
+        started.append(name)
+    assert all(is_shard_name(name) for name in started)
+    assert sorted(started) == started and len(set(started)) == len(started)
+
+
+@pytest.mark.parametrize(
+    ("last", "stamp"),
+    [
+        # A clock set back: the next name keeps the last one's time and sorts after it.
+        ("29990101T000000Z-0000000000000000.csv", "29990101T000000Z"),
+        # The last suffix of a second is taken: the next second.
+        ("29991231T235958Z-ffffffffffffffff.csv", "29991231T235959Z"),
+    ],
+)
+def test_a_new_shard_sorts_after_the_last_one_whatever_the_clock_says(
+    tmp_path: Path, last: str, stamp: str
+) -> None:
+    from telemetry_csv.logfile.layout import is_shard_name, new_shard_name
+
+    (tmp_path / last).write_text("")
+    (tmp_path / "fold-0123456789abcdef.csv").write_text("")  # not a shard: no say in the order
+    name = new_shard_name(tmp_path)
+    assert is_shard_name(name) and name > last and name.startswith(stamp + "-")

@@ -10,9 +10,8 @@ which never makes two branches touch the same file; else the configured log file
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Unpack
+from typing import NamedTuple, Unpack
 
 from telemetry_csv.config import (
     Settings,
@@ -24,8 +23,10 @@ from telemetry_csv.logfile import sharding, writing
 from telemetry_csv.logfile.schema import Row, RowInput
 
 
-@dataclass(frozen=True)
-class LoggedRow:
+class LoggedRow(NamedTuple):
+    """A row `log_row` appended, where it went, and what the caller should be told. (A named
+    tuple, as `Row` is: a dataclass would cost `log`'s start-up more than this whole module.)"""
+
     row: Row
     path: Path
     created: bool  # the log was started by this append

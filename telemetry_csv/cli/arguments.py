@@ -103,3 +103,35 @@ def command_parser(name: str, description: str, usage: str | None = None) -> Arg
         epilog=exit_status_help(COMMAND_EXITS[name]) if COMMAND_EXITS.get(name) else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+
+
+def add_row_selection(parser: argparse.ArgumentParser, title: str) -> argparse._ArgumentGroup:
+    """FILE..., --file and the options that choose rows, as every command that reads the whole
+    log takes them (report, export): one definition, so they cannot drift apart. Returns the
+    group, for a command's own selection options."""
+    parser.add_argument("files", nargs="*", metavar="FILE", help="log files to read, in order")
+    parser.add_argument(
+        "--file", metavar="PATH", help="the log whose backups to read too (default: configured)"
+    )
+    rows = parser.add_argument_group(title)
+    rows.add_argument(
+        "--range",
+        metavar="BASE..HEAD",
+        help="only the rows these commits added, read from git (e.g. origin/main..HEAD)",
+    )
+    rows.add_argument("--since", metavar="DATE|TIME", help="from this day (inclusive) or instant")
+    rows.add_argument("--until", metavar="DATE|TIME", help="to this day (inclusive) or instant")
+    rows.add_argument(
+        "--model", action="append", default=[], metavar="NAME", help="only this model (repeatable)"
+    )
+    rows.add_argument(
+        "--task-type",
+        action="append",
+        default=[],
+        metavar="TYPE",
+        help="only this type (repeatable)",
+    )
+    rows.add_argument(
+        "--skip-invalid", action="store_true", help="leave out invalid rows and count them"
+    )
+    return rows

@@ -3,16 +3,15 @@ The check hook (hooks/check_hook.py) prints through `print_check` too."""
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from telemetry_csv.cli.arguments import command_parser
 from telemetry_csv.cli.output import shown_path
 from telemetry_csv.cli.selection import refuse_files_with_log_option
 
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Callable
 
     from telemetry_csv.config import Settings
@@ -39,6 +38,9 @@ def add_max_problems(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Imported here: the check hook prints through `print_check` without parsing arguments.
+    from telemetry_csv.cli.arguments import command_parser
+
     parser = command_parser("check", DESCRIPTION)
     parser.add_argument("files", nargs="*", metavar="FILE", help="log files to check")
     parser.add_argument(
@@ -60,10 +62,12 @@ def print_check(
     max_bytes: int | None = None,
     summary: Literal["always", "on problems", "never"] = "always",
     promote: Callable[[Problem], bool] | None = None,
+    trusted: Mapping[Path, int] | None = None,
 ) -> int:
     """Check the files, print each problem and warning shown, then the summary line (always,
     only when something is wrong, as a hook does, or never); 0 if there is no problem (there
-    may be warnings), else 1. `promote`: see `check_files`."""
+    may be warnings), else 1. `promote`: see `check_files`. `trusted`: for some files, how many
+    bytes at their start were checked already (see `check_files`)."""
     from telemetry_csv.logfile.checking import check_files
 
     display: dict[Path | str, str] = dict(named)
@@ -74,6 +78,7 @@ def print_check(
         max_problems=max(max_problems, 0),
         display=display,
         promote=promote,
+        trusted={path: start for path, start in (trusted or {}).items()},
     )
     return print_result(result, summary)
 

@@ -7,7 +7,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from telemetry_csv.cli.arguments import ArgumentParser, command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, add_row_selection, command_parser
 
 DESCRIPTION = """\
 Send each row of the log and all its backups (or FILES, or the rows --range added) to an
@@ -38,31 +38,9 @@ def build_parser() -> ArgumentParser:
         "export", DESCRIPTION, usage="telemetry-csv export otlp [FILE ...] [options]"
     )
     parser.add_argument("target", choices=TARGETS, help="where to export: otlp")
-    parser.add_argument("files", nargs="*", metavar="FILE", help="log files to read, in order")
-    parser.add_argument(
-        "--file", metavar="PATH", help="the log whose backups to read too (default: configured)"
-    )
-    rows = parser.add_argument_group("which rows (as in `report`)")
-    rows.add_argument(
-        "--range", metavar="BASE..HEAD", help="only the rows these commits added, read from git"
-    )
-    rows.add_argument("--since", metavar="DATE|TIME", help="from this day (inclusive) or instant")
-    rows.add_argument("--until", metavar="DATE|TIME", help="to this day (inclusive) or instant")
-    rows.add_argument(
-        "--model", action="append", default=[], metavar="NAME", help="only this model (repeatable)"
-    )
-    rows.add_argument(
-        "--task-type",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="only this type (repeatable)",
-    )
+    rows = add_row_selection(parser, "which rows (as in `report`)")
     rows.add_argument(
         "--tz", default="UTC", metavar="ZONE", help="zone of --since/--until dates (default: UTC)"
-    )
-    rows.add_argument(
-        "--skip-invalid", action="store_true", help="leave out invalid rows and count them"
     )
     rows.add_argument(
         "--all", action="store_true", help="send rows already exported again (same ids)"

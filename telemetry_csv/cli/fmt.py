@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from telemetry_csv.cli.arguments import ArgumentParser, command_parser
 from telemetry_csv.cli.selection import files_to_read
 
 if TYPE_CHECKING:
+    from telemetry_csv.cli.arguments import ArgumentParser
     from telemetry_csv.config import Settings
 
 DESCRIPTION = """\
@@ -22,6 +22,9 @@ formats the repository's log and all its backups."""
 
 
 def build_parser() -> ArgumentParser:
+    # Imported here: the fmt hook prints through `print_fmt` without parsing arguments.
+    from telemetry_csv.cli.arguments import command_parser
+
     parser = command_parser("fmt", DESCRIPTION)
     parser.add_argument("files", nargs="*", metavar="FILE", help="log files to format")
     parser.add_argument(

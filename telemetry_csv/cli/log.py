@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from telemetry_csv.cli.arguments import ArgumentParser, ArgumentsError, command_parser
 from telemetry_csv.errors import TelemetryError
 from telemetry_csv.logfile.schema import HEADER
+
+if TYPE_CHECKING:
+    import argparse
+
+    from telemetry_csv.cli.arguments import ArgumentParser
+
+    Arguments = argparse.Namespace | SimpleNamespace
 
 # The positional form takes the columns after the timestamp in their order, as the old shell
 # script did; all but the notes are required.
@@ -40,6 +46,7 @@ examples:
 
 
 def build_parser() -> ArgumentParser:
+    from telemetry_csv.cli.arguments import command_parser
     from telemetry_csv.cli.fields import add_field_options, add_where_options
 
     parser = command_parser("log", DESCRIPTION, USAGE)
@@ -49,7 +56,7 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
-def gather_fields(args: argparse.Namespace, from_body: Sequence[str] = ()) -> dict[str, Any]:
+def gather_fields(args: Arguments, from_body: Sequence[str] = ()) -> dict[str, Any]:
     """One value per field from positionals and flags; a field given both ways is an error.
     Fields in `from_body` may be left out: a response body supplies them."""
     if len(args.values) > len(POSITIONAL):
@@ -80,6 +87,8 @@ def gather_fields(args: argparse.Namespace, from_body: Sequence[str] = ()) -> di
         values["duration_ms"] = _duration(args.duration)
     missing = [field for field in REQUIRED if field not in values and field not in from_body]
     if missing:
+        from telemetry_csv.cli.arguments import ArgumentsError
+
         raise ArgumentsError(f"telemetry-csv log: error: {_missing(missing)}", usage=USAGE_LINE)
     if args.timestamp is not None:
         values["timestamp"] = args.timestamp
@@ -108,11 +117,11 @@ def _missing(fields: Sequence[str]) -> str:
 def _refuse_units_in_milliseconds(value: str) -> None:
     """The sixth argument and --duration-ms are plain milliseconds; `45s` there is a duration
     meant for --duration, so say that rather than only "digits only"."""
+    if value.strip().isdigit():
+        return
     from telemetry_csv.durations import parse_duration
     from telemetry_csv.errors import InvalidValueError
 
-    if value.strip().isdigit():
-        return
     try:
         milliseconds = parse_duration(value)
     except TelemetryError:
@@ -144,11 +153,41 @@ def _flag(field: str) -> str:
     return field.replace("_", "-")
 
 
-def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, str | None]:
+# `log`'s options as `build_parser` declares them (tests/test_cli_log_arguments.py holds the
+# two equal): those that take a value, by option string, with their destination; the one flag.
+VALUE_OPTIONS = {
+    "--model": "model",
+    "--prompt-tokens": "prompt_tokens",
+    "--completion-tokens": "completion_tokens",
+    "--cache-read-tokens": "cache_read_tokens",
+    "--cache-write-tokens": "cache_write_tokens",
+    "--task-success": "task_success",
+    "--task-type": "task_type",
+    "--duration-ms": "duration_ms",
+    "--duration": "duration",
+    "--notes": "notes",
+    "--timestamp": "timestamp",
+    "--usage-json": "usage_json",
+    "--file": "file",
+    "--max-bytes": "max_bytes",
+    "--lock-timeout": "lock_timeout",
+}
+FLAGS = {"-q": "quiet", "--quiet": "quiet"}
+
+
+def parse(argv: Sequence[str]) -> tuple[Arguments, str | None]:
     """The arguments, and a notice when a seventh token that is no option of `log` was taken
     as the notes. Options may follow the six positional fields, as documented, so `-q` there
     is the option; an unknown `-x` there can only be a note the shell passed unquoted-looking,
     and the old script stored such notes."""
+    plain = parse_plain(argv)
+    if plain is not None:
+        return plain, None
+    return parse_with_argparse(argv)
+
+
+def parse_with_argparse(argv: Sequence[str]) -> tuple[argparse.Namespace, str | None]:
+    """`parse` by argparse, for every command line."""
     parser = build_parser()
     args, extras = parser.parse_known_intermixed_args(argv)
     for field in POSITIONAL:
@@ -168,6 +207,52 @@ def parse(argv: Sequence[str]) -> tuple[argparse.Namespace, str | None]:
                 "(to say so, put -- before notes that start with -)"
             )
     parser.error(f"unrecognized arguments: {' '.join(extras)}")
+
+
+def parse_plain(argv: Sequence[str]) -> SimpleNamespace | None:
+    """What argparse makes of the usual command lines, without building its parser: importing
+    argparse and declaring the options costs `log` more than all its other work. Positional
+    values, the options above spelled in full (`--notes TEXT`, `--notes=TEXT`), `-q`. None for
+    anything else (help, an abbreviation, a value that starts with `-` but `-` itself, `--`, a
+    number argparse would refuse, an unknown option): `build_parser` then parses it, with its
+    messages. The result equals argparse's for every command line it accepts (the test)."""
+    from telemetry_csv.config import lock_timeout_problem
+
+    values: list[str] = []
+    parsed: dict[str, Any] = dict.fromkeys(VALUE_OPTIONS.values())
+    parsed["quiet"] = False
+    tokens = iter(argv)
+    for token in tokens:
+        if not token.startswith("-"):
+            values.append(token)
+            continue
+        if token in FLAGS:
+            parsed[FLAGS[token]] = True
+            continue
+        option, equals, value = token.partition("=")
+        dest = VALUE_OPTIONS.get(option)
+        if dest is None:
+            return None
+        if not equals:
+            value = next(tokens, "")  # none: argparse says what is missing
+        if not value or (value.startswith("-") and value != "-"):
+            return None
+        if dest == "max_bytes":
+            try:
+                parsed[dest] = int(value)
+            except ValueError:
+                return None
+        elif dest == "lock_timeout":
+            try:
+                seconds = float(value)
+            except ValueError:
+                return None
+            if lock_timeout_problem(seconds):
+                return None
+            parsed[dest] = seconds
+        else:
+            parsed[dest] = value
+    return SimpleNamespace(values=values, **parsed)
 
 
 def run(argv: Sequence[str]) -> int:

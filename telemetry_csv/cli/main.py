@@ -134,13 +134,16 @@ def _main(args: list[str]) -> int:
     try:
         status: int = module.run(args[1:])
         return status
-    except ArgumentsError as error:
-        if error.usage:
-            say(error.usage)
-        print_error(str(error))
-        return error.exit_code
     except TelemetryError as error:
-        print_error(f"telemetry-csv {name}: error: {error}")
+        # Imported only here: `log` parses its usual arguments without argparse.
+        from telemetry_csv.cli.arguments import ArgumentsError
+
+        if isinstance(error, ArgumentsError):
+            if error.usage:
+                say(error.usage)
+            print_error(str(error))
+        else:
+            print_error(f"telemetry-csv {name}: error: {error}")
         return error.exit_code
     except KeyboardInterrupt:
         say(f"telemetry-csv {name}: interrupted")

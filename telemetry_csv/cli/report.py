@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.arguments import ArgumentParser, command_parser
+from telemetry_csv.cli.arguments import ArgumentParser, add_row_selection, command_parser
 from telemetry_csv.cli.output import shown_path
 from telemetry_csv.cli.selection import refuse_files_with_log_option, require_existing
 from telemetry_csv.errors import TelemetryError
@@ -57,31 +57,7 @@ def build_parser() -> ArgumentParser:
     from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS
 
     parser = command_parser("report", DESCRIPTION)
-    parser.add_argument("files", nargs="*", metavar="FILE", help="log files to read, in order")
-    parser.add_argument(
-        "--file", metavar="PATH", help="the log whose backups to read too (default: configured)"
-    )
-    rows = parser.add_argument_group("which rows")
-    rows.add_argument(
-        "--range",
-        metavar="BASE..HEAD",
-        help="only the rows these commits added, read from git (e.g. origin/main..HEAD)",
-    )
-    rows.add_argument("--since", metavar="DATE|TIME", help="from this day (inclusive) or instant")
-    rows.add_argument("--until", metavar="DATE|TIME", help="to this day (inclusive) or instant")
-    rows.add_argument(
-        "--model", action="append", default=[], metavar="NAME", help="only this model (repeatable)"
-    )
-    rows.add_argument(
-        "--task-type",
-        action="append",
-        default=[],
-        metavar="TYPE",
-        help="only this type (repeatable)",
-    )
-    rows.add_argument(
-        "--skip-invalid", action="store_true", help="leave out invalid rows and count them"
-    )
+    add_row_selection(parser, "which rows")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--tz",
@@ -180,8 +156,9 @@ def run(argv: Sequence[str]) -> int:
         write_file,
     )
     from telemetry_csv.config import load_settings
+    from telemetry_csv.errors import LogFileError
     from telemetry_csv.logfile.layout import log_files
-    from telemetry_csv.logfile.snapshot import Snapshot, read_consistently
+    from telemetry_csv.logfile.snapshot import LogChanged, Snapshot, read_consistently
     from telemetry_csv.report.aggregate import ReportOptions, build_report
     from telemetry_csv.report.data import Report
     from telemetry_csv.report.filters import build_filters
@@ -246,14 +223,25 @@ def run(argv: Sequence[str]) -> int:
                 refuse_log_files(option, target, logs)
                 refuse_log_folder_files(option, target, settings.log_path, settings.root)
         _require_regular(source.paths)
-        rows = ValidRows(source.items, skip_invalid=args.skip_invalid)
-        report = build_report(rows, options)
+        # The report counts each source_id once itself (`build_report`), so the rows come as
+        # stored; a log too large to hold every duration is read again for its percentiles.
+        rows = ValidRows(source.items, skip_invalid=args.skip_invalid, dedupe=False)
+        reread = source.again
+        again = None
+        if reread is not None:
+            again = lambda: ValidRows(reread(), skip_invalid=args.skip_invalid, dedupe=False)  # noqa: E731
+        report = build_report(rows, options, again=again)
         return report._replace(source=source.description, skipped=rows.skipped)
 
     if args.range is None and not args.files:
         report = read_consistently(make, log_path, display=shown_path)
     else:
-        report = make(None)
+        try:
+            report = make(None)
+        except LogChanged:
+            raise LogFileError(
+                "the files changed while the report read them again; run it again"
+            ) from None
     if filters.models and report.rows_read and not report.rows:
         from functools import partial
 

@@ -64,11 +64,13 @@ def check(
     to_ref: str | None = None,
     extra_logs: Sequence[str] = (),
     retire: bool = False,
+    work_tree: plumbing.WorkTree | None = None,
 ) -> Findings:
     """What the hook checks: with `from_ref` and `to_ref` (resolved strictly to commit ids
     first), their merge base against `to_ref`, then the merges inside; else what is staged
     against HEAD, or, while a merge is being committed, against each parent. Nothing in a
-    repository's first commit, where every file is new."""
+    repository's first commit, where every file is new. `work_tree`: `root`'s, when the
+    caller has asked git already."""
     with plumbing.BlobReader(root) as blobs:
         checker = Checker(root, settings, blobs, retire=retire, extra_logs=extra_logs)
         if from_ref and to_ref:
@@ -76,10 +78,11 @@ def check(
             start_ref = plumbing.require_commit(from_ref, root)
             start = plumbing.merge_base(start_ref, end, root) or start_ref
             return checker.range(start, end, to_ref)
-        head = plumbing.commit_id("HEAD", root)
+        work_tree = work_tree or plumbing.work_tree(root)
+        head = work_tree.head
         if head is None:
             return []
-        parents = merge_parents(plumbing.git_dir(root))
+        parents = merge_parents(work_tree.git_dir)
         if parents:
             return checker.merge(
                 [(head, f"HEAD ({head[:12]})"), *parents], plumbing.INDEX, "staged"
@@ -138,7 +141,14 @@ class Checker:
         if old.same_place(new):
             for log in [new.log_path, *[p for p in self.extra_logs if p != new.log_path]]:
                 findings += check_log(
-                    log, self.schema, compared, self.root, retire_backups=self.retire
+                    log,
+                    self.schema,
+                    compared,
+                    self.root,
+                    retire_backups=self.retire,
+                    blobs=self.blobs,
+                    known={path: (oid, old.sizes.get(oid, -1)) for path, oid in old.legacy},
+                    staged=dict(new.legacy) if new.revision == plumbing.INDEX else None,
                 )
             findings += self._shards(old, new)
         else:

@@ -24,9 +24,12 @@ from pathlib import Path
 from typing import NamedTuple
 
 from telemetry_csv.git import plumbing
+from telemetry_csv.git.committed import worktree_blob
+from telemetry_csv.git.logsets import object_name
 from telemetry_csv.logfile import layout
-from telemetry_csv.logfile.canonical import Line, line_key, read_lines, row_keys
-from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Schema
+from telemetry_csv.logfile.canonical import Line, canonical_line, line_key, read_lines, row_keys
+from telemetry_csv.logfile.reading import split_lines
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, HEADER_SHAPES, Schema
 from telemetry_csv.messages import excerpt
 
 _SHOWN_CHARS = 200
@@ -94,6 +97,8 @@ class Deletion:
 
 @dataclass(frozen=True)
 class Comparison:
+    """Two revisions to compare (the old, the new) and how messages name them."""
+
     old_revision: str
     new_revision: str
     old_label: str
@@ -194,6 +199,9 @@ def check_log(
     cwd: Path | None = None,
     *,
     retire_backups: bool = False,
+    blobs: plumbing.BlobReader | None = None,
+    known: dict[str, tuple[str, int]] | None = None,
+    staged: dict[str, str] | None = None,
 ) -> list[Rewrite | Deletion]:
     """What the new revision does to the history of the log at `log_path` (a git path) and of
     its backups, compared with the old revision.
@@ -203,10 +211,41 @@ def check_log(
     passes. The log may be rewritten only by a rotation into a backup new in the same revision;
     it may be deleted only when a new backup starts with all its rows. A backup is held to the
     append-only rule without rotation, and may be deleted only with `retire_backups`.
+
+    `blobs`: a reader of git's objects already open (else each is read with a `git` process of
+    its own); `known`: object ids and sizes of files at the old revision, as listed already;
+    `staged`: object ids of files in the index, when it is the new revision, so that a file the
+    work tree holds exactly is read from there (`committed.worktree_blob`).
     """
     old_revision, new_revision = compared.old_revision, compared.new_revision
     changes = history_changes(log_path, compared, cwd)
     new_backups = [path for status, path in changes if status == "A" and path != log_path]
+    # The old versions by their object ids and sizes, and the new versions, each read once: a
+    # file that only grew (or a log moved whole to a new backup) is told from the old
+    # version's id alone, without reading it.
+    kept = [path for status, path in changes if status not in ("A", "U")]
+    listed = known or {}
+    old_ids = {path: listed[path] for path in kept if listed.get(path, ("", -1))[1] >= 0}
+    asked = [path for path in kept if path not in old_ids]
+    if asked:
+        sizes = plumbing.object_sizes([f"{old_revision}:{path}" for path in asked], cwd)
+        old_ids.update(
+            (path, found) for path, found in zip(asked, sizes, strict=True) if found is not None
+        )
+    new_blobs: dict[str, bytes | None] = {}
+
+    def read(revision: str, path: str) -> bytes | None:
+        if blobs is not None:
+            return blobs.read(object_name(revision, path))
+        return plumbing.read_blob(revision, path, cwd)
+
+    def new_blob(path: str) -> bytes | None:
+        if path not in new_blobs:
+            oid = (staged or {}).get(path) if new_revision == plumbing.INDEX else None
+            data = worktree_blob(cwd, path, oid) if oid and cwd is not None else None
+            new_blobs[path] = read(new_revision, path) if data is None else data
+        return new_blobs[path]
+
     findings: list[Rewrite | Deletion] = []
     for status, path in changes:
         if status in ("A", "U"):  # new: nothing to keep; unmerged: git refuses to commit it
@@ -217,13 +256,24 @@ def check_log(
                     Deletion(path, compared.old_label, "a committed backup was deleted", True)
                 )
             continue
-        old = plumbing.read_blob(old_revision, path, cwd) or b""
-        new = plumbing.read_blob(new_revision, path, cwd) if status != "D" else None
+        old_id = old_ids.get(path)
+        new = new_blob(path) if status != "D" else None
+        if new is not None and old_id is not None and _grown_from(new, *old_id):
+            continue
+        if (
+            path == log_path
+            and old_id is not None
+            and _moved_whole(
+                old_id, [new_blob(backup) or b"" for backup in new_backups], new, schema
+            )
+        ):
+            continue
+        old = read(old_revision, path) or b""
         if new is not None and _appended(old, new):
             continue
         # Only the log's rows may move, and only to a backup new in this revision.
         backups = [
-            row_keys(plumbing.read_blob(new_revision, backup, cwd) or b"", schema)
+            row_keys(new_blob(backup) or b"", schema)
             for backup in (new_backups if path == log_path else [])
         ]
         if new is None:
@@ -278,6 +328,34 @@ def _glob_literal(text: str) -> str:
 def _appended(old: bytes, new: bytes) -> bool:
     """The fast, common case: the new bytes are the old bytes and then whole new lines."""
     return (not old or old.endswith(b"\n")) and new.startswith(old)
+
+
+def _grown_from(new: bytes, old_id: str, old_size: int) -> bool:
+    """`_appended`, knowing the old version by its object id and size only."""
+    if old_size > len(new) or (old_size and new[old_size - 1 : old_size] != b"\n"):
+        return False
+    return plumbing.blob_id(memoryview(new)[:old_size], old_id) == old_id
+
+
+def _moved_whole(
+    old_id: tuple[str, int], backups: list[bytes], new: bytes | None, schema: Schema
+) -> bool:
+    """A rotation, told without reading the old log: it started with a header, and a backup
+    new in this revision starts with all of its bytes (so with all of its rows, in order);
+    the new log, if any, keeps its header or moves to the extended one (`find_rewrite`)."""
+    oid, size = old_id
+    whole = [backup for backup in backups if size <= len(backup) and _grown_from(backup, oid, size)]
+    header = whole[0][: whole[0].find(b"\n") + 1] if whole else b""
+    if header.decode("utf-8", "replace").rstrip("\n") not in HEADER_SHAPES or len(header) > size:
+        return False
+    if new is None:
+        return True
+    first = split_lines(new[: new.find(b"\n") + 1] or new)
+    if not first:
+        return False
+    key = canonical_line(first[0], schema, first=True)
+    old_header = header[:-1].decode()
+    return key == old_header or (old_header == HEADER_LINE and key == EXTENDED_HEADER_LINE)
 
 
 def _shown(text: str) -> str:

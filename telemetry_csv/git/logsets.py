@@ -19,13 +19,19 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_csv.config import Settings, settings_from_texts
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.git import plumbing
-from telemetry_csv.logfile import folds, layout
+from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import row_keys
 from telemetry_csv.logfile.schema import Schema
+
+if TYPE_CHECKING:
+    # Imported where folds are read: a log with none (the pre-commit hook's usual case) never
+    # needs the module.
+    from telemetry_csv.logfile import folds
 
 LEGACY = ""  # the owner of the log's and its backups' rows
 
@@ -54,6 +60,8 @@ def settings_at(
 
 @dataclass
 class LogSet:
+    """The files that hold a log at one revision, each with its object id."""
+
     revision: str  # a commit id, or plumbing.INDEX
     label: str  # for people: "HEAD", "staged", "MERGE_HEAD (3f9c1e7a5b2d)"
     log_path: str  # git paths, relative to the top level
@@ -62,6 +70,7 @@ class LogSet:
     shards: dict[str, str] = field(default_factory=dict)  # name -> id
     folds: dict[str, str] = field(default_factory=dict)
     manifests: dict[str, str] = field(default_factory=dict)  # manifest name -> id
+    sizes: dict[str, int] = field(default_factory=dict)  # object id -> size (-1: not known)
 
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
@@ -79,7 +88,8 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
     log_folder, log_name = posixpath.split(log_path)
     found = LogSet(revision, label, log_path, folder)
     backups = []
-    for path, oid, _ in plumbing.tree_entries(revision, [log_folder, folder], root):
+    for path, oid, size in plumbing.tree_entries(revision, [log_folder, folder], root):
+        found.sizes[oid] = size
         where, name = posixpath.split(path)
         if where == log_folder and name == log_name:
             log_entry = (path, oid)
@@ -99,6 +109,8 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
 
 @dataclass
 class FoldContent:
+    """A fold's manifest entries, its bytes, and whether the manifest is true of them."""
+
     entries: list[folds.Entry]
     data: bytes
     problem: str | None  # why the manifest is not true of the fold, or None
@@ -117,6 +129,8 @@ class Reader:
         return self.blobs.read(oid) or b""
 
     def shard_hash(self, oid: str) -> str:
+        from telemetry_csv.logfile import folds
+
         if oid not in self._hashes:
             self._hashes[oid] = folds.shard_hash(self.blob(oid))
         return self._hashes[oid]
@@ -135,6 +149,8 @@ class Reader:
         self, logs: LogSet, name: str, data: bytes | None
     ) -> tuple[list[folds.Entry], str | None]:
         """(entries, why the manifest is not true of the fold or None), worked out once."""
+        from telemetry_csv.logfile import folds
+
         manifest = logs.manifests.get(layout.manifest_name(name))
         key = (logs.folds[name], manifest)
         if key in self._folds:
@@ -180,6 +196,8 @@ class Reader:
     def rows(self, logs: LogSet) -> Iterator[tuple[str, str, str]]:
         """(owner, canonical line, where) of every row of the log set, each shard once, in the
         order readers read them: the log's files, then folds, then loose shards."""
+        from telemetry_csv.logfile import folds
+
         for path, oid in logs.legacy:
             for number, key in enumerate(row_keys(self.blob(oid), self.schema), start=2):
                 yield LEGACY, key, f"{logs.label} {path}:{number}"

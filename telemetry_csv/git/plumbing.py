@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, NamedTuple
 
 from telemetry_csv.errors import EXIT_FILE, TelemetryError
 
@@ -53,6 +53,39 @@ def toplevel(cwd: Path | str | None = None) -> Path:
     if done.returncode != 0:
         raise GitError(f"not inside a git repository: {_first_line(done.stderr)}")
     return Path(os.fsdecode(done.stdout.rstrip(b"\n")))
+
+
+class WorkTree(NamedTuple):
+    root: Path  # the top folder
+    git_dir: Path  # its own git folder (in a linked worktree, not the shared one)
+    head: str | None  # HEAD's commit id; None before the first commit
+
+
+def work_tree(cwd: Path | str | None = None) -> WorkTree:
+    """`toplevel`, `git_dir` and `commit_id("HEAD")` of the work tree that holds `cwd`, in one
+    git call (a hook runs at every commit, and each process costs it)."""
+    done = _git(
+        [
+            "rev-parse",
+            "--show-toplevel",
+            "--absolute-git-dir",
+            "-q",
+            "--verify",
+            "--end-of-options",
+            "HEAD^{commit}",
+        ],
+        cwd,
+    )
+    lines = os.fsdecode(done.stdout).split("\n")
+    # Two paths and the id (exit 0) or no id (exit 1: no commit yet), each on its line; a path
+    # with a line break in it is asked for on its own.
+    shapes = {0: 4, 1: 3}
+    if shapes.get(done.returncode) != len(lines) or lines[-1] or not all(lines[:2]):
+        return WorkTree(toplevel(cwd), git_dir(cwd), commit_id("HEAD", cwd))
+    head = lines[2] if done.returncode == 0 else None
+    if head is not None and not _OID.fullmatch(head):
+        return WorkTree(toplevel(cwd), git_dir(cwd), commit_id("HEAD", cwd))
+    return WorkTree(Path(lines[0]), Path(lines[1]), head)
 
 
 def git_dir(cwd: Path | str | None = None) -> Path:
@@ -266,6 +299,53 @@ def changed_files(
         (fields[index].decode(), os.fsdecode(fields[index + 1]))
         for index in range(0, len(fields) - 1, 2)
     ]
+
+
+def grep_lines(
+    revision: str, strings: Sequence[str], paths: Sequence[str], cwd: Path | str | None = None
+) -> list[tuple[str, int, bytes]]:
+    """(path, line number, line) of each line of `paths` at a commit that holds any of
+    `strings` (letters, digits and `._:-`), as `git grep` finds them, in C, without this process
+    reading the files. The strings are asked for as one extended regular expression (an
+    alternation): git matches many `--fixed-strings` one after another, which takes minutes
+    for a few hundred over a large file."""
+    if not strings or not paths:
+        return []
+    if any(not _GREPPABLE.fullmatch(text) for text in strings):
+        raise ValueError("grep_lines takes letters, digits and ._:- only")
+    pattern = "|".join(text.replace(".", "\\.") for text in strings) + "\n"
+    args = ["grep", "-E", "-z", "-n", "--no-color", "--text", "-f", "-", revision, "--"]
+    done = _git([*args, *(f":(top,literal){path}" for path in paths)], cwd, input=pattern.encode())
+    if done.returncode not in (0, 1):
+        raise GitError(f"git grep: {_first_line(done.stderr)}")
+    prefix = f"{revision}:".encode()
+    found = []
+    for record in done.stdout.split(b"\n"):
+        parts = record.split(b"\0", 2)
+        if len(parts) == 3 and parts[0].startswith(prefix):
+            found.append((os.fsdecode(parts[0][len(prefix) :]), int(parts[1]), parts[2]))
+    return found
+
+
+_GREPPABLE = re.compile(r"[A-Za-z0-9._:-]+")
+
+
+def blob_id(data: bytes | memoryview, like: str) -> str:
+    """The object id git gives a blob of `data`, in the hash of the id `like` (SHA-1 or
+    SHA-256), so that a blob's prefix can be compared with another blob by its id alone."""
+    return blob_id_of_parts([data], len(data), like)
+
+
+def blob_id_of_parts(parts: Iterable[bytes | memoryview], size: int, like: str) -> str:
+    """`blob_id` of the concatenation of `parts`, which hold `size` bytes in all: a large
+    file's prefix is hashed as it is read, never held whole."""
+    import hashlib
+
+    digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1(usedforsecurity=False)
+    digest.update(b"blob %d\0" % size)
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()
 
 
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:

@@ -9,9 +9,15 @@ its rows. Files that did not change are never read; the others are read through 
 `git cat-file --batch`. `BASE...HEAD` uses the merge base of the two, as `git diff` does; for
 rows the answer is the same unless BASE has rows HEAD lacks.
 
+What a range costs is what it added. In the common case, rows appended to the log, the log at
+BASE is the start of the log at HEAD: that is told from BASE's object id alone (the id git
+would give HEAD's first bytes), and only the bytes after it are read as rows, numbered as in
+the file; the lines BASE already had are not read again (`check` judges them).
+
 A row whose `source_id` BASE already has is the same usage (an import another clone merged in,
-in a shard of its own), so it is not added either (`source_ids`). BASE's ids are read only when
-HEAD adds a row with an id; then every row of BASE is read, each shard once.
+in a shard of its own), so it is not added either (`source_ids`). BASE is asked for the ids the
+range adds with one `git grep` (in git, over the files the readers read there); only the lines
+it finds are read. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
 """
 
 from __future__ import annotations
@@ -27,9 +33,17 @@ from telemetry_csv.errors import InvalidLogError, InvalidValueError
 from telemetry_csv.git import plumbing
 from telemetry_csv.git.logsets import LogSet, Reader, log_set_at, ordered_folds, settings_at
 from telemetry_csv.logfile import folds
-from telemetry_csv.logfile.canonical import row_keys
-from telemetry_csv.logfile.reading import ExtendedRun, Problem, Run, run_fast_path, scan_data
-from telemetry_csv.logfile.schema import Row, Schema
+from telemetry_csv.logfile.canonical import Line, canonical_line, header_shape, line_key, row_keys
+from telemetry_csv.logfile.reading import (
+    ExtendedRun,
+    Problem,
+    Run,
+    lines_of,
+    run_fast_path,
+    scan_data,
+    split_lines,
+)
+from telemetry_csv.logfile.schema import HEADER_SHAPES, Row, Schema
 from telemetry_csv.logfile.source_ids import ID_AT_END, SeenIds, without_ids
 
 RANGE_ALLOWED = "expected BASE..HEAD (or BASE...HEAD), e.g. origin/main..HEAD"
@@ -72,42 +86,131 @@ def added_items(
         added = chain(
             _legacy_added(reader, base, head, schema), _shards_added(reader, base, head, schema)
         )
-        yield from _without_ids_of(added, _BaseIds(reader, base))
+        yield from _without_ids_of(added, _BaseIds(reader, base, root))
+
+
+_IDS_ASKED = 1 << 16  # rows of a range whose ids are looked for in BASE with `git grep`
 
 
 class _BaseIds:
-    """The (source, source_id) pairs of every row at the base, read the first time they are
-    asked for (most ranges add no row with an id, and then the base is not read)."""
+    """The (source, source_id) pairs of rows at the base, as `Reader.rows` reads the base:
+    every row, each shard once."""
 
-    def __init__(self, reader: Reader, base: LogSet):
-        self._reader, self._base = reader, base
-        self._ids: set[tuple[str, str]] | None = None
+    def __init__(self, reader: Reader, base: LogSet, root: Path):
+        self._reader, self._base, self._root = reader, base, root
+        self._all: set[tuple[str, str]] | None = None
 
-    def ids(self) -> set[tuple[str, str]]:
-        if self._ids is None:
-            self._ids = set()
+    def every(self) -> set[tuple[str, str]]:
+        """Every pair at the base, from every row (for a range that adds very many rows)."""
+        if self._all is None:
+            self._all = set()
             for _, key, _ in self._reader.rows(self._base):
                 found = ID_AT_END.search(key)
                 if found is not None:
-                    self._ids.add((found[1], found[2]))
-        return self._ids
+                    self._all.add((found[1], found[2]))
+        return self._all
+
+    def among(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of `pairs` the base holds: the lines of the base's files that hold one of the
+        ids (`git grep`), read as `Reader.rows` would read them."""
+        base, reader = self._base, self._reader
+        strings = sorted({source_id for _, source_id in pairs})
+        if len(strings) > _IDS_GREPPED:
+            return self.every() & pairs
+        paths = [path for path, _ in base.legacy]
+        paths += [base.path(name) for name in (*base.folds, *base.shards)]
+        hits: dict[str, dict[int, bytes]] = {}
+        for path, number, text in plumbing.grep_lines(base.revision, strings, paths, self._root):
+            hits.setdefault(path, {})[number] = text
+        if not hits:
+            return set()
+        found: set[tuple[str, str]] = set()
+        for path, oid in base.legacy:
+            if path in hits:
+                found |= _ids_on(reader.blob(oid), hits[path], reader.schema)
+        owned: set[str] = set()
+        for name in ordered_folds(reader, base):
+            lines = hits.get(base.path(name))
+            content = reader.fold(base, name) if lines else None
+            if content is not None and content.problem:
+                found |= _ids_on(content.data, lines or {}, reader.schema)
+                continue
+            line = 2
+            for entry in reader.fold_entries(base, name):
+                if entry.shard not in owned:
+                    owned.add(entry.shard)
+                    mine = {
+                        number: text
+                        for number, text in (lines or {}).items()
+                        if line <= number < line + entry.rows
+                    }
+                    if mine and content is not None:
+                        found |= _ids_on(content.data, mine, reader.schema)
+                line += entry.rows
+        for name, oid in base.shards.items():
+            if name not in owned and base.path(name) in hits:
+                found |= _ids_on(reader.blob(oid), hits[base.path(name)], reader.schema)
+        return found & pairs
+
+
+_IDS_GREPPED = 4096  # ids asked of `git grep` at most; for more, BASE's ids are read whole
+
+
+def _ids_on(data: bytes, lines: dict[int, bytes], schema: Schema) -> set[tuple[str, str]]:
+    """The (source, source_id) pairs of some lines (by number, as `git grep` gave them) of a
+    file whose bytes are `data`, as `row_keys` keys them: in the shape of the file's first
+    line, by their canonical form (their text where they have none); not the header."""
+    first = split_lines(data[: data.find(b"\n") + 1] or data)
+    extended = header_shape(first[0]) if first else False
+    found = set()
+    for number, raw in lines.items():
+        if number == 1 and first and first[0] in HEADER_SHAPES:
+            continue
+        text = raw.removesuffix(b"\r").decode("utf-8", "surrogateescape")
+        canonical = canonical_line(text, schema, first=number == 1, extended=extended)
+        match = ID_AT_END.search(line_key(Line(number, text, canonical)))
+        if match is not None:
+            found.add((match[1], match[2]))
+    return found
 
 
 def _without_ids_of(
     items: Iterable[Run | Row | Problem], base: _BaseIds
 ) -> Iterator[Run | Row | Problem]:
-    """`items` without the rows whose `source_id` the base holds."""
-
-    def known(source: str, source_id: str) -> bool:
-        return (source, source_id) in base.ids()
-
-    for item in items:
+    """`items` without the rows whose `source_id` the base holds: the items are held (up to
+    `_IDS_ASKED` rows) to ask the base for all their ids at once."""
+    held: list[Run | Row | Problem] = []
+    pairs: set[tuple[str, str]] = set()
+    rows = 0
+    iterator = iter(items)
+    for item in iterator:
+        held.append(item)
         if type(item) is ExtendedRun:
-            if ID_AT_END.search(item) is not None:
-                item = without_ids(item, known)
+            for line in lines_of(item):
+                _, source, source_id, _, _ = line.rsplit(",", 4)
+                if source_id:
+                    pairs.add((source, source_id))
+            rows += item.count("\n")
+        elif type(item) is Row:
+            if item.source_id:
+                pairs.add((item.source, item.source_id))
+            rows += 1
+        if rows > _IDS_ASKED:
+            known = base.every()
+            break
+    else:
+        known = base.among(pairs) if pairs else set()
+
+    def drop(source: str, source_id: str) -> bool:
+        return (source, source_id) in known
+
+    for item in chain(held, iterator):
+        if type(item) is ExtendedRun:
+            if known:
+                item = without_ids(item, drop)
                 if not item:
                     continue
-        elif type(item) is Row and item.source_id and known(item.source, item.source_id):
+        elif type(item) is Row and item.source_id and drop(item.source, item.source_id):
             continue
         yield item
 
@@ -115,13 +218,56 @@ def _without_ids_of(
 def _legacy_added(
     reader: Reader, base: LogSet, head: LogSet, schema: Schema
 ) -> Iterator[Run | Row | Problem]:
+    """The rows of the log's files at the head, less those at the base (as multisets): files
+    the same at both are neither read nor counted (they take away what they hold); a log that
+    only grew is read from where the base's ended."""
     if base.legacy == head.legacy:
         return
-    before = reader.legacy_keys(base)
-    for path, oid in head.legacy:
+    unchanged = set(base.legacy) & set(head.legacy)
+    changed_head = [entry for entry in head.legacy if entry not in unchanged]
+    changed_base = [entry for entry in base.legacy if entry not in unchanged]
+    if len(changed_head) == 1 and len(changed_base) == 1:
+        (path, oid), (base_path, base_oid) = changed_head[0], changed_base[0]
+        if path == base_path:
+            data = reader.blob(oid)
+            grown = _grown(data, base_oid, base.sizes.get(base_oid, -1))
+            if grown is not None:
+                first_line, extended = grown
+                size = base.sizes[base_oid]
+                yield from (
+                    item
+                    for item in scan_data(
+                        data[size:],
+                        schema,
+                        f"{head.label}:{path}",
+                        first_line=first_line,
+                        extended=extended,
+                        lf_before=True,
+                    )
+                    if item is not None
+                )
+                return
+    before: Counter[str] = Counter()
+    for _, oid in changed_base:
+        before.update(row_keys(reader.blob(oid), schema))
+    for path, oid in changed_head:
         yield from _less(
             scan_data(reader.blob(oid), schema, f"{head.label}:{path}"), before, schema
         )
+
+
+def _grown(data: bytes, base_oid: str, size: int) -> tuple[int, bool] | None:
+    """When the base's blob `base_oid` (of `size` bytes) is the start of `data`, a file with a
+    header that ended in a newline there: the number of the first line after it and whether
+    the file has the extended header; else None."""
+    if not 0 < size <= len(data) or data[size - 1 : size] != b"\n":
+        return None
+    header = folds.header_of(data)
+    if header is None or size < len(header):
+        return None
+    if plumbing.blob_id(memoryview(data)[:size], base_oid) != base_oid:
+        return None
+    return data.count(b"\n", 0, size) + 1, header == folds.EXTENDED_HEADER_BYTES
 
 
 def _shards_added(

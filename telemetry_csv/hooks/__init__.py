@@ -31,3 +31,11 @@ def run_hook(prog: str, argv: Sequence[str] | None, body: Callable[[], int]) -> 
 
         print_error(f"{prog}: error: {error}")
         return 1
+
+
+def plain_names(argv: Sequence[str] | None) -> list[str] | None:
+    """The arguments, when none is an option: file names, as pre-commit passes them at every
+    commit. Then a hook's options are their defaults and argparse, whose import and parser cost
+    a hook a large part of its start-up, is not needed; None otherwise (argparse parses them)."""
+    names = list(sys.argv[1:] if argv is None else argv)
+    return None if any(name.startswith("-") for name in names) else names

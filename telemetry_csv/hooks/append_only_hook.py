@@ -13,14 +13,35 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.arguments import ArgumentParser
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
+
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "telemetry-csv-append-only"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    def check() -> int:
+        filenames = plain_names(argv)
+        from_ref = os.environ.get("PRE_COMMIT_FROM_REF") or None
+        to_ref = os.environ.get("PRE_COMMIT_TO_REF") or None
+        if filenames is None or bool(from_ref) != bool(to_ref):
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if bool(args.from_ref) != bool(args.to_ref):
+                parser.error("--from-ref and --to-ref go together")
+            filenames, from_ref, to_ref = args.filenames, args.from_ref, args.to_ref
+        return _check(filenames, from_ref, to_ref)
+
+    return run_hook(PROG, argv, check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from telemetry_csv.cli.arguments import ArgumentParser
+
     parser = ArgumentParser(
         prog=PROG,
         description="Fail if the staged log or its backups lose or rewrite rows that HEAD has; "
@@ -41,14 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--to-ref", default=os.environ.get("PRE_COMMIT_TO_REF") or None, metavar="REV"
     )
-
-    def check() -> int:
-        args = parser.parse_args(argv)
-        if bool(args.from_ref) != bool(args.to_ref):
-            parser.error("--from-ref and --to-ref go together")
-        return _check(args.filenames, args.from_ref, args.to_ref)
-
-    return run_hook(PROG, argv, check)
+    return parser
 
 
 def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> int:
@@ -58,7 +72,8 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
     from telemetry_csv.git.append_only import check
     from telemetry_csv.git.history import RETIRE_BACKUPS, belongs_to
 
-    root = plumbing.toplevel()
+    work_tree = plumbing.work_tree()
+    root = work_tree.root
     settings = load_settings(root)
     logs: list[str] = []
     for path in (settings.log_path, *(Path(name).absolute() for name in filenames)):
@@ -74,6 +89,7 @@ def _check(filenames: list[str], from_ref: str | None, to_ref: str | None) -> in
         to_ref=to_ref,
         extra_logs=logs[1:],
         retire=os.environ.get(RETIRE_BACKUPS) == "1",
+        work_tree=work_tree,
     )
     from telemetry_csv.cli.output import show
 

@@ -1,27 +1,47 @@
 """telemetry-csv-check: every telemetry CSV file pre-commit passes must be a valid log.
 
+A file's start that is exactly what HEAD has was checked when it was committed, so only the
+lines after it are read (`git.committed`), and compared by id with the rows before them that
+hold the same ids; `telemetry-csv check` reads everything.
+
 A warning (a row that breaks only a rule newer than the rows committed before it, such as
 invisible characters in a model name) fails the hook only on a row being added: history may
 not be edited, so a committed one is shown, never a reason to refuse the next commit."""
 
 from __future__ import annotations
 
-import argparse
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.arguments import ArgumentParser
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
 
 if TYPE_CHECKING:
+    import argparse
+
     from telemetry_csv.logfile.reading import Problem
 
 PROG = "telemetry-csv-check"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    def check() -> int:
+        from telemetry_csv.logfile.checking import DEFAULT_MAX_PROBLEMS
+
+        filenames, max_problems = plain_names(argv), DEFAULT_MAX_PROBLEMS
+        if filenames is None:
+            args = build_parser().parse_args(argv)
+            filenames, max_problems = args.filenames, args.max_problems
+        if not filenames:
+            return 0
+        return _check(filenames, max_problems)
+
+    return run_hook(PROG, argv, check)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from telemetry_csv.cli.arguments import ArgumentParser
     from telemetry_csv.cli.check import add_max_problems
 
     parser = ArgumentParser(
@@ -29,25 +49,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
     add_max_problems(parser)
-    return run_hook(PROG, argv, lambda: _check(parser.parse_args(argv)))
+    return parser
 
 
-def _check(args: argparse.Namespace) -> int:
+def _check(filenames: list[str], max_problems: int) -> int:
     from telemetry_csv.cli.check import print_check
     from telemetry_csv.config import load_settings
-
-    filenames: list[str] = args.filenames
-    max_problems: int = args.max_problems
-    if not filenames:
-        return 0
+    from telemetry_csv.git.committed import committed_starts
 
     named = [(Path(name), name) for name in filenames]
+    settings = load_settings()
+    # What HEAD has of a file was checked when it was committed: only what follows is read.
+    trusted = committed_starts([path for path, _ in named], settings.root)
     return print_check(
         named,
-        load_settings(),
+        settings,
         max_problems=max_problems,
         summary="on problems",
         promote=BeingAdded(filenames, os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"),
+        trusted=trusted,
     )
 
 

@@ -2,40 +2,80 @@
 
 CRLF becomes LF, a byte order mark goes, fields are quoted the canonical way. No value ever
 changes; a line that cannot be read is left alone and reported, and so is a last line without a
-newline (it may be torn: `telemetry-csv repair` moves it aside).
+newline (it may be torn: `telemetry-csv repair` moves it aside). A file's start that is exactly
+what HEAD has was formatted when it was committed: when the lines after it are canonical, the
+file is left as it is without reading the rest (`git.committed`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_csv.cli.arguments import ArgumentParser
-from telemetry_csv.hooks import run_hook
+from telemetry_csv.hooks import plain_names, run_hook
+
+if TYPE_CHECKING:
+    import argparse
 
 PROG = "telemetry-csv-fmt"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    def fmt() -> int:
+        filenames = plain_names(argv)
+        if filenames is None:
+            filenames = build_parser().parse_args(argv).filenames
+        if not filenames:
+            return 0
+        return _fmt(filenames)
+
+    return run_hook(PROG, argv, fmt)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from telemetry_csv.cli.arguments import ArgumentParser
+
     parser = ArgumentParser(
         prog=PROG,
         description="Rewrite log files canonically (LF, no BOM, canonical quoting); a last line "
         "without a newline is left for `telemetry-csv repair`.",
     )
     parser.add_argument("filenames", nargs="*", metavar="FILE")
-    return run_hook(PROG, argv, lambda: _fmt(parser.parse_args(argv).filenames))
+    return parser
 
 
 def _fmt(filenames: list[str]) -> int:
     from telemetry_csv.cli.fmt import print_fmt
     from telemetry_csv.config import load_settings
+    from telemetry_csv.git.committed import committed_starts
+    from telemetry_csv.logfile.canonical import canonical_after
 
-    if not filenames:
-        return 0
-
+    settings = load_settings()
     named = [(Path(name), name) for name in filenames]
-    tally = print_fmt(named, load_settings(), changed_word="Fixing")
+    # What HEAD has of a file was formatted when it was committed: a file whose lines after it
+    # are canonical too is left as it is, unread but for those lines.
+    trusted = committed_starts([path for path, _ in named], settings.root)
+    named = [
+        (path, name)
+        for path, name in named
+        if path not in trusted
+        or not canonical_after(*_header_and_rest(path, trusted[path]), settings.schema)
+    ]
+    tally = print_fmt(named, settings, changed_word="Fixing")
     return 1 if tally.changed or tally.left else 0
+
+
+def _header_and_rest(path: Path, start: int) -> tuple[bytes, int]:
+    """The file's first line and its bytes after `start` (committed whole lines, so past the
+    first line), and where the latter begin: what `canonical_after` reads of a file, without
+    reading the committed bytes again."""
+    from telemetry_csv import fs
+
+    with fs.open_regular(path) as file:
+        header = file.readline(start)
+        file.seek(start)
+        return header + file.read(), len(header)
 
 
 if __name__ == "__main__":

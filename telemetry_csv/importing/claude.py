@@ -78,8 +78,7 @@ class FileParser:
         if carry:
             self.scope, self.previous, self.model = check_carry(carry, ((bool,), (int,), (str,)))
         self.pending: list[tuple[dict[str, Any], int]] = []
-        self.earliest: int | None = None  # the span of the records read, for re-reading
-        self.latest: int | None = None
+        self.span = instants.Span()  # the records' first and last instant, for re-reading
 
     def carry(self) -> list[Any]:
         return [self.scope, self.previous, self.model]
@@ -108,11 +107,7 @@ class FileParser:
     def _read(self, data: dict[str, Any]) -> None:
         kind = data.get("type")
         ts = instants.parse(data.get("timestamp"))
-        if ts is not None:
-            if self.earliest is None or ts < self.earliest:
-                self.earliest = ts
-            if self.latest is None or ts > self.latest:
-                self.latest = ts
+        self.span.see(ts)
         if kind != "assistant":
             if kind not in KNOWN_TYPES:
                 self.feed.skip(UNKNOWN_TYPE)

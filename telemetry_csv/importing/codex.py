@@ -42,6 +42,24 @@ KNOWN_TYPES = frozenset({"session_meta", "response_item", "compacted", "turn_con
 _FIELDS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens")
 
 
+# What a file's parser carries from one import to the next (the state of a file read up to
+# where it was when the import ran), with the kinds each may hold: one list, read and written.
+_CARRIED: tuple[tuple[str, tuple[type, ...]], ...] = (
+    ("scope", (bool,)),
+    ("session", (str,)),
+    ("branch", (str,)),
+    ("metas", (int,)),
+    ("child", (bool,)),
+    ("fork_at", (int,)),
+    ("replaying", (bool,)),
+    ("replay_last", (int,)),
+    ("totals", (list,)),
+    ("model", (str,)),
+    ("previous", (int,)),
+    ("own_usage", (bool,)),
+)
+
+
 class FileParser:
     def __init__(self, feed: Feed, fallback_session: str, carry: list[Any] | None) -> None:
         self.feed = feed
@@ -58,36 +76,10 @@ class FileParser:
         self.previous: int | None = None
         self.own_usage = False
         if carry:
-            (
-                self.scope,
-                self.session,
-                self.branch,
-                self.metas,
-                self.child,
-                self.fork_at,
-                self.replaying,
-                self.replay_last,
-                totals,
-                self.model,
-                self.previous,
-                self.own_usage,
-            ) = check_carry(
-                carry,
-                (
-                    (bool,),
-                    (str,),
-                    (str,),
-                    (int,),
-                    (bool,),
-                    (int,),
-                    (bool,),
-                    (int,),
-                    (list,),
-                    (str,),
-                    (int,),
-                    (bool,),
-                ),
-            )
+            kinds = tuple(kind for _, kind in _CARRIED)
+            for (name, _), value in zip(_CARRIED, check_carry(carry, kinds), strict=True):
+                setattr(self, name, value)
+            totals = self.totals
             if totals is not None and (
                 len(totals) != 5
                 or not all(isinstance(v, int) and not isinstance(v, bool) for v in totals)
@@ -95,26 +87,11 @@ class FileParser:
                 raise ValueError("carry")
             if not isinstance(self.session, str):
                 raise ValueError("carry")
-            self.totals = totals
         self.pending: list[tuple[dict[str, Any], int]] = []
-        self.earliest: int | None = None
-        self.latest: int | None = None
+        self.span = instants.Span()  # the records' first and last instant, for re-reading
 
     def carry(self) -> list[Any]:
-        return [
-            self.scope,
-            self.session,
-            self.branch,
-            self.metas,
-            self.child,
-            self.fork_at,
-            self.replaying,
-            self.replay_last,
-            self.totals,
-            self.model,
-            self.previous,
-            self.own_usage,
-        ]
+        return [getattr(self, name) for name, _ in _CARRIED]
 
     @property
     def held_from(self) -> int | None:
@@ -170,11 +147,7 @@ class FileParser:
             return
         kind = data.get("type")
         ts = instants.parse(data.get("timestamp"))
-        if ts is not None:
-            if self.earliest is None or ts < self.earliest:
-                self.earliest = ts
-            if self.latest is None or ts > self.latest:
-                self.latest = ts
+        self.span.see(ts)
         if kind == "session_meta":
             return
         if kind not in KNOWN_TYPES:

@@ -357,7 +357,7 @@ def _read_changed(
         os.close(fd)
     if offset is None:
         offset = file.size
-    earliest, latest = parser.earliest, parser.latest
+    earliest, latest = parser.span.earliest, parser.span.latest
     if continuing and entry is not None:
         earliest = _least(earliest, entry[_EARLIEST])
         latest = _most(latest, entry[_LATEST])

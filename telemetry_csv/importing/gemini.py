@@ -69,8 +69,7 @@ class FileParser:
         else:
             self.scope = _project_scope(feed, project, project_root)
         self.pending: list[tuple[dict[str, Any], int]] = []
-        self.earliest: int | None = None
-        self.latest: int | None = None
+        self.span = instants.Span()  # the records' first and last instant, for re-reading
 
     def carry(self) -> list[Any]:
         return [self.scope, self.session, self.model, self.previous, self.order]
@@ -137,11 +136,7 @@ class FileParser:
         self.order += 1
         kind = message.get("type")
         ts = instants.parse(message.get("timestamp"))
-        if ts is not None:
-            if self.earliest is None or ts < self.earliest:
-                self.earliest = ts
-            if self.latest is None or ts > self.latest:
-                self.latest = ts
+        self.span.see(ts)
         if kind not in KNOWN_MESSAGES:
             self.feed.skip(UNKNOWN_TYPE)
         model = self.model

@@ -105,3 +105,22 @@ def hour_of(ms: int) -> int:
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
+
+
+class Span:
+    """The first and last instant among the records a parser read: an import re-reads a file's
+    records from there when a later import finds it grown."""
+
+    __slots__ = ("earliest", "latest")
+
+    def __init__(self) -> None:
+        self.earliest: int | None = None
+        self.latest: int | None = None
+
+    def see(self, ts: int | None) -> None:
+        if ts is None:
+            return
+        if self.earliest is None or ts < self.earliest:
+            self.earliest = ts
+        if self.latest is None or ts > self.latest:
+            self.latest = ts

@@ -84,6 +84,21 @@ def canonical_text(data: bytes, schema: Schema) -> str | None:
     return text if fast.clean_end(text, start) == len(text) else None
 
 
+def canonical_after(data: bytes, start: int, schema: Schema) -> bool:
+    """Whether the bytes of a file after its first `start` (whole lines that start with the
+    header, known to be canonical: as they were committed) are canonical rows too, each ending
+    in a newline: then `fmt` would leave the file as it is. The fast way, as `canonical_text`."""
+    head = data[: data.find(b"\n") + 1]
+    extended = head == _EXTENDED_HEADER_BYTES
+    if not (extended or head == _HEADER_BYTES) or not data.endswith(b"\n"):
+        return False
+    try:
+        text = data[start:].decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return fastpath.for_schema(schema, extended=extended).clean_end(text) == len(text)
+
+
 def read_lines(data: bytes, schema: Schema) -> list[Line]:
     """Every line of a file with its canonical form, in the shape its first line decides."""
     text = canonical_text(data, schema)

@@ -13,26 +13,40 @@ is being added.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
-from telemetry_csv.logfile import folds, layout
-from telemetry_csv.logfile.reading import NOT_READ, ExtendedRun, Problem, ScanItem, scan_items
-from telemetry_csv.logfile.schema import Row, Schema
-from telemetry_csv.logfile.snapshot import Snapshot
+from telemetry_csv.logfile import layout
+from telemetry_csv.logfile.reading import (
+    NOT_READ,
+    ExtendedRun,
+    Problem,
+    ScanItem,
+    lines_of,
+    scan_items,
+)
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
 from telemetry_csv.logfile.source_ids import Conflict, ConflictFinder, numbers_of
+
+if TYPE_CHECKING:
+    from telemetry_csv.logfile.snapshot import Snapshot
 
 DEFAULT_MAX_PROBLEMS = 100
 _MANIFEST_LIMIT = 16 << 20  # far more than the manifest of any fold within max_bytes
 _FOLD_LIMIT = 1 << 30  # a fold is read whole to be verified; a larger file is reported
+_HEADER_BYTES = (HEADER_LINE + "\n").encode()
+_EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 
 
 @dataclass
 class CheckResult:
+    """What checking files found: files and valid rows counted, and the problems."""
+
     files: int = 0
     rows: int = 0
     problem_count: int = 0
@@ -66,26 +80,40 @@ def check_files(
     max_problems: int = DEFAULT_MAX_PROBLEMS,
     display: dict[Path | str, str] | None = None,
     promote: Callable[[Problem], bool] | None = None,
+    trusted: Mapping[Path | str, int] | None = None,
 ) -> CheckResult:
     """Check each file completely; `display` maps a path to the name problems should show.
 
     `max_bytes` applies to a log, not to a backup: a backup holds what it was given, a full
     log or a merged one (the merge driver's advice for a merged log over the limit is to back
-    it up whole). `promote(warning)`: True makes that warning a problem."""
+    it up whole). `promote(warning)`: True makes that warning a problem. `trusted`: for some
+    files, how many bytes at their start were checked already (as they were committed,
+    `git.committed`): only the lines after them are read, and their ids are compared with the
+    rows there that hold the same ids."""
     result = CheckResult()
     tally = _Tally(result, max_problems, promote)
+    paths = list(paths)
+    starts = _usable_starts(paths, trusted or {})
+    if starts:
+        # The committed rows (in any trusted file) that hold an id one of the new lines holds
+        # reach the id comparison before any new row, as in a check of the whole files. The
+        # new lines are read twice rather than held: they may be many.
+        ids = _new_ids(starts, schema, max_bytes)
+        _committed_rows(starts, ids, schema, tally, display)
     for path in paths:
-        name = display.get(path) if display else None
+        name = _name(path, display)
         shown = name if name is not None else str(path)
         tally.paths[shown] = path
         if layout.fold_of_manifest(Path(path).name) is not None:
             tally.file(_manifest_problems(Path(path), shown))
             continue
-        # `max_bytes` limits a log, not a backup: a backup holds what it was given (the shell
-        # scripts' backups pass 10 MiB).
-        limit = None if layout.is_backup_name(Path(path).name) else max_bytes
         items: Iterable[ScanItem] = scan_items(
-            path, schema, max_bytes=limit, display=name, warnings=True
+            path,
+            schema,
+            max_bytes=_limit(path, max_bytes),
+            display=name,
+            warnings=True,
+            trusted=starts.get(path, 0),
         )
         if layout.is_fold_name(Path(path).name):
             items = chain(_fold_problems(Path(path), shown), items)
@@ -95,6 +123,90 @@ def check_files(
 
 
 ADDED = "this row is being added, and new rows may not hold one"
+
+
+def _limit(path: Path | str, max_bytes: int | None) -> int | None:
+    # `max_bytes` limits a log, not a backup: a backup holds what it was given (the shell
+    # scripts' backups pass 10 MiB).
+    return None if layout.is_backup_name(Path(path).name) else max_bytes
+
+
+def _name(path: Path | str, display: dict[Path | str, str] | None) -> str | None:
+    return display.get(path) if display else None
+
+
+def _usable_starts(
+    paths: list[Path | str], trusted: Mapping[Path | str, int]
+) -> dict[Path | str, int]:
+    """The trusted starts to use: all of them, or none when a file that may hold ids (any but
+    an 8-column log) is to be read whole, as its rows' ids would have to be compared with the
+    committed rows of the others, which are not read."""
+    starts = {path: trusted[path] for path in paths if trusted.get(path, 0) > 0}
+    if not starts:
+        return {}
+    for path in paths:
+        if path in starts or layout.fold_of_manifest(Path(path).name) is not None:
+            continue
+        try:
+            with fs.open_regular(path) as file:
+                head = file.read(len(_EXTENDED_HEADER_BYTES))
+        except (OSError, LogFileError):
+            continue  # read whole, it is reported as unreadable: it holds no rows
+        if not head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
+            return {}
+    return starts
+
+
+def _new_ids(starts: Mapping[Path | str, int], schema: Schema, max_bytes: int | None) -> set[str]:
+    """The ids held by the lines after the trusted starts."""
+    ids: set[str] = set()
+    for path, start in starts.items():
+        for item in scan_items(path, schema, max_bytes=_limit(path, max_bytes), trusted=start):
+            if type(item) is ExtendedRun:
+                for line in lines_of(item):
+                    found = line.rsplit(",", 3)[1]
+                    if found:
+                        ids.add(found)
+            elif type(item) is Row and item.source_id:
+                ids.add(item.source_id)
+    return ids
+
+
+def _committed_rows(
+    starts: Mapping[Path | str, int],
+    ids: set[str],
+    schema: Schema,
+    tally: _Tally,
+    display: dict[Path | str, str] | None,
+) -> None:
+    """Give the id comparison the committed rows, in every trusted file, that hold one of
+    `ids`, in the files' order and each file's line order."""
+    if not ids:
+        return
+    wanted = [source_id.encode() for source_id in sorted(ids)]
+    for path, start in starts.items():
+        name = _name(path, display)
+        shown = name if name is not None else str(path)
+        try:
+            with fs.open_regular(path) as file:
+                committed = file.read(start)
+        except (OSError, LogFileError):
+            continue  # the scan of the rest reports it
+        if not committed.startswith(_EXTENDED_HEADER_BYTES):
+            continue  # an 8-column file has no ids
+        before: dict[int, Row] = {}  # by where the line starts: in the file's order
+        for source_id in wanted:
+            position = committed.find(source_id)
+            while position >= 0:
+                line_start = committed.rfind(b"\n", 0, position) + 1
+                line_end = committed.find(b"\n", position)
+                text = committed[line_start:line_end].decode("utf-8", "replace")
+                row = schema.parse_line(text, extended=True)
+                if type(row) is Row and row.source_id in ids:
+                    before[line_start] = row
+                position = committed.find(source_id, line_end)
+        for _, row in sorted(before.items()):
+            tally.finder.add(row.source, row.source_id, numbers_of(row), shown)
 
 
 def check_snapshot(
@@ -174,6 +286,8 @@ class _Tally:
 
 def _fold_problems(path: Path, shown: str) -> list[Problem]:
     """Whether the manifest beside a fold is true of it (folds.py)."""
+    from telemetry_csv.logfile import folds  # only a repository with folds needs it
+
     manifest = path.with_name(layout.manifest_name(path.name))
     try:
         # Neither is read through a link or from a FIFO, nor whole when it is huge.

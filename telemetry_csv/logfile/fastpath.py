@@ -31,6 +31,7 @@ from telemetry_csv.logfile.schema import (
     FieldProblem,
     Row,
     Schema,
+    restore,
 )
 
 _new_row = tuple.__new__
@@ -40,12 +41,11 @@ _BY_TASK_TYPES: dict[tuple[tuple[str, ...], bool], FastPath] = {}
 # The extended header's last four fields, as `schema.source_problem`/`source_id_problem` and
 # the count rule allow them; an id only after a source (the lookbehind sees a source's last
 # character before the comma).
-_SOURCE = "[a-z][a-z0-9_-]{0,31}"
-_SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}"
+_SOURCE = "[a-z][a-z0-9_-]{0,31}+"
+_SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}+"
 # The shape of an importer's slice id (`YYYYMMDDTHHZ-` and 16 hex digits) in the source_id field.
 _IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
-# A canonical extended line's prompt tokens (its third field) and its cache parts (its last two).
-_CACHE_PARTS = re.compile(r"^[^,\n]*,[^,\n]*,([0-9]+),[^\n]*,([0-9]*),([0-9]*)$", re.MULTILINE)
+_IMPORTER_ID_BYTES = re.compile(_IMPORTER_ID.pattern.encode())
 _IMPORTER_ID_ALONE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
 
 
@@ -74,6 +74,8 @@ class FastPath:
         self._block_pattern: re.Pattern[str] | None = None
         # The last run `clean_end` found a credential in: (text, start, end, starts of those lines).
         self._run_memo: tuple[str, int, int, list[int]] | None = None
+        # The lines of the last extended run `clean_end` split: (text, start, end, lines).
+        self._split: tuple[str, int, int, list[str]] | None = None
 
     def parse_lines(self, texts: Sequence[str]) -> list[Row | list[FieldProblem]]:
         """`Schema.parse_line` for many lines at once: the row pattern first, and the secret
@@ -179,9 +181,11 @@ class FastPath:
             self._block_pattern = re.compile(f"(?:{self.line_shape.pattern}\n)*+")
         return self._block_pattern
 
-    def clean_end(self, text: str, start: int = 0) -> int:
+    def clean_end(self, text: str, start: int = 0, data: bytes | None = None) -> int:
         """Where the run of whole lines from `start` (a line's first character) that are all
         canonical, valid rows ends: just after the last of them, or `start` if there is none.
+        `data`, if given, is `text` encoded (as read), which the secret screen then reads as it
+        is rather than encoding the run again.
 
         The fast path for big logs: one regex call checks a run of thousands of lines, and the
         secret screen reads the whole run at once (see `_secret_lines`). A line it stops at may
@@ -197,9 +201,11 @@ class FastPath:
             end = self.block_pattern.match(text, start).end()  # type: ignore[union-attr]
             if end == start:
                 return start
-            secrets = self._secret_lines(text, start, end)
+            whole = data is not None and start == 0 and end == len(text)
+            secrets = self._secret_lines(text, start, end, data if whole else None)
             if self.extended:
-                excess = _cache_excess_lines(text, start, end)
+                excess, lines = _cache_excess_lines(text, start, end)
+                self._split = (text, start, end, lines)
                 if excess:
                     secrets = sorted({*secrets, *excess})
             if not secrets:
@@ -208,22 +214,28 @@ class FastPath:
         index = bisect_left(secrets, start)
         return secrets[index] if index < len(secrets) else end
 
-    def _secret_lines(self, text: str, start: int, end: int) -> list[int]:
-        """Where the lines of the run `text[start:end]` that hold a credential start. The screen
-        reads the whole run in C; the lines it flags have their model and notes screened on
-        their own (a long task type or timestamp is no secret), and those left are judged field
-        by field."""
-        run = text[start:end]
-        if self.extended:
-            # An importer's slice id ends in 16 hex digits, which the screen would flag on every
-            # line; that shape is no credential (every credential shape starts with a literal
-            # prefix), so it is left out of what is screened. Lines stay where they were.
-            run = _IMPORTER_ID.sub(",,", run)
-        flagged = secrets_scan.screen([run])  # numbers of lines, the run holding no other break
+    def split_lines(self, text: str, start: int, end: int) -> list[str] | None:
+        """The lines of `text[start:end]` (whole lines) if `clean_end` split exactly that run
+        already, else None; handed over once."""
+        split = self._split
+        if split is None or split[0] is not text or split[1:3] != (start, end):
+            return None
+        self._split = None
+        return split[3]
+
+    def _secret_lines(self, text: str, start: int, end: int, data: bytes | None) -> list[int]:
+        """Where the lines of the run `text[start:end]` (`data`: the run encoded, if at hand)
+        that hold a credential start. The screen reads the whole run in C; the lines it flags
+        have their model and notes (and id) screened on their own (a long task type or
+        timestamp is no secret), and those left are judged field by field."""
+        run = text[start:end].encode("utf-8", "surrogateescape") if data is None else data
+        # An importer's slice id ends in 16 hex digits, which the screen would flag on every
+        # line; that shape is no credential (every credential shape starts with a literal
+        # prefix), so such a run of token characters is let through.
+        flagged = secrets_scan.screen_lines(run, _importer_id_run if self.extended else None)
         if not flagged:
             return []
-        lines = text[start:end].split("\n") if self.extended else run.split("\n")
-        screened = run.split("\n") if self.extended else lines
+        lines = text[start:end].split("\n")
         starts: list[int] = []
         suspects: list[str] = []
         models: list[str] = []
@@ -233,9 +245,15 @@ class FastPath:
             while index < number:
                 position += len(lines[index]) + 1
                 index += 1
-            fields = screened[number].split(",", 7)
+            line = lines[number]
+            if self.extended:
+                head, _, source_id, _, _ = line.rsplit(",", 4)
+                fields = head.split(",", 7)
+                fields[7] += " " + _screened_id(source_id)  # a space is part of no key
+            else:
+                fields = line.split(",", 7)
             starts.append(position)
-            suspects.append(lines[number])
+            suspects.append(line)
             models.append(fields[1])
             notes.append(fields[7])
         return [
@@ -282,6 +300,8 @@ def stored_row(fields: Sequence[Any]) -> Row:
         model = model[1:]  # neutralised: the patterns only let one `'` before FORMULA_STARTS
     if notes[:1] == '"':  # quoted because it holds a comma or a quote (the patterns require it)
         notes = notes[1:-1].replace('""', '"')
+    if notes[:1] == "'":
+        notes = restore(notes)  # perhaps neutralised: `'=…` (the patterns let no bare `=…` in)
     # tuple.__new__ skips NamedTuple's Python-level __new__, a large part of the cost per row.
     return _new_row(
         Row,
@@ -321,15 +341,25 @@ def _line_cache_excess(line: str) -> bool:
     return bool(read or write) and int(read or 0) + int(write or 0) > int(line.split(",", 3)[2])
 
 
-def _cache_excess_lines(text: str, start: int, end: int) -> list[int]:
+def _cache_excess_lines(text: str, start: int, end: int) -> tuple[list[int], list[str]]:
     """Where the lines of the run `text[start:end]` (whole extended lines) whose cache parts
-    exceed their prompt tokens start."""
+    exceed their prompt tokens start, and the run's lines. A line without cache parts ends in
+    two empty fields and is passed over at once."""
+    lines = text[start : end - 1].split("\n")
     found = []
-    for match in _CACHE_PARTS.finditer(text, start, end):
-        read, write = match[2], match[3]
-        if (read or write) and int(read or 0) + int(write or 0) > int(match[1]):
-            found.append(match.start())
-    return found
+    for index in [index for index, line in enumerate(lines) if line[-2:] != ",,"]:
+        head, read, write = lines[index].rsplit(",", 2)
+        if int(read or 0) + int(write or 0) > int(head.split(",", 3)[2]):
+            found.append(start + sum(map(len, lines[:index])) + index)
+    return found, lines
+
+
+def _importer_id_run(block: bytes, start: int, end: int) -> bool:
+    """Whether the run of token characters `block[start:end]` is the hex tail of an importer's
+    slice id in its own field (`,YYYYMMDDTHHZ-` and 16 hex digits, then a comma)."""
+    return (
+        end - start == 16 and _IMPORTER_ID_BYTES.fullmatch(block, start - 14, end + 1) is not None
+    )
 
 
 def line_pattern_source(
@@ -339,36 +369,47 @@ def line_pattern_source(
     screened: bool = False,
     extended: bool = False,
 ) -> str:
+    """The whole-line pattern of a canonical, valid row (see the class docstrings).
+
+    Every repetition is possessive (`*+`, `{m,n}+`) where what follows it cannot be what it
+    repeats (a field ends at a comma, a line at a newline): the regex engine then never tries
+    shorter matches, which makes the pattern about twice as fast and changes nothing it accepts.
+    """
     group = "(" if capture else "(?:"
     text_group = "(" if capture or screened else "(?:"  # model and notes, for the secret screen
-    count = rf"{group}0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
-    # A value whose first character a spreadsheet would read as a formula (or the quote that
-    # neutralises one) is left to the field-by-field path; excluding it with a first-character
-    # class rather than a lookahead keeps this pattern fast.
-    leads = FORMULA_STARTS + "'"
+    count = rf"{group}0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}}+)"
+    # A value whose first character a spreadsheet would read as a formula is left to the
+    # field-by-field path (the model's neutralised form aside, below); excluding it with a
+    # first-character class rather than a lookahead keeps this pattern fast.
+    formula = "".join(c for c in FORMULA_STARTS if c >= " ")  # tab and CR are controls anyway
     # Model: printable ASCII without space, quote and comma.
     model_chars = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '",')
-    first = "".join(c for c in model_chars if c not in leads)
+    first = "".join(c for c in model_chars if c not in FORMULA_STARTS + "'")
     # A model name a spreadsheet would run is stored neutralised (`'@cf/meta/llama-3-8b`): that
     # exact form, one apostrophe and then the formula character, is let through here, so such
     # names keep the fast path. A name given with apostrophes of its own (`''=x` stored) is
     # left to the field-by-field path, which counts its length without the one added.
-    # (Tab and carriage return are formula characters too, but never part of a model name.)
-    model_formula = "".join(c for c in FORMULA_STARTS if c in model_chars)
     model = (
-        rf"{text_group}(?:[{re.escape(first)}]|'[{re.escape(model_formula)}])"
-        rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}})"
+        rf"{text_group}(?:[{re.escape(first)}]|'[{re.escape(formula)}])"
+        rf"[{re.escape(model_chars)}]{{0,{MODEL_MAX_CHARS - 1}}}+)"
     )
-    leads = re.escape(leads)
     # Bidirectional controls are left to the field-by-field path, which warns about them.
-    plain = r"\",\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.BIDI_CONTROLS
-    quoted = r"\"\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.BIDI_CONTROLS
+    controls = r"\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.BIDI_CONTROLS
+    plain = rf"\",{controls}"
+    quoted = rf"\"{controls}"
     most = NOTES_MAX_CHARS - 1
-    # Quoted notes are canonical only when they hold a comma or a quote: the lookahead finds one
-    # before the closing quote (a quote inside is doubled, so it is followed by another).
+    # Notes. Plain: no comma or quote, not starting with a formula character; one that starts
+    # with apostrophes is its own stored form (`restore` takes one off only before a formula
+    # character, which `neutralise` puts back), and is at most as long stored as given.
+    # Quoted: canonical only when it holds a comma or a (doubled) quote, which the part before
+    # the first of them must reach; any first character but a formula one (a doubled quote
+    # too). Its length is bounded by the rest of the line: at most NOTES_MAX_CHARS stored
+    # characters and the closing quote, the extended shape's last fields included (a longer
+    # line is left to the field-by-field path).
     notes = (
-        rf"{text_group}(?:[^{plain}{leads}][^{plain}]{{0,{most}}})?"
-        rf"|\"(?=[^\n]*[,\"][^\n])[^{quoted}{leads}](?:[^{quoted}]|\"\"){{0,{most}}}\")"
+        rf"{text_group}(?:[^{plain}{re.escape(formula)}][^{plain}]{{0,{most}}}+)?"
+        rf"|\"(?![{re.escape(formula)}])(?=[^\n]{{0,{NOTES_MAX_CHARS + 1}}}+(?:\n|\Z))"
+        rf"[^{plain}]*+(?:,|\"\")(?:[^{quoted}]++|\"\")*+\")"
     )
     kinds = "|".join(re.escape(kind) for kind in sorted(task_types, key=len, reverse=True))
     tail = ""
@@ -378,7 +419,7 @@ def line_pattern_source(
         if capture:
             tail = rf",({_SOURCE})?,({_SOURCE_ID})?,(?:{count})?,(?:{count})?"
         else:
-            bare = rf"(?:0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}})"
+            bare = rf"(?:0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}}+)"
             tail = rf",(?:{_SOURCE})?,(?:{_SOURCE_ID})?,{bare}?,{bare}?"
             if screened:
                 tail = f"({tail})"

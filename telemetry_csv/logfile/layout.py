@@ -26,10 +26,12 @@ attribute (`.telemetry/*.csv`), never look into a subfolder, so they leave the s
 
 from __future__ import annotations
 
+import calendar
 import math
 import os
 import re
 import time
+from functools import cache
 from pathlib import Path
 
 from telemetry_csv.errors import TelemetryError
@@ -42,13 +44,21 @@ _SCRIPT_BACKUP_NAME = r"{stem}_backup_[0-9]{{8}}_[0-9]{{6}}\.csv"
 # Both forms as globs, wider than the names (git pathspecs; `backup_order` decides).
 BACKUP_GLOBS = ("{stem}-*.csv", "{stem}_backup_*.csv")
 SHARD_FOLDER_SUFFIX = ".rows"
-SHARD_NAME = re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv")
-FOLD_NAME = re.compile(r"fold-([0-9a-f]{16})\.csv")
-MANIFEST_NAME = re.compile(r"fold-([0-9a-f]{16})\.manifest")
-MOVE_NAME = re.compile(
-    r"\.move\.([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.([0-9]+)\."
-    r"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.tmp"
-)
+
+
+@cache
+def _names() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The names of shards, folds, manifests and move journals, compiled on first use: `log`
+    seldom needs them, and compiling them costs its start-up."""
+    return (
+        re.compile(r"[0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv"),
+        re.compile(r"fold-([0-9a-f]{16})\.csv"),
+        re.compile(r"fold-([0-9a-f]{16})\.manifest"),
+        re.compile(
+            r"\.move\.([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.([0-9]+)\."
+            r"([0-9]{8}T[0-9]{6}Z-[0-9a-f]{16}\.csv)\.tmp"
+        ),
+    )
 
 
 def shard_folder(log_path: Path) -> Path:
@@ -66,17 +76,31 @@ def log_of_shard(path: Path) -> Path | None:
     return folder.with_name(folder.name[: -len(SHARD_FOLDER_SUFFIX)] + LOG_SUFFIX)
 
 
-def new_shard_name() -> str:
-    """A name no other clone, branch or process will pick: the UTC time, then 64 random bits."""
-    return f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
+def new_shard_name(folder: Path) -> str:
+    """A name for a new shard in `folder` that no other clone, branch or process will pick (the
+    UTC time, then 64 random bits) and that sorts after every shard already there: shards read
+    back in name order, and two started within one second (a full shard, a batch of rows) must
+    still read back in the order they were started."""
+    name = f"{utc_stamp()}-{os.urandom(8).hex()}.csv"
+    last = max((other for other in list_names(folder) if is_shard_name(other)), default="")
+    if name > last:
+        return name
+    # Same second (or a clock set back): the last shard's time, and a suffix past its own by a
+    # random step, so that two clones doing this still pick different names.
+    stamp, suffix = last[:16], int(last[17:33], 16) + 1 + int.from_bytes(os.urandom(4))
+    if suffix >= 1 << 64:  # past the last suffix of that second: the next second
+        seconds = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")) + 1
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
+        suffix = int.from_bytes(os.urandom(8)) >> 1
+    return f"{stamp}-{suffix:016x}.csv"
 
 
 def is_shard_name(name: str) -> bool:
-    return SHARD_NAME.fullmatch(name) is not None
+    return _names()[0].fullmatch(name) is not None
 
 
 def is_fold_name(name: str) -> bool:
-    return FOLD_NAME.fullmatch(name) is not None
+    return _names()[1].fullmatch(name) is not None
 
 
 def manifest_name(fold: str) -> str:
@@ -86,7 +110,7 @@ def manifest_name(fold: str) -> str:
 
 def fold_of_manifest(name: str) -> str | None:
     """The fold a manifest named `name` describes, or None if it is not a manifest's name."""
-    match = MANIFEST_NAME.fullmatch(name)
+    match = _names()[2].fullmatch(name)
     return f"fold-{match.group(1)}.csv" if match else None
 
 
@@ -97,7 +121,7 @@ def move_name(source: str, size: int, target: str) -> str:
 
 def parse_move_name(name: str) -> tuple[str, int, str] | None:
     """(source, size, target) of a move journal's name, or None."""
-    match = MOVE_NAME.fullmatch(name)
+    match = _names()[3].fullmatch(name)
     return (match.group(1), int(match.group(2)), match.group(3)) if match else None
 
 
@@ -228,12 +252,13 @@ class ShardFiles:
         self.shards: list[str] = []
         self.manifests: list[str] = []
         self.moves: list[tuple[str, int, str]] = []
+        shard, fold, manifest, _ = _names()
         for name in sorted(names):
-            if SHARD_NAME.fullmatch(name):
+            if shard.fullmatch(name):
                 self.shards.append(name)
-            elif FOLD_NAME.fullmatch(name):
+            elif fold.fullmatch(name):
                 self.folds.append(name)
-            elif MANIFEST_NAME.fullmatch(name):
+            elif manifest.fullmatch(name):
                 self.manifests.append(name)
             else:
                 move = parse_move_name(name)

@@ -47,6 +47,7 @@ from telemetry_csv.logfile.schema import (
 
 _HEADER_BYTES = (HEADER_LINE + "\n").encode()
 _EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
+_HEADERS = (_HEADER_BYTES, _EXTENDED_HEADER_BYTES)
 _BLOCK_BYTES = 256 * 1024  # the fast path's unit: big enough to amortise, small in memory
 _LINE_LIMIT = MAX_LINE_BYTES + 2  # what the line-by-line path reads of a line at most
 # The line-by-line path parses lines in batches (see `FastPath.parse_lines`); a batch holds at most
@@ -111,9 +112,19 @@ Run = str
 
 class ExtendedRun(str):
     """A run of lines of a file with the extended header: 12 fields each. A plain `Run` is
-    always of the 8-column shape, so a reader tells the shapes apart by the type alone."""
+    always of the 8-column shape, so a reader tells the shapes apart by the type alone.
 
-    __slots__ = ()
+    `lines`: the run split into its lines (without newlines), when the fast path had to split
+    it already (to compare cache parts with prompt tokens), so that readers need not split it
+    again; None otherwise (`lines_of`)."""
+
+    lines: list[str] | None = None
+
+
+def lines_of(run: str) -> list[str]:
+    """The lines of a run (see `ExtendedRun.lines`), without their newlines."""
+    found = run.lines if type(run) is ExtendedRun else None
+    return run[:-1].split("\n") if found is None else found
 
 
 ScanItem = Run | Row | Problem | None
@@ -172,10 +183,14 @@ def scan_items(
     rows: bool = True,
     block_bytes: int = _BLOCK_BYTES,
     warnings: bool = False,
+    trusted: int = 0,
 ) -> Iterator[ScanItem]:
     """What the readers above are views of: runs of valid lines, rows (or None for a valid line
     when not `rows`) and problems, in line order. `block_bytes` (0: none) is the fast path's
-    unit; `warnings`: see `scan_opened`."""
+    unit; `warnings`: see `scan_opened`. `trusted`: how many bytes at the start of the file were
+    checked already (a file as it was committed, whole lines starting with the header): only
+    the lines after them are read, numbered as in the file; the file as a whole is still judged
+    (its size, its line endings)."""
     name = display if display is not None else str(path)
     try:
         # Never through a link, never blocking: a FIFO given by mistake is refused, not waited on.
@@ -197,6 +212,7 @@ def scan_items(
         rows=rows,
         block_bytes=block_bytes,
         warnings=warnings,
+        trusted=trusted,
     )
 
 
@@ -210,11 +226,13 @@ def scan_opened(
     block_bytes: int = _BLOCK_BYTES,
     limit: int | None = None,
     warnings: bool = False,
+    trusted: int = 0,
 ) -> Iterator[ScanItem]:
     """`scan_items` over a file already open (it is closed at the end). With a `limit`, only
     its first `limit` bytes are read, less a last line that the bytes after them continue:
     what a reader listed, while a writer may be appending (`snapshot.py`). With `warnings`
-    (`check`), a valid row that breaks a newer rule comes as its warnings instead of a Row."""
+    (`check`), a valid row that breaks a newer rule comes as its warnings instead of a Row.
+    `trusted`: see `scan_items`."""
     try:
         info = os.fstat(file.fileno())
         if not stat.S_ISREG(info.st_mode):
@@ -234,11 +252,39 @@ def scan_opened(
         stream: BinaryIO = file
         if limit is not None and limit < info.st_size:
             stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
-        yield from _scan_stream(stream, name, schema, rows, block_bytes, warnings=warnings)
+        start = _trusted_start(stream, trusted) if trusted else None
+        if start is None:
+            yield from _scan_stream(stream, name, schema, rows, block_bytes, warnings=warnings)
+        else:
+            line, extended = start
+            yield from _scan_stream(
+                stream, name, schema, rows, block_bytes, line, extended, True, warnings=warnings
+            )
     except OSError as error:
         yield Problem(name, 0, "file", f"cannot read: {fs.reason(error)}")
     finally:
         file.close()
+
+
+def _trusted_start(file: BinaryIO, trusted: int) -> tuple[int, bool] | None:
+    """For a file whose first `trusted` bytes were checked already: the number of the first
+    line after them and whether the file has the extended header, the file left there; None
+    (the file at its start) when they are not whole lines after a header. Read in parts."""
+    header = file.readline(len(_EXTENDED_HEADER_BYTES))
+    lines = 1
+    if header in _HEADERS and len(header) <= trusted:
+        left = trusted - len(header)
+        part = b"\n"
+        while left > 0:
+            part = file.read(min(_BLOCK_BYTES, left))
+            if not part:
+                break
+            lines += part.count(b"\n")
+            left -= len(part)
+        if left == 0 and part.endswith(b"\n"):
+            return lines + 1, header == _EXTENDED_HEADER_BYTES
+    file.seek(0)
+    return None
 
 
 def _whole_lines_end(file: BinaryIO, limit: int) -> int:
@@ -291,13 +337,23 @@ def scan_data(
     rows: bool = True,
     first_line: int = 1,
     extended: bool = False,
+    lf_before: bool = False,
     warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_items` over bytes in memory: a whole file, or, with `first_line` > 1, the lines of
     a file from that line on (a fold's segment), numbered as in the file and read in the shape
-    `extended` says (the file's header decides it)."""
+    `extended` says (the file's header decides it); with `lf_before`, the lines before count,
+    as LF lines, in the file-wide problems (the rest of a file whose start was checked)."""
     return _scan_stream(
-        io.BytesIO(data), display, schema, rows, _BLOCK_BYTES, first_line, extended, warnings
+        io.BytesIO(data),
+        display,
+        schema,
+        rows,
+        _BLOCK_BYTES,
+        first_line,
+        extended,
+        lf_before,
+        warnings=warnings,
     )
 
 
@@ -363,17 +419,22 @@ def _scan_stream(
     block_bytes: int,
     first_line: int = 1,
     extended: bool = False,
+    lf_before: bool = False,
     warnings: bool = False,
 ) -> Iterator[ScanItem]:
     """`scan_runs` over an open file or a stream of bytes in memory; with `first_line` > 1,
     lines from the middle of a file, without its header, in the shape `extended` says (a fold's
-    segment: the fold's header decides)."""
+    segment: the fold's header decides); `lf_before`: the lines before were checked already,
+    each ending in a newline, and file-wide problems count them so."""
     head = b"" if first_line > 1 else file.read(len(_EXTENDED_HEADER_BYTES))
     if first_line > 1:
         physical = _physical_lines(file.readline, _LINE_LIMIT, first=False)
         lines = _Lines(name, schema, rows, physical, warnings)
         lines.set_shape(extended)
-        lines.line_no = first_line - 1
+        if lf_before:
+            lines.count_lf(first_line - 1)
+        else:
+            lines.line_no = first_line - 1
     elif head.startswith(_HEADER_BYTES) or head == _EXTENDED_HEADER_BYTES:
         extended = head == _EXTENDED_HEADER_BYTES
         file.seek(len(_EXTENDED_HEADER_BYTES if extended else _HEADER_BYTES))
@@ -402,16 +463,18 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
     line-by-line path alone, which reports exactly what it always would, and the next run
     starts right after it. A block that is not UTF-8, or holds no whole line (a line longer
     than a block; the unterminated end), goes line by line, and blocks resume after it."""
-    clean_end = fastpath.for_schema(schema, extended=lines.extended).clean_end
-    as_run = ExtendedRun if lines.extended else str
+    fast = fastpath.for_schema(schema, extended=lines.extended)
+    clean_end = fast.clean_end
+    extended = lines.extended
     while True:
         start = file.tell()
         data = file.read(block_bytes)
         if not data:
             return
         end = data.rfind(b"\n") + 1
+        whole = data[:end]
         try:
-            text = data[:end].decode("utf-8") if end else None
+            text = whole.decode("utf-8") if end else None
         except UnicodeDecodeError:
             text = None
         if text is None:
@@ -427,10 +490,15 @@ def _blocks(file: BinaryIO, schema: Schema, lines: _Lines, block_bytes: int) -> 
             file.seek(start + end)
         position, length = 0, len(text)
         while position < length:
-            clean = clean_end(text, position)
+            clean = clean_end(text, position, whole)
             if clean > position:
                 yield from lines.flush()  # the lines before the run come before it
-                run = as_run(text[position:clean])
+                run: str
+                if extended:
+                    run = extended_run = ExtendedRun(text[position:clean])
+                    extended_run.lines = fast.split_lines(text, position, clean)
+                else:
+                    run = text[position:clean]
                 lines.count_lf(run.count("\n"))
                 yield run
                 position = clean

@@ -50,6 +50,8 @@ class Formatted(NamedTuple):
 
 @dataclass(frozen=True)
 class FormatResult:
+    """What `fmt` did to one file."""
+
     path: Path
     changed: bool
     problems: list[Problem]  # the first `max_problems` of the lines left

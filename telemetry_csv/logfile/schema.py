@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import cache
 from typing import TYPE_CHECKING, NamedTuple, Required, TypedDict, Unpack, cast
 
 from telemetry_csv import characters, rfc3339, secrets_scan
@@ -47,12 +48,14 @@ NOTES_MAX_CHARS = 1000
 COUNT_MAX_DIGITS = (
     15  # a quadrillion tokens or 31,000 years of milliseconds: anything longer is a typo
 )
-TASK_TYPE_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+# Patterns are kept as text and compiled on first use (`_compiled`): compiling them all would
+# cost `log` a large part of its start-up, and most are needed only for unusual values.
+TASK_TYPE_NAME = r"[a-z][a-z0-9_-]{0,31}"
 # `source`: what wrote the row (`run`, `usage-json`, `claude-code`…), a name like a task type.
 SOURCE_NAME = TASK_TYPE_NAME
 SOURCE_ID_MAX_CHARS = 128
 # `source_id`: letters, digits and `._:-`, starting with a letter or digit (so never a formula).
-SOURCE_ID = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}")
+SOURCE_ID = rf"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}"
 # Far above the longest canonical row (about 9 KiB with 1,000 four-byte characters of quoted
 # notes), so a longer line is damage, and readers can refuse it without holding it in memory.
 MAX_LINE_BYTES = 16 * 1024
@@ -62,15 +65,19 @@ FALSE_WORDS = frozenset({"false", "no", "n", "f", "0"})
 
 # What `log` folds into a single space in notes: line breaks of every kind Python's
 # `str.splitlines` knows, and tabs. Anything else below U+0020 is refused.
-_FOLDED = re.compile(r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]+")
+# Every character either class holds is one `str.isprintable` refuses, so printable text is
+# decided without them (tests/test_schema.py checks every code point).
+_FOLDED = r"[\t\n\v\f\r\x1c\x1d\x1e\x85\u2028\u2029]+"
 # Lone surrogates are no text (Python makes them from bytes that are not UTF-8, or from a JSON
 # escape such as "\\ud800"); a file read as UTF-8 never holds one, so they are refused outright.
-_NOTES_FORBIDDEN = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{characters.SURROGATES}]")
-_MODEL_FORBIDDEN = re.compile(
+_NOTES_FORBIDDEN = r"[\x00-\x1f\x7f-\x9f\u2028\u2029" + characters.SURROGATES + "]"
+# Also every character this class holds, but for the three printable ones named here.
+_MODEL_FORBIDDEN = (
     r"[\s\x00-\x1f\x7f-\x9f,\"\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff"
     + characters.SURROGATES
     + "]"
 )
+_MODEL_FORBIDDEN_PRINTABLE = ' ,"'
 # Newer rules (issue 12): every invisible character in a model name, and the bidirectional
 # controls in notes, which reorder how a line shows in a terminal, a diff or a pull request
 # (notes keep zero-width joiners and variation selectors: emoji are made of them). `log`
@@ -180,7 +187,19 @@ def restore(stored: str) -> str:
 
 def fold_notes(notes: str) -> tuple[str, int]:
     """Notes with each run of line breaks and tabs folded to one space, and how many runs there were."""
-    return _FOLDED.subn(" ", notes)
+    if notes.isprintable():
+        return notes, 0
+    return _compiled(_FOLDED).subn(" ", notes)
+
+
+def is_task_type_name(value: str) -> bool:
+    """Whether `value` may name a task type (or a source): what a configured list is held to."""
+    return _compiled(TASK_TYPE_NAME).fullmatch(value) is not None
+
+
+@cache
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
 
 
 def parse_success(value: object) -> bool | None:
@@ -463,7 +482,7 @@ def row_problem(row: Row) -> FieldProblem | None:
 
 
 def source_problem(value: str) -> str | None:
-    if value == "" or SOURCE_NAME.fullmatch(value):
+    if value == "" or _compiled(SOURCE_NAME).fullmatch(value):
         return None
     return (
         "expected empty (a row typed by hand) or a name such as run or claude-code "
@@ -474,7 +493,7 @@ def source_problem(value: str) -> str | None:
 def source_id_problem(value: str) -> str | None:
     if value == "":
         return None
-    if not SOURCE_ID.fullmatch(value):
+    if not _compiled(SOURCE_ID).fullmatch(value):
         return (
             f"expected empty or an id of at most {SOURCE_ID_MAX_CHARS} letters, digits and . _ : -, "
             "starting with a letter or digit"
@@ -491,6 +510,7 @@ def model_problem(stored: str) -> str | None:
         stored,
         MODEL_MAX_CHARS,
         _MODEL_FORBIDDEN,
+        _MODEL_FORBIDDEN_PRINTABLE,
         "character {char} at position {position}: a model name has no whitespace, control "
         "characters, commas or quotes",
         empty="expected a model name such as claude-3-opus; it must not be empty",
@@ -504,6 +524,7 @@ def notes_problem(stored: str) -> str | None:
         stored,
         NOTES_MAX_CHARS,
         _NOTES_FORBIDDEN,
+        "",
         "control character {char} at position {position}; notes are one line of printable "
         "text (UTF-8)",
     )
@@ -512,13 +533,15 @@ def notes_problem(stored: str) -> str | None:
 def _text_problem(
     stored: str,
     most: int,
-    forbidden: re.Pattern[str],
+    forbidden: str,
+    forbidden_printable: str,
     bad_character: str,
     *,
     empty: str | None = None,
 ) -> str | None:
     """Why a stored text field is wrong: a bare formula, empty (when `empty` says why), too
-    long, a forbidden character (`bad_character` says it), or a credential, in that order."""
+    long, a forbidden character (`forbidden`, a character class, whose printable characters are
+    `forbidden_printable`; `bad_character` says which), or a credential, in that order."""
     if stored[:1] and stored[0] in FORMULA_STARTS:
         return _formula_problem(stored)
     value = restore(stored)
@@ -526,7 +549,10 @@ def _text_problem(
         return empty
     if len(value) > most:
         return f"at most {most} characters, found {len(value)}"
-    bad = forbidden.search(value)
+    if value.isprintable() and not any(char in value for char in forbidden_printable):
+        bad = None  # `forbidden` holds no other printable character
+    else:
+        bad = _compiled(forbidden).search(value)
     if bad:
         return bad_character.format(char=repr(bad.group()), position=bad.start() + 1)
     secret = secrets_scan.find_secret(value)

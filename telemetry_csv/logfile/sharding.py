@@ -42,9 +42,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError
@@ -86,19 +85,21 @@ class Repository(Protocol):
         has none. The one call that may run git."""
 
 
-@dataclass(frozen=True)
-class State:
+class State(NamedTuple):
+    """The state file: the current shard, and git's HEAD and index when it was confirmed. (A
+    named tuple: creating a dataclass costs `log`'s start-up more than this whole module.)"""
+
     folder: str
     shard: str
     head: str  # "-" for none
-    index: str
+    index_signature: str  # Repository.index_signature
     lock: str  # the index.lock the shard was started under, or "-"
     move: str = "-"  # a move journal in progress, or "-"
 
     def text(self) -> str:
         return (
             f"{STATE_VERSION}\nfolder {self.folder}\nshard {self.shard}\nhead {self.head}\n"
-            f"index {self.index}\nlock {self.lock}\nmove {self.move}\n"
+            f"index {self.index_signature}\nlock {self.lock}\nmove {self.move}\n"
         )
 
 
@@ -197,7 +198,7 @@ class _Writer:
         state = self.state
         if state is not None and state.move != "-":
             finish_move(self.folder, state.move)  # a move a crash interrupted
-            state = replace(state, move="-")
+            state = state._replace(move="-")
         head = self.repository.head() or "-"
         index = self.repository.index_signature()
         lock = self.repository.index_lock()
@@ -207,7 +208,7 @@ class _Writer:
             return self._new(head, index, lock)
         if lock is not None and lock != state.lock:
             return self._new(head, index, lock)
-        if (head, index) != (state.head, state.index) and lock is None:
+        if (head, index) != (state.head, state.index_signature) and lock is None:
             frozen = self.repository.frozen(shard, None if head == "-" else head)
             if frozen is not None:
                 oid, frozen_size = frozen
@@ -219,7 +220,7 @@ class _Writer:
                 ):
                     return self._move_tail(shard, frozen_size, size, shape, head, index)
                 return self._new(head, index, lock)
-            state = replace(state, head=head, index=index)
+            state = state._replace(head=head, index_signature=index)
         shape = _shape(shard, size)
         if shape is not None and self.batch.fill(shard, size, shape):
             self._save(state)
@@ -256,12 +257,12 @@ class _Writer:
                 tail = widened
             else:
                 header = HEADER_BYTES
-        target = layout.new_shard_name()
+        target = layout.new_shard_name(self.folder)
         journal = layout.move_name(shard.name, frozen_size, target)
         # HEAD and the index as last confirmed: if the move never gets as far as the target, the
         # next `log` looks at git again and moves the rows then.
         assert self.state is not None
-        self._save(replace(self.state, lock="-", move=journal), required=True)
+        self._save(self.state._replace(lock="-", move=journal), required=True)
         fs.create_whole(self.folder / journal, b"")
         batch = self.batch
         room = self.max_bytes - len(header) - len(tail)
@@ -345,7 +346,7 @@ def _make_folder(folder: Path) -> None:
 
 def _create_shard(folder: Path, content: bytes) -> Path:
     while True:
-        path = folder / layout.new_shard_name()
+        path = folder / layout.new_shard_name(folder)
         if fs.create_whole(path, content):
             return path
 

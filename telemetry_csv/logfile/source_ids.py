@@ -22,7 +22,8 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
-from telemetry_csv.logfile.reading import ExtendedRun
+from telemetry_csv import rfc3339
+from telemetry_csv.logfile.reading import ExtendedRun, lines_of
 from telemetry_csv.logfile.schema import Row
 
 WINDOW_HOURS = 90 * 24
@@ -88,15 +89,31 @@ class _Source:
 
 
 def _hours_before(hour: str, hours: int) -> str:
-    """The `YYYYMMDDTHHZ` of `hours` before `hour`."""
-    from datetime import datetime, timedelta
+    """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
+    or the result would be before year 1. Integer arithmetic, remembered: a reader asks once per
+    new hour of ids, and a datetime for each would cost more than the rest of the id's work."""
+    key = (hour, hours)
+    found = _HOURS_BEFORE.get(key)
+    if found is None:
+        if len(_HOURS_BEFORE) > 1 << 16:
+            _HOURS_BEFORE.clear()
+        found = _HOURS_BEFORE[key] = _compute_hours_before(hour, hours)
+    return found
 
-    try:
-        moment = datetime(int(hour[:4]), int(hour[4:6]), int(hour[6:8]), int(hour[9:11]))
-        moment -= timedelta(hours=hours)
-    except (ValueError, OverflowError):
+
+def _compute_hours_before(hour: str, hours: int) -> str:
+    year, month, day, clock = int(hour[:4]), int(hour[4:6]), int(hour[6:8]), int(hour[9:11])
+    if clock > 23 or not rfc3339.valid_date(f"{hour[:4]}-{hour[4:6]}-{hour[6:8]}"):
         return ""
-    return f"{moment.year:04d}{moment.month:02d}{moment.day:02d}T{moment.hour:02d}Z"
+    total = rfc3339.days_from_civil(year, month, day) * 24 + clock - hours
+    if total < _FIRST_HOUR:
+        return ""
+    year, month, day = rfc3339.civil_from_days(total // 24)
+    return f"{year:04d}{month:02d}{day:02d}T{total % 24:02d}Z"
+
+
+_HOURS_BEFORE: dict[tuple[str, int], str] = {}
+_FIRST_HOUR = rfc3339.days_from_civil(1, 1, 1) * 24  # datetime's first hour
 
 
 class IdWindow:
@@ -107,10 +124,14 @@ class IdWindow:
 
     def remember(self, source: str, source_id: str, value: object = None) -> object:
         """The value kept for this id, or `NEW` (after keeping `value`) for an id not seen."""
-        kept = self._sources.get(source)
+        return self.source(source).remember(source_id, value)
+
+    def source(self, name: str) -> _Source:
+        """The ids of one source, for a caller that asks many times."""
+        kept = self._sources.get(name)
         if kept is None:
-            kept = self._sources[source] = _Source()
-        return kept.remember(source_id, value)
+            kept = self._sources[name] = _Source()
+        return kept
 
 
 NEW = _NEW
@@ -130,6 +151,12 @@ class SeenIds:
         self.repeats += 1
         return False
 
+    def window(self, source: str) -> Callable[[str, object], object]:
+        """What `first` asks of one source's ids, for a caller asking many times: `NEW` for
+        an id not read before (which is remembered), anything else for a repeat, which the
+        caller counts in `repeats` if it keeps count."""
+        return self._window.source(source).remember
+
     def counts(self, row: Row) -> bool:
         """Whether `row` counts: it has no id, or it is the first with its id."""
         return not row.source_id or self.first(row.source, row.source_id)
@@ -147,23 +174,19 @@ class SeenIds:
 
 def without_ids(run: ExtendedRun, drop: Callable[[str, str], bool]) -> ExtendedRun:
     """A run of extended lines without the lines whose (source, source_id) `drop` is true of,
-    asked of each line with an id in order (the run itself when none is dropped)."""
-    dropped = [
-        index
-        for index, (source, source_id, _, _) in enumerate(ID_AT_END.findall(run))
-        if drop(source, source_id)
-    ]
-    if not dropped:
+    asked of each line with an id in order (the run itself when none is dropped). A canonical
+    line's last four fields hold no comma."""
+    lines = lines_of(run)
+    kept = []
+    for line in lines:
+        _, source, source_id, _, _ = line.rsplit(",", 4)
+        if not source_id or not drop(source, source_id):
+            kept.append(line)
+    if len(kept) == len(lines):
         return run
-    matches = list(ID_AT_END.finditer(run))
-    pieces = []
-    position = 0
-    for index in dropped:
-        match = matches[index]
-        pieces.append(run[position : run.rfind("\n", 0, match.start()) + 1])
-        position = match.end() + 1
-    pieces.append(run[position:])
-    return ExtendedRun("".join(pieces))
+    found = ExtendedRun("".join(line + "\n" for line in kept))
+    found.lines = kept
+    return found
 
 
 class Numbers(NamedTuple):
@@ -196,15 +219,6 @@ def numbers_of(row: Row) -> Numbers:
     )
 
 
-# A canonical extended line with a source and an id: its model (as stored; `add_run` reads it
-# as given), token counts, source, id and cache parts.
-_NUMBERS_AND_ID = re.compile(
-    r"^[^,\n]*,([^,\n]*),([0-9]+),([0-9]+),[^\n]*"
-    r",([a-z][a-z0-9_-]{0,31}),([A-Za-z0-9][A-Za-z0-9._:-]{0,127}),([0-9]*),([0-9]*)$",
-    re.MULTILINE,
-)
-
-
 class Conflict(NamedTuple):
     """Two rows with one id and different numbers."""
 
@@ -232,16 +246,20 @@ class ConflictFinder:
             self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
 
     def add_run(self, run: ExtendedRun, path: str) -> None:
-        """`add` for every line of an extended run that has an id: one regex call for the run,
-        numbers kept as plain tuples (equal to `Numbers`), `Numbers` built for conflicts only."""
-        remember, conflicts = self._window.remember, self.conflicts
-        for model, prompt, completion, source, source_id, read, write in _NUMBERS_AND_ID.findall(
-            run
-        ):
+        """`add` for every line of an extended run that has an id, its numbers kept as plain
+        tuples (equal to `Numbers`), `Numbers` built for conflicts only. A canonical line's last
+        four fields hold no comma, and its model, prompt and completion are its second to
+        fourth fields."""
+        source_of, conflicts = self._window.source, self.conflicts
+        for line in lines_of(run):
+            head, source, source_id, read, write = line.rsplit(",", 4)
+            if not source_id:
+                continue
+            _, model, prompt, completion, _ = head.split(",", 4)
             if model[0] == "'":
                 model = model[1:]  # stored neutralised, as `fastpath.stored_row` reads it
             numbers = (model, prompt, completion, read, write)
-            kept = remember(source, source_id, (numbers, path))
+            kept = source_of(source).remember(source_id, (numbers, path))
             if kept is not _NEW and kept[0] != numbers:  # type: ignore[index]
                 first, first_path = cast(tuple[Numbers, str], kept)
                 conflicts.append(

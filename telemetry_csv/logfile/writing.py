@@ -31,9 +31,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv import fs
 from telemetry_csv.errors import LockTimeoutError, LogFileError
@@ -55,8 +54,10 @@ GITIGNORE_LIMIT = 1 << 20  # a .gitignore larger than this is no .gitignore of o
 FOLDER_GITIGNORE = "# telemetry-csv: lock and temporary files are never committed\n*.lock\n.*.tmp\n"
 
 
-@dataclass(frozen=True)
-class AppendResult:
+class AppendResult(NamedTuple):
+    """What an append wrote, and where. (A named tuple, not a dataclass: creating a dataclass
+    costs `log`'s start-up more than this whole module.)"""
+
     path: Path
     lines: tuple[str, ...]  # as written, in the shape of the file each went to
     created: bool  # a new log was started (none, an empty one, a rotation) with its header

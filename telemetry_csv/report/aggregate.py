@@ -1,32 +1,66 @@
 """The report's one streaming pass over rows, and the statistics of every group.
 
 Each row lands in one cell keyed by (model, task type, local day, success); the cell keeps counts,
-token sums (the cache parts too, where rows know them), the femto-dollar cost and the durations
-(an `array('q')`, 8 bytes a run, which percentiles need). Every group the report shows (total,
-model, task type, model x task type, day, ISO week, and any `--group-by`) is a union of cells,
-built at the end (see `cells`, the seam between this pass and the groups). So memory grows with
-the number of cells and runs, never with
-the size of the files, and the work per row is a few dictionary look-ups.
+token sums (the cache parts too, where rows know them), the femto-dollar cost, the sum of the
+durations and, up to `HELD_DURATIONS` rows in all, the durations themselves (an `array('q')`, 8
+bytes a run), which percentiles need. Every group the report shows (total, model, task type,
+model x task type, day, ISO week, and any `--group-by`) is a union of cells (see `cells`, the
+seam between this pass and the groups). A larger log, when its rows can be read again
+(`build_report`'s `again`), lets the durations go and has its percentiles worked out in two more
+passes (`cells._passes`): memory grows with the number of cells, never with the rows.
+
+The pass is the report's cost, so it is written for it: a run of canonical lines is split on
+its commas (no `Row` is built), a stored hour (`YYYY-MM-DDTHH` and its offset) is turned into
+its day and instant once (`zones.HourBuckets`), and the cell of a row is one dictionary look-up.
+Rows that repeat a `source_id` read before are left out here (`logfile.source_ids.SeenIds`).
 """
 
 from __future__ import annotations
 
-import math
 from array import array
-from collections.abc import Iterable, Sequence
-from itertools import repeat
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import compress, count, repeat
+from operator import gt, lt
+from sys import intern
 from typing import Any, NamedTuple
 
-from telemetry_csv.logfile.reading import ExtendedRun
-from telemetry_csv.logfile.schema import Row, restore
-from telemetry_csv.report.cells import Cell, CellTable, combine, statistics
+from telemetry_csv.logfile.reading import ExtendedRun, lines_of
+from telemetry_csv.logfile.schema import Row, neutralise, restore
+from telemetry_csv.logfile.snapshot import LogChanged
+from telemetry_csv.logfile.source_ids import NEW, SeenIds
+from telemetry_csv.report.cells import (
+    DURATION_TOTAL,
+    RUNS,
+    Appenders,
+    Cell,
+    CellKey,
+    CellTable,
+    Family,
+)
 from telemetry_csv.report.costs import Pricer, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 
-CellKey = tuple[str, str, int, bool]  # (model, task type, day number, success): cells.CellKey
+# How many durations the cells hold at most (8 bytes each); past it, a log that can be read
+# again has its percentiles worked out in passes (the module docstring).
+HELD_DURATIONS = 3 << 19
+_NO_EXTRAS = ("", "", "", "")  # source, source_id, cache read, cache write of an 8-column line
+_NOWHERE: deque[int] = deque(maxlen=0)
+_DISCARD = _NOWHERE.append  # takes a duration and keeps nothing
+PassKey = tuple[str, str, int, str]  # (model, task type, day, "true" or "false"), in the pass
+
+# The default groups' families (`cells.Family`), in the order they are worked out.
+FAMILIES = (
+    Family("model_task_type", lambda key: (key.model, key.task_type)),
+    Family("model", lambda key: key.model, "model_task_type"),
+    Family("task_type", lambda key: key.task_type, "model_task_type"),
+    Family("total", lambda key: None, "model_task_type"),
+    Family("day", lambda key: key.day),
+    Family("week", lambda key: week_of(key.day), "day"),
+)
 
 
 class ReportOptions(NamedTuple):
@@ -37,15 +71,29 @@ class ReportOptions(NamedTuple):
     chart_series: int = 0  # the HTML charts' data, with at most this many series (0: none)
 
 
-def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None) -> Report:
+def build_report(
+    rows: Iterable[Row | str],
+    options: ReportOptions | None = None,
+    *,
+    again: Callable[[], Iterable[Row | str]] | None = None,
+    held: int = HELD_DURATIONS,
+) -> Report:
     """Aggregate `rows` in one pass; see the module docstring for what is kept. A str among
     them is a run of whole canonical lines, each a valid row, as `reading.scan_runs` yields
-    (an `ExtendedRun` in the extended header's shape)."""
+    (an `ExtendedRun` in the extended header's shape). Rows that repeat a `source_id` count
+    once. `again`, if given, reads the same rows once more (each time it is called): then at
+    most `held` durations are held, and percentiles come from more passes past that."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    scan = _scan(rows, options, pricer)
-    table = CellTable(scan.cells, costed=pricer is not None)
+    scan = _scan(rows, options, pricer, held if again is not None else -1)
+    table = _table(scan, options, pricer, again)
     grouped = charts = None
+    families = list(FAMILIES)
+    if options.group_by:
+        from telemetry_csv.report import grouping
+
+        families.append(grouping.family(options.group_by, pricer))
+    table.prepare(families)
     if options.group_by or options.chart_series:
         from telemetry_csv.report import grouping
 
@@ -53,7 +101,7 @@ def build_report(rows: Iterable[Row | str], options: ReportOptions | None = None
             grouped = grouping.group_cells(table, options.group_by, pricer)
         if options.chart_series:
             charts = grouping.chart_data(table, options.chart_series)
-    report = _report(scan._replace(cells=table.release()), options, pricer)
+    report = _report(scan, table, options, pricer)
     return report._replace(grouped=grouped, charts=charts)
 
 
@@ -61,20 +109,110 @@ def scan_cells(rows: Iterable[Row | str], options: ReportOptions | None = None) 
     """Only the pass: every cell of `rows`, for statistics of any union of them (`cells`)."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    return CellTable(_scan(rows, options, pricer).cells, costed=pricer is not None)
+    return _table(_scan(rows, options, pricer, -1), options, pricer, None)
 
 
 class _Scanned(NamedTuple):
-    cells: dict[CellKey, Cell]
+    cells: dict[PassKey, Cell]
     rows_read: int
     first: str | None
     last: str | None
+    held: bool  # whether the cells hold every duration
+    # The cells of each (model, task type) and of each day, as the pass met them.
+    pairs: dict[tuple[str, str], list[Cell]]
+    days: dict[int, list[Cell]]
 
 
-def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | None) -> _Scanned:
-    """The one pass over the rows: each lands in its cell (see the module docstring)."""
+def _table(
+    scan: _Scanned,
+    options: ReportOptions,
+    pricer: Pricer | None,
+    again: Callable[[], Iterable[Row | str]] | None,
+) -> CellTable:
+    """The cells by `CellKey` (successes filled in); with `again` when they do not hold the
+    durations, to read them in passes."""
+    cells: dict[tuple[str, str, int, bool], Cell] = {}
+    given: dict[str, str] = {}
+    for (model, kind, day, success), cell in scan.cells.items():
+        ok = success == "true"
+        cell[1] = cell[RUNS] if ok else 0
+        name = given.get(model)
+        if name is None:
+            name = given[model] = restore(model)
+        cells[name, kind, day, ok] = cell
+    rows = None
+    if not scan.held:
+        assert again is not None
+        rows = _rereader(scan.cells, options, again)
+    table = CellTable(cells, costed=pricer is not None, rows=rows)
+    pairs = {(given[model], kind): found for (model, kind), found in scan.pairs.items()}
+    table.know(FAMILIES[0], pairs)  # type: ignore[arg-type]
+    table.know(FAMILIES[4], scan.days)  # type: ignore[arg-type]
+    return table
+
+
+def _rereader(
+    cells: dict[PassKey, Cell], options: ReportOptions, again: Callable[[], Iterable[Row | str]]
+) -> Callable[[Appenders], None]:
+    """Reads the rows again through the same pass, handing each cell's durations to the
+    appender given for it; the counts and sums of every cell must come out as the first pass
+    found them (else the files changed under the report: LogChanged, read again)."""
+
+    def read(appenders: Appenders) -> None:
+        fresh: dict[PassKey, Cell] = {}
+        for model, kind, day, success in cells:
+            key = CellKey(restore(model), kind, day, success == "true")
+            found = fresh[model, kind, day, success] = _new_cell(None, _DISCARD)
+            found[7] = _Tally(found, appenders(key)).add
+        _scan(again(), options, None, -1, fresh)
+        if fresh.keys() != cells.keys() or any(
+            fresh[key][index] != cell[index]
+            for key, cell in cells.items()
+            for index in (0, 2, 3, 8, 9, DURATION_TOTAL)
+        ):
+            raise LogChanged("the rows read again are not those read first")
+
+    return read
+
+
+def _new_cell(durations: array[int] | None, append: Callable[[int], object]) -> Cell:
+    return [0, 0, 0, 0, 0, 0, durations, append, 0, 0, 0]
+
+
+class _Tally:
+    """What a cell that holds no durations calls with each: it counts the run and adds up its
+    duration (a cell that holds them has both worked out from them when the pass ends), and
+    hands the duration on, if asked to."""
+
+    __slots__ = ("cell", "then")
+
+    def __init__(self, cell: Cell, then: Callable[[int], object] | None = None):
+        self.cell = cell
+        self.then = then
+
+    def add(self, duration: int) -> None:
+        cell = self.cell
+        cell[0] += 1
+        cell[10] += duration
+        if self.then is not None:
+            self.then(duration)
+
+
+def _scan(
+    rows: Iterable[Row | str],
+    options: ReportOptions,
+    pricer: Pricer | None,
+    held: int,
+    cells: dict[PassKey, Cell] | None = None,
+) -> _Scanned:
+    """The one pass over the rows: each lands in its cell (see the module docstring), keyed by
+    the model name as stored and success as "true" or "false". `held`:
+    how many durations the cells may hold before letting them go (-1: all). `cells`: cells to
+    add to (a later pass: each with what to call with its durations)."""
     filters = options.filters
-    models = frozenset(filters.models) or None
+    # Models as stored (`schema.neutralise`): cells are keyed by them, and `_table` gives each
+    # its name as given once.
+    models = frozenset(map(neutralise, filters.models)) or None
     kinds = frozenset(filters.task_types) or None
     since_day = filters.since.day if filters.since else None
     until_day = filters.until.day if filters.until else None
@@ -88,43 +226,78 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
     hours = buckets.hours
     new_hour = buckets.entry
     exact_day = buckets.exact_day
-    cells: dict[CellKey, Cell] = {}
+    if cells is None:
+        cells = {}
+    pairs: dict[tuple[str, str], list[Cell]] = {}
+    days: dict[int, list[Cell]] = {}
+    keep = held != 0  # whether new cells hold their durations
+    every = held < 0  # whether they hold them all, however many
     pricings: dict[str, Any] = {}
-    first: str | None = None
-    last: str | None = None
-    first_start: float = math.inf
-    last_start: float = -math.inf
+    sources: dict[str, Callable[[str, object], object]] = {}  # each source's window of ids
+    seen = SeenIds()
+    extremes = _Extremes()
+    keep_start, keep_stamp = extremes.starts.append, extremes.stamps.append
     read = 0
     split = str.split
     for item in rows:
-        # Each row comes as its first seven fields and its cache parts: a (read, write) tuple
-        # where the row knows them, anything else (the notes of an 8-column line) where not.
+        if len(extremes.starts) > _EXTREMES_KEPT:
+            extremes.settle()
+        # Each row comes as its first eight fields, then its source, id and cache parts.
+        batch: Iterator[tuple[Sequence[Any], Any, Any, Any, Any]]
         if isinstance(item, str):
-            # A run of canonical lines: the first seven fields end at the first seven commas.
-            lines = item[:-1].split("\n")
+            lines = lines_of(item)
             read += len(lines)
-            # Fields as text from a run, typed values from a Row: the loop reads either.
-            batch: Iterable[Sequence[Any]]
             if type(item) is ExtendedRun:
-                batch = map(_extended_fields, lines)
+                heads, *tails = _columns(lines)
+                batch = zip(map(split, heads, repeat(","), repeat(7)), *tails, strict=True)
             else:
-                batch = map(split, lines, repeat(","), repeat(7))
-            if ",'" in item:  # perhaps a model name stored neutralised, as `'@cf/…`
-                batch = map(_model_as_given, batch)
+                batch = zip(
+                    map(split, lines, repeat(","), repeat(7)),
+                    repeat(""),
+                    repeat(""),
+                    repeat(""),
+                    repeat(""),
+                )
+            if held > 0 and keep:
+                held -= len(lines)
+                if held <= 0:
+                    keep = _let_go(cells)
         else:
             read += 1
-            cache = item.cache_read_tokens, item.cache_write_tokens
-            batch = (
+            batch = iter(
                 (
-                    *item[:4],
-                    "true" if item[4] else "false",
-                    item[5],
-                    item[6],
-                    (cache[0] or 0, cache[1] or 0) if cache != (None, None) else None,
-                ),
+                    (
+                        (
+                            item[0],
+                            neutralise(item[1]),
+                            item[2],
+                            item[3],
+                            "true" if item[4] else "false",
+                            item[5],
+                            item[6],
+                            "",
+                        ),
+                        item.source,
+                        item.source_id,
+                        item.cache_read_tokens,
+                        item.cache_write_tokens,
+                    ),
+                )
             )
-        cached: Any
-        for stamp, model, prompt, completion, success, kind, duration, cached in batch:
+            if held > 0 and keep:
+                held -= 1
+                if held <= 0:
+                    keep = _let_go(cells)
+        fields: Sequence[Any]
+        for fields, source, source_id, cache_read, cache_write in batch:
+            stamp, model, prompt, completion, success, kind, duration, _ = fields
+            if source_id:
+                remember = sources.get(source)
+                if remember is None:
+                    remember = sources[source] = seen.window(source)
+                if remember(source_id, None) is not NEW:
+                    read -= 1  # the same usage as a row read before: not read again
+                    continue
             if by_name and (
                 (models is not None and model not in models)
                 or (kinds is not None and kind not in kinds)
@@ -151,64 +324,26 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                         until_instant is not None and moment > until_instant
                     ):
                         continue
-            # First and last by instant. A row's stored hour starts at `start`; hours that start
-            # an hour or more apart are ordered by their starts, the same hour by MM:SS and
-            # fraction, and overlapping hours (offsets such as +05:30) by exact instants. Of
-            # equal instants the first read is first and the last read is last.
-            if start > last_start - 3600:
-                if start - last_start >= 3600:
-                    last_start, last = start, stamp
-                elif start == last_start:
-                    clock, last_clock = stamp[14:19], last[14:19]  # type: ignore[index]
-                    if clock > last_clock or (
-                        clock == last_clock and fraction_ns(stamp) >= fraction_ns(last)  # type: ignore[arg-type]
-                    ):
-                        last = stamp
-                elif _moment(start, stamp) >= _moment(last_start, last):  # type: ignore[arg-type]
-                    last_start, last = start, stamp
-            if start < first_start + 3600:
-                if first_start - start >= 3600:
-                    first_start, first = start, stamp
-                elif start == first_start:
-                    clock, first_clock = stamp[14:19], first[14:19]  # type: ignore[index]
-                    if clock < first_clock or (
-                        clock == first_clock and fraction_ns(stamp) < fraction_ns(first)  # type: ignore[arg-type]
-                    ):
-                        first = stamp
-                elif _moment(start, stamp) < _moment(first_start, first):  # type: ignore[arg-type]
-                    first_start, first = start, stamp
-            ok = success == "true"
-            cell = cells.get((model, kind, day, ok))
+            keep_start(start)  # first and last by instant: see `_Extremes`
+            keep_stamp(stamp)
+            cell = cells.get((model, kind, day, success))
             if cell is None:
-                durations = array("q")
-                cell = cells[model, kind, day, ok] = [
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    0,
-                    durations,
-                    durations.append,
-                    0,
-                    0,
-                ]
+                cell = _cell(cells, (model, kind, day, success), keep, pairs, days)
             # Literal indexes (see cells.RUNS...): a global look-up per field would cost more.
+            # The runs and their total duration: see `_Tally`.
             prompt = int(prompt)
             completion = int(completion)
-            cell[0] += 1
-            cell[1] += ok
             cell[2] += prompt
             cell[3] += completion
             cell[7](int(duration))
-            has_cache = cached.__class__ is tuple
-            if has_cache:
-                cell[8] += cached[0]
-                cell[9] += cached[1]
+            if cache_read:
+                cell[8] += int(cache_read)
+            if cache_write:
+                cell[9] += int(cache_write)
             if pricer is not None:
                 pricing = pricings.get(model, False)
                 if pricing is False:
-                    pricing = pricings[model] = pricer.model(model)
+                    pricing = pricings[model] = pricer.model(restore(model))
                 if pricing is None:
                     cell[5] += 1
                     continue
@@ -219,13 +354,15 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                     if not (pricing.start <= second < pricing.end):
                         pricing.move_to(second)
                 rates = pricing.base_rates
+                has_cache = bool(cache_read or cache_write)
                 if prompt <= rates[3]:
                     if has_cache:
-                        cache_read, cache_write = cached
+                        read_part = int(cache_read or 0)
+                        write_part = int(cache_write or 0)
                         cell[4] += (
-                            rates[0] * (prompt - cache_read - cache_write)
-                            + rates[4] * cache_read
-                            + rates[5] * cache_write
+                            rates[0] * (prompt - read_part - write_part)
+                            + rates[4] * read_part
+                            + rates[5] * write_part
                             + rates[1] * completion
                             + rates[2]
                         )
@@ -233,77 +370,117 @@ def _scan(rows: Iterable[Row | str], options: ReportOptions, pricer: Pricer | No
                         cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
                 elif pricing.tariff is not None:
                     if has_cache:
-                        cell[4] += pricing.tariff.cost(prompt, completion, *cached)
+                        cell[4] += pricing.tariff.cost(
+                            prompt, completion, int(cache_read or 0), int(cache_write or 0)
+                        )
                     else:
                         cell[4] += pricing.tariff.cost(prompt, completion)
                 else:
                     cell[5] += 1
-    return _Scanned(cells, read, first, last)
+    for cell in cells.values():
+        _settle(cell)
+    extremes.settle()
+    return _Scanned(cells, read, extremes.first, extremes.last, keep or every, pairs, days)
 
 
-def _extended_fields(line: str) -> list[Any]:
-    """An extended line's first seven fields and its cache parts (see `_scan`): its last four
-    fields hold no comma, its first seven end at the first seven commas."""
-    head, _, _, cache_read, cache_write = line.rsplit(",", 4)
-    fields: list[Any] = head.split(",", 7)
-    if cache_read or cache_write:
-        fields[7] = (int(cache_read or 0), int(cache_write or 0))
-    return fields
+class _Extremes:
+    """The first and the last row by instant. The pass keeps each row's hour start (`zones.
+    HourBuckets`) and timestamp, and `settle` looks at them a few thousand at a time: only rows
+    whose hour starts less than an hour after the earliest start (or before the latest) can be
+    first (or last), and only those have their instant worked out. Of equal instants the first
+    read is first and the last read is last."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.stamps: list[str] = []
+        self.first: str | None = None
+        self.last: str | None = None
+        self._first_moment: tuple[int, int] | None = None
+        self._last_moment: tuple[int, int] | None = None
+
+    def settle(self) -> None:
+        starts, stamps = self.starts, self.stamps
+        if not starts:
+            return
+        top = max(starts) - 3600
+        for index in compress(count(), map(lt, repeat(top), starts)):
+            moment = _moment(starts[index], stamps[index])
+            if self._last_moment is None or moment >= self._last_moment:
+                self._last_moment, self.last = moment, stamps[index]
+        low = min(starts) + 3600
+        for index in compress(count(), map(gt, repeat(low), starts)):
+            moment = _moment(starts[index], stamps[index])
+            if self._first_moment is None or moment < self._first_moment:
+                self._first_moment, self.first = moment, stamps[index]
+        starts.clear()
+        stamps.clear()
 
 
-def _model_as_given(fields: Sequence[Any]) -> Sequence[Any]:
-    """A canonical line's fields with the model name as given, not as stored (`schema.restore`)."""
-    return (fields[0], restore(fields[1]), *fields[2:])
+_EXTREMES_KEPT = 1 << 14  # rows `_Extremes` keeps before it settles them
 
 
-def _report(scan: _Scanned, options: ReportOptions, pricer: Pricer | None) -> Report:
-    """Every group's statistics, merging sorted duration lists upwards: cells into days and
-    (model, task type) pairs, days into weeks, pairs into models and task types, models into
-    the total. Each merge joins few sorted runs, which timsort does cheaply, and a list is
-    let go as soon as the groups above it are built."""
+def _cell(
+    cells: dict[PassKey, Cell],
+    key: PassKey,
+    keep: bool,
+    pairs: dict[tuple[str, str], list[Cell]],
+    days: dict[int, list[Cell]],
+) -> Cell:
+    """A new cell, holding its durations if `keep`. Its key holds one copy of each name (a
+    log of years has tens of thousands of cells, of a dozen models)."""
+    key = (intern(key[0]), intern(key[1]), key[2], intern(key[3]))
+    if keep:
+        durations: array[int] = array("q")
+        cell = cells[key] = _new_cell(durations, durations.append)
+    else:
+        cell = cells[key] = _new_cell(None, _DISCARD)
+        cell[7] = _Tally(cell).add
+    pairs.setdefault((key[0], key[1]), []).append(cell)
+    days.setdefault(key[2], []).append(cell)
+    return cell
+
+
+def _settle(cell: Cell) -> None:
+    """A cell's runs and total duration from the durations it holds (the pass adds none)."""
+    durations = cell[6]
+    if durations is not None and len(durations) > cell[0]:
+        cell[0] = len(durations)
+        cell[10] = sum(durations)
+
+
+def _let_go(cells: dict[PassKey, Cell]) -> bool:
+    """Past `held` durations: every cell lets its durations go (the pass goes on counting)."""
+    for cell in cells.values():
+        _settle(cell)
+        cell[6] = None
+        cell[7] = _Tally(cell).add
+    return False
+
+
+def _columns(lines: list[str]) -> Sequence[Sequence[str]]:
+    """An extended run's lines as five columns: the first eight fields (as one text), the
+    sources, ids and cache parts (the last four fields hold no comma)."""
+    if not lines:
+        return ((), (), (), (), ())
+    return tuple(zip(*map(str.rsplit, lines, repeat(","), repeat(4)), strict=True))
+
+
+def _report(
+    scan: _Scanned, table: CellTable, options: ReportOptions, pricer: Pricer | None
+) -> Report:
+    """Every default group's statistics (`table.prepare`d with FAMILIES), ordered."""
     costed = pricer is not None
-    cells = scan.cells  # durations sorted (CellTable.release)
-    by_day_cells: dict[int, list[Cell]] = {}
-    by_pair_cells: dict[tuple[str, str], list[Cell]] = {}
-    for (model, kind, day, _), cell in cells.items():
-        by_day_cells.setdefault(day, []).append(cell)
-        by_pair_cells.setdefault((model, kind), []).append(cell)
-    days = {day: combine(parts) for day, parts in sorted(by_day_cells.items())}
-    pairs = {pair: combine(parts) for pair, parts in by_pair_cells.items()}
-    del by_day_cells, by_pair_cells
-    cells.clear()
-
-    by_week_days: dict[int, list[Cell]] = {}
-    for day, part in days.items():
-        by_week_days.setdefault(week_of(day), []).append(part)
-    by_day = [Group(day_label(day), statistics(part, costed)) for day, part in days.items()]
-    del days
-    by_week = [
-        Group(week_label(week), statistics(combine(parts), costed))
-        for week, parts in by_week_days.items()
-    ]
-    del by_week_days
-
-    by_model_pairs: dict[str, list[Cell]] = {}
-    by_kind_pairs: dict[str, list[Cell]] = {}
-    for (model, kind), part in pairs.items():
-        by_model_pairs.setdefault(model, []).append(part)
-        by_kind_pairs.setdefault(kind, []).append(part)
-    by_kind = [
-        Group(kind, statistics(combine(parts), costed)) for kind, parts in by_kind_pairs.items()
-    ]
+    stats: dict[str, dict[Any, Stats]] = {
+        family.name: table.stats(family.name) for family in FAMILIES
+    }
+    by_day = [Group(day_label(day), found) for day, found in sorted(stats["day"].items())]
+    by_week = [Group(week_label(week), found) for week, found in sorted(stats["week"].items())]
+    by_kind = [Group(kind, found) for kind, found in stats["task_type"].items()]
     by_kind.sort(key=lambda group: (-group.stats.runs, group.key))
-    models = {model: combine(parts) for model, parts in by_model_pairs.items()}
-    by_pair = [Group(pair, statistics(part, costed)) for pair, part in pairs.items()]
-    del pairs, by_model_pairs, by_kind_pairs
-    by_model = [Group(model, statistics(part, costed)) for model, part in models.items()]
+    by_pair = [Group(pair, found) for pair, found in stats["model_task_type"].items()]
+    by_model = [Group(model, found) for model, found in stats["model"].items()]
     by_model.sort(key=lambda group: (-group.stats.total_tokens, -group.stats.runs, group.key))
-    totals = (
-        statistics(combine(list(models.values())), costed)
-        if models
-        else Stats(cost=Cost() if costed else None)
-    )
-    del models
+    totals = stats["total"].get(None) or Stats(cost=Cost() if costed else None)
     model_rank = {group.key: rank for rank, group in enumerate(by_model)}
     kind_rank = {group.key: rank for rank, group in enumerate(by_kind)}
     by_pair.sort(key=lambda group: (model_rank[group.key[0]], kind_rank[group.key[1]]))

@@ -33,6 +33,7 @@ import bisect
 import math
 import warnings
 from collections.abc import Iterator
+from types import ModuleType, SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.report.data import FEMTO_PER_USD
@@ -57,19 +58,68 @@ _PROBE = 1_000_000
 
 def load_pricer() -> Pricer | None:
     """A pricer when `genai-prices` can be imported, else None."""
+    library = _price_library()
+    return None if library is None else Pricer(library)
+
+
+def _price_library() -> Any:
+    """What pricing needs of `genai-prices`: its price data, `calc_price`, `Usage` and its
+    version. The package's own `__init__` also imports its price updater (an HTTP client and
+    more), which costs a report more than the price data itself, so when the package is not
+    imported yet its modules are imported without it; a later `import genai_prices` runs its
+    `__init__` as usual and finds them. None when it is not installed."""
+    import sys
+    from importlib import import_module
+
+    if "genai_prices" in sys.modules:
+        package: Any = sys.modules["genai_prices"]
+        if package is None:  # what `import` takes for a module known to be missing
+            return None
+        return SimpleNamespace(
+            calc_price=package.calc_price, Usage=package.Usage, __version__=package.__version__
+        )
+    from importlib.util import find_spec
+
     try:
-        import genai_prices
+        spec = find_spec("genai_prices")
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.submodule_search_locations is None:
+        return None
+    stand_in = ModuleType("genai_prices")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules["genai_prices"] = stand_in
+    try:
+        snapshots = import_module("genai_prices.data_snapshot")
+        types = import_module("genai_prices.types")
     except ImportError:
         return None
-    return Pricer(genai_prices)
+    finally:
+        if sys.modules.get("genai_prices") is stand_in:
+            del sys.modules["genai_prices"]
+    from importlib.metadata import version
+
+    def calc_price(
+        usage: Any,
+        model_ref: str,
+        *,
+        provider_id: str | None = None,
+        genai_request_timestamp: Any = None,
+    ) -> Any:
+        return snapshots.get_snapshot().calc(
+            usage, model_ref, provider_id, None, genai_request_timestamp
+        )
+
+    return SimpleNamespace(
+        calc_price=calc_price, Usage=types.Usage, __version__=version(PACKAGE), types=types
+    )
 
 
 class Pricer:
     def __init__(self, library: Any):
-        from genai_prices import types
-
         self._library = library
-        self._types = types
+        self._types = library.types if hasattr(library, "types") else _types_of(library)
         self.price_data = f"{PACKAGE} {library.__version__}"
         self._models: dict[str, ModelPricing | None] = {}
         self._tariffs: dict[int, tuple[object, Tariff]] = {}
@@ -112,6 +162,12 @@ class Pricer:
         """The library's `provider/model` that `name` is looked up as, or None."""
         pricing = self.model(name)
         return pricing.label if pricing is not None else None
+
+
+def _types_of(library: Any) -> Any:
+    from genai_prices import types
+
+    return types
 
 
 def _lookups(name: str) -> Iterator[tuple[str | None, str]]:

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from telemetry_csv import rfc3339
 
+# Re-exported: the calendar arithmetic lives with the timestamps it reads.
+from telemetry_csv.rfc3339 import civil_from_days as civil_from_days
+from telemetry_csv.rfc3339 import days_from_civil as days_from_civil
+
 SECONDS_PER_DAY = 86_400
 # The instants `datetime` can hold in any time zone, a day inside its years 1..9999.
 _DATETIME_FIRST_SECOND = -62_135_596_800 + SECONDS_PER_DAY  # 0001-01-02T00:00:00Z
@@ -20,31 +24,6 @@ def datetime_second(seconds: int) -> int:
     """`seconds` (Unix time) moved into `datetime`'s range, for asking a time zone or a price
     list about instants a valid row can name beyond it (they answer the same there)."""
     return min(max(seconds, _DATETIME_FIRST_SECOND), _DATETIME_LAST_SECOND)
-
-
-def days_from_civil(year: int, month: int, day: int) -> int:
-    """The day number of a calendar date (Howard Hinnant's `days_from_civil`)."""
-    year -= month <= 2
-    era = year // 400
-    year_of_era = year - era * 400
-    day_of_year = (153 * (month + (-3 if month > 2 else 9)) + 2) // 5 + day - 1
-    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
-    return era * 146_097 + day_of_era - 719_468
-
-
-def civil_from_days(days: int) -> tuple[int, int, int]:
-    """The (year, month, day) of a day number; the inverse of `days_from_civil`."""
-    days += 719_468
-    era = days // 146_097
-    day_of_era = days - era * 146_097
-    year_of_era = (
-        day_of_era - day_of_era // 1460 + day_of_era // 36_524 - day_of_era // 146_096
-    ) // 365
-    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
-    shifted_month = (5 * day_of_year + 2) // 153
-    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
-    month = shifted_month + 3 if shifted_month < 10 else shifted_month - 9
-    return year_of_era + era * 400 + (month <= 2), month, day
 
 
 def day_label(days: int) -> str:

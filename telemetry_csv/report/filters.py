@@ -7,6 +7,7 @@ exact instant, also inclusive. Models match exactly (as logged); task types must
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from telemetry_csv import rfc3339
@@ -47,6 +48,20 @@ class Filters(NamedTuple):
     @property
     def active(self) -> bool:
         return bool(self.since or self.until or self.models or self.task_types)
+
+    def describe(self, text: Callable[[str], str], name: Callable[[str], str]) -> str:
+        """The active filters in words ("since 2026-11-01; models a, b"), for every output
+        format: `text` escapes a plain value and `name` marks a model or task type."""
+        parts = []
+        if self.since:
+            parts.append(f"since {text(self.since.text)}")
+        if self.until:
+            parts.append(f"until {text(self.until.text)}")
+        for noun, names in (("model", self.models), ("task type", self.task_types)):
+            if names:
+                plural = noun if len(names) == 1 else noun + "s"
+                parts.append(f"{plural} " + ", ".join(name(one) for one in names))
+        return "; ".join(parts)
 
     def check(self, schema: Schema) -> None:
         """Refuse task types the schema does not know and bounds in the wrong order."""

@@ -20,10 +20,11 @@ rest are drawn together as one, `other`.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
+from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from telemetry_csv.errors import InvalidValueError
-from telemetry_csv.report.cells import CellKey, CellTable
+from telemetry_csv.report.cells import CellKey, CellTable, Family
 from telemetry_csv.report.data import Cost, Group, Stats
 from telemetry_csv.report.dates import civil_from_days, day_label, week_label, week_of
 
@@ -70,31 +71,24 @@ def parse_group_by(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(columns)
 
 
-def group_cells(table: CellTable, columns: Sequence[str], pricer: Pricer | None) -> Grouped:
-    """The groups of `columns` over every cell of `table`, ordered as the module says."""
-    if "provider" in columns and pricer is None:
-        from telemetry_csv.report.costs import load_pricer
+FAMILY = "group_by"  # the name `family` gives the groups of --group-by (`cells.Family`)
 
-        pricer = load_pricer()  # names only: --no-costs still knows who serves a model
-    providers: dict[str, str] = {}
 
-    def provider(model: str) -> str:
-        known = providers.get(model)
-        if known is None:
-            known = providers[model] = provider_of(model, pricer)
-        return known
-
-    raw: dict[str, Callable[[CellKey], Hashable]] = {
-        "model": lambda key: key.model,
-        "task_type": lambda key: key.task_type,
-        "day": lambda key: key.day,
-        "week": lambda key: week_of(key.day),
-        "month": lambda key: _month_of(key.day),
-        "task_success": lambda key: key.success,
-        "provider": lambda key: provider(key.model),
-    }
+def family(columns: Sequence[str], pricer: Pricer | None) -> Family:
+    """The groups of `columns`, as a family of cells (to `prepare` with the report's own)."""
+    raw = _getters(pricer if pricer is not None or "provider" not in columns else _names())
     getters = [raw[column] for column in columns]
-    found = table.partition(lambda key: tuple(get(key) for get in getters))
+    return Family(FAMILY, lambda key: tuple(get(key) for get in getters))
+
+
+def group_cells(table: CellTable, columns: Sequence[str], pricer: Pricer | None) -> Grouped:
+    """The groups of `columns` over every cell of `table`, ordered as the module says; the
+    durations of `family`'s groups if the table was prepared with them."""
+    if "provider" in columns and pricer is None:
+        pricer = _names()  # names only: --no-costs still knows who serves a model
+    raw = _getters(pricer)
+    getters = [raw[column] for column in columns]
+    found = table.partition(lambda key: tuple(get(key) for get in getters), family=FAMILY)
     ranks = [_rank(table, column, raw[column]) for column in columns]
     ordered = sorted(
         found.items(),
@@ -108,6 +102,35 @@ def group_cells(table: CellTable, columns: Sequence[str], pricer: Pricer | None)
             for key, stats in ordered
         ),
     )
+
+
+@cache
+def _names() -> Pricer | None:
+    """The price data's names, for who serves a model, when costs are not estimated."""
+    from telemetry_csv.report.costs import load_pricer
+
+    return load_pricer()
+
+
+def _getters(pricer: Pricer | None) -> dict[str, Callable[[CellKey], Hashable]]:
+    """How to read each column of a cell's key."""
+    providers: dict[str, str] = {}
+
+    def provider(model: str) -> str:
+        known = providers.get(model)
+        if known is None:
+            known = providers[model] = provider_of(model, pricer)
+        return known
+
+    return {
+        "model": lambda key: key.model,
+        "task_type": lambda key: key.task_type,
+        "day": lambda key: key.day,
+        "week": lambda key: week_of(key.day),
+        "month": lambda key: _month_of(key.day),
+        "task_success": lambda key: key.success,
+        "provider": lambda key: provider(key.model),
+    }
 
 
 def provider_of(model: str, pricer: Pricer | None) -> str:

@@ -30,7 +30,6 @@ from telemetry_csv.report import numbers, svg, tables
 from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import FEMTO_PER_USD, Cost, Report, Stats
 from telemetry_csv.report.dates import day_label
-from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.grouping import OTHER, ChartData
 from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS, TITLE
 from telemetry_csv.report.tables import NO_VALUE
@@ -89,37 +88,16 @@ def _about(report: Report) -> str:
     items = [f"Source: {source}, {escape(numbers.plural(report.rows_read, 'row'))}"]
     if report.filters.active:
         items.append(
-            f"Filters: {_filters(report.filters)} "
+            f"Filters: {report.filters.describe(escape, _code)} "
             f"({report.rows:,} of {report.rows_read:,} rows match)"
         )
     items.append(f"Days and weeks in {escape(report.zone.name)}")
-    skipped = report.skipped
-    if skipped:
-        parts = []
-        if skipped.rows:
-            parts.append(numbers.plural(skipped.rows, "invalid row"))
-        if skipped.file_problems:
-            parts.append(numbers.plural(skipped.file_problems, "file problem"))
+    if report.skipped:
         items.append(
-            f"<strong>Skipped {escape(' and '.join(parts))}</strong> (--skip-invalid); "
+            f"<strong>Skipped {escape(numbers.skipped(report.skipped))}</strong> (--skip-invalid); "
             "<code>telemetry-csv check</code> lists them"
         )
     return '<ul class="about">' + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
-
-
-def _filters(filters: Filters) -> str:
-    parts = []
-    if filters.since:
-        parts.append(f"since {escape(filters.since.text)}")
-    if filters.until:
-        parts.append(f"until {escape(filters.until.text)}")
-    if filters.models:
-        noun = "model " if len(filters.models) == 1 else "models "
-        parts.append(noun + ", ".join(_code(name) for name in filters.models))
-    if filters.task_types:
-        noun = "task type " if len(filters.task_types) == 1 else "task types "
-        parts.append(noun + ", ".join(_code(name) for name in filters.task_types))
-    return "; ".join(parts)
 
 
 def _nothing(report: Report) -> str:

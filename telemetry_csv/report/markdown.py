@@ -18,7 +18,6 @@ from telemetry_csv.characters import escape
 from telemetry_csv.report import charts, numbers, tables
 from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import Report
-from telemetry_csv.report.filters import Filters
 
 if TYPE_CHECKING:
     from telemetry_csv.report.recommendations import Recommendation
@@ -164,25 +163,11 @@ def _about(report: Report) -> str:
     lines = [f"- Source: {source}, {numbers.plural(report.rows_read, 'row')}"]
     if report.filters.active:
         lines.append(
-            f"- Filters: {describe_filters(report.filters)} "
+            f"- Filters: {report.filters.describe(str, code)} "
             f"({report.rows:,} of {report.rows_read:,} rows match)"
         )
     lines.append(f"- Days and weeks in {text(report.zone.name)}")
     return "\n".join(lines)
-
-
-def describe_filters(filters: Filters) -> str:
-    parts = []
-    if filters.since:
-        parts.append(f"since {filters.since.text}")
-    if filters.until:
-        parts.append(f"until {filters.until.text}")
-    if filters.models:
-        parts.append(("model " if len(filters.models) == 1 else "models ") + _names(filters.models))
-    if filters.task_types:
-        noun = "task type " if len(filters.task_types) == 1 else "task types "
-        parts.append(noun + _names(filters.task_types))
-    return "; ".join(parts)
 
 
 def _names(names: Sequence[str]) -> str:
@@ -190,21 +175,14 @@ def _names(names: Sequence[str]) -> str:
 
 
 def _skipped(report: Report) -> str:
-    skipped = report.skipped
-    parts = []
-    if skipped.rows:
-        parts.append(numbers.plural(skipped.rows, "invalid row"))
-    if skipped.file_problems:
-        parts.append(numbers.plural(skipped.file_problems, "file problem"))
-    return (
-        f"**Skipped {' and '.join(parts)}** (`--skip-invalid`); `telemetry-csv check` lists them."
-    )
+    counted = numbers.skipped(report.skipped)
+    return f"**Skipped {counted}** (`--skip-invalid`); `telemetry-csv check` lists them."
 
 
 def _nothing(report: Report) -> str:
     if report.rows_read == 0:
         return "No rows yet: the log has no rows. Log a task with `telemetry-csv log`."
-    return f"No rows match the filters ({describe_filters(report.filters)})."
+    return f"No rows match the filters ({report.filters.describe(str, code)})."
 
 
 def _shown(noun: str, shown: int, available: int, option: str) -> str:

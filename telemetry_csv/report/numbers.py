@@ -7,7 +7,7 @@ characters on every machine.
 from __future__ import annotations
 
 from telemetry_csv.durations import format_duration
-from telemetry_csv.report.data import FEMTO_PER_USD, Cost
+from telemetry_csv.report.data import FEMTO_PER_USD, Cost, Skipped
 from telemetry_csv.report.dates import SECONDS_PER_DAY, day_label, instant
 from telemetry_csv.report.zones import ReportZone
 
@@ -84,3 +84,14 @@ def local_time(stamp: str, zone: ReportZone) -> str:
 
 def plural(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def skipped(counts: Skipped) -> str:
+    """ "2 invalid rows and 1 file problem": what every output format says --skip-invalid left
+    out."""
+    parts = []
+    if counts.rows:
+        parts.append(plural(counts.rows, "invalid row"))
+    if counts.file_problems:
+        parts.append(plural(counts.file_problems, "file problem"))
+    return " and ".join(parts)

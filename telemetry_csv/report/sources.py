@@ -35,6 +35,9 @@ class RowSource(NamedTuple):
     description: str  # what is read, for people: ".telemetry/usage.csv and 2 backups"
     items: Iterator[Run | Row | Problem]
     paths: tuple[Path, ...] = ()  # the files read (none for rows read from git)
+    # The same items read again (the same files, checked to be the files listed; the same git
+    # objects), for a reader that passes over them more than once.
+    again: Callable[[], Iterator[Run | Row | Problem]] | None = None
 
 
 def open_source(
@@ -52,25 +55,37 @@ def open_source(
     if not given: `snapshots.read_consistently` gives one and starts again when the files
     change under it)."""
     if commit_range is not None:
-        from telemetry_csv.git.ranges import items_in_range
+        from telemetry_csv.git import plumbing
+        from telemetry_csv.git.ranges import added_items, parse_range
 
         if settings is None:
             raise ValueError("a commit range needs the settings that locate the log")
-        return RowSource(f"rows added in {commit_range}", items_in_range(commit_range, settings))
+        root = plumbing.toplevel(settings.root)
+        commits = parse_range(commit_range, root)
+        return RowSource(
+            f"rows added in {commit_range}",
+            added_items(commits, settings, root),
+            again=lambda: added_items(commits, settings, root),
+        )
     if files:
         paths = [(Path(name), name) for name in files]
         return RowSource(
-            _join(list(files)), _scan_all(paths, schema), tuple(path for path, _ in paths)
+            _join(list(files)),
+            _scan_all(paths, schema),
+            tuple(path for path, _ in paths),
+            lambda: _scan_all(paths, schema),
         )
     if snapshot is None:
         snapshot = snapshots.take(log_path, display=display)
     if not snapshot.exists():
         raise LogFileError(f"no log at {display(log_path)}; create it with `telemetry-csv init`")
     items = snapshot.items(schema)
+    taken = snapshot
     return RowSource(
         snapshot.description(),
         cast(Iterator[Run | Row | Problem], items),
         tuple(snapshot.paths),
+        lambda: cast(Iterator[Run | Row | Problem], taken.items(schema)),
     )
 
 

@@ -17,7 +17,12 @@ import os
 from typing import TYPE_CHECKING
 
 from telemetry_csv.errors import InvalidValueError, TelemetryError
-from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, hour_start
+from telemetry_csv.report.dates import (
+    SECONDS_PER_DAY,
+    datetime_second,
+    days_from_civil,
+    offset_seconds,
+)
 
 if TYPE_CHECKING:
     from datetime import tzinfo
@@ -132,13 +137,23 @@ class HourBuckets:
     def __init__(self, zone: ReportZone):
         self.zone = zone
         self.hours: dict[str, tuple[int | None, int]] = {}
+        self._days: dict[str, int] = {}  # a stored date's day number (a log has few dates)
 
     def entry(self, key: str, timestamp: str) -> tuple[int | None, int]:
-        start = hour_start(timestamp)
+        date = timestamp[:10]
+        days = self._days.get(date)
+        if days is None:
+            days = self._days[date] = days_from_civil(
+                int(timestamp[:4]), int(timestamp[5:7]), int(timestamp[8:10])
+            )
+        start = days * SECONDS_PER_DAY + int(timestamp[11:13]) * 3600 - offset_seconds(timestamp)
         end = start + 3599
         zone = self.zone
-        first_offset = zone.offset_at(start)
-        last_offset = zone.offset_at(end)
+        if zone.is_utc:
+            first_offset = last_offset = 0
+        else:
+            first_offset = zone.offset_at(start)
+            last_offset = zone.offset_at(end)
         day: int | None = (start + first_offset) // SECONDS_PER_DAY
         if first_offset != last_offset or day != (end + last_offset) // SECONDS_PER_DAY:
             day = None
