@@ -11,17 +11,8 @@ from typing import TYPE_CHECKING, NoReturn
 if TYPE_CHECKING:
     from _typeshed import SupportsWrite
 
-from telemetry_csv.errors import TelemetryError
-
-
-class ArgumentsError(TelemetryError):
-    """Arguments argparse refused; `str(error)` is the whole line, the program name included.
-    Raised rather than printed so that cli/main.py prints it, redacted, like any other error;
-    `usage`, when given, is printed on the line before it, as argparse does."""
-
-    def __init__(self, message: str, *, usage: str = ""):
-        super().__init__(message)
-        self.usage = usage
+# Re-exported: every parser's error, defined where cli/main.py can take it without argparse.
+from telemetry_csv.cli.argument_errors import ArgumentsError as ArgumentsError
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -34,22 +25,6 @@ class ArgumentParser(argparse.ArgumentParser):
         stream = file or sys.stdout
         if stream is not None:
             stream.write(self.format_help())
-
-
-def require_text(args: Sequence[str]) -> None:
-    """Refuse an argument that is not UTF-8 text (Python keeps each byte that is not as a lone
-    surrogate, U+DC80 to U+DCFF), naming its number and the first bad byte, never the argument
-    itself."""
-    for number, arg in enumerate(args, start=1):
-        try:
-            arg.encode("utf-8")
-        except UnicodeEncodeError as error:
-            code = ord(arg[error.start])
-            what = f"byte {code - 0xDC00:#04x}" if 0xDC80 <= code <= 0xDCFF else f"U+{code:04X}"
-            raise ArgumentsError(
-                f"argument {number} is not UTF-8 text ({what} at character {error.start + 1}); "
-                "give arguments as UTF-8"
-            ) from None
 
 
 def suggestion(message: str, parser: argparse.ArgumentParser) -> str:

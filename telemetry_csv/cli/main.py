@@ -107,7 +107,7 @@ def _main(args: list[str]) -> int:
         print(f"telemetry-csv {__version__}")
         return 0
     name = args[0]
-    from telemetry_csv.cli.arguments import ArgumentsError, require_text
+    from telemetry_csv.cli.argument_errors import ArgumentsError, require_text
 
     try:
         # `run`'s command, after `--`, is the command's own business.
@@ -136,7 +136,7 @@ def _main(args: list[str]) -> int:
         return status
     except TelemetryError as error:
         # Imported only here: `log` parses its usual arguments without argparse.
-        from telemetry_csv.cli.arguments import ArgumentsError
+        from telemetry_csv.cli.argument_errors import ArgumentsError
 
         if isinstance(error, ArgumentsError):
             if error.usage:

@@ -20,7 +20,7 @@ def run_hook(prog: str, argv: Sequence[str] | None, body: Callable[[], int]) -> 
     """Run a hook's work; a user-fixable error (bad settings, not a git repository, an argument
     that is not UTF-8…) becomes one line on standard error, made safe like the commands' (see
     cli/output.py), and the hook fails. Every line a hook prints goes through `output.show`."""
-    from telemetry_csv.cli.arguments import require_text
+    from telemetry_csv.cli.argument_errors import require_text
     from telemetry_csv.errors import TelemetryError
 
     try:
