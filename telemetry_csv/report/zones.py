@@ -126,6 +126,11 @@ class HourBuckets:
         self._days: dict[str, int] = {}  # a stored date's day number (a log has few dates)
 
     def entry(self, key: str, timestamp: str) -> tuple[int | None, int]:
+        entry = self.hours[key] = self.locate(timestamp)
+        return entry
+
+    def locate(self, timestamp: str) -> tuple[int | None, int]:
+        """What `entry` caches for the hour of `timestamp`, not cached."""
         date = timestamp[:10]
         days = self._days.get(date)
         if days is None:
@@ -143,8 +148,7 @@ class HourBuckets:
         day: int | None = (start + first_offset) // SECONDS_PER_DAY
         if first_offset != last_offset or day != (end + last_offset) // SECONDS_PER_DAY:
             day = None
-        entry = self.hours[key] = (day, start)
-        return entry
+        return day, start
 
     def exact_day(self, start: int, timestamp: str) -> int:
         """The local day of one row, from its second (a day starts on a whole second)."""
