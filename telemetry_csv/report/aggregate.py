@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, count, repeat
 from operator import gt, lt
 from sys import intern
@@ -43,7 +43,7 @@ from telemetry_csv.report.cells import (
     CellTuple,
     Family,
 )
-from telemetry_csv.report.costs import Pricer, load_pricer
+from telemetry_csv.report.costs import Pricer, Tariff, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
@@ -52,7 +52,6 @@ from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 # How many durations the cells hold at most (8 bytes each); past it, a log that can be read
 # again has its percentiles worked out in passes (the module docstring).
 HELD_DURATIONS = 3 << 19
-_NO_EXTRAS = ("", "", "", "")  # source, source_id, cache read, cache write of an 8-column line
 _NOWHERE: deque[int] = deque(maxlen=0)
 _DISCARD = _NOWHERE.append  # takes a duration and keeps nothing
 
@@ -63,8 +62,13 @@ FAMILIES = (
     Family("task_type", lambda key: key.task_type, "model_task_type"),
     Family("total", lambda key: None, "model_task_type"),
     Family("day", lambda key: key.day),
-    Family("week", lambda key: week_of(key.day), "day"),
+    Family("week", lambda key: _week(key), "day"),
 )
+
+
+def _week(key: CellKey) -> int:
+    assert key.day is not None  # the family's cells are days' (see `cells`)
+    return week_of(key.day)
 
 
 class ReportOptions(NamedTuple):
@@ -274,9 +278,9 @@ def _scan(
     nowhere = _new_cell(None, _DISCARD, False)
     nowhere_pair = [nowhere, nowhere]
     day_cells: dict[int, list[Cell]] = {}
-    for key, cell in cells.items():
+    for key, given in cells.items():
         if len(key) == 2:
-            day_cells.setdefault(key[0], [nowhere, nowhere])[cell[SUCCESS]] = cell
+            day_cells.setdefault(key[0], [nowhere, nowhere])[given[SUCCESS]] = given
 
     def cells_of_day(day: int) -> list[Cell]:
         """The cells of a day, made when a row first needs them."""
@@ -300,48 +304,30 @@ def _scan(
     for item in rows:
         if len(extremes.starts) > _EXTREMES_KEPT:
             extremes.settle()
-        # Each row comes as its first eight fields, then its source, id and cache parts.
-        batch: Iterator[tuple[Sequence[Any], Any, Any, Any, Any]]
+        # Each row comes as its first seven fields and the rest of its line: its notes, and
+        # in the extended shape its source, id and cache parts (which hold no comma).
+        batch: Iterable[Sequence[Any]]
+        source: Any
+        source_id: Any
+        cache_read: Any
+        cache_write: Any
         if isinstance(item, str):
             lines = lines_of(item)
             read += len(lines)
-            if type(item) is ExtendedRun:
-                heads, *tails = _columns(lines)
-                batch = zip(map(split, heads, repeat(","), repeat(7)), *tails, strict=True)
-            else:
-                batch = zip(
-                    map(split, lines, repeat(","), repeat(7)),
-                    repeat(""),
-                    repeat(""),
-                    repeat(""),
-                    repeat(""),
-                )
+            extended = type(item) is ExtendedRun
+            batch = map(split, lines, repeat(","), repeat(7))
+            source = source_id = cache_read = cache_write = ""
             if held > 0 and keep:
                 held -= len(lines)
                 if held <= 0:
                     keep = _let_go(cells)
         else:
             read += 1
-            batch = iter(
-                (
-                    (
-                        (
-                            item[0],
-                            neutralise(item[1]),
-                            item[2],
-                            item[3],
-                            "true" if item[4] else "false",
-                            item[5],
-                            item[6],
-                            "",
-                        ),
-                        item.source,
-                        item.source_id,
-                        item.cache_read_tokens,
-                        item.cache_write_tokens,
-                    ),
-                )
-            )
+            extended = False
+            ok = "true" if item[4] else "false"
+            batch = ((item[0], neutralise(item[1]), item[2], item[3], ok, *item[5:7], ""),)
+            source, source_id = item.source, item.source_id
+            cache_read, cache_write = item.cache_read_tokens, item.cache_write_tokens
             if held > 0 and keep:
                 held -= 1
                 if held <= 0:
@@ -349,8 +335,11 @@ def _scan(
         if len(hours) > _HOURS_KEPT:
             hours.clear()
         fields: Sequence[Any]
-        for fields, source, source_id, cache_read, cache_write in batch:
-            stamp, model, prompt, completion, success, kind, duration, _ = fields
+        of_day: Any
+        for fields in batch:
+            stamp, model, prompt, completion, success, kind, duration, rest = fields
+            if extended:
+                _, source, source_id, cache_read, cache_write = rest.rsplit(",", 4)
             if source_id:
                 remember = sources.get(source)
                 if remember is None:
@@ -363,11 +352,11 @@ def _scan(
                 or (kinds is not None and kind not in kinds)
             ):
                 continue
-            key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
-            entry = hours.get(key)
+            hour = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
+            entry = hours.get(hour)
             if entry is None:
                 day, start = locate(stamp)
-                entry = hours[key] = (
+                entry = hours[hour] = (
                     day,
                     start,
                     nowhere_pair if day is None else cells_of_day(day),
@@ -419,7 +408,15 @@ def _scan(
                 of_day[9] += cache_write
             if pricer is not None:
                 femto = _cost(
-                    pricings, pricer, model, start, stamp, prompt, completion, cache_read, cache_write
+                    pricings,
+                    pricer,
+                    model,
+                    start,
+                    stamp,
+                    prompt,
+                    completion,
+                    cache_read,
+                    cache_write,
                 )
                 if femto is None:
                     cell[5] += 1
@@ -457,12 +454,13 @@ def _cost(
         second = start + int(stamp[14:16]) * 60 + int(stamp[17:19])
         if not (pricing.start <= second < pricing.end):
             pricing.move_to(second)
-    rates = pricing.base_rates
+    rates: tuple[int, ...] = pricing.base_rates
+    tariff: Tariff | None = pricing.tariff
     has_cache = bool(cache_read or cache_write)
     if prompt <= rates[3]:
         if has_cache:
-            read_part = cache_read or 0
-            write_part = cache_write or 0
+            read_part: int = cache_read or 0
+            write_part: int = cache_write or 0
             return (
                 rates[0] * (prompt - read_part - write_part)
                 + rates[4] * read_part
@@ -471,10 +469,10 @@ def _cost(
                 + rates[2]
             )
         return rates[0] * prompt + rates[1] * completion + rates[2]
-    if pricing.tariff is not None:
+    if tariff is not None:
         if has_cache:
-            return pricing.tariff.cost(prompt, completion, cache_read or 0, cache_write or 0)
-        return pricing.tariff.cost(prompt, completion)
+            return tariff.cost(prompt, completion, cache_read or 0, cache_write or 0)
+        return tariff.cost(prompt, completion)
     return None
 
 
@@ -543,14 +541,6 @@ def _let_go(cells: dict[PassKey, Cell]) -> bool:
         cell[6] = None
         cell[7] = _Tally(cell).add
     return False
-
-
-def _columns(lines: list[str]) -> Sequence[Sequence[str]]:
-    """An extended run's lines as five columns: the first eight fields (as one text), the
-    sources, ids and cache parts (the last four fields hold no comma)."""
-    if not lines:
-        return ((), (), (), (), ())
-    return tuple(zip(*map(str.rsplit, lines, repeat(","), repeat(4)), strict=True))
 
 
 def _report(
