@@ -407,17 +407,30 @@ def _scan(
                 cell[9] += cache_write
                 of_day[9] += cache_write
             if pricer is not None:
-                femto = _cost(
-                    pricings,
-                    pricer,
-                    model,
-                    start,
-                    stamp,
-                    prompt,
-                    completion,
-                    cache_read,
-                    cache_write,
-                )
+                # A model's price seen before, holding for the row's whole hour, its lowest tier
+                # and no cache parts: the common case, inlined; else `_cost`.
+                pricing = pricings.get(model)
+                if (
+                    pricing is not None
+                    and pricing.start <= start
+                    and start + 3600 <= pricing.end
+                    and prompt <= pricing.base_rates[3]
+                    and not (cache_read or cache_write)
+                ):
+                    rates = pricing.base_rates
+                    femto = rates[0] * prompt + rates[1] * completion + rates[2]
+                else:
+                    femto = _cost(
+                        pricings,
+                        pricer,
+                        model,
+                        start,
+                        stamp,
+                        prompt,
+                        completion,
+                        cache_read,
+                        cache_write,
+                    )
                 if femto is None:
                     cell[5] += 1
                     of_day[5] += 1
