@@ -49,9 +49,10 @@ from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 
-# How many durations the cells hold at most (8 bytes each); past it, a log that can be read
-# again has its percentiles worked out in passes (the module docstring).
-HELD_DURATIONS = 3 << 19
+# How many rows' durations the cells hold at most (8 bytes each, in each of the row's two cells);
+# past it, a log that can be read again has its percentiles worked out in passes (the module
+# docstring).
+HELD_DURATIONS = 1 << 20
 _NOWHERE: deque[int] = deque(maxlen=0)
 _DISCARD = _NOWHERE.append  # takes a duration and keeps nothing
 
@@ -234,7 +235,7 @@ class _Tally:
 
 # Hours the pass keeps at most (`zones.HourBuckets`: a log of years in many offsets has
 # hundreds of thousands); past it, they are forgotten and found again as rows need them.
-_HOURS_KEPT = 1 << 15
+_HOURS_KEPT = 1 << 14
 
 
 def _scan(
@@ -522,7 +523,7 @@ class _Extremes:
         stamps.clear()
 
 
-_EXTREMES_KEPT = 1 << 14  # rows `_Extremes` keeps before it settles them
+_EXTREMES_KEPT = 1 << 12  # rows `_Extremes` keeps before it settles them
 
 
 def _cell(cells: dict[PassKey, Cell], key: PassKey, keep: bool) -> Cell:
