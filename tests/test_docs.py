@@ -178,7 +178,7 @@ SET_UP = [
     "python3 -m venv .venv && .venv/bin/pip install -q -e . && .venv/bin/telemetry-csv check "
     "&& .venv/bin/telemetry-csv report",
     "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/python -m "
-    "pytest -q",
+    "pytest -q -n 4",
 ]
 
 

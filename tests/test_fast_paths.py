@@ -6,8 +6,10 @@ imported slices repeated) with hostile notes added, in report zones with summer 
   (a `Row` per line, every field through the schema's rules), row for row;
 - `report`: the report of the block path's runs against the report of those `Row`s, and the
   report that lets durations go and reads the rows again for its percentiles against the one
-  that holds them all; and every group's runs, tokens, p50 and p95 against a brute force with
-  `datetime`, `zoneinfo` and sorted lists.
+  that holds them all; the default tables of cells of (model, task type, success) and of
+  (day, success) against those of a report with cells of each (model, task type, day,
+  success), costs included; and every group's runs, tokens, p50 and p95 against a brute force
+  with `datetime`, `zoneinfo` and sorted lists.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from telemetry_csv import rfc3339
 from telemetry_csv.logfile.reading import ExtendedRun, lines_of, scan_items
 from telemetry_csv.logfile.schema import Row, Schema, restore
 from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.filters import build_filters
 from telemetry_csv.report.zones import resolve_zone
 
 SCHEMA = Schema()
@@ -162,7 +165,9 @@ def test_every_group_against_a_brute_force(log: Path, zone: str) -> None:
     )
     tz = ZoneInfo(zone)
     seen: set[tuple[str, str]] = set()
-    groups: dict[str, dict[str, list[Row]]] = {"model": defaultdict(list), "day": defaultdict(list)}
+    groups: dict[str, dict[object, list[Row]]] = {
+        name: defaultdict(list) for name in ("model", "task_type", "pair", "day", "week")
+    }
     for row in scan_items(log, SCHEMA, block_bytes=0):
         assert type(row) is Row
         if row.source_id:
@@ -170,9 +175,20 @@ def test_every_group_against_a_brute_force(log: Path, zone: str) -> None:
                 continue  # the same usage as a row before: counted once
             seen.add((row.source, row.source_id))
         day: date = rfc3339.parse(row.timestamp).astimezone(tz).date()
-        groups["model"][restore(row.model) if row.model[:1] == "'" else row.model].append(row)
+        year, week, _ = day.isocalendar()
+        model = restore(row.model) if row.model[:1] == "'" else row.model
+        groups["model"][model].append(row)
+        groups["task_type"][row.task_type].append(row)
+        groups["pair"][model, row.task_type].append(row)
         groups["day"][day.isoformat()].append(row)
-    for name, found in (("model", report.by_model), ("day", report.by_day)):
+        groups["week"][f"{year:04d}-W{week:02d}"].append(row)
+    for name, found in (
+        ("model", report.by_model),
+        ("task_type", report.by_task_type),
+        ("pair", report.by_model_task_type),
+        ("day", report.by_day),
+        ("week", report.by_week),
+    ):
         expected = groups[name]
         assert {group.key for group in found} == set(expected)
         for group in found:
@@ -183,9 +199,43 @@ def test_every_group_against_a_brute_force(log: Path, zone: str) -> None:
             assert stats.successes == sum(row.task_success for row in members)
             assert stats.prompt_tokens == sum(row.prompt_tokens for row in members)
             assert stats.completion_tokens == sum(row.completion_tokens for row in members)
+            assert stats.durations.total == sum(durations)
             assert stats.durations.p50 == pytest.approx(_percentile(durations, 50), rel=1e-12)
             assert stats.durations.p95 == pytest.approx(_percentile(durations, 95), rel=1e-12)
             assert stats.durations.max == durations[-1]
     assert report.totals.runs == len(seen) + sum(
         1 for rows in groups["model"].values() for row in rows if not row.source_id
     )
+
+
+@pytest.mark.parametrize("zone", ZONES)
+@pytest.mark.parametrize(
+    "bounds",
+    [(None, None), ("2025-03-01", "2025-09-15T12:30:00+05:30")],
+    ids=["all rows", "since and until"],
+)
+def test_the_default_tables_from_fine_cells_are_the_same(
+    log: Path, zone: str, bounds: tuple[str | None, str | None]
+) -> None:
+    """The default tables come from cells of (model, task type, success) and of (day,
+    success); a report that groups by any columns has cells of (model, task type, day,
+    success) instead, and its default tables must be the same, costs included, held or read
+    again in passes."""
+    since, until = bounds
+    filters = build_filters(since=since, until=until)
+    costs = importlib.util.find_spec("genai_prices") is not None
+    options = ReportOptions(zone=resolve_zone(zone), costs=costs, filters=filters)
+    split = build_report(scan_items(log, SCHEMA), options)
+    if since is not None:  # the bounds leave rows out on both sides
+        assert 0 < split.rows < split.rows_read
+        assert split.by_day[0].key >= since and split.by_day[-1].key <= until[:10]
+    for fine_options in (
+        options._replace(group_by=("provider",)),
+        options._replace(chart_series=4),
+    ):
+        fine = build_report(scan_items(log, SCHEMA), fine_options)
+        assert fine._replace(grouped=None, charts=None) == split
+    again = build_report(
+        scan_items(log, SCHEMA), options, again=lambda: scan_items(log, SCHEMA), held=300
+    )
+    assert again == split

@@ -1,17 +1,20 @@
 """The report's one streaming pass over rows, and the statistics of every group.
 
-Each row lands in one cell keyed by (model, task type, local day, success); the cell keeps counts,
-token sums (the cache parts too, where rows know them), the femto-dollar cost, the sum of the
-durations and, up to `HELD_DURATIONS` rows in all, the durations themselves (an `array('q')`, 8
-bytes a run), which percentiles need. Every group the report shows (total, model, task type,
-model x task type, day, ISO week, and any `--group-by`) is a union of cells (see `cells`, the
-seam between this pass and the groups). A larger log, when its rows can be read again
-(`build_report`'s `again`), lets the durations go and has its percentiles worked out in two more
-passes (`cells._passes`): memory grows with the number of cells, never with the rows.
+Each row lands in cells (see `cells`, the seam between this pass and the groups): for the default
+tables, one of its (model, task type, success) and one of its (local day, success), a few hundred
+cells for years of rows; for `--group-by` and the HTML charts, one of its (model, task type, local
+day, success). A cell keeps counts, token sums (the cache parts too, where rows know them), the
+femto-dollar cost, the sum of the durations and, up to `HELD_DURATIONS` rows in all, the
+durations themselves (an `array('q')`, 8 bytes a run), which percentiles need. Every group the
+report shows (total, model, task type, model x task type, day, ISO week, and any `--group-by`)
+is a union of cells of one kind. A larger log, when its rows can be read again (`build_report`'s
+`again`), lets the durations go and has its percentiles worked out in two more passes
+(`cells._passes`): memory grows with the number of cells, never with the rows.
 
 The pass is the report's cost, so it is written for it: a run of canonical lines is split on
 its commas (no `Row` is built), a stored hour (`YYYY-MM-DDTHH` and its offset) is turned into
-its day and instant once (`zones.HourBuckets`), and the cell of a row is one dictionary look-up.
+its day, instant and day's cells once (`zones.HourBuckets`), and the cell of a row is one
+dictionary look-up.
 Rows that repeat a `source_id` read before are left out here (`logfile.source_ids.SeenIds`).
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from itertools import compress, count, repeat
 from operator import gt, lt
 from sys import intern
@@ -32,25 +35,26 @@ from telemetry_csv.logfile.source_ids import NEW, SeenIds
 from telemetry_csv.report.cells import (
     DURATION_TOTAL,
     RUNS,
+    SUCCESS,
     Appenders,
     Cell,
     CellKey,
     CellTable,
+    CellTuple,
     Family,
 )
-from telemetry_csv.report.costs import Pricer, load_pricer
+from telemetry_csv.report.costs import Pricer, Tariff, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
 from telemetry_csv.report.zones import UTC_ZONE, HourBuckets, ReportZone
 
-# How many durations the cells hold at most (8 bytes each); past it, a log that can be read
-# again has its percentiles worked out in passes (the module docstring).
-HELD_DURATIONS = 3 << 19
-_NO_EXTRAS = ("", "", "", "")  # source, source_id, cache read, cache write of an 8-column line
+# How many rows' durations the cells hold at most (8 bytes each, in each of the row's two cells);
+# past it, a log that can be read again has its percentiles worked out in passes (the module
+# docstring).
+HELD_DURATIONS = 1 << 20
 _NOWHERE: deque[int] = deque(maxlen=0)
 _DISCARD = _NOWHERE.append  # takes a duration and keeps nothing
-PassKey = tuple[str, str, int, str]  # (model, task type, day, "true" or "false"), in the pass
 
 # The default groups' families (`cells.Family`), in the order they are worked out.
 FAMILIES = (
@@ -59,8 +63,13 @@ FAMILIES = (
     Family("task_type", lambda key: key.task_type, "model_task_type"),
     Family("total", lambda key: None, "model_task_type"),
     Family("day", lambda key: key.day),
-    Family("week", lambda key: week_of(key.day), "day"),
+    Family("week", lambda key: _week(key), "day"),
 )
+
+
+def _week(key: CellKey) -> int:
+    assert key.day is not None  # the family's cells are days' (see `cells`)
+    return week_of(key.day)
 
 
 class ReportOptions(NamedTuple):
@@ -85,7 +94,9 @@ def build_report(
     most `held` durations are held, and percentiles come from more passes past that."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    scan = _scan(rows, options, pricer, held if again is not None else -1)
+    # Cells of a model and task type on a day only for tables that group by any columns.
+    fine = bool(options.group_by or options.chart_series)
+    scan = _scan(rows, options, pricer, held if again is not None else -1, fine=fine)
     table = _table(scan, options, pricer, again)
     grouped = charts = None
     families = list(FAMILIES)
@@ -106,10 +117,17 @@ def build_report(
 
 
 def scan_cells(rows: Iterable[Row | str], options: ReportOptions | None = None) -> CellTable:
-    """Only the pass: every cell of `rows`, for statistics of any union of them (`cells`)."""
+    """Only the pass: a cell of each (model, task type, day, success) of `rows`, for statistics
+    of any union of them (`cells`)."""
     options = options or ReportOptions()
     pricer = load_pricer() if options.costs else None
-    return _table(_scan(rows, options, pricer, -1), options, pricer, None)
+    return _table(_scan(rows, options, pricer, -1, fine=True), options, pricer, None)
+
+
+# A cell's key in the pass: (model as stored, task type, "true" or "false") for a cell of any
+# day, (day, "true" or "false") for a cell of any model and task type, (model, task type, day,
+# "true" or "false") for a cell of both (see `cells`).
+PassKey = tuple[Any, ...]
 
 
 class _Scanned(NamedTuple):
@@ -118,9 +136,6 @@ class _Scanned(NamedTuple):
     first: str | None
     last: str | None
     held: bool  # whether the cells hold every duration
-    # The cells of each (model, task type) and of each day, as the pass met them.
-    pairs: dict[tuple[str, str], list[Cell]]
-    days: dict[int, list[Cell]]
 
 
 def _table(
@@ -129,26 +144,46 @@ def _table(
     pricer: Pricer | None,
     again: Callable[[], Iterable[Row | str]] | None,
 ) -> CellTable:
-    """The cells by `CellKey` (successes filled in); with `again` when they do not hold the
+    """The cells by `CellKey` (successes filled in; a day's cell that only rows left out by
+    `--since`/`--until` reached is left out); with `again` when they do not hold the
     durations, to read them in passes."""
-    cells: dict[tuple[str, str, int, bool], Cell] = {}
+    cells: dict[CellTuple, Cell] = {}
     given: dict[str, str] = {}
-    for (model, kind, day, success), cell in scan.cells.items():
-        ok = success == "true"
+    pairs: dict[Hashable, list[Cell]] = {}
+    days: dict[Hashable, list[Cell]] = {}
+    for key, cell in scan.cells.items():
+        ok = key[-1] == "true"
         cell[1] = cell[RUNS] if ok else 0
-        name = given.get(model)
-        if name is None:
-            name = given[model] = restore(model)
+        if len(key) == 2:
+            if not cell[RUNS]:
+                continue
+            day = key[0]
+            name = kind = None
+        else:
+            name = given.get(key[0])
+            if name is None:
+                name = given[key[0]] = restore(key[0])
+            kind = key[1]
+            day = key[2] if len(key) == 4 else None
+            pairs.setdefault((name, kind), []).append(cell)
+        if day is not None:
+            days.setdefault(day, []).append(cell)
         cells[name, kind, day, ok] = cell
     rows = None
     if not scan.held:
         assert again is not None
         rows = _rereader(scan.cells, options, again)
     table = CellTable(cells, costed=pricer is not None, rows=rows)
-    pairs = {(given[model], kind): found for (model, kind), found in scan.pairs.items()}
-    table.know(FAMILIES[0], pairs)  # type: ignore[arg-type]
-    table.know(FAMILIES[4], scan.days)  # type: ignore[arg-type]
+    table.know(FAMILIES[0], pairs)
+    table.know(FAMILIES[4], days)
     return table
+
+
+def _cell_key(key: PassKey) -> CellKey:
+    if len(key) == 2:
+        return CellKey(None, None, key[0], key[1] == "true")
+    day = key[2] if len(key) == 4 else None
+    return CellKey(restore(key[0]), key[1], day, key[-1] == "true")
 
 
 def _rereader(
@@ -160,11 +195,11 @@ def _rereader(
 
     def read(appenders: Appenders) -> None:
         fresh: dict[PassKey, Cell] = {}
-        for model, kind, day, success in cells:
-            key = CellKey(restore(model), kind, day, success == "true")
-            found = fresh[model, kind, day, success] = _new_cell(None, _DISCARD)
-            found[7] = _Tally(found, appenders(key)).add
-        _scan(again(), options, None, -1, fresh)
+        for key in cells:
+            found = fresh[key] = _new_cell(None, _DISCARD, key[-1] == "true")
+            found[7] = _Tally(found, appenders(_cell_key(key))).add
+        fine = any(len(key) == 4 for key in cells)
+        _scan(again(), options, None, -1, fine=fine, cells=fresh)
         if fresh.keys() != cells.keys() or any(
             fresh[key][index] != cell[index]
             for key, cell in cells.items()
@@ -175,8 +210,8 @@ def _rereader(
     return read
 
 
-def _new_cell(durations: array[int] | None, append: Callable[[int], object]) -> Cell:
-    return [0, 0, 0, 0, 0, 0, durations, append, 0, 0, 0]
+def _new_cell(durations: array[int] | None, append: Callable[[int], object], ok: bool) -> Cell:
+    return [0, 0, 0, 0, 0, 0, durations, append, 0, 0, 0, None, int(ok)]
 
 
 class _Tally:
@@ -198,17 +233,26 @@ class _Tally:
             self.then(duration)
 
 
+# Hours the pass keeps at most (`zones.HourBuckets`: a log of years in many offsets has
+# hundreds of thousands); past it, they are forgotten and found again as rows need them.
+_HOURS_KEPT = 1 << 14
+
+
 def _scan(
     rows: Iterable[Row | str],
     options: ReportOptions,
     pricer: Pricer | None,
     held: int,
+    *,
+    fine: bool = False,
     cells: dict[PassKey, Cell] | None = None,
 ) -> _Scanned:
-    """The one pass over the rows: each lands in its cell (see the module docstring), keyed by
-    the model name as stored and success as "true" or "false". `held`:
-    how many durations the cells may hold before letting them go (-1: all). `cells`: cells to
-    add to (a later pass: each with what to call with its durations)."""
+    """The one pass over the rows: each lands in its cells (see the module docstring), keyed by
+    the model name as stored and success as "true" or "false": with `fine`, one cell of its
+    (model, task type, day, success); else a cell of its (model, task type, success) and one
+    of its (day, success). `held`: how many durations the cells may hold before letting them
+    go (-1: all). `cells`: cells to add to (a later pass: each with what to call with its
+    durations)."""
     filters = options.filters
     # Models as stored (`schema.neutralise`): cells are keyed by them, and `_table` gives each
     # its name as given once.
@@ -223,15 +267,34 @@ def _scan(
     by_instant = since_instant is not None or until_instant is not None
 
     buckets = HourBuckets(options.zone)
-    hours = buckets.hours
-    new_hour = buckets.entry
+    locate = buckets.locate
     exact_day = buckets.exact_day
+    # Each stored hour's (local day or None, start, the cells of its day by success).
+    hours: dict[str, tuple[int | None, int, list[Cell]]] = {}
     if cells is None:
         cells = {}
-    pairs: dict[tuple[str, str], list[Cell]] = {}
-    days: dict[int, list[Cell]] = {}
     keep = held != 0  # whether new cells hold their durations
     every = held < 0  # whether they hold them all, however many
+    # A fine pass has no cells of days: their sums go to a cell nobody reads.
+    nowhere = _new_cell(None, _DISCARD, False)
+    nowhere_pair = [nowhere, nowhere]
+    day_cells: dict[int, list[Cell]] = {}
+    for key, given in cells.items():
+        if len(key) == 2:
+            day_cells.setdefault(key[0], [nowhere, nowhere])[given[SUCCESS]] = given
+
+    def cells_of_day(day: int) -> list[Cell]:
+        """The cells of a day, made when a row first needs them."""
+        if fine:
+            return nowhere_pair
+        found = day_cells.get(day)
+        if found is None:
+            found = day_cells[day] = [
+                _cell(cells, (day, "false"), keep),
+                _cell(cells, (day, "true"), keep),
+            ]
+        return found
+
     pricings: dict[str, Any] = {}
     sources: dict[str, Callable[[str, object], object]] = {}  # each source's window of ids
     seen = SeenIds()
@@ -242,55 +305,42 @@ def _scan(
     for item in rows:
         if len(extremes.starts) > _EXTREMES_KEPT:
             extremes.settle()
-        # Each row comes as its first eight fields, then its source, id and cache parts.
-        batch: Iterator[tuple[Sequence[Any], Any, Any, Any, Any]]
+        # Each row comes as its first seven fields and the rest of its line: its notes, and
+        # in the extended shape its source, id and cache parts (which hold no comma).
+        batch: Iterable[Sequence[Any]]
+        source: Any
+        source_id: Any
+        cache_read: Any
+        cache_write: Any
         if isinstance(item, str):
             lines = lines_of(item)
             read += len(lines)
-            if type(item) is ExtendedRun:
-                heads, *tails = _columns(lines)
-                batch = zip(map(split, heads, repeat(","), repeat(7)), *tails, strict=True)
-            else:
-                batch = zip(
-                    map(split, lines, repeat(","), repeat(7)),
-                    repeat(""),
-                    repeat(""),
-                    repeat(""),
-                    repeat(""),
-                )
+            extended = type(item) is ExtendedRun
+            batch = map(split, lines, repeat(","), repeat(7))
+            source = source_id = cache_read = cache_write = ""
             if held > 0 and keep:
                 held -= len(lines)
                 if held <= 0:
                     keep = _let_go(cells)
         else:
             read += 1
-            batch = iter(
-                (
-                    (
-                        (
-                            item[0],
-                            neutralise(item[1]),
-                            item[2],
-                            item[3],
-                            "true" if item[4] else "false",
-                            item[5],
-                            item[6],
-                            "",
-                        ),
-                        item.source,
-                        item.source_id,
-                        item.cache_read_tokens,
-                        item.cache_write_tokens,
-                    ),
-                )
-            )
+            extended = False
+            ok = "true" if item[4] else "false"
+            batch = ((item[0], neutralise(item[1]), item[2], item[3], ok, *item[5:7], ""),)
+            source, source_id = item.source, item.source_id
+            cache_read, cache_write = item.cache_read_tokens, item.cache_write_tokens
             if held > 0 and keep:
                 held -= 1
                 if held <= 0:
                     keep = _let_go(cells)
+        if len(hours) > _HOURS_KEPT:
+            hours.clear()
         fields: Sequence[Any]
-        for fields, source, source_id, cache_read, cache_write in batch:
-            stamp, model, prompt, completion, success, kind, duration, _ = fields
+        of_day: Any
+        for fields in batch:
+            stamp, model, prompt, completion, success, kind, duration, rest = fields
+            if extended:
+                _, source, source_id, cache_read, cache_write = rest.rsplit(",", 4)
             if source_id:
                 remember = sources.get(source)
                 if remember is None:
@@ -303,13 +353,19 @@ def _scan(
                 or (kinds is not None and kind not in kinds)
             ):
                 continue
-            key = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
-            entry = hours.get(key)
+            hour = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
+            entry = hours.get(hour)
             if entry is None:
-                entry = new_hour(key, stamp)
-            day, start = entry
+                day, start = locate(stamp)
+                entry = hours[hour] = (
+                    day,
+                    start,
+                    nowhere_pair if day is None else cells_of_day(day),
+                )
+            day, start, of_day = entry
             if day is None:
                 day = exact_day(start, stamp)
+                of_day = cells_of_day(day)
             if by_time:
                 if (since_day is not None and day < since_day) or (
                     until_day is not None and day > until_day
@@ -326,61 +382,112 @@ def _scan(
                         continue
             keep_start(start)  # first and last by instant: see `_Extremes`
             keep_stamp(stamp)
-            cell = cells.get((model, kind, day, success))
+            cell = cells.get((model, kind, day, success) if fine else (model, kind, success))
             if cell is None:
-                cell = _cell(cells, (model, kind, day, success), keep, pairs, days)
+                cell = _cell(
+                    cells, (model, kind, day, success) if fine else (model, kind, success), keep
+                )
             # Literal indexes (see cells.RUNS...): a global look-up per field would cost more.
             # The runs and their total duration: see `_Tally`.
+            of_day = of_day[cell[12]]
             prompt = int(prompt)
             completion = int(completion)
+            duration = int(duration)
             cell[2] += prompt
             cell[3] += completion
-            cell[7](int(duration))
+            cell[7](duration)
+            of_day[2] += prompt
+            of_day[3] += completion
+            of_day[7](duration)
             if cache_read:
-                cell[8] += int(cache_read)
+                cache_read = int(cache_read)
+                cell[8] += cache_read
+                of_day[8] += cache_read
             if cache_write:
-                cell[9] += int(cache_write)
+                cache_write = int(cache_write)
+                cell[9] += cache_write
+                of_day[9] += cache_write
             if pricer is not None:
-                pricing = pricings.get(model, False)
-                if pricing is False:
-                    pricing = pricings[model] = pricer.model(restore(model))
-                if pricing is None:
-                    cell[5] += 1
-                    continue
-                # Prices rarely change, so most rows' whole hour lies inside the price's window
-                # and the row's own second need not be read.
-                if not (pricing.start <= start and start + 3600 <= pricing.end):
-                    second = start + int(stamp[14:16]) * 60 + int(stamp[17:19])
-                    if not (pricing.start <= second < pricing.end):
-                        pricing.move_to(second)
-                rates = pricing.base_rates
-                has_cache = bool(cache_read or cache_write)
-                if prompt <= rates[3]:
-                    if has_cache:
-                        read_part = int(cache_read or 0)
-                        write_part = int(cache_write or 0)
-                        cell[4] += (
-                            rates[0] * (prompt - read_part - write_part)
-                            + rates[4] * read_part
-                            + rates[5] * write_part
-                            + rates[1] * completion
-                            + rates[2]
-                        )
-                    else:
-                        cell[4] += rates[0] * prompt + rates[1] * completion + rates[2]
-                elif pricing.tariff is not None:
-                    if has_cache:
-                        cell[4] += pricing.tariff.cost(
-                            prompt, completion, int(cache_read or 0), int(cache_write or 0)
-                        )
-                    else:
-                        cell[4] += pricing.tariff.cost(prompt, completion)
+                # A model's price seen before, holding for the row's whole hour, its lowest tier
+                # and no cache parts: the common case, inlined; else `_cost`.
+                pricing = pricings.get(model)
+                if (
+                    pricing is not None
+                    and pricing.start <= start
+                    and start + 3600 <= pricing.end
+                    and prompt <= pricing.base_rates[3]
+                    and not (cache_read or cache_write)
+                ):
+                    rates = pricing.base_rates
+                    femto = rates[0] * prompt + rates[1] * completion + rates[2]
                 else:
+                    femto = _cost(
+                        pricings,
+                        pricer,
+                        model,
+                        start,
+                        stamp,
+                        prompt,
+                        completion,
+                        cache_read,
+                        cache_write,
+                    )
+                if femto is None:
                     cell[5] += 1
+                    of_day[5] += 1
+                else:
+                    cell[4] += femto
+                    of_day[4] += femto
     for cell in cells.values():
         _settle(cell)
     extremes.settle()
-    return _Scanned(cells, read, extremes.first, extremes.last, keep or every, pairs, days)
+    return _Scanned(cells, read, extremes.first, extremes.last, keep or every)
+
+
+def _cost(
+    pricings: dict[str, Any],
+    pricer: Pricer,
+    model: str,
+    start: int,
+    stamp: str,
+    prompt: int,
+    completion: int,
+    cache_read: Any,
+    cache_write: Any,
+) -> int | None:
+    """The femto-dollar cost of one row whose stored hour starts at `start`, or None when it
+    cannot be priced; the cache parts are ints, or "" where the row does not know them."""
+    pricing = pricings.get(model, False)
+    if pricing is False:
+        pricing = pricings[model] = pricer.model(restore(model))
+    if pricing is None:
+        return None
+    # Prices rarely change, so most rows' whole hour lies inside the price's window and the
+    # row's own second need not be read.
+    if not (pricing.start <= start and start + 3600 <= pricing.end):
+        second = start + int(stamp[14:16]) * 60 + int(stamp[17:19])
+        if not (pricing.start <= second < pricing.end):
+            pricing.move_to(second)
+    rates: tuple[int, ...] = pricing.base_rates
+    tariff: Tariff | None = pricing.tariff
+    has_cache = bool(cache_read or cache_write)
+    if prompt <= rates[3]:
+        if has_cache:
+            read_part: int = cache_read or 0
+            write_part: int = cache_write or 0
+            return (
+                rates[0] * (prompt - read_part - write_part)
+                + rates[4] * read_part
+                + rates[5] * write_part
+                + rates[1] * completion
+                + rates[2]
+            )
+        return rates[0] * prompt + rates[1] * completion + rates[2]
+    if tariff is not None:
+        if has_cache:
+            return tariff.cost(prompt, completion, cache_read or 0, cache_write or 0)
+        return tariff.cost(prompt, completion)
+    return None
 
 
 class _Extremes:
@@ -416,27 +523,20 @@ class _Extremes:
         stamps.clear()
 
 
-_EXTREMES_KEPT = 1 << 14  # rows `_Extremes` keeps before it settles them
+_EXTREMES_KEPT = 1 << 12  # rows `_Extremes` keeps before it settles them
 
 
-def _cell(
-    cells: dict[PassKey, Cell],
-    key: PassKey,
-    keep: bool,
-    pairs: dict[tuple[str, str], list[Cell]],
-    days: dict[int, list[Cell]],
-) -> Cell:
+def _cell(cells: dict[PassKey, Cell], key: PassKey, keep: bool) -> Cell:
     """A new cell, holding its durations if `keep`. Its key holds one copy of each name (a
     log of years has tens of thousands of cells, of a dozen models)."""
-    key = (intern(key[0]), intern(key[1]), key[2], intern(key[3]))
+    key = tuple(intern(part) if type(part) is str else part for part in key)
+    ok = key[-1] == "true"
     if keep:
         durations: array[int] = array("q")
-        cell = cells[key] = _new_cell(durations, durations.append)
+        cell = cells[key] = _new_cell(durations, durations.append, ok)
     else:
-        cell = cells[key] = _new_cell(None, _DISCARD)
+        cell = cells[key] = _new_cell(None, _DISCARD, ok)
         cell[7] = _Tally(cell).add
-    pairs.setdefault((key[0], key[1]), []).append(cell)
-    days.setdefault(key[2], []).append(cell)
     return cell
 
 
@@ -455,14 +555,6 @@ def _let_go(cells: dict[PassKey, Cell]) -> bool:
         cell[6] = None
         cell[7] = _Tally(cell).add
     return False
-
-
-def _columns(lines: list[str]) -> Sequence[Sequence[str]]:
-    """An extended run's lines as five columns: the first eight fields (as one text), the
-    sources, ids and cache parts (the last four fields hold no comma)."""
-    if not lines:
-        return ((), (), (), (), ())
-    return tuple(zip(*map(str.rsplit, lines, repeat(","), repeat(4)), strict=True))
 
 
 def _report(

@@ -1,11 +1,15 @@
 """Cells, and the statistics of any union of them: the seam between the pass and the groups.
 
-The streaming pass (`aggregate`) puts every row into one cell, keyed by `CellKey`: (model, task
+The streaming pass (`aggregate`) puts every row into cells keyed by `CellKey`: (model, task
 type, local day, success). A cell holds the counts, token sums, femto-dollar cost, unpriced runs,
 the sum of its durations and, while the log is small enough to hold them, the durations
-themselves (8 bytes a run).
+themselves (8 bytes a run). A report of the default tables needs no cell of one model and task
+type on one day: there each row goes into two cells, one of its (model, task type, success),
+whose key has no day (None), and one of its (day, success), whose key has no model and task type;
+each of the two kinds covers every row once. A report that groups by any columns (`--group-by`,
+the HTML charts) has one cell of each (model, task type, day, success) instead.
 
-Each group a report shows is a union of cells. Its counts and sums are the cells' sums; its
+Each group a report shows is a union of cells of one kind. Its counts and sums are the cells' sums; its
 percentiles are exact order statistics of its rows' durations:
 
 - while the cells hold their durations, from the groups' values sorted a run at a time
@@ -37,24 +41,28 @@ from telemetry_csv.report.percentiles import SortedRuns, interpolate, ranks_need
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
 #          durations (an array, or None when they are not held), durations.append (or a sink),
-#          cache-read tokens, cache-write tokens, total duration, key]; a list, since the pass
-#          updates it for every row. Successes are the runs of a cell whose key says success,
-#          filled in when the pass ends. A group's sums are kept in the same layout.
+#          cache-read tokens, cache-write tokens, total duration, key, success (0 or 1)]; a
+#          list, since the pass updates it for every row. Successes are the runs of a cell whose
+#          key says success, filled in when the pass ends. A group's sums are kept in the same
+#          layout (up to the total duration).
 RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION = range(8)
 CACHE_READ, CACHE_WRITE, DURATION_TOTAL = 8, 9, 10
 KEY = 11  # the cell's CellKey, set by the table
+SUCCESS = 12  # 1 if the cell's rows succeeded, else 0: the pass picks a day's cell by it
 _SUMS = (RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, CACHE_READ, CACHE_WRITE)
 Cell = list[Any]
+CellTuple = tuple[str | None, str | None, int | None, bool]  # a `CellKey` as a plain tuple
 K = TypeVar("K", bound=Hashable)
 
 
 class CellKey(NamedTuple):
     """What a cell holds: the rows of one model and task type, on one local day (a day number,
-    see `dates`), that succeeded or failed. Stored as a plain tuple in this order."""
+    see `dates`), that succeeded or failed; None where the cell is of any model and task type,
+    or of any day (see the module docstring). Stored as a plain tuple in this order."""
 
-    model: str
-    task_type: str
-    day: int
+    model: str | None
+    task_type: str | None
+    day: int | None
     success: bool
 
 
@@ -81,7 +89,7 @@ class CellTable:
 
     def __init__(
         self,
-        cells: dict[tuple[str, str, int, bool], Cell],
+        cells: dict[CellTuple, Cell],
         *,
         costed: bool,
         rows: Rereader | None = None,
@@ -91,10 +99,7 @@ class CellTable:
         self._rows = rows
         self._keys: list[CellKey] = list(map(tuple.__new__, repeat(CellKey), cells))
         for key, cell in zip(self._keys, cells.values(), strict=True):
-            if len(cell) == KEY:
-                cell.append(key)
-            else:
-                cell[KEY] = key
+            cell[KEY] = key
         self._groups: dict[str, Groups] = {}
         self._prepared: dict[str, dict[Hashable, Durations]] = {}
 
@@ -106,11 +111,11 @@ class CellTable:
     def keys(self) -> list[CellKey]:
         return self._keys
 
-    def cells(self) -> dict[tuple[str, str, int, bool], Cell]:
+    def cells(self) -> dict[CellTuple, Cell]:
         """The cells, by key (each a `Cell`, see above)."""
         return self._cells
 
-    def union(self, keys: Iterable[tuple[str, str, int, bool]], *, durations: bool = True) -> Stats:
+    def union(self, keys: Iterable[CellTuple], *, durations: bool = True) -> Stats:
         """The statistics of the rows of the cells `keys`, exact. Without `durations`, only the
         counts, tokens and cost (`Stats.durations` is empty): cheaper, for charts of sums."""
         cells = self._cells

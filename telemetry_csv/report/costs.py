@@ -93,6 +93,10 @@ def _price_library() -> Any:
     try:
         snapshots = import_module("genai_prices.data_snapshot")
         types = import_module("genai_prices.types")
+        # Imported on first use by the price calculation; imported later, without the stand-in,
+        # they would import the package's `__init__` after all.
+        for lazy in _LAZY_MODULES:
+            import_module(lazy)
     except ImportError:
         return None
     finally:
@@ -114,6 +118,15 @@ def _price_library() -> Any:
     return SimpleNamespace(
         calc_price=calc_price, Usage=types.Usage, __version__=version(PACKAGE), types=types
     )
+
+
+_LAZY_MODULES = (
+    "genai_prices.data",
+    "genai_prices.units",
+    "genai_prices.data_units",
+    "genai_prices.decompose",
+    "genai_prices.validation",
+)
 
 
 class Pricer:

@@ -149,7 +149,7 @@ def provider_of(model: str, pricer: Pricer | None) -> str:
 def chart_data(table: CellTable, series: int) -> ChartData:
     """Per day and per week, the statistics (without durations) of each model's series: one
     pass over the cells, for (day, model); the rest is added up from those."""
-    pairs = table.partition(lambda key: (key.day, key.model), durations=False)
+    pairs = table.partition(_day_and_model, durations=False)
     tokens: dict[str, list[int]] = {}
     for (_, model), stats in pairs.items():
         counts = tokens.setdefault(model, [0, 0])
@@ -182,6 +182,11 @@ def chart_data(table: CellTable, series: int) -> ChartData:
         by_day=_periods(days, costed),
         by_week=_periods(weeks, costed),
     )
+
+
+def _day_and_model(key: CellKey) -> tuple[int, str]:
+    assert key.day is not None and key.model is not None  # cells of --group-by's pass
+    return key.day, key.model
 
 
 def _periods(

@@ -21,7 +21,6 @@ from telemetry_csv.report.dates import (
     SECONDS_PER_DAY,
     datetime_second,
     days_from_civil,
-    offset_seconds,
 )
 
 if TYPE_CHECKING:
@@ -131,6 +130,9 @@ def _zone_file(path: str, key: str | None = None) -> tzinfo:
     return ZoneInfo.from_file(io.BytesIO(data), key=key or path)
 
 
+_OFFSETS_KEPT = 1 << 16  # instants whose zone offset `HourBuckets` keeps
+
+
 class HourBuckets:
     """Per stored hour: (local day, or None when it must be worked out per row; hour start)."""
 
@@ -138,27 +140,43 @@ class HourBuckets:
         self.zone = zone
         self.hours: dict[str, tuple[int | None, int]] = {}
         self._days: dict[str, int] = {}  # a stored date's day number (a log has few dates)
+        # The zone's offset at instants asked before: rows in several offsets share hour
+        # starts, and asking a zone with summer time costs a `datetime`.
+        self._offsets: dict[int, int] | None = None if zone.is_utc else {}
 
     def entry(self, key: str, timestamp: str) -> tuple[int | None, int]:
+        entry = self.hours[key] = self.locate(timestamp)
+        return entry
+
+    def locate(self, timestamp: str) -> tuple[int | None, int]:
+        """What `entry` caches for the hour of `timestamp`, not cached."""
         date = timestamp[:10]
         days = self._days.get(date)
         if days is None:
             days = self._days[date] = days_from_civil(
                 int(timestamp[:4]), int(timestamp[5:7]), int(timestamp[8:10])
             )
-        start = days * SECONDS_PER_DAY + int(timestamp[11:13]) * 3600 - offset_seconds(timestamp)
+        start = days * SECONDS_PER_DAY + int(timestamp[11:13]) * 3600
+        if timestamp[-1] != "Z":  # offset_seconds, inlined
+            offset = int(timestamp[-5:-3]) * 3600 + int(timestamp[-2:]) * 60
+            start = start + offset if timestamp[-6] == "-" else start - offset
         end = start + 3599
-        zone = self.zone
-        if zone.is_utc:
-            first_offset = last_offset = 0
-        else:
-            first_offset = zone.offset_at(start)
-            last_offset = zone.offset_at(end)
-        day: int | None = (start + first_offset) // SECONDS_PER_DAY
+        offsets = self._offsets
+        if offsets is None:
+            day: int | None = start // SECONDS_PER_DAY
+            return (day if day == end // SECONDS_PER_DAY else None), start
+        if len(offsets) > _OFFSETS_KEPT:
+            offsets.clear()
+        first_offset = offsets.get(start)
+        if first_offset is None:
+            first_offset = offsets[start] = self.zone.offset_at(start)
+        last_offset = offsets.get(end)
+        if last_offset is None:
+            last_offset = offsets[end] = self.zone.offset_at(end)
+        day = (start + first_offset) // SECONDS_PER_DAY
         if first_offset != last_offset or day != (end + last_offset) // SECONDS_PER_DAY:
             day = None
-        entry = self.hours[key] = (day, start)
-        return entry
+        return day, start
 
     def exact_day(self, start: int, timestamp: str) -> int:
         """The local day of one row, from its second (a day starts on a whole second)."""
