@@ -33,6 +33,8 @@ from telemetry_csv.errors import LogFileError
 NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+# Windows only: without it `os.write` turns each LF into CRLF and reads stop at a Ctrl-Z byte.
+BINARY = getattr(os, "O_BINARY", 0)
 _RANDOM_BYTES = 6  # twelve hex digits in a temporary file's name
 
 
@@ -100,7 +102,7 @@ def write_all(fd: int, data: bytes) -> None:
 def fsync_folder(folder: Path) -> None:
     """Make renames and new names in `folder` durable (best effort where unsupported)."""
     try:
-        fd = os.open(folder, os.O_RDONLY | CLOEXEC)
+        fd = os.open(folder, os.O_RDONLY | CLOEXEC | BINARY)
     except OSError:
         return
     try:
@@ -120,7 +122,7 @@ def remove_quietly(path: Path | str) -> None:
 def create_new(path: Path, mode: int = 0o666) -> int:
     """A descriptor of a file created by this call, for writing: never an existing file, never
     through a link (O_EXCL refuses both). Raises OSError (FileExistsError when taken)."""
-    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC, mode)
+    return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC | BINARY, mode)
 
 
 def temporary_beside(path: Path) -> Path:
@@ -181,7 +183,7 @@ def _create_whole_unnamed(path: Path, content: bytes) -> bool | None:
     if flag is None:
         return None
     try:
-        fd = os.open(path.parent, os.O_WRONLY | flag | CLOEXEC, 0o666)
+        fd = os.open(path.parent, os.O_WRONLY | flag | CLOEXEC | BINARY, 0o666)
     except OSError:
         return None  # a file system without unnamed files: the named way does it
     try:
@@ -204,7 +206,7 @@ def open_regular_for_writing(path: Path | str, flags: int) -> int:
     O_APPEND…) but never through a link, never blocking on a FIFO, and refused unless the
     opened file is regular. Raises LinkError, NotRegularError or OSError."""
     try:
-        fd = os.open(path, flags | NOFOLLOW | NONBLOCK | CLOEXEC)
+        fd = os.open(path, flags | NOFOLLOW | NONBLOCK | CLOEXEC | BINARY)
     except OSError as error:
         _raise_if_link(path, error)
         raise
@@ -264,12 +266,18 @@ class NewFile:
         except OSError as error:
             raise cannot("write in", path.parent if shown is None else shown, error) from None
         try:
-            if keep is not None:
+            # Windows has no fchmod (before Python 3.13), fchown or geteuid: the new file keeps
+            # the default mode there, which is what Windows files carry anyway.
+            if keep is not None and hasattr(os, "fchmod"):
                 os.fchmod(self.fd, stat.S_IMODE(keep.st_mode))
-                if (keep.st_uid, keep.st_gid) != (os.geteuid(), os.getegid()):
-                    # Only root may give a file away; elsewhere the mode is what is kept.
-                    with contextlib.suppress(OSError):
-                        os.fchown(self.fd, keep.st_uid, keep.st_gid)
+            if (
+                keep is not None
+                and hasattr(os, "geteuid")
+                and (keep.st_uid, keep.st_gid) != (os.geteuid(), os.getegid())
+            ):
+                # Only root may give a file away; elsewhere the mode is what is kept.
+                with contextlib.suppress(OSError):
+                    os.fchown(self.fd, keep.st_uid, keep.st_gid)
         except OSError as error:
             self._fail(error)
 
@@ -303,7 +311,9 @@ class NewFile:
         os.close(self.fd)
         self.fd = None
         try:
-            os.rename(self.temporary, self.path)
+            # os.replace, not os.rename: the same on POSIX, and on Windows the only one of the
+            # two that replaces an existing file.
+            os.replace(self.temporary, self.path)
         except OSError as error:
             remove_quietly(self.temporary)
             raise cannot("create", self.shown, error) from None
@@ -363,7 +373,7 @@ def open_regular(path: Path | str, *, follow: bool = False) -> BinaryIO:
     """Open a regular file for reading. Never blocks (a FIFO is opened and refused, not waited
     on); never through a link unless `follow`. Raises LinkError, NotRegularError or OSError."""
     try:
-        fd = os.open(path, os.O_RDONLY | NONBLOCK | CLOEXEC | (0 if follow else NOFOLLOW))
+        fd = os.open(path, os.O_RDONLY | NONBLOCK | CLOEXEC | BINARY | (0 if follow else NOFOLLOW))
     except OSError as error:
         if not follow:
             _raise_if_link(path, error)
@@ -429,7 +439,7 @@ def open_destination(name: str, flags: int, mode: int = 0o666) -> int:
     replace (a FIFO, a terminal, /dev/stdout) or that is appended to (a job summary): opened
     without blocking, so a FIFO nobody reads is an error (ENXIO) rather than a hang, then set
     to block, as a shell's `>` writes. Raises OSError."""
-    fd = os.open(name, flags | NONBLOCK | CLOEXEC, mode)
+    fd = os.open(name, flags | NONBLOCK | CLOEXEC | BINARY, mode)
     try:
         os.set_blocking(fd, True)
     except OSError:

@@ -47,7 +47,9 @@ class StateFile:
             self.problem = str(error)
             return None
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+            fd = os.open(
+                self.path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC | fs.BINARY
+            )
         except FileNotFoundError:
             self.problem = "no state yet"
             return None

@@ -185,7 +185,9 @@ class Snapshot:
         """The file listed as `entry`, checked on its descriptor; the log followed to the backup
         it was renamed to. Raises LogChanged."""
         try:
-            fd = os.open(entry.path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC)
+            fd = os.open(
+                entry.path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC | fs.BINARY
+            )
         except OSError:
             fd = -1
         info = os.fstat(fd) if fd >= 0 else None
@@ -212,7 +214,9 @@ class Snapshot:
                 continue
             if (info.st_dev, info.st_ino) == (entry.info.st_dev, entry.info.st_ino):
                 try:
-                    fd = os.open(path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC)
+                    fd = os.open(
+                        path, os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC | fs.BINARY
+                    )
                 except OSError:
                     return -1
                 opened = os.fstat(fd)
