@@ -28,7 +28,6 @@ them alike):
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -39,6 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench_log_check import TEN_MIB
+from processes import bench_env, git
 from realistic_log import write_realistic_log
 
 BIN = Path(sys.executable).parent
@@ -52,28 +52,9 @@ THREE_HOOKS = (
 )
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=_env())
-
-
-def _env() -> dict[str, str]:
-    # Without PYTHONDONTWRITEBYTECODE, so modules load from .pyc files as an installed
-    # package's do.
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env.update(
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
-
-
 def timed(command: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, env=_env(), check=False)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, env=bench_env(), check=False)
     elapsed = time.perf_counter() - start
     if done.returncode not in expect:
         raise SystemExit(
@@ -128,7 +109,11 @@ def hooked(folder: Path, name: str, hooks: list[str]) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", "10 MiB log")
     subprocess.run(
-        [str(BIN / "pre-commit"), "install"], cwd=repo, check=True, capture_output=True, env=_env()
+        [str(BIN / "pre-commit"), "install"],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        env=bench_env(),
     )
     return repo
 

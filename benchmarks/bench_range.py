@@ -15,7 +15,6 @@ request would. Every command a fresh process, interleaved round by round, median
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -23,33 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from processes import bench_env, git
 from realistic_log import MIB, write_history, write_realistic_log
 
 TOOL = str(Path(sys.executable).parent / "telemetry-csv")
 ADDED = 100
 
 
-def _env() -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env.update(
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    return env
-
-
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=_env())
-    return done.stdout.decode()
-
-
 def timed(command: list[str], cwd: Path) -> float:
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=_env())
+    subprocess.run(command, cwd=cwd, check=True, stdout=subprocess.DEVNULL, env=bench_env())
     return time.perf_counter() - start
 
 

@@ -23,7 +23,6 @@ slows all of them alike):
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from processes import bench_env, git
 from teams_data import MIB, lines, write_one_file, write_shards
 
 from telemetry_csv.logfile import folds
@@ -42,28 +42,7 @@ HOOK = str(BIN / "telemetry-csv-append-only-hook")
 ROW = ["claude-3-opus", "1500", "3200", "true", "execute", "45000", "bench, with a comma", "-q"]
 
 
-def env() -> dict[str, str]:
-    # Without PYTHONDONTWRITEBYTECODE, so modules load from .pyc files as an installed
-    # package's do; git with a fixed identity and no user configuration.
-    found = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    found.update(
-        GIT_AUTHOR_NAME="bench",
-        GIT_AUTHOR_EMAIL="bench@example.com",
-        GIT_COMMITTER_NAME="bench",
-        GIT_COMMITTER_EMAIL="bench@example.com",
-        GIT_CONFIG_GLOBAL=os.devnull,
-        GIT_CONFIG_NOSYSTEM="1",
-    )
-    for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"):
-        found.pop(name, None)
-    return found
-
-
-ENV = env()
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=ENV)
+ENV = bench_env()
 
 
 def timed(command: list[str], cwd: Path, expect: tuple[int, ...] = (0,)) -> float:
