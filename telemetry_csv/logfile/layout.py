@@ -26,7 +26,6 @@ attribute (`.telemetry/*.csv`), never look into a subfolder, so they leave the s
 
 from __future__ import annotations
 
-import calendar
 import math
 import os
 import re
@@ -89,6 +88,8 @@ def new_shard_name(folder: Path) -> str:
     # random step, so that two clones doing this still pick different names.
     stamp, suffix = last[:16], int(last[17:33], 16) + 1 + int.from_bytes(os.urandom(4))
     if suffix >= 1 << 64:  # past the last suffix of that second: the next second
+        import calendar  # seldom needed, and it imports datetime: not at `log`'s start-up
+
         seconds = calendar.timegm(time.strptime(stamp, "%Y%m%dT%H%M%SZ")) + 1
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(seconds))
         suffix = int.from_bytes(os.urandom(8)) >> 1
