@@ -31,7 +31,7 @@ from telemetry_csv.report.costs import install_hint
 from telemetry_csv.report.data import FEMTO_PER_USD, Cost, Report, Stats
 from telemetry_csv.report.dates import day_label
 from telemetry_csv.report.grouping import OTHER, ChartData
-from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS, TITLE
+from telemetry_csv.report.markdown import DEFAULT_DAYS, DEFAULT_WEEKS, TITLE, about_lines
 from telemetry_csv.report.tables import NO_VALUE
 
 SERIES = 8  # models drawn on their own, `other` included: one colour each (c0..c6, other)
@@ -84,14 +84,7 @@ def render_html(report: Report, options: HtmlOptions | None = None) -> str:
 
 
 def _about(report: Report) -> str:
-    source = escape(report.source) if report.source else "rows given"
-    items = [f"Source: {source}, {escape(numbers.plural(report.rows_read, 'row'))}"]
-    if report.filters.active:
-        items.append(
-            f"Filters: {report.filters.describe(escape, _code)} "
-            f"({report.rows:,} of {report.rows_read:,} rows match)"
-        )
-    items.append(f"Days and weeks in {escape(report.zone.name)}")
+    items = about_lines(report, escape, _code)
     if report.skipped:
         items.append(
             f"<strong>Skipped {escape(numbers.skipped(report.skipped))}</strong> (--skip-invalid); "

@@ -11,7 +11,7 @@ tables show the most recent `days`/`weeks` with data (the JSON has them all).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.characters import escape
@@ -159,15 +159,23 @@ _SYNTAX = frozenset("\\`*_[]<>|~$&!#@")
 
 
 def _about(report: Report) -> str:
+    return "\n".join(f"- {line}" for line in about_lines(report, text, code))
+
+
+def about_lines(
+    report: Report, text: Callable[[str], str], name: Callable[[str], str]
+) -> list[str]:
+    """What a report covers, in every format's words: its source and rows, its filters, its
+    zone; `text` escapes plain text for the format and `name` marks a model or task type."""
     source = text(report.source) if report.source else "rows given"
-    lines = [f"- Source: {source}, {numbers.plural(report.rows_read, 'row')}"]
+    lines = [f"Source: {source}, {numbers.plural(report.rows_read, 'row')}"]
     if report.filters.active:
         lines.append(
-            f"- Filters: {report.filters.describe(str, code)} "
+            f"Filters: {report.filters.describe(text, name)} "
             f"({report.rows:,} of {report.rows_read:,} rows match)"
         )
-    lines.append(f"- Days and weeks in {text(report.zone.name)}")
-    return "\n".join(lines)
+    lines.append(f"Days and weeks in {text(report.zone.name)}")
+    return lines
 
 
 def _names(names: Sequence[str]) -> str:
