@@ -240,3 +240,21 @@ def test_unknown_codex_records_and_corrupt_lines_are_counted(tmp_path: Path) -> 
     from telemetry_csv.importing import codex
 
     assert result.skipped == {feed.UNKNOWN_TYPE: 1, codex.BAD_TOTALS: 1, feed.CORRUPT: 1}
+
+
+def test_import_refuses_in_one_line_where_open_has_no_dir_fd() -> None:
+    """Windows: no `dir_fd`, so no way to read a folder without following a link swapped in."""
+    import subprocess
+    import sys
+
+    # A child interpreter where os.open takes no dir_fd, as on Windows (the real os module,
+    # only its table of what takes dir_fd emptied before the package is imported).
+    code = (
+        "import os, sys; os.supports_dir_fd = set()\n"
+        "from telemetry_csv.cli.main import main\n"
+        "sys.exit(main(['import', 'claude-code', '--dry-run', '--all-projects']))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "dir_fd" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -110,6 +110,7 @@ def collect(
     fallback_model: str | None = None,
     environ: dict[str, str] | None = None,
 ) -> ImportResult:
+    lines.require_dir_fd()
     if source not in discovery.SOURCES:
         raise ValueError(
             f"unknown source {source!r}; expected one of {', '.join(discovery.SOURCES)}"

@@ -13,11 +13,16 @@ import os
 import stat
 from collections.abc import Iterator
 
+from telemetry_csv import fs
+from telemetry_csv.errors import TelemetryError
+
 MAX_LINE_BYTES = 32 * 1024 * 1024  # far above a real record (a pasted image is a few MiB)
 CHUNK_BYTES = 4 * 1024 * 1024
 
-_OPEN_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+# Read with getattr: Windows has neither these flags nor `dir_fd`, and `require_dir_fd` refuses
+# the import there in one line rather than at this module's import.
+_OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | fs.NOFOLLOW | fs.CLOEXEC
+_OPEN_FILE = os.O_RDONLY | fs.NOFOLLOW | fs.NONBLOCK | fs.CLOEXEC | fs.BINARY
 
 # Reasons a file or a line was skipped, as counted in `ImportResult.skipped`.
 VANISHED = "file vanished while being read"
@@ -26,6 +31,16 @@ SYMLINK = "symbolic link not followed"
 NOT_REGULAR = "not a regular file (FIFO, device or socket)"
 UNREADABLE = "file could not be read"
 TOO_LONG = f"line longer than {MAX_LINE_BYTES // (1024 * 1024)} MiB"
+
+
+def require_dir_fd() -> None:
+    """Refuse to import where files cannot be opened relative to a folder (`dir_fd`): without
+    it, a folder swapped for a link while it is read would be followed (Windows)."""
+    if os.open not in os.supports_dir_fd:
+        raise TelemetryError(
+            "import needs os.open with dir_fd, to read the agents' folders without following "
+            "links, and this platform lacks it (Windows): run import on Linux or macOS"
+        )
 
 
 def reason_for(error: OSError) -> str:
@@ -43,7 +58,7 @@ def open_folder(path: str, parent_fd: int | None = None) -> int:
     """A descriptor for a folder; `path` is a name inside `parent_fd` when that is given, and is
     then never a symbolic link."""
     if parent_fd is None:
-        return os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        return os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | fs.CLOEXEC)
     return os.open(path, _OPEN_DIR, dir_fd=parent_fd)
 
 
