@@ -89,14 +89,17 @@ class BeingAdded:
     def _committed_lines(self) -> set[str]:
         from telemetry_csv.git import plumbing
 
-        if plumbing.commit_id(self.revision) is None:
+        commit = plumbing.commit_id(self.revision)
+        if commit is None:
             return set()  # the first commit: every row is being added
         lines: set[str] = set()
-        for folder in self.folders:
-            for path in plumbing.list_files(self.revision, folder):
-                if path.endswith(".csv"):
-                    blob = plumbing.read_blob(self.revision, path) or b""
-                    lines.update(blob.decode("utf-8", "replace").splitlines())
+        # One `git cat-file --batch` for every file: a shard folder holds hundreds.
+        with plumbing.BlobReader() as blobs:
+            for folder in self.folders:
+                for path in plumbing.list_files(commit, folder):
+                    if path.endswith(".csv"):
+                        blob = blobs.read(f"{commit}:{path}") or b""
+                        lines.update(blob.decode("utf-8", "replace").splitlines())
         return lines
 
 
