@@ -27,6 +27,12 @@ def safe(text: str) -> str:
     return "\n".join(escape(redact(line)) for line in text.split("\n"))
 
 
+def safe_line(text: str) -> str:
+    """`safe` for a message that is one line by contract (an error): a line break in a value it
+    quotes (a file named "a\nb") is escaped too, so it cannot split the message in two."""
+    return escape(redact(text))
+
+
 def excerpt(text: str, limit: int) -> str:
     """At most about `limit` characters of `text` for a message, redacted first, then cut (never
     inside a `[redacted: …]`), with its length when it was cut."""

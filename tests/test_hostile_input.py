@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from telemetry_csv.messages import excerpt, safe
@@ -432,6 +432,9 @@ _ARGUMENT = st.lists(_PIECES, min_size=1, max_size=3).map(b"".join).filter(lambd
     command=st.sampled_from(["log", "run", "check", "report", "fmt", "init", "merge-driver"]),
     arguments=st.lists(_ARGUMENT, max_size=8),
 )
+# A file named with a line break: the error naming it must stay one line (found by this test).
+@example(command="check", arguments=[b"\n"])
+@example(command="report", arguments=[b"a\nb"])
 def test_generated_argument_bytes(
     tmp_path_factory: pytest.TempPathFactory, command: str, arguments: list[bytes]
 ) -> None:

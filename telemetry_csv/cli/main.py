@@ -151,8 +151,10 @@ def _main(args: list[str]) -> int:
 
 
 def print_error(line: str) -> None:
-    """Print an error line: `say` redacts every credential shape and escapes every control
-    character in it (the scanner compiles its patterns only when a line may hold a key)."""
+    """Print an error line: every credential shape redacted and every control character escaped,
+    line breaks included, since an error is one line (the scanner compiles its patterns only
+    when a line may hold a key)."""
     from telemetry_csv.cli.output import say
+    from telemetry_csv.messages import safe_line
 
-    say(line)
+    say(safe_line(line))
