@@ -27,8 +27,8 @@ import os
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from telemetry_csv.config import Settings
 from telemetry_csv.git import plumbing
@@ -41,8 +41,7 @@ _SHOWN_CHARS = 200
 _GITHEAD = re.compile(r"GITHEAD_([0-9a-f]{40}(?:[0-9a-f]{24})?)")
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     """Something a revision did to the log that history does not allow."""
 
     path: str
