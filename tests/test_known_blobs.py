@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from telemetry_csv.git.known_blobs import FOLDER, NAME, KnownBlobs
 from telemetry_csv.hooks import append_only_hook, check_hook, fmt_hook
 from testing.logfiles import commit_all, row, rows, write_log
-from testing.util import git
+from testing.util import BIN, HEADER, git
 
 LOG = ".telemetry/usage.csv"
 BAD = row(2).replace("1500", "-1")  # a row `check` rejects, as long as row(2)
@@ -196,3 +197,39 @@ def test_a_linked_work_tree_keeps_no_records(repo: Path, staged_append: Path) ->
     assert append_only_hook.main([]) == 0
     assert KnownBlobs(other).stamp() is None
     assert not (repo / ".git" / FOLDER).exists()
+
+
+# A commit of new shards (the team layout's usual commit): check and fmt ask git nothing, and
+# still refuse or fix what they always did.
+
+SHARD = ".telemetry/usage.rows/20260301T100000Z-00000000000000aa.csv"
+SHARDS: dict[str, tuple[str, bytes, int, str]] = {
+    # what the shard holds, the hook, its exit status, what it prints
+    "valid, check": ("check", (HEADER + rows(1, 2)).encode(), 0, ""),
+    "a bad row, check": ("check", (HEADER + row(1) + BAD).encode(), 1, "prompt_tokens: '-1'"),
+    "valid, fmt": ("fmt", (HEADER + rows(1, 2)).encode(), 0, ""),
+    "CRLF, fmt": ("fmt", (HEADER + rows(1, 2)).replace("\n", "\r\n").encode(), 1, "Fixing"),
+    "no final newline, fmt": ("fmt", (HEADER + rows(1, 2)).encode()[:-1], 1, "no newline"),
+}
+
+
+@pytest.mark.parametrize("case", SHARDS, ids=list(SHARDS))
+def test_hooks_on_new_shards_ask_git_nothing(repo: Path, tmp_path: Path, case: str) -> None:
+    hook, content, status, shown = SHARDS[case]
+    write_log(repo / LOG, rows(3))
+    commit_all(repo, "a log")
+    (repo / SHARD).parent.mkdir(parents=True)
+    (repo / SHARD).write_bytes(content)
+    git(repo, "add", SHARD)
+    trace = tmp_path / "git-trace"
+    done = subprocess.run(
+        [str(BIN / f"telemetry-csv-{hook}-hook"), SHARD],
+        cwd=repo,
+        env={**os.environ, "GIT_TRACE": str(trace)},
+        capture_output=True,
+        text=True,
+    )
+    assert (done.returncode, shown in done.stdout + done.stderr) == (status, True)
+    assert not trace.exists() or "git" not in trace.read_text()
+    if case == "CRLF, fmt":
+        assert (repo / SHARD).read_bytes() == (HEADER + rows(1, 2)).encode()
