@@ -233,3 +233,23 @@ def test_hooks_on_new_shards_ask_git_nothing(repo: Path, tmp_path: Path, case: s
     assert not trace.exists() or "git" not in trace.read_text()
     if case == "CRLF, fmt":
         assert (repo / SHARD).read_bytes() == (HEADER + rows(1, 2)).encode()
+
+
+def test_append_only_on_new_shards_does_not_diff_the_log(repo: Path, tmp_path: Path) -> None:
+    write_log(repo / LOG, rows(3))
+    commit_all(repo, "a log")
+    (repo / SHARD).parent.mkdir(parents=True)
+    (repo / SHARD).write_bytes((HEADER + rows(1)).encode())
+    git(repo, "add", SHARD)
+    trace = tmp_path / "git-trace"
+    env = {**os.environ, "GIT_TRACE": str(trace)}
+    hook = str(BIN / "telemetry-csv-append-only-hook")
+    done = subprocess.run([hook], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "diff-index" not in trace.read_text()
+    # The log's history is still compared as soon as it differs.
+    (repo / LOG).write_bytes((HEADER + rows(4)).encode())
+    git(repo, "add", LOG)
+    done = subprocess.run([hook], cwd=repo, env=env, capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "a history row was changed" in done.stdout
