@@ -1,6 +1,6 @@
 """Speed of the hooks and the merge driver on a 10 MiB log, as ratios measured side by side.
 
-    .venv/bin/python benchmarks/bench_hooks.py [--rounds N]
+    .venv/bin/python benchmarks/bench_hooks.py [--rounds N] [--baseline BIN] [--commits-only]
 
 Every command runs as the subprocess git or pre-commit would start, start-up included, in a
 real repository whose HEAD holds `realistic_log`'s 10 MiB log (8-column rows). Prints, as
@@ -9,7 +9,11 @@ them alike):
 
 - one `git commit` of one appended row through pre-commit with the three hooks (fmt, check,
   append-only, as `language: system` hooks of this environment), against a commit through
-  pre-commit with one hook that does nothing (`true`, given the same file);
+  pre-commit with one hook that does nothing (`true`, given the same file); with `--baseline
+  BIN` (the `bin` folder of another environment, such as main's), the same commit with that
+  environment's hooks in the same rounds;
+- the same in the team layout (the default): HEAD holds `realistic_log.write_team`'s 10 MiB of
+  backups, folds and shards, and each commit adds one shard of one row;
 - the check and fmt hooks on that staged append (HEAD's bytes trusted, `git/committed.py`),
   against `check`;
 
@@ -28,6 +32,7 @@ them alike):
 from __future__ import annotations
 
 import argparse
+import random
 import shutil
 import statistics
 import subprocess
@@ -39,12 +44,18 @@ from pathlib import Path
 
 from bench_log_check import TEN_MIB
 from processes import bench_env, git
-from realistic_log import write_realistic_log
+from realistic_log import write_realistic_log, write_team
 
 BIN = Path(sys.executable).parent
 LOG = ".telemetry/usage.csv"
 BACKUP = ".telemetry/usage-20260301T120000Z.csv"
 ROW = "2026-11-20T10:00:00Z,claude-3-opus,1500,3200,true,execute,45000,benchmark row {n}\n"
+SHARD = ".telemetry/usage.rows/20261120T{n:06d}Z-{n:016x}.csv"
+HEADER = (
+    "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,notes\n"
+)
+SINGLE_FILES = "^\\.telemetry/[^/]+\\.csv$"
+TEAM_FILES = "^\\.telemetry/(usage\\.rows/)?[^/]+\\.(csv|manifest)$"
 THREE_HOOKS = (
     "telemetry-csv-fmt-hook",
     "telemetry-csv-check-hook",
@@ -86,25 +97,32 @@ def repository(folder: Path, change: str) -> Path:
     return repo
 
 
-def hooked(folder: Path, name: str, hooks: list[str]) -> Path:
-    """A repository whose HEAD has the 10 MiB log, with `hooks` (entries of `language: system`
-    hooks: the log's files passed, except to append-only) installed through pre-commit."""
+def hooked(folder: Path, name: str, hooks: list[str], team: bool = False) -> Path:
+    """A repository whose HEAD has the 10 MiB log (`team`: 10 MiB of the team layout), with
+    `hooks` (entries of `language: system` hooks: the log's files passed, except to append-only)
+    installed through pre-commit."""
     repo = folder / name
     (repo / ".telemetry").mkdir(parents=True)
     git(repo, "init", "-q")
-    shutil.copy(folder / "usage.csv", repo / LOG)
+    if team:
+        shutil.copytree(folder / "team", repo / ".telemetry", dirs_exist_ok=True)
+    else:
+        shutil.copy(folder / "usage.csv", repo / LOG)
     entries = "".join(
         f"      - id: hook-{index}\n        name: hook {index}\n        entry: '{entry}'\n"
         "        language: system\n"
         + (
             "        always_run: true\n        pass_filenames: false\n"
             if entry.endswith("append-only-hook")
-            else "        files: ^\\.telemetry/[^/]+\\.csv$\n"
+            else f"        files: {TEAM_FILES if team else SINGLE_FILES}\n"
         )
         for index, entry in enumerate(hooks)
     )
     # Room for the rows the rounds append (the log starts at 10 MiB).
-    (repo / "pyproject.toml").write_text(f"[tool.telemetry-csv]\nmax_bytes = {2 * TEN_MIB}\n")
+    layout = "team" if team else "single"
+    (repo / "pyproject.toml").write_text(
+        f'[tool.telemetry-csv]\nmax_bytes = {2 * TEN_MIB}\nlayout = "{layout}"\n'
+    )
     (repo / ".pre-commit-config.yaml").write_text(f"repos:\n  - repo: local\n    hooks:\n{entries}")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "--no-verify", "-m", "10 MiB log")
@@ -126,6 +144,14 @@ def commit_one_row(repo: Path, number: int) -> float:
     return timed(["git", "commit", "-q", "-m", f"row {number}"], repo)
 
 
+def commit_one_shard(repo: Path, number: int) -> float:
+    """Add a shard of one row, stage it, and time the `git commit` (its hooks included)."""
+    shard = repo / SHARD.format(n=number)
+    shard.write_text(HEADER + ROW.format(n=number))
+    git(repo, "add", str(shard.relative_to(repo)))
+    return timed(["git", "commit", "-q", "-m", f"shard {number}"], repo)
+
+
 def merge_versions(folder: Path) -> tuple[Path, Path, Path]:
     text = (folder / "usage.csv").read_text()
     base, ours, theirs = (folder / name for name in ("base.csv", "ours.csv", "theirs.csv"))
@@ -138,13 +164,29 @@ def merge_versions(folder: Path) -> tuple[Path, Path, Path]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--baseline", type=Path, metavar="BIN", help="another environment's bin folder"
+    )
+    parser.add_argument("--commits-only", action="store_true", help="time the commits alone")
     args = parser.parse_args()
+    order = random.Random(14)
 
     with tempfile.TemporaryDirectory(prefix="bench-hooks-") as name:
         folder = Path(name)
         rows = write_realistic_log(folder / "usage.csv", TEN_MIB, shape="legacy")
+        write_team(folder / "team", TEN_MIB)
         three = hooked(folder, "three-hooks", [str(BIN / hook) for hook in THREE_HOOKS])
         no_op = hooked(folder, "no-op-hook", ["true"])
+        team_three = hooked(
+            folder, "team-three-hooks", [str(BIN / hook) for hook in THREE_HOOKS], team=True
+        )
+        team_no_op = hooked(folder, "team-no-op-hook", ["true"], team=True)
+        baseline = args.baseline
+        if baseline is not None:
+            before = hooked(folder, "baseline", [str(baseline / hook) for hook in THREE_HOOKS])
+            team_before = hooked(
+                folder, "team-baseline", [str(baseline / hook) for hook in THREE_HOOKS], team=True
+            )
         commits = iter(range(10**6))
         appended = repository(folder, "appended")
         rotated = repository(folder, "rotated")
@@ -173,6 +215,8 @@ def main() -> int:
         measures: dict[str, Callable[[], float]] = {
             "commit, three hooks": lambda: commit_one_row(three, next(commits)),
             "commit, one no-op hook": lambda: commit_one_row(no_op, next(commits)),
+            "team commit, three hooks": lambda: commit_one_shard(team_three, next(commits)),
+            "team commit, one no-op hook": lambda: commit_one_shard(team_no_op, next(commits)),
             "check hook, append": lambda: timed(
                 [str(BIN / "telemetry-csv-check-hook"), LOG], appended
             ),
@@ -204,19 +248,46 @@ def main() -> int:
             "merge-driver": merge_driver,
             "git merge-file": merge_file,
         }
+        if baseline is not None:
+            measures["commit, baseline"] = lambda: commit_one_row(before, next(commits))
+            measures["team commit, baseline"] = lambda: commit_one_shard(team_before, next(commits))
+        if args.commits_only:
+            measures = {key: value for key, value in measures.items() if "commit" in key}
         times: dict[str, list[float]] = {key: [] for key in measures}
         for _ in range(args.rounds):
-            for key, measure in measures.items():
-                times[key].append(measure())
+            keys = list(measures)
+            order.shuffle(keys)
+            for key in keys:
+                times[key].append(measures[key]())
         median = {key: statistics.median(values) for key, values in times.items()}
 
     print(f"10 MiB log, {rows:,} rows, {args.rounds} rounds, medians as ratios:\n")
-    for label, measure, floor in (
+    pairs = [
         (
             "commit of one row, three hooks / one no-op hook (pre-commit)",
             "commit, three hooks",
             "commit, one no-op hook",
         ),
+        (
+            "team layout: commit of one shard, three hooks / one no-op hook",
+            "team commit, three hooks",
+            "team commit, one no-op hook",
+        ),
+    ]
+    if baseline is not None:
+        pairs += [
+            (
+                "commit of one row, baseline's three hooks / one no-op hook",
+                "commit, baseline",
+                "commit, one no-op hook",
+            ),
+            (
+                "team layout: commit, baseline's three hooks / one no-op hook",
+                "team commit, baseline",
+                "team commit, one no-op hook",
+            ),
+        ]
+    pairs += [
         ("check hook on a staged append / check", "check hook, append", "check (CLI)"),
         ("fmt hook on a staged append / check", "fmt hook, append", "check (CLI)"),
         (
@@ -233,8 +304,13 @@ def main() -> int:
         ("fmt on a canonical log, no git / check", "fmt, canonical", "check (CLI)"),
         ("fmt on a CRLF + BOM save / check", "fmt, CRLF + BOM", "check (CLI)"),
         ("merge-driver / git merge-file", "merge-driver", "git merge-file"),
-    ):
-        print(f"  {label:<66} {median[measure] / median[floor]:6.2f}x")
+    ]
+    for label, measure, floor in pairs:
+        if measure in median:
+            print(f"  {label:<66} {median[measure] / median[floor]:6.2f}x")
+    print(
+        "\nmedians, ms: " + ", ".join(f"{key} {value * 1000:.0f}" for key, value in median.items())
+    )
     return 0
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,8 +35,7 @@ _SHOWN_CHARS = 200
 RETIRE_BACKUPS = "TELEMETRY_CSV_RETIRE_BACKUPS"  # set to 1 to let backups be deleted
 
 
-@dataclass(frozen=True)
-class Rewrite:
+class Rewrite(NamedTuple):
     """The first place where the new version of a file does not continue the old one."""
 
     path: str
@@ -73,8 +71,7 @@ class Rewrite:
         )
 
 
-@dataclass(frozen=True)
-class Deletion:
+class Deletion(NamedTuple):
     """A committed log or backup that the new version no longer has."""
 
     path: str
@@ -95,8 +92,7 @@ class Deletion:
         return text
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(NamedTuple):
     """Two revisions to compare (the old, the new) and how messages name them."""
 
     old_revision: str
@@ -233,6 +229,7 @@ def check_log(
             (path, found) for path, found in zip(asked, sizes, strict=True) if found is not None
         )
     new_blobs: dict[str, bytes | None] = {}
+    new_starts: dict[str, dict[int, str]] = {}  # ids of new blobs' starts known already
 
     def read(revision: str, path: str) -> bytes | None:
         if blobs is not None:
@@ -242,8 +239,10 @@ def check_log(
     def new_blob(path: str) -> bytes | None:
         if path not in new_blobs:
             oid = (staged or {}).get(path) if new_revision == plumbing.INDEX else None
-            data = worktree_blob(cwd, path, oid) if oid and cwd is not None else None
-            new_blobs[path] = read(new_revision, path) if data is None else data
+            found = worktree_blob(cwd, path, oid) if oid and cwd is not None else None
+            if found is not None:
+                new_starts[path] = found.starts
+            new_blobs[path] = read(new_revision, path) if found is None else found.data
         return new_blobs[path]
 
     findings: list[Rewrite | Deletion] = []
@@ -258,7 +257,11 @@ def check_log(
             continue
         old_id = old_ids.get(path)
         new = new_blob(path) if status != "D" else None
-        if new is not None and old_id is not None and _grown_from(new, *old_id):
+        if (
+            new is not None
+            and old_id is not None
+            and _grown_from(new, *old_id, new_starts.get(path, {}))
+        ):
             continue
         if (
             path == log_path
@@ -330,10 +333,15 @@ def _appended(old: bytes, new: bytes) -> bool:
     return (not old or old.endswith(b"\n")) and new.startswith(old)
 
 
-def _grown_from(new: bytes, old_id: str, old_size: int) -> bool:
-    """`_appended`, knowing the old version by its object id and size only."""
+def _grown_from(
+    new: bytes, old_id: str, old_size: int, starts: dict[int, str] | None = None
+) -> bool:
+    """`_appended`, knowing the old version by its object id and size only; `starts`: ids of
+    `new`'s starts known already (`committed.worktree_blob`)."""
     if old_size > len(new) or (old_size and new[old_size - 1 : old_size] != b"\n"):
         return False
+    if starts is not None and starts.get(old_size) == old_id:
+        return True
     return plumbing.blob_id(memoryview(new)[:old_size], old_id) == old_id
 
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 import posixpath
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.config import Settings, settings_from_texts
 from telemetry_csv.errors import ConfigError
@@ -58,19 +57,40 @@ def settings_at(
         return fallback
 
 
-@dataclass
 class LogSet:
     """The files that hold a log at one revision, each with its object id."""
 
-    revision: str  # a commit id, or plumbing.INDEX
-    label: str  # for people: "HEAD", "staged", "MERGE_HEAD (3f9c1e7a5b2d)"
-    log_path: str  # git paths, relative to the top level
-    folder: str
-    legacy: list[tuple[str, str]] = field(default_factory=list)  # (path, id): backups, log
-    shards: dict[str, str] = field(default_factory=dict)  # name -> id
-    folds: dict[str, str] = field(default_factory=dict)
-    manifests: dict[str, str] = field(default_factory=dict)  # manifest name -> id
-    sizes: dict[str, int] = field(default_factory=dict)  # object id -> size (-1: not known)
+    # A plain class, not a dataclass: the append-only hook imports this module, and
+    # `dataclasses` brings `inspect` and its own imports into the hook's start-up.
+    def __init__(self, revision: str, label: str, log_path: str, folder: str) -> None:
+        self.revision = revision  # a commit id, or plumbing.INDEX
+        self.label = label  # for people: "HEAD", "staged", "MERGE_HEAD (3f9c1e7a5b2d)"
+        self.log_path = log_path  # git paths, relative to the top level
+        self.folder = folder
+        self.legacy: list[tuple[str, str]] = []  # (path, id): backups, log
+        self.shards: dict[str, str] = {}  # name -> id
+        self.folds: dict[str, str] = {}
+        self.manifests: dict[str, str] = {}  # manifest name -> id
+        self.sizes: dict[str, int] = {}  # object id -> size (-1: not known)
+
+    def _fields(self) -> tuple[object, ...]:
+        return (
+            self.revision,
+            self.label,
+            self.log_path,
+            self.folder,
+            self.legacy,
+            self.shards,
+            self.folds,
+            self.manifests,
+            self.sizes,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is LogSet and self._fields() == other._fields()
+
+    def __repr__(self) -> str:
+        return f"LogSet{self._fields()!r}"
 
     def path(self, name: str) -> str:
         return f"{self.folder}/{name}"
@@ -107,8 +127,7 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
     return found
 
 
-@dataclass
-class FoldContent:
+class FoldContent(NamedTuple):
     """A fold's manifest entries, its bytes, and whether the manifest is true of them."""
 
     entries: list[folds.Entry]

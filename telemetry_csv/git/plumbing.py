@@ -348,6 +348,30 @@ def blob_id_of_parts(parts: Iterable[bytes | memoryview], size: int, like: str) 
     return digest.hexdigest()
 
 
+def blob_ids_of_starts(
+    parts: Iterable[bytes], sizes: Sequence[int], like: str
+) -> dict[int, str] | None:
+    """`blob_id` of the first `size` bytes of the concatenation of `parts`, for each of
+    `sizes`, hashed in one pass as the parts are read; None if `parts` end before the largest."""
+    import hashlib
+
+    digests = []
+    for size in sorted(set(sizes)):
+        digest = hashlib.sha256() if len(like) == 64 else hashlib.sha1(usedforsecurity=False)
+        digest.update(b"blob %d\0" % size)
+        digests.append((size, digest))
+    position = 0
+    for part in parts:
+        view = memoryview(part)
+        for size, digest in digests:
+            if position < size:
+                digest.update(view[: size - position])
+        position += len(part)
+    if position < max(sizes, default=0):
+        return None
+    return {size: digest.hexdigest() for size, digest in digests}
+
+
 def read_blob(revision: str, path: str, cwd: Path | str | None = None) -> bytes | None:
     """A file's content at a revision (or in the index), or None if it is not there."""
     done = _git(["cat-file", "blob", f"{revision}:{path}"], cwd)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def run_hook(prog: str, argv: Sequence[str] | None, body: Callable[[], int]) -> int:
@@ -31,6 +32,20 @@ def run_hook(prog: str, argv: Sequence[str] | None, body: Callable[[], int]) -> 
 
         print_error(f"{prog}: error: {error}")
         return 1
+
+
+def committed_starts(paths: list[Path], root: Path) -> dict[Path, int]:
+    """`git.committed.committed_starts` of the files that may have one worth trusting: not of
+    shards, which are small and never change once committed (a staged shard is a new one, or
+    one the append-only hook refuses), so that a commit of new shards asks git nothing here."""
+    from telemetry_csv.logfile.layout import log_of_shard
+
+    paths = [path for path in paths if log_of_shard(path) is None]
+    if not paths:
+        return {}
+    from telemetry_csv.git.committed import committed_starts as starts
+
+    return starts(paths, root)
 
 
 def plain_names(argv: Sequence[str] | None) -> list[str] | None:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telemetry_csv.hooks import plain_names, run_hook
+from telemetry_csv.hooks import committed_starts, plain_names, run_hook
 
 if TYPE_CHECKING:
     import argparse
@@ -55,7 +55,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _check(filenames: list[str], max_problems: int) -> int:
     from telemetry_csv.cli.check import print_check
     from telemetry_csv.config import load_settings
-    from telemetry_csv.git.committed import committed_starts
 
     named = [(Path(name), name) for name in filenames]
     settings = load_settings()

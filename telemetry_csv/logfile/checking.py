@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,15 +42,24 @@ _HEADER_BYTES = (HEADER_LINE + "\n").encode()
 _EXTENDED_HEADER_BYTES = (EXTENDED_HEADER_LINE + "\n").encode()
 
 
-@dataclass
 class CheckResult:
     """What checking files found: files and valid rows counted, and the problems."""
 
-    files: int = 0
-    rows: int = 0
-    problem_count: int = 0
-    warning_count: int = 0
-    problems: list[Problem] = field(default_factory=list)  # the first `max_problems`, both kinds
+    # A plain class, not a dataclass: the check hook imports this module, and `dataclasses`
+    # brings `inspect` and its own imports into the hook's start-up.
+    def __init__(self) -> None:
+        self.files = 0
+        self.rows = 0
+        self.problem_count = 0
+        self.warning_count = 0
+        self.problems: list[Problem] = []  # the first `max_problems`, both kinds
+
+    def __repr__(self) -> str:
+        return (
+            f"CheckResult(files={self.files}, rows={self.rows}, "
+            f"problem_count={self.problem_count}, warning_count={self.warning_count}, "
+            f"problems={self.problems!r})"
+        )
 
     @property
     def ok(self) -> bool:
@@ -265,7 +273,7 @@ class _Tally:
             assert isinstance(item, Problem)
             if item.warning:
                 if self.promote is not None and self.promote(item):
-                    item = replace(item, warning=False, message=f"{item.message}; {ADDED}")
+                    item = item._replace(warning=False, message=f"{item.message}; {ADDED}")
                 elif item.line != warned:
                     result.rows += 1
                 warned = item.line

@@ -25,11 +25,9 @@ import io
 import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from itertools import repeat
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, NamedTuple, cast
 
 from telemetry_csv import fs
 from telemetry_csv.errors import describe_value
@@ -78,8 +76,9 @@ CONFLICT_MARKER = (
 )
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
+    # A record, not a dataclass: the hooks import this module, and `dataclasses` brings
+    # `inspect` and its own imports into every hook's start-up.
     path: str
     line: int  # 1-based; 0 for the file as a whole
     field: str  # a column name, "header", "line" or "file"
@@ -87,9 +86,16 @@ class Problem:
     # A valid row that breaks only a rule newer than rows committed before it (`check` counts
     # it apart and still passes; the hooks fail only if the row is being added).
     warning: bool = False
-    text: str = dataclass_field(
-        default="", compare=False
-    )  # a warning's line, for the hooks to judge
+    text: str = ""  # a warning's line, for the hooks to judge; not compared
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Problem and self[:5] == other[:5]
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash(self[:5])
 
     def __str__(self) -> str:
         if self.warning:
@@ -252,7 +258,9 @@ def scan_opened(
         stream: BinaryIO = file
         if limit is not None and limit < info.st_size:
             stream = cast(BinaryIO, _Bounded(file, _whole_lines_end(file, limit)))
-        start = _trusted_start(stream, trusted) if trusted else None
+        # Where a bounded stream ends depends on more than the file: its count is not kept.
+        identity = _identity(info) if stream is file else None
+        start = _trusted_start(stream, trusted, identity) if trusted else None
         if start is None:
             yield from _scan_stream(stream, name, schema, rows, block_bytes, warnings=warnings)
         else:
@@ -266,11 +274,30 @@ def scan_opened(
         file.close()
 
 
-def _trusted_start(file: BinaryIO, trusted: int) -> tuple[int, bool] | None:
+# The number of lines in a file's trusted start, by the file's identity and state and how many
+# bytes are trusted: `check` reads a trusted file twice (its new ids first), and counting the
+# lines of the committed bytes is most of what reading past them costs. A file changed since has
+# another size or time (a change within the clock's resolution could only misnumber lines:
+# what is validated is read again).
+_TRUSTED_LINES: dict[tuple[int, ...], int] = {}
+
+
+def _identity(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _trusted_start(
+    file: BinaryIO, trusted: int, identity: tuple[int, ...] | None
+) -> tuple[int, bool] | None:
     """For a file whose first `trusted` bytes were checked already: the number of the first
     line after them and whether the file has the extended header, the file left there; None
     (the file at its start) when they are not whole lines after a header. Read in parts."""
     header = file.readline(len(_EXTENDED_HEADER_BYTES))
+    key = (*identity, trusted) if identity is not None else None
+    known = _TRUSTED_LINES.get(key) if key is not None else None
+    if known is not None and header in _HEADERS and len(header) <= trusted:
+        file.seek(trusted)
+        return known, header == _EXTENDED_HEADER_BYTES
     lines = 1
     if header in _HEADERS and len(header) <= trusted:
         left = trusted - len(header)
@@ -282,6 +309,10 @@ def _trusted_start(file: BinaryIO, trusted: int) -> tuple[int, bool] | None:
             lines += part.count(b"\n")
             left -= len(part)
         if left == 0 and part.endswith(b"\n"):
+            if key is not None:
+                if len(_TRUSTED_LINES) > 1024:  # a long-lived process checks many files
+                    _TRUSTED_LINES.clear()
+                _TRUSTED_LINES[key] = lines + 1
             return lines + 1, header == _EXTENDED_HEADER_BYTES
     file.seek(0)
     return None

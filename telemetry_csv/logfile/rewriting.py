@@ -24,7 +24,6 @@ import io
 import os
 from codecs import BOM_UTF8
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -48,8 +47,7 @@ class Formatted(NamedTuple):
     problems: list[Problem]  # lines left as they were
 
 
-@dataclass(frozen=True)
-class FormatResult:
+class FormatResult(NamedTuple):
     """What `fmt` did to one file."""
 
     path: Path
