@@ -230,3 +230,28 @@ def test_a_row_without_an_id_always_counts() -> None:
     assert seen.counts(row) and seen.counts(row)
     assert seen.repeats == 0
     assert git  # the module's helpers are shared with the clone tests
+
+
+@pytest.mark.parametrize("slow_first", [True, False], ids=["row first", "run first"])
+def test_check_compares_a_line_of_a_run_with_a_row_of_the_same_id(
+    tmp_path: Path, slow_first: bool
+) -> None:
+    """One id on a line the block path reads and on a line only the field-by-field reading
+    takes (a model such as `'q`): the numbers of both are compared, whichever comes first, and
+    a model stored neutralised (`'@cf/…`) is compared and shown as given."""
+    fast = slice_line("20260311T10", "a", model="'@cf/meta/llama")
+    slow = slice_line("20260311T10", "a", model="'q")
+    path = write_log(
+        tmp_path / "usage.csv",
+        extended(rows(*range(1, 301))) + (slow + fast if slow_first else fast + slow),
+        header=EXTENDED_HEADER,
+    )
+    [problem] = check_files([path], SCHEMA).problems
+    here, there = ("@cf/meta/llama", "'q") if slow_first else ("'q", "@cf/meta/llama")
+    assert (problem.line, problem.field) == (303, "source_id")
+    assert f"with other numbers (model {here} here, {there} there)" in problem.message
+    same = slice_line("20260311T10", "a", model="'@cf/meta/llama", duration="5")
+    again = write_log(
+        tmp_path / "again.csv", extended(rows(*range(1, 301))) + fast + same, header=EXTENDED_HEADER
+    )
+    assert check_files([again], SCHEMA).ok

@@ -45,7 +45,10 @@ _SOURCE = "[a-z][a-z0-9_-]{0,31}+"
 _SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}+"
 # The shape of an importer's slice id (`YYYYMMDDTHHZ-` and 16 hex digits) in the source_id field.
 _IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
-_IMPORTER_ID_BYTES = re.compile(_IMPORTER_ID.pattern.encode())
+# The part of an importer's slice id in its own field that the secret screen would flag (its
+# 16 hex digits, a run of token characters), with the `Z-` before it: the pattern starts with
+# that literal and looks behind only once it is found, so one search over a run is cheap.
+_IMPORTER_ID_TAIL = re.compile(rb"Z-[0-9a-f]{16}(?=,)(?<=,[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16})")
 _IMPORTER_ID_ALONE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
 
 
@@ -229,10 +232,13 @@ class FastPath:
         have their model and notes (and id) screened on their own (a long task type or
         timestamp is no secret), and those left are judged field by field."""
         run = text[start:end].encode("utf-8", "surrogateescape") if data is None else data
-        # An importer's slice id ends in 16 hex digits, which the screen would flag on every
-        # line; that shape is no credential (every credential shape starts with a literal
-        # prefix), so such a run of token characters is let through.
-        flagged = secrets_scan.screen_lines(run, _importer_id_run if self.extended else None)
+        if self.extended:
+            # An importer's slice id ends in 16 hex digits, which the screen would flag on every
+            # line; that shape is no credential (every credential shape starts with a literal
+            # prefix), so the screen reads the run without it: one search in C rather than a
+            # Python call per id. Lines stay where they were (no line break is taken out).
+            run = _IMPORTER_ID_TAIL.sub(b"", run)
+        flagged = secrets_scan.screen_lines(run)
         if not flagged:
             return []
         lines = text[start:end].split("\n")
@@ -352,14 +358,6 @@ def _cache_excess_lines(text: str, start: int, end: int) -> tuple[list[int], lis
         if int(read or 0) + int(write or 0) > int(head.split(",", 3)[2]):
             found.append(start + sum(map(len, lines[:index])) + index)
     return found, lines
-
-
-def _importer_id_run(block: bytes, start: int, end: int) -> bool:
-    """Whether the run of token characters `block[start:end]` is the hex tail of an importer's
-    slice id in its own field (`,YYYYMMDDTHHZ-` and 16 hex digits, then a comma)."""
-    return (
-        end - start == 16 and _IMPORTER_ID_BYTES.fullmatch(block, start - 14, end + 1) is not None
-    )
 
 
 def line_pattern_source(

@@ -231,7 +231,11 @@ class Conflict(NamedTuple):
 
 
 class ConflictFinder:
-    """`check`'s part: rows with one id must have the same numbers (within the window)."""
+    """`check`'s part: rows with one id must have the same numbers (within the window).
+
+    What is kept for an id is what it was read from: the `Numbers` of a row, or the line
+    itself for a line of a run (whose numbers are read from it only when the id comes again,
+    which is rare: one split of each line fewer)."""
 
     def __init__(self) -> None:
         self._window = IdWindow()
@@ -239,31 +243,43 @@ class ConflictFinder:
 
     def add(self, source: str, source_id: str, numbers: Numbers, path: str) -> None:
         kept = self._window.remember(source, source_id, (numbers, path))
-        if kept is _NEW:
-            return
-        first, first_path = cast(tuple[Numbers, str], kept)
-        if first != numbers:
-            self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
+        if kept is not _NEW:
+            self._compare(source, source_id, kept, numbers, path)
 
     def add_run(self, run: ExtendedRun, path: str) -> None:
-        """`add` for every line of an extended run that has an id, its numbers kept as plain
-        tuples (equal to `Numbers`), `Numbers` built for conflicts only. A canonical line's last
-        four fields hold no comma, and its model, prompt and completion are its second to
-        fourth fields."""
-        source_of, conflicts = self._window.source, self.conflicts
+        """`add` for every line of an extended run that has an id. A canonical line's last
+        four fields hold no comma."""
+        windows: dict[str, Callable[[str, object], object]] = {}
+        source_of = self._window.source
         for line in lines_of(run):
-            head, source, source_id, read, write = line.rsplit(",", 4)
+            _, source, source_id, _, _ = line.rsplit(",", 4)
             if not source_id:
                 continue
-            _, model, prompt, completion, _ = head.split(",", 4)
-            if model[0] == "'":
-                model = model[1:]  # stored neutralised, as `fastpath.stored_row` reads it
-            numbers = (model, prompt, completion, read, write)
-            kept = source_of(source).remember(source_id, (numbers, path))
-            if kept is not _NEW and kept[0] != numbers:  # type: ignore[index]
-                first, first_path = cast(tuple[Numbers, str], kept)
-                conflicts.append(
-                    Conflict(
-                        source, source_id, first_path, Numbers(*first), path, Numbers(*numbers)
-                    )
-                )
+            remember = windows.get(source)
+            if remember is None:
+                remember = windows[source] = source_of(source).remember
+            kept = remember(source_id, (line, path))
+            if kept is not _NEW:
+                self._compare(source, source_id, kept, _line_numbers(line), path)
+
+    def _compare(
+        self, source: str, source_id: str, kept: object, numbers: Numbers, path: str
+    ) -> None:
+        first, first_path = cast(tuple[Numbers | str, str], kept)
+        if type(first) is str:
+            first = _line_numbers(first)
+        if first != numbers:
+            self.conflicts.append(
+                Conflict(source, source_id, first_path, Numbers(*first), path, numbers)
+            )
+
+
+def _line_numbers(line: str) -> Numbers:
+    """The `Numbers` of a canonical extended line, as `numbers_of` its row: its model (stored
+    neutralised, as `fastpath.stored_row` reads it), prompt and completion are its second to
+    fourth fields, its cache parts its last two."""
+    head, _, _, read, write = line.rsplit(",", 4)
+    _, model, prompt, completion, _ = head.split(",", 4)
+    if model[0] == "'":
+        model = model[1:]
+    return Numbers(model, prompt, completion, read, write)
