@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,22 @@ def test_check_compares_a_line_of_a_run_with_a_row_of_the_same_id(
         tmp_path / "again.csv", extended(rows(*range(1, 301))) + fast + same, header=EXTENDED_HEADER
     )
     assert check_files([again], SCHEMA).ok
+
+
+@pytest.mark.parametrize("hours", [source_ids.WINDOW_HOURS, 24, 0, 5, 49])
+@pytest.mark.parametrize(
+    "hour",
+    ["20260311T10Z", "20260301T00Z", "20240229T23Z", "20250229T05Z", "20260311T24Z",
+     "20260311T99Z", "00010101T00Z", "00010401T07Z", "00010331T23Z", "99991231T23Z",
+     "20261301T00Z", "20260100T00Z"],
+)  # fmt: skip
+def test_the_hours_before_an_hour_are_those_of_the_calendar(hour: str, hours: int) -> None:
+    """The window's edge, remembered per date for whole days: the same hour as reckoned from
+    the calendar, and "" for an hour that does not exist or an edge before year 1."""
+    expected = source_ids._compute_hours_before(hour, hours)
+    if expected:
+        stamp = f"{hour[:4]}-{hour[4:6]}-{hour[6:8]}T{hour[9:11]}:00:00"
+        edge = datetime.fromisoformat(stamp) - timedelta(hours=hours)
+        assert expected == f"{edge.year:04d}{edge:%m%dT%H}Z"
+    assert source_ids._hours_before(hour, hours) == expected
+    assert source_ids._hours_before(hour, hours) == expected  # remembered

@@ -350,13 +350,24 @@ def _line_cache_excess(line: str) -> bool:
 def _cache_excess_lines(text: str, start: int, end: int) -> tuple[list[int], list[str]]:
     """Where the lines of the run `text[start:end]` (whole extended lines) whose cache parts
     exceed their prompt tokens start, and the run's lines. A line without cache parts ends in
-    two empty fields and is passed over at once."""
+    two empty fields and is passed over at once; where a line starts is reckoned only for the
+    rare line that exceeds."""
     lines = text[start : end - 1].split("\n")
+    excess = []
+    for line in lines:
+        if line[-2:] != ",,":
+            _, read, write = line.rsplit(",", 2)
+            if int(read or 0) + int(write or 0) > int(line.split(",", 3)[2]):
+                excess.append(line)
+    if not excess:
+        return [], lines
+    wanted = {id(line) for line in excess}  # the very objects: equal lines may differ in place
     found = []
-    for index in [index for index, line in enumerate(lines) if line[-2:] != ",,"]:
-        head, read, write = lines[index].rsplit(",", 2)
-        if int(read or 0) + int(write or 0) > int(head.split(",", 3)[2]):
-            found.append(start + sum(map(len, lines[:index])) + index)
+    position = start
+    for line in lines:
+        if id(line) in wanted:
+            found.append(position)
+        position += len(line) + 1
     return found, lines
 
 

@@ -91,7 +91,19 @@ class _Source:
 def _hours_before(hour: str, hours: int) -> str:
     """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
     or the result would be before year 1. Integer arithmetic, remembered: a reader asks once per
-    new hour of ids, and a datetime for each would cost more than the rest of the id's work."""
+    new hour of ids, and a datetime for each would cost more than the rest of the id's work.
+    Whole days (the window) move the date alone, so the dates are what is remembered."""
+    if hours % 24 == 0:
+        if hour[9:11] > "23":
+            return ""
+        key = (hour[:8], hours)
+        day = _DAYS_BEFORE.get(key)
+        if day is None:
+            if len(_DAYS_BEFORE) > 1 << 16:
+                _DAYS_BEFORE.clear()
+            found = _compute_hours_before(f"{hour[:8]}T00Z", hours)
+            day = _DAYS_BEFORE[key] = found[:8]
+        return day and day + hour[8:]
     key = (hour, hours)
     found = _HOURS_BEFORE.get(key)
     if found is None:
@@ -113,6 +125,7 @@ def _compute_hours_before(hour: str, hours: int) -> str:
 
 
 _HOURS_BEFORE: dict[tuple[str, int], str] = {}
+_DAYS_BEFORE: dict[tuple[str, int], str] = {}  # a date's `YYYYMMDD` so many hours before
 _FIRST_HOUR = rfc3339.days_from_civil(1, 1, 1) * 24  # datetime's first hour
 
 
