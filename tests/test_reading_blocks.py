@@ -338,6 +338,8 @@ EXTENDED_TAILS = [
     ("", "gemini-cli", "ghp_" + KEY + "1234", "", ""),  # a credential as the id
     ('"a,20250101T12Z-ghp_' + KEY + '1234,b"', "", "", "", ""),  # the prefix, then a key
     ("plain", "", "", "", ""),
+    ("", "", "20250101T12Z-0123456789abcdef", "1", ""),  # an id without a source
+    ("", "-x", "", "", ""),  # not a source
 ]
 
 
@@ -377,4 +379,4 @@ def test_extended_checks_in_blocks_give_the_line_by_line_verdict(tmp_path: Path,
     assert bool(problems) == (at in INVALID_TAILS)
 
 
-INVALID_TAILS = {2, 4, 6, 8, 13, 14, 15}  # cache parts over prompt_tokens; a credential
+INVALID_TAILS = {2, 4, 6, 8, 13, 14, 15, 17, 18}  # cache parts over prompt_tokens; a credential

@@ -42,7 +42,8 @@ _BY_TASK_TYPES: dict[tuple[tuple[str, ...], bool], FastPath] = {}
 # the count rule allow them; an id only after a source (the lookbehind sees a source's last
 # character before the comma).
 _SOURCE = "[a-z][a-z0-9_-]{0,31}+"
-_SOURCE_ID = f"(?<=[a-z0-9_-],)[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}+"
+_ID = f"[A-Za-z0-9][A-Za-z0-9._:-]{{0,{SOURCE_ID_MAX_CHARS - 1}}}+"
+_SOURCE_ID = f"(?<=[a-z0-9_-],){_ID}"
 # The shape of an importer's slice id (`YYYYMMDDTHHZ-` and 16 hex digits) in the source_id field.
 _IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
 # The part of an importer's slice id in its own field that the secret screen would flag (its
@@ -428,8 +429,10 @@ def line_pattern_source(
         if capture:
             tail = rf",({_SOURCE})?,({_SOURCE_ID})?,(?:{count})?,(?:{count})?"
         else:
+            # The same fields without the lookbehind: a source and its comma, then perhaps an
+            # id; or no source, and no id.
             bare = rf"(?:0|[1-9][0-9]{{0,{COUNT_MAX_DIGITS - 1}}}+)"
-            tail = rf",(?:{_SOURCE})?,(?:{_SOURCE_ID})?,{bare}?,{bare}?"
+            tail = rf",(?:{_SOURCE},(?:{_ID})?|,),{bare}?,{bare}?"
             if screened:
                 tail = f"({tail})"
     return (
