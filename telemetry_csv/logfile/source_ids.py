@@ -101,8 +101,7 @@ def _hours_before(hour: str, hours: int) -> str:
         if day is None:
             if len(_DAYS_BEFORE) > 1 << 16:
                 _DAYS_BEFORE.clear()
-            found = _compute_hours_before(f"{hour[:8]}T00Z", hours)
-            day = _DAYS_BEFORE[key] = found[:8]
+            day = _DAYS_BEFORE[key] = _compute_hours_before(f"{hour[:8]}T00Z", hours)[:8]
         return day and day + hour[8:]
     key = (hour, hours)
     found = _HOURS_BEFORE.get(key)
