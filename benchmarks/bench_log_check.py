@@ -1,6 +1,6 @@
 """Speed of `log` and `check`, as ratios measured side by side in one run.
 
-    .venv/bin/python benchmarks/bench_log_check.py [--rounds N]
+    .venv/bin/python benchmarks/bench_log_check.py [--rounds N] [--baseline TELEMETRY_CSV]
 
 Prints, on `realistic_log`'s 10 MiB logs (a team's two years: eleven offsets interleaved,
 notes with commas, quotes and leading quotes, non-ASCII), every command a fresh process:
@@ -11,7 +11,8 @@ notes with commas, quotes and leading quotes, non-ASCII), every command a fresh 
   the 10 MiB log against the same floor;
 - `log` appending to the 10 MiB log against `log` appending to an empty one (aim: within 1.2x);
 - `check` against a bare `csv.reader` pass over the same file (aim: within 2x), on the
-  8-column log and on the extended one (imported slices with ids and cache parts).
+  8-column log and on the extended one (imported slices with ids and cache parts); with
+  `--baseline`, another telemetry-csv's `check` on both in the same rounds.
 
 Commands are interleaved round by round, so a noisy neighbour slows all of them alike; each
 figure is the median over the rounds.
@@ -68,6 +69,11 @@ CSV_PASS = (
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument(
+        "--baseline",
+        metavar="TELEMETRY_CSV",
+        help="another telemetry-csv executable (an older version) whose check to time alongside",
+    )
     args = parser.parse_args()
     tool = str(Path(sys.executable).parent / "telemetry-csv")
     with tempfile.TemporaryDirectory() as folder:
@@ -99,6 +105,9 @@ def main() -> None:
             "csv.reader, extended": [sys.executable, "-c", CSV_PASS, str(extended)],
             "check, extended": [tool, "check", *limit, str(extended)],
         }
+        if args.baseline:
+            commands["check, baseline"] = [args.baseline, "check", *limit, str(big)]
+            commands["check, extended, baseline"] = [args.baseline, "check", *limit, str(extended)]
         times: dict[str, list[float]] = {name: [] for name in commands}
         # `log` in the team layout runs in its repository (the first run starts the shard and
         # the state that lets the next ones find it without git: the steady state).
@@ -132,6 +141,13 @@ def main() -> None:
     print(
         f"check vs csv.reader pass, extended 10 MiB:    {ratio('check, extended', 'csv.reader, extended')} (aim: within 2x)"
     )
+    if args.baseline:
+        print(
+            f"baseline's check, 8-column 10 MiB:            {ratio('check, baseline', 'csv.reader')}"
+        )
+        print(
+            f"baseline's check, extended 10 MiB:            {ratio('check, extended, baseline', 'csv.reader, extended')}"
+        )
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Speed and memory of `telemetry-csv report`, as ratios measured side by side in one run.
 
     .venv/bin/python benchmarks/bench_report.py [--rounds N] [--big-rounds N] [--skip-big]
-        [--gib] [--baseline EXE]
+        [--gib] [--baseline EXE] [--eight-columns]
 
 pandas is raced against but is not a dependency of telemetry-csv; install it into the same
 environment for the benchmark only:
@@ -26,7 +26,10 @@ fresh process, start-up included, interleaved round by round, medians):
 Then, in one process (CPU time, best of the rounds), where the report's time goes.
 
 `--baseline EXE` times another telemetry-csv executable (say, an older version installed in
-another virtual environment) in the same rounds, so a change is measured side by side.
+another virtual environment) in the same rounds, so a change is measured side by side (on
+100 MiB too). `--eight-columns` adds, on 100 MiB, the same rows with the extended files written
+in the 8-column shape (their last four fields left out) against a `csv.reader` pass over those
+files: what the report costs without the extended header's work (ids, cache parts).
 
 They run without PYTHONDONTWRITEBYTECODE, so that telemetry-csv's modules load from .pyc
 files as an installed package's do.
@@ -51,6 +54,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from realistic_log import MIB, write_history, write_realistic_log  # noqa: E402
+
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE  # noqa: E402
 
 PYTHON = sys.executable
 ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
@@ -198,12 +203,33 @@ def write_gib(folder: Path) -> Path:
     return folder / "usage.csv"
 
 
+def eight_columns(backups: Path, folder: Path) -> list[str]:
+    """The files of a log and its backups with every extended file's rows in the 8-column
+    shape (its last four fields left out): what the same rows cost without the extended
+    header's work. The files in order, the log last."""
+    folder.mkdir(parents=True)
+    extended = EXTENDED_HEADER_LINE + "\n"
+    for path in sorted(backups.glob("usage*.csv")):
+        text = path.read_text(encoding="utf-8")
+        if text.startswith(extended):
+            lines = text[len(extended) :].splitlines()
+            text = HEADER_LINE + "\n" + "".join(line.rsplit(",", 4)[0] + "\n" for line in lines)
+        (folder / path.name).write_text(text, encoding="utf-8")
+    names = sorted(str(path) for path in folder.glob("usage-*.csv"))
+    return [*names, str(folder / "usage.csv")]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--big-rounds", type=int, default=3, help="rounds on 100 MiB")
     parser.add_argument("--skip-big", action="store_true", help="skip the 100 MiB set")
     parser.add_argument("--gib", action="store_true", help="also peak memory on 1 GiB")
+    parser.add_argument(
+        "--eight-columns",
+        action="store_true",
+        help="also the 100 MiB set's rows with the extended files written in the 8-column shape",
+    )
     parser.add_argument(
         "--baseline",
         metavar="TELEMETRY_CSV",
@@ -245,13 +271,29 @@ def main() -> None:
             files = sorted(str(path) for path in backups.glob("usage*.csv"))
             size = sum(Path(path).stat().st_size for path in files)
             print(f"log and backups: {len(files)} files, {size:,} bytes, {big_rows:,} rows")
-            big = interleaved(
-                {
-                    "csv.reader": [PYTHON, "-c", CSV_PASS, *files],
-                    "report --no-costs": [TOOL, "report", "--no-costs", "--file", str(big_log)],
-                },
-                args.big_rounds,
-            )
+            big_commands = {
+                "csv.reader": [PYTHON, "-c", CSV_PASS, *files],
+                "report --no-costs": [TOOL, "report", "--no-costs", "--file", str(big_log)],
+            }
+            if args.baseline:
+                big_commands["report --no-costs, baseline"] = [
+                    args.baseline,
+                    "report",
+                    "--no-costs",
+                    "--file",
+                    str(big_log),
+                ]
+            if args.eight_columns:
+                narrow = eight_columns(backups, Path(folder) / "narrow" / ".telemetry")
+                big_commands["csv.reader, 8 columns"] = [PYTHON, "-c", CSV_PASS, *narrow]
+                big_commands["report --no-costs, 8 columns"] = [
+                    TOOL,
+                    "report",
+                    "--no-costs",
+                    "--file",
+                    narrow[-1],
+                ]
+            big = interleaved(big_commands, args.big_rounds)
             memory["100 MiB, csv.reader (every file)"] = peak_rss_mb(
                 [PYTHON, "-c", CSV_PASS, *files]
             )
@@ -298,11 +340,14 @@ def main() -> None:
     if not costs:
         print("genai-prices is not installed: `.venv/bin/pip install -e '.[cost]'` to time costs")
     if big:
-        ratio = big["report --no-costs"] / big["csv.reader"]
-        print(
-            f"100 MiB of log and backups, report --no-costs vs csv.reader pass: {ratio:5.2f}x "
-            f"(aim: within 3x; {args.big_rounds} rounds)"
-        )
+        for name in big:
+            if name.startswith("report"):
+                base = "csv.reader, 8 columns" if "8 columns" in name else "csv.reader"
+                ratio = big[name] / big[base]
+                print(
+                    f"100 MiB of log and backups, {name} vs csv.reader pass: {ratio:5.2f}x "
+                    f"(aim: within 3x; {args.big_rounds} rounds)"
+                )
     print("in one process, CPU time against the csv.reader pass over the same log:")
     for name, seconds in stages.items():
         if name.startswith("csv.reader"):

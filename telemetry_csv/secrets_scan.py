@@ -28,7 +28,6 @@ is text to scan, or an error to print (cli/main.py redacts error lines with `red
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import NamedTuple
 
 
@@ -411,21 +410,15 @@ def screen(values: list[str]) -> set[int]:
     return screen_lines("\n".join(values).encode("utf-8", "surrogatepass"))
 
 
-def screen_lines(
-    block: bytes, harmless: Callable[[bytes, int, int], bool] | None = None
-) -> set[int]:
+def screen_lines(block: bytes) -> set[int]:
     """`screen` for lines already joined and encoded: the numbers (from 0) of the lines of
-    `block` that might hold a credential. `harmless(block, start, end)` may clear a run of
-    token characters that is a known shape which is no credential (an importer's slice id)."""
+    `block` that might hold a credential."""
     starts = []
     tokens = block.translate(_TOKEN_TABLE)
     position = tokens.find(_RUN)
     while position >= 0:
+        starts.append(position)
         run_end = tokens.find(b" ", position)
-        if harmless is None or not harmless(
-            block, position, len(block) if run_end < 0 else run_end
-        ):
-            starts.append(position)
         if run_end < 0:
             break
         position = tokens.find(_RUN, run_end)

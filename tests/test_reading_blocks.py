@@ -315,3 +315,68 @@ def test_a_file_of_credentials_is_read_once(tmp_path: Path) -> None:
     problems = [item for item in scan_file(path, SCHEMA) if isinstance(item, Problem)]
     assert [p.line for p in problems] == list(range(2, 8002))
     assert {p.field for p in problems} == {"notes"}
+
+
+# Extended lines around the fast path's own checks: cache parts (which no pattern compares with
+# prompt_tokens: of equal digit length, at the limit, over it) and importer-shaped ids (which
+# the secret screen reads without), with near misses of both, in source_id and in notes.
+EXTENDED_TAILS = [
+    ("", "claude-code", "20250101T12Z-0123456789abcdef", "999", ""),
+    ("", "claude-code", "20250101T12Z-0123456789abcdef", "1000", ""),  # at the limit
+    ("", "claude-code", "20250101T12Z-0123456789abcdef", "1001", ""),  # over, same length
+    ("", "usage-json", "", "500", "500"),
+    ("", "usage-json", "", "500", "501"),
+    ("", "usage-json", "", "", "1000"),
+    ("", "usage-json", "", "", "1001"),
+    ("", "run", "", "0", "0"),
+    ("", "run", "", "10000", ""),  # over, longer
+    ("", "codex", "20250101T12Z-0123456789ABCDEF", "1", "1"),  # not the importer's shape
+    ("", "codex", "20250101T12Z-0123456789abcdef0", "", ""),  # 17 hex digits
+    ("", "codex", "x20250101T12Z-0123456789abcdef", "", ""),
+    ('"a,20250101T12Z-0123456789abcdef,b"', "", "", "", ""),  # the shape inside notes
+    ("sk-ant-api03-" + KEY + KEY, "gemini-cli", "20250101T13Z-0123456789abcdef", "7", ""),
+    ("", "gemini-cli", "ghp_" + KEY + "1234", "", ""),  # a credential as the id
+    ('"a,20250101T12Z-ghp_' + KEY + '1234,b"', "", "", "", ""),  # the prefix, then a key
+    ("plain", "", "", "", ""),
+    ("", "", "20250101T12Z-0123456789abcdef", "1", ""),  # an id without a source
+    ("", "-x", "", "", ""),  # not a source
+]
+
+
+def extended_line(notes: str, source: str, source_id: str, read: str, write: str) -> str:
+    return f"2026-02-23T22:19:12+01:00,m,1000,2,true,plan,3,{notes},{source},{source_id},{read},{write}\n"
+
+
+@pytest.mark.parametrize("at", range(len(EXTENDED_TAILS)))
+def test_extended_checks_in_blocks_give_the_line_by_line_verdict(tmp_path: Path, at: int) -> None:
+    """One line of each kind among hundreds of clean extended lines (with importer ids and
+    cache parts of prompt_tokens' length): the same rows and problems, at the same lines,
+    block by block as line by line, and `check` counts the same."""
+    from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE
+
+    clean = [
+        extended_line("", "claude-code", f"20250101T{index % 24:02d}Z-{index:016x}", "900", "99")
+        for index in range(700)
+    ]
+    lines = [*clean[:350], extended_line(*EXTENDED_TAILS[at]), *clean[350:]]
+    path = tmp_path / "usage.csv"
+    path.write_text(EXTENDED_HEADER_LINE + "\n" + "".join(lines), encoding="utf-8")
+    expected = list(scan_items(path, SCHEMA, block_bytes=0))
+    for rows in (True, False):
+        reference = list(scan_items(path, SCHEMA, rows=rows, block_bytes=0))
+        for block_bytes in (300, 4096, 256 * 1024):
+            found = []
+            for item in scan_items(path, SCHEMA, rows=rows, block_bytes=block_bytes):
+                if isinstance(item, str):
+                    fast = for_schema(SCHEMA, extended=True)
+                    found += fast.rows_of(item) if rows else [None] * item.count("\n")
+                else:
+                    found.append(item)
+            assert found == reference, (rows, block_bytes)
+    problems = [item for item in expected if isinstance(item, Problem)]
+    assert check_files([path], SCHEMA).problem_count == len(problems)
+    assert all(problem.line == 352 for problem in problems)
+    assert bool(problems) == (at in INVALID_TAILS)
+
+
+INVALID_TAILS = {2, 4, 6, 8, 13, 14, 15, 17, 18}  # cache parts over prompt_tokens; a credential

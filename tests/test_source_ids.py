@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -230,3 +231,47 @@ def test_a_row_without_an_id_always_counts() -> None:
     assert seen.counts(row) and seen.counts(row)
     assert seen.repeats == 0
     assert git  # the module's helpers are shared with the clone tests
+
+
+@pytest.mark.parametrize("slow_first", [True, False], ids=["row first", "run first"])
+def test_check_compares_a_line_of_a_run_with_a_row_of_the_same_id(
+    tmp_path: Path, slow_first: bool
+) -> None:
+    """One id on a line the block path reads and on a line only the field-by-field reading
+    takes (a model such as `'q`): the numbers of both are compared, whichever comes first, and
+    a model stored neutralised (`'@cf/…`) is compared and shown as given."""
+    fast = slice_line("20260311T10", "a", model="'@cf/meta/llama")
+    slow = slice_line("20260311T10", "a", model="'q")
+    path = write_log(
+        tmp_path / "usage.csv",
+        extended(rows(*range(1, 301))) + (slow + fast if slow_first else fast + slow),
+        header=EXTENDED_HEADER,
+    )
+    [problem] = check_files([path], SCHEMA).problems
+    here, there = ("@cf/meta/llama", "'q") if slow_first else ("'q", "@cf/meta/llama")
+    assert (problem.line, problem.field) == (303, "source_id")
+    assert f"with other numbers (model {here} here, {there} there)" in problem.message
+    same = slice_line("20260311T10", "a", model="'@cf/meta/llama", duration="5")
+    again = write_log(
+        tmp_path / "again.csv", extended(rows(*range(1, 301))) + fast + same, header=EXTENDED_HEADER
+    )
+    assert check_files([again], SCHEMA).ok
+
+
+@pytest.mark.parametrize("hours", [source_ids.WINDOW_HOURS, 24, 0, 5, 49])
+@pytest.mark.parametrize(
+    "hour",
+    ["20260311T10Z", "20260301T00Z", "20240229T23Z", "20250229T05Z", "20260311T24Z",
+     "20260311T99Z", "00010101T00Z", "00010401T07Z", "00010331T23Z", "99991231T23Z",
+     "20261301T00Z", "20260100T00Z"],
+)  # fmt: skip
+def test_the_hours_before_an_hour_are_those_of_the_calendar(hour: str, hours: int) -> None:
+    """The window's edge, remembered per date for whole days: the same hour as reckoned from
+    the calendar, and "" for an hour that does not exist or an edge before year 1."""
+    expected = source_ids._compute_hours_before(hour, hours)
+    if expected:
+        stamp = f"{hour[:4]}-{hour[4:6]}-{hour[6:8]}T{hour[9:11]}:00:00"
+        edge = datetime.fromisoformat(stamp) - timedelta(hours=hours)
+        assert expected == f"{edge.year:04d}{edge:%m%dT%H}Z"
+    assert source_ids._hours_before(hour, hours) == expected
+    assert source_ids._hours_before(hour, hours) == expected  # remembered

@@ -91,7 +91,18 @@ class _Source:
 def _hours_before(hour: str, hours: int) -> str:
     """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
     or the result would be before year 1. Integer arithmetic, remembered: a reader asks once per
-    new hour of ids, and a datetime for each would cost more than the rest of the id's work."""
+    new hour of ids, and a datetime for each would cost more than the rest of the id's work.
+    Whole days (the window) move the date alone, so the dates are what is remembered."""
+    if hours % 24 == 0:
+        if hour[9:11] > "23":
+            return ""
+        key = (hour[:8], hours)
+        day = _DAYS_BEFORE.get(key)
+        if day is None:
+            if len(_DAYS_BEFORE) > 1 << 16:
+                _DAYS_BEFORE.clear()
+            day = _DAYS_BEFORE[key] = _compute_hours_before(f"{hour[:8]}T00Z", hours)[:8]
+        return day and day + hour[8:]
     key = (hour, hours)
     found = _HOURS_BEFORE.get(key)
     if found is None:
@@ -113,6 +124,7 @@ def _compute_hours_before(hour: str, hours: int) -> str:
 
 
 _HOURS_BEFORE: dict[tuple[str, int], str] = {}
+_DAYS_BEFORE: dict[tuple[str, int], str] = {}  # a date's `YYYYMMDD` so many hours before
 _FIRST_HOUR = rfc3339.days_from_civil(1, 1, 1) * 24  # datetime's first hour
 
 
@@ -231,7 +243,11 @@ class Conflict(NamedTuple):
 
 
 class ConflictFinder:
-    """`check`'s part: rows with one id must have the same numbers (within the window)."""
+    """`check`'s part: rows with one id must have the same numbers (within the window).
+
+    What is kept for an id is what it was read from: the `Numbers` of a row, or the line
+    itself for a line of a run (whose numbers are read from it only when the id comes again,
+    which is rare: one split of each line fewer)."""
 
     def __init__(self) -> None:
         self._window = IdWindow()
@@ -239,31 +255,43 @@ class ConflictFinder:
 
     def add(self, source: str, source_id: str, numbers: Numbers, path: str) -> None:
         kept = self._window.remember(source, source_id, (numbers, path))
-        if kept is _NEW:
-            return
-        first, first_path = cast(tuple[Numbers, str], kept)
-        if first != numbers:
-            self.conflicts.append(Conflict(source, source_id, first_path, first, path, numbers))
+        if kept is not _NEW:
+            self._compare(source, source_id, kept, numbers, path)
 
     def add_run(self, run: ExtendedRun, path: str) -> None:
-        """`add` for every line of an extended run that has an id, its numbers kept as plain
-        tuples (equal to `Numbers`), `Numbers` built for conflicts only. A canonical line's last
-        four fields hold no comma, and its model, prompt and completion are its second to
-        fourth fields."""
-        source_of, conflicts = self._window.source, self.conflicts
+        """`add` for every line of an extended run that has an id. A canonical line's last
+        four fields hold no comma."""
+        windows: dict[str, Callable[[str, object], object]] = {}
+        source_of = self._window.source
         for line in lines_of(run):
-            head, source, source_id, read, write = line.rsplit(",", 4)
+            _, source, source_id, _, _ = line.rsplit(",", 4)
             if not source_id:
                 continue
-            _, model, prompt, completion, _ = head.split(",", 4)
-            if model[0] == "'":
-                model = model[1:]  # stored neutralised, as `fastpath.stored_row` reads it
-            numbers = (model, prompt, completion, read, write)
-            kept = source_of(source).remember(source_id, (numbers, path))
-            if kept is not _NEW and kept[0] != numbers:  # type: ignore[index]
-                first, first_path = cast(tuple[Numbers, str], kept)
-                conflicts.append(
-                    Conflict(
-                        source, source_id, first_path, Numbers(*first), path, Numbers(*numbers)
-                    )
-                )
+            remember = windows.get(source)
+            if remember is None:
+                remember = windows[source] = source_of(source).remember
+            kept = remember(source_id, (line, path))
+            if kept is not _NEW:
+                self._compare(source, source_id, kept, _line_numbers(line), path)
+
+    def _compare(
+        self, source: str, source_id: str, kept: object, numbers: Numbers, path: str
+    ) -> None:
+        first, first_path = cast(tuple[Numbers | str, str], kept)
+        if type(first) is str:
+            first = _line_numbers(first)
+        if first != numbers:
+            self.conflicts.append(
+                Conflict(source, source_id, first_path, Numbers(*first), path, numbers)
+            )
+
+
+def _line_numbers(line: str) -> Numbers:
+    """The `Numbers` of a canonical extended line, as `numbers_of` its row: its model (stored
+    neutralised, as `fastpath.stored_row` reads it), prompt and completion are its second to
+    fourth fields, its cache parts its last two."""
+    head, _, _, read, write = line.rsplit(",", 4)
+    _, model, prompt, completion, _ = head.split(",", 4)
+    if model[0] == "'":
+        model = model[1:]
+    return Numbers(model, prompt, completion, read, write)
