@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from otlp_receiver import Receiver, running
 
 from telemetry_csv.logfile import source_ids
@@ -81,6 +83,55 @@ def test_memory_stays_flat_over_years_of_ids() -> None:
     kept = seen._window._sources["claude-code"]
     assert len(kept.hours) == len(kept.heap) <= source_ids.WINDOW_HOURS + 1
     assert hours > 10 * len(kept.hours)
+
+
+def test_many_clones_ids_within_the_window_are_packed() -> None:
+    """Ids of the same months imported by many clones: the window holds them all, past
+    `NAMED_KEPT` as 8-byte numbers, and every one of them is still told apart."""
+    seen = SeenIds()
+    ids = [
+        f"202603{1 + day:02d}T{hour:02d}Z-{(day * 24 + hour) * 1000 + clone:016x}"
+        for clone in range(200)
+        for day in range(28)
+        for hour in range(24)
+    ]
+    assert len(ids) > 2 * source_ids.NAMED_KEPT
+    assert all(seen.first("claude-code", source_id) for source_id in ids)
+    kept = seen._window._sources["claude-code"]
+    as_text = sum(map(len, kept.hours.values()))
+    packed = sum(map(len, kept.packed.values()))
+    assert as_text + packed == len(ids)
+    assert as_text <= source_ids.NAMED_KEPT < packed
+    assert not any(seen.first("claude-code", source_id) for source_id in ids[::7])
+    assert seen.first("claude-code", "20260301T00Z-" + "f" * 16)
+    assert seen.repeats == len(ids[::7])
+
+
+hours = st.sampled_from(["20260301T00Z", "20260301T01Z", "20260415T09Z", "20260601T23Z"])
+tails = st.one_of(
+    st.integers(0, 40).map(lambda number: f"{number:016x}"),  # an importer's: packable
+    st.sampled_from(["ABCDEF0123456789", "0000000000000001x", "00000000000000a", "x"]),
+)
+ids = st.tuples(st.sampled_from(["claude-code", "codex"]), hours, tails).map(
+    lambda parts: (parts[0], f"{parts[1]}-{parts[2]}")
+)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(st.one_of(ids, st.just(("codex", "untimed-id"))), max_size=120))
+def test_packing_never_changes_which_ids_count(
+    monkeypatch: pytest.MonkeyPatch, sequence: list[tuple[str, str]]
+) -> None:
+    """Packing after every few ids tells the same rows apart as keeping every id as text
+    (a window with values never packs)."""
+    monkeypatch.setattr(source_ids, "NAMED_KEPT", 3)
+    seen = SeenIds()
+    reference = source_ids.IdWindow(values=True)
+    for source, source_id in sequence:
+        expected = reference.remember(source, source_id, True) is source_ids.NEW
+        assert seen.first(source, source_id) is expected, (source, source_id)
 
 
 def test_ids_without_a_leading_hour_keep_the_newest_ones() -> None:

@@ -13,12 +13,22 @@ before the newest id read so far are kept; a repeat of an id older than that cou
 branch that diverged for longer than the window before it was merged). Ids without that
 leading hour (another tool's) are kept for the last `UNTIMED_KEPT` of their source, first in,
 first out.
+
+Within the window, memory would still grow with the ids it holds, and a log that many clones
+imported into over the same months holds hundreds of thousands. So a window that keeps no
+values (`SeenIds`: whether an id was read is all a reader asks), past `NAMED_KEPT` ids held as
+text, packs the importer's ids it holds (`YYYYMMDDTHHZ-` and 16 hex digits) as the 64-bit
+number of their hex digits, in a sorted array per hour: 8 bytes an id where the text and its
+dictionary entry take over a hundred. New ids are kept as text until the next packing, so a
+reader that never passes the limit (most logs) never pays for it.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
+from array import array
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import NamedTuple, cast
 
@@ -28,6 +38,7 @@ from telemetry_csv.logfile.schema import Row
 
 WINDOW_HOURS = 90 * 24
 UNTIMED_KEPT = 1 << 16
+NAMED_KEPT = 1 << 16  # a source's ids held as text before a window without values packs them
 # The last four fields of an extended line whose source and source_id are both set: the rule of
 # `schema.source_problem` and `source_id_problem`; neither field can hold a comma, so the match
 # starts at the line's fourth comma from the end.
@@ -36,23 +47,42 @@ ID_AT_END = re.compile(
     re.MULTILINE,
 )
 _TIMED = re.compile(r"[0-9]{8}T[0-9]{2}Z-")
+_PACKABLE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")  # an importer's id
 _NEW = object()
 
 
 class _Source:
-    """The ids of one source within the window, with a value each."""
+    """The ids of one source within the window, with a value each, or (`values` false) only
+    whether each was read, the importer's ids packed past a limit (the module docstring)."""
 
-    __slots__ = ("heap", "horizon", "hours", "newest", "untimed")
+    __slots__ = (
+        "heap",
+        "horizon",
+        "hours",
+        "named",
+        "named_limit",
+        "newest",
+        "packed",
+        "untimed",
+        "values",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, values: bool = True) -> None:
+        self.values = values
         self.newest = ""  # the newest hour (`YYYYMMDDTHHZ`) read
         self.horizon = ""  # hours before it are forgotten
         self.hours: dict[str, dict[str, object]] = {}
         self.heap: list[str] = []  # the hours kept, for forgetting the oldest first
         self.untimed: dict[str, object] = {}
+        # Without values: each hour's packed ids, sorted, and how many ids `hours` holds as
+        # text (counted only there, where packing can follow).
+        self.packed: dict[str, array[int]] = {}
+        self.named = 0
+        self.named_limit = NAMED_KEPT
 
     def remember(self, source_id: str, value: object) -> object:
-        """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`."""
+        """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`
+        (without values, None stands for any value kept)."""
         hour = source_id[:12]
         ids = self.hours.get(hour)  # an hour kept is a valid one: the common case, at once
         if ids is None:
@@ -65,9 +95,44 @@ class _Source:
             if hour > self.newest:
                 self._advance(hour)
         found = ids.get(source_id, _NEW)
-        if found is _NEW:
+        if found is not _NEW:
+            return found
+        if self.values:
             ids[source_id] = value
+            return found
+        if self.packed and self._was_packed(hour, source_id):
+            return None
+        ids[source_id] = value
+        self.named += 1
+        if self.named > self.named_limit:
+            self._pack()  # after the id is kept: packing replaces the hours' dictionaries
         return found
+
+    def _was_packed(self, hour: str, source_id: str) -> bool:
+        packed = self.packed.get(hour)
+        if packed is None or _PACKABLE.fullmatch(source_id) is None:
+            return False
+        number = int(source_id[13:], 16)
+        at = bisect_left(packed, number)
+        return at < len(packed) and packed[at] == number
+
+    def _pack(self) -> None:
+        """Every importer's id held as text, packed into its hour's array."""
+        named = 0
+        for hour, ids in self.hours.items():
+            numbers = [int(key[13:], 16) for key in ids if _PACKABLE.fullmatch(key)]
+            if not numbers:
+                named += len(ids)
+                continue
+            for key in [key for key in ids if _PACKABLE.fullmatch(key)]:
+                del ids[key]
+            named += len(ids)
+            self.packed[hour] = array("Q", sorted([*self.packed.get(hour, ()), *numbers]))
+            # Dictionaries do not shrink when emptied: a new one holds what is left.
+            self.hours[hour] = dict(ids)
+        self.named = named
+        # Other tools' ids cannot be packed: the limit moves past them, not to pack each time.
+        self.named_limit = max(NAMED_KEPT, 2 * named)
 
     def _remember_untimed(self, source_id: str, value: object) -> object:
         found = self.untimed.get(source_id, _NEW)
@@ -85,7 +150,11 @@ class _Source:
         self.horizon = horizon
         heap = self.heap
         while heap and heap[0] < horizon:
-            del self.hours[heapq.heappop(heap)]
+            hour = heapq.heappop(heap)
+            dropped = self.hours.pop(hour)
+            if not self.values:
+                self.named -= len(dropped)
+                self.packed.pop(hour, None)
 
 
 def _hours_before(hour: str, hours: int) -> str:
@@ -129,9 +198,11 @@ _FIRST_HOUR = rfc3339.days_from_civil(1, 1, 1) * 24  # datetime's first hour
 
 
 class IdWindow:
-    """Every source's window of ids."""
+    """Every source's window of ids, with a value each, or (`values` false) only whether each
+    was read."""
 
-    def __init__(self) -> None:
+    def __init__(self, values: bool = True) -> None:
+        self._values = values
         self._sources: dict[str, _Source] = {}
 
     def remember(self, source: str, source_id: str, value: object = None) -> object:
@@ -142,7 +213,7 @@ class IdWindow:
         """The ids of one source, for a caller that asks many times."""
         kept = self._sources.get(name)
         if kept is None:
-            kept = self._sources[name] = _Source()
+            kept = self._sources[name] = _Source(self._values)
         return kept
 
 
@@ -153,7 +224,7 @@ class SeenIds:
     """Which rows count: a row without a `source_id`, and the first row of each id."""
 
     def __init__(self) -> None:
-        self._window = IdWindow()
+        self._window = IdWindow(values=False)
         self.repeats = 0  # rows left out as repeats of an id read before
 
     def first(self, source: str, source_id: str) -> bool:
