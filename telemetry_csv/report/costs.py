@@ -33,7 +33,7 @@ import bisect
 import math
 import warnings
 from collections.abc import Iterator
-from types import ModuleType, SimpleNamespace
+from types import ModuleType, SimpleNamespace, UnionType
 from typing import TYPE_CHECKING, Any
 
 from telemetry_csv.report.data import FEMTO_PER_USD
@@ -69,7 +69,6 @@ def _price_library() -> Any:
     imported yet its modules are imported without it; a later `import genai_prices` runs its
     `__init__` as usual and finds them. None when it is not installed."""
     import sys
-    from importlib import import_module
 
     if "genai_prices" in sys.modules:
         package: Any = sys.modules["genai_prices"]
@@ -91,18 +90,15 @@ def _price_library() -> Any:
     stand_in.__spec__ = spec
     sys.modules["genai_prices"] = stand_in
     try:
-        snapshots = import_module("genai_prices.data_snapshot")
-        types = import_module("genai_prices.types")
-        # Imported on first use by the price calculation; imported later, without the stand-in,
-        # they would import the package's `__init__` after all.
-        for lazy in _LAZY_MODULES:
-            import_module(lazy)
+        try:
+            snapshots, types = _import_price_modules(without_pydantic="pydantic" not in sys.modules)
+        except _PydanticNeeded:
+            snapshots, types = _import_price_modules(without_pydantic=False)
     except ImportError:
         return None
     finally:
         if sys.modules.get("genai_prices") is stand_in:
             del sys.modules["genai_prices"]
-    from importlib.metadata import version
 
     def calc_price(
         usage: Any,
@@ -116,8 +112,42 @@ def _price_library() -> Any:
         )
 
     return SimpleNamespace(
-        calc_price=calc_price, Usage=types.Usage, __version__=version(PACKAGE), types=types
+        calc_price=calc_price,
+        Usage=types.Usage,
+        __version__=_version(spec.submodule_search_locations),
+        types=types,
     )
+
+
+def _version(locations: Any) -> str:
+    """The installed package's version: from the one `genai_prices-*.dist-info` beside the
+    package where there is one (as pip installs it), else from `importlib.metadata`, whose import
+    costs a report more than looking."""
+    import os
+
+    for location in locations:
+        folder: str = os.path.dirname(location)
+        try:
+            found = [name for name in os.listdir(folder) if name.startswith("genai_prices-")]
+        except OSError:
+            continue
+        named = [name for name in found if name.endswith(".dist-info")]
+        if len(named) == 1:
+            named_version = named[0][len("genai_prices-") : -len(".dist-info")]
+            try:
+                with open(os.path.join(folder, named[0], "METADATA"), encoding="utf-8") as file:
+                    for line in file:
+                        if line == "\n":
+                            break
+                        if line.startswith("Version: "):
+                            if line[len("Version: ") :].strip() == named_version:
+                                return named_version
+                            break
+            except OSError:
+                pass
+    from importlib.metadata import version as metadata_version
+
+    return metadata_version(PACKAGE)
 
 
 _LAZY_MODULES = (
@@ -127,6 +157,142 @@ _LAZY_MODULES = (
     "genai_prices.decompose",
     "genai_prices.validation",
 )
+
+_PRICE_MODULES = ("genai_prices.types", "genai_prices.data_snapshot", *_LAZY_MODULES)
+
+
+def _import_price_modules(*, without_pydantic: bool) -> tuple[Any, Any]:
+    """`genai_prices.data_snapshot` and `genai_prices.types`, with the modules the price
+    calculation imports on first use (imported later, without the package's stand-in, they
+    would import its `__init__` after all).
+
+    `without_pydantic`: pydantic is imported by `types` only to describe how the package reads
+    price data from JSON (its `TypeAdapter`s and the `Annotated` marks they read), which the
+    price calculation never does; importing pydantic and building those adapters costs more
+    than the price data itself. So `types` is imported with `_LatePydantic` standing in for
+    pydantic: the marks are recorded, and the first use of an adapter imports pydantic and
+    puts the real marks in place before building the real adapter (`_LatePydantic.realise`).
+    A name the stand-in does not know raises `_PydanticNeeded`, and the caller imports the
+    modules again the usual way."""
+    import sys
+    from importlib import import_module
+
+    if not without_pydantic:
+        return import_module("genai_prices.data_snapshot"), import_module("genai_prices.types")
+    late = _LatePydantic()
+    sys.modules["pydantic"] = late
+    try:
+        types = import_module("genai_prices.types")
+        late.module = types
+        snapshots = import_module("genai_prices.data_snapshot")
+        for lazy in _LAZY_MODULES:
+            import_module(lazy)
+    except BaseException:
+        for name in _PRICE_MODULES:
+            sys.modules.pop(name, None)
+        raise
+    finally:
+        if sys.modules.get("pydantic") is late:
+            del sys.modules["pydantic"]
+    return snapshots, types
+
+
+class _PydanticNeeded(ImportError):
+    """`genai_prices.types` asked `_LatePydantic` for a name it does not stand in for."""
+
+
+class _Mark:
+    """A pydantic object `genai_prices.types` made while `_LatePydantic` stood in for pydantic:
+    its name and arguments, to make the real one from."""
+
+    __slots__ = ("args", "kwargs", "name")
+
+    def __init__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.name, self.args, self.kwargs = name, args, kwargs
+
+    def real(self) -> Any:
+        import pydantic
+
+        return getattr(pydantic, self.name)(
+            *map(_real, self.args), **{key: _real(value) for key, value in self.kwargs.items()}
+        )
+
+
+class _LateAdapter:
+    """A `pydantic.TypeAdapter` made on first use (see `_import_price_modules`)."""
+
+    def __init__(self, late: _LatePydantic, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self._late, self._args, self._kwargs = late, args, kwargs
+        self._adapter: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._late.realise()
+            self._adapter = _Mark("TypeAdapter", self._args, self._kwargs).real()
+        return getattr(self._adapter, name)
+
+
+class _LatePydantic(ModuleType):
+    """What `genai_prices.types` is given for `pydantic` while it is imported for prices."""
+
+    _MARKS = frozenset({"Tag", "Discriminator", "Field", "ConfigDict"})
+
+    def __init__(self) -> None:
+        super().__init__("pydantic")
+        self.module: ModuleType | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "TypeAdapter":
+            return lambda *args, **kwargs: _LateAdapter(self, args, kwargs)
+        if name in self._MARKS:
+            return lambda *args, **kwargs: _Mark(name, args, kwargs)
+        raise _PydanticNeeded(f"pydantic.{name}")
+
+    def realise(self) -> None:
+        """Real pydantic in `types` from now on: its name (string annotations name it), and
+        the real marks in every annotated type it holds."""
+        import pydantic
+
+        module = self.module
+        if module is None or getattr(module, "pydantic", None) is pydantic:
+            return
+        for name, value in list(vars(module).items()):
+            if value is not self and _has_marks(value):
+                setattr(module, name, _real(value))
+        setattr(module, "pydantic", pydantic)  # noqa: B010 (a module attribute mypy does not know)
+
+
+def _has_marks(value: Any) -> bool:
+    import typing
+
+    if isinstance(value, _Mark):
+        return True
+    if typing.get_origin(value) is None:
+        return False
+    metadata = getattr(value, "__metadata__", ())
+    return any(map(_has_marks, (*typing.get_args(value), *metadata)))
+
+
+def _real(value: Any) -> Any:
+    """`value` with each `_Mark` in it made real: a mark, or a type made of `Annotated`,
+    unions and generic aliases holding marks."""
+    import functools
+    import operator
+    import typing
+
+    if isinstance(value, _Mark):
+        return value.real()
+    if not _has_marks(value):
+        return value
+    if isinstance(value, dict):
+        return {key: _real(item) for key, item in value.items()}
+    origin = typing.get_origin(value)
+    if origin is typing.Annotated:  # its args are the type and the marks
+        return typing.Annotated[(_real(value.__origin__), *map(_real, value.__metadata__))]
+    args = tuple(map(_real, typing.get_args(value)))
+    if origin is typing.Union or isinstance(value, UnionType):
+        return functools.reduce(operator.or_, args)
+    return value.copy_with(args)
 
 
 class Pricer:
