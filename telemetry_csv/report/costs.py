@@ -34,7 +34,7 @@ import math
 import warnings
 from collections.abc import Iterator
 from types import ModuleType, SimpleNamespace, UnionType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from telemetry_csv.report.data import FEMTO_PER_USD
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
@@ -370,6 +370,7 @@ class ModelPricing:
         self.end: float = 0
         self.tariff: Tariff | None = None
         self.base_rates: tuple[int, int, int, int, int, int] = _NO_RATES
+        self._changes: _Changes | Literal[False] | None = False  # False: not worked out yet
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
@@ -386,34 +387,63 @@ class ModelPricing:
             tariff = None
         self.tariff = tariff
         self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
-        window = _price_window(self._info.prices, second, self._pricer._types)
-        self.start, self.end = window if window else (second, second + 1)
+        if self._changes is False:
+            self._changes = _price_changes(self._info.prices, self._pricer._types)
+        if self._changes is None:
+            self.start, self.end = second, second + 1
+        else:
+            self.start, self.end = _price_window(self._changes, second)
 
 
-def _price_window(prices: Any, second: int, types: Any) -> tuple[float, float] | None:
-    """The instants around `second` between which the library picks the same price; None when a
-    constraint is of a kind this module does not know."""
+class _Changes(NamedTuple):
+    """The instants at which a model's price may change: `once`, sorted (start dates), and
+    `daily`, seconds of the UTC day (time-of-day windows)."""
+
+    once: list[int]
+    daily: list[int]
+
+
+def _price_changes(prices: Any, types: Any) -> _Changes | None:
+    """When the library may pick another of `prices`; None when a constraint is of a kind this
+    module does not know."""
+    once: list[int] = []
+    daily: list[int] = []
     if not isinstance(prices, list):
-        return (-math.inf, math.inf)
-    changes: list[int] = []
-    day = second // SECONDS_PER_DAY
+        return _Changes(once, daily)
     for conditional in prices:
         constraint = conditional.constraint
         if constraint is None:
             continue
         if isinstance(constraint, types.StartDateConstraint):
             start = constraint.start_date
-            changes.append(days_from_civil(start.year, start.month, start.day) * SECONDS_PER_DAY)
+            once.append(days_from_civil(start.year, start.month, start.day) * SECONDS_PER_DAY)
         elif isinstance(constraint, types.TimeOfDateConstraint):
             for moment in (constraint.start_time, constraint.end_time):
                 second_of_day = _utc_second_of_day(moment)
                 if second_of_day is None:
                     return None
-                changes += [(d * SECONDS_PER_DAY + second_of_day) for d in (day - 1, day, day + 1)]
+                daily.append(second_of_day)
         else:
             return None
-    before = max((change for change in changes if change <= second), default=-math.inf)
-    after = min((change for change in changes if change > second), default=math.inf)
+    return _Changes(sorted(once), sorted(set(daily)))
+
+
+def _price_window(changes: _Changes, second: int) -> tuple[float, float]:
+    """The instants around `second` between which the library picks the same price."""
+    at = bisect.bisect_right(changes.once, second)
+    before: float = changes.once[at - 1] if at else -math.inf
+    after: float = changes.once[at] if at < len(changes.once) else math.inf
+    if changes.daily:
+        day = second // SECONDS_PER_DAY
+        for moment in (
+            (day + shift) * SECONDS_PER_DAY + second_of_day
+            for shift in (-1, 0, 1)
+            for second_of_day in changes.daily
+        ):
+            if moment <= second:
+                before = max(before, moment)
+            else:
+                after = min(after, moment)
     return before, after
 
 
