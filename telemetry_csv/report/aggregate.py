@@ -211,7 +211,7 @@ def _rereader(
 
 
 def _new_cell(durations: array[int] | None, append: Callable[[int], object], ok: bool) -> Cell:
-    return [0, 0, 0, 0, 0, 0, durations, append, 0, 0, 0, None, int(ok), 0]
+    return [0, 0, 0, 0, 0, 0, durations, append, 0, 0, 0, None, int(ok)]
 
 
 class _Tally:
@@ -302,41 +302,9 @@ def _scan(
     keep_start, keep_stamp = extremes.starts.append, extremes.stamps.append
     read = 0
     split = str.split
-    plain_runs = not (by_name or by_time or fine)
-
-    def new_hour(hour: str, stamp: str) -> tuple[int | None, int, list[Cell]]:
-        day, start = locate(stamp)
-        entry = hours[hour] = (day, start, nowhere_pair if day is None else cells_of_day(day))
-        return entry
-
-    def new_cell(key: PassKey) -> Cell:
-        return _cell(cells, key, keep)
-
     for item in rows:
         if len(extremes.starts) > _EXTREMES_KEPT:
             extremes.settle()
-        if plain_runs and type(item) is str:
-            # The common case, in a loop of its own: see `_add_plain`.
-            lines = lines_of(item)
-            read += len(lines)
-            if held > 0 and keep:
-                held -= len(lines)
-                if held <= 0:
-                    keep = _let_go(cells)
-            if len(hours) > _HOURS_KEPT:
-                hours.clear()
-            _add_plain(
-                lines,
-                hours,
-                new_hour,
-                lambda start, stamp: cells_of_day(exact_day(start, stamp)),
-                cells,
-                new_cell,
-                keep_start,
-                keep_stamp,
-                None if pricer is None else (pricings, pricer),
-            )
-            continue
         # Each row comes as its first seven fields and the rest of its line: its notes, and
         # in the extended shape its source, id and cache parts (which hold no comma).
         batch: Iterable[Sequence[Any]]
@@ -476,78 +444,6 @@ def _scan(
     return _Scanned(cells, read, extremes.first, extremes.last, keep or every)
 
 
-# The prompt and completion tokens of a row in one int, added to a cell's TOKENS: one addition
-# where two would be, unpacked by `_settle`. The low part holds the sum of the prompt tokens
-# while it is below 2 ** _TOKEN_BITS: a count has at most `schema.COUNT_MAX_DIGITS` digits, so
-# that takes more rows than any file can hold.
-_TOKEN_BITS = 96
-_TOKEN_MASK = (1 << _TOKEN_BITS) - 1
-
-
-def _add_plain(
-    lines: list[str],
-    hours: dict[str, tuple[int | None, int, list[Cell]]],
-    new_hour: Callable[[str, str], tuple[int | None, int, list[Cell]]],
-    exact: Callable[[int, str], list[Cell]],
-    cells: dict[PassKey, Cell],
-    new_cell: Callable[[PassKey], Cell],
-    keep_start: Callable[[int], None],
-    keep_stamp: Callable[[str], None],
-    pricing_by: tuple[dict[str, Any], Pricer] | None,
-) -> None:
-    """`_scan`'s loop for a run of 8-column lines when nothing is filtered and no cell is of a
-    model and a day: each line into its (model, task type, success) cell and its day's cell,
-    as `_scan`'s own loop does, with nothing asked per row that cannot happen here."""
-    pricings, pricer = pricing_by if pricing_by is not None else ({}, None)
-    priced = pricing_by is not None
-    of_day: Any
-    for stamp, model, prompt_text, completion_text, success, kind, duration_text, _ in map(
-        str.split, lines, repeat(","), repeat(7)
-    ):
-        hour = stamp[:13] if stamp[-1] == "Z" else stamp[:13] + stamp[-6:]  # hour_key, inlined
-        entry = hours.get(hour)
-        if entry is None:
-            entry = new_hour(hour, stamp)
-        day, start, of_day = entry
-        if day is None:
-            of_day = exact(start, stamp)
-        keep_start(start)  # first and last by instant: see `_Extremes`
-        keep_stamp(stamp)
-        key = (model, kind, success)
-        cell = cells.get(key)
-        if cell is None:
-            cell = new_cell(key)
-        # Literal indexes, as in `_scan`.
-        of_day = of_day[cell[12]]
-        prompt = int(prompt_text)
-        completion = int(completion_text)
-        duration = int(duration_text)
-        tokens = prompt + (completion << _TOKEN_BITS)
-        cell[13] += tokens
-        cell[7](duration)
-        of_day[13] += tokens
-        of_day[7](duration)
-        if priced:
-            pricing = pricings.get(model)
-            if (
-                pricing is not None
-                and pricing.start <= start
-                and start + 3600 <= pricing.end
-                and prompt <= pricing.base_rates[3]
-            ):
-                rates = pricing.base_rates
-                femto = rates[0] * prompt + rates[1] * completion + rates[2]
-            else:
-                assert pricer is not None
-                femto = _cost(pricings, pricer, model, start, stamp, prompt, completion, "", "")
-            if femto is None:
-                cell[5] += 1
-                of_day[5] += 1
-            else:
-                cell[4] += femto
-                of_day[4] += femto
-
-
 def _cost(
     pricings: dict[str, Any],
     pricer: Pricer,
@@ -645,13 +541,7 @@ def _cell(cells: dict[PassKey, Cell], key: PassKey, keep: bool) -> Cell:
 
 
 def _settle(cell: Cell) -> None:
-    """A cell's runs and total duration from the durations it holds (the pass adds none), and
-    its token sums from TOKENS (`_add_plain`)."""
-    tokens = cell[13]
-    if tokens:
-        cell[2] += tokens & _TOKEN_MASK
-        cell[3] += tokens >> _TOKEN_BITS
-        cell[13] = 0
+    """A cell's runs and total duration from the durations it holds (the pass adds none)."""
     durations = cell[6]
     if durations is not None and len(durations) > cell[0]:
         cell[0] = len(durations)

@@ -41,8 +41,7 @@ from telemetry_csv.report.percentiles import SortedRuns, interpolate, ranks_need
 
 # A cell: [runs, successes, prompt tokens, completion tokens, femto-dollars, unpriced runs,
 #          durations (an array, or None when they are not held), durations.append (or a sink),
-#          cache-read tokens, cache-write tokens, total duration, key, success (0 or 1),
-#          prompt and completion tokens not yet added in (packed in one int, see TOKENS)]; a
+#          cache-read tokens, cache-write tokens, total duration, key, success (0 or 1)]; a
 #          list, since the pass updates it for every row. Successes are the runs of a cell whose
 #          key says success, filled in when the pass ends. A group's sums are kept in the same
 #          layout (up to the total duration).
@@ -50,7 +49,6 @@ RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, DURATIONS, APPEND_DURATION 
 CACHE_READ, CACHE_WRITE, DURATION_TOTAL = 8, 9, 10
 KEY = 11  # the cell's CellKey, set by the table
 SUCCESS = 12  # 1 if the cell's rows succeeded, else 0: the pass picks a day's cell by it
-TOKENS = 13  # tokens the pass adds in one int; they are in PROMPT and COMPLETION when it ends
 _SUMS = (RUNS, SUCCESSES, PROMPT, COMPLETION, COST, UNPRICED, CACHE_READ, CACHE_WRITE)
 Cell = list[Any]
 CellTuple = tuple[str | None, str | None, int | None, bool]  # a `CellKey` as a plain tuple
