@@ -112,6 +112,26 @@ def test_hand_picked_rows_cross_every_kind_of_price_change() -> None:
     assert_costs_match_library(rows)
 
 
+def test_daily_windows_across_days_and_start_dates_cost_what_the_library_says() -> None:
+    """A price is asked of the library once per segment (which start dates have passed, which
+    daily window a time of day is in) and reused on other days: every hour of days on both
+    sides of deepseek-v4-flash's start dates, and the seconds around deepseek-chat's daily
+    window edges, priced as the library prices each row."""
+    lines = [
+        row_line(f"2026-{day}T{hour:02d}:{minute:02d}:00Z", model, str(1000 + hour), str(hour))
+        for day in ("04-30", "05-01", "08-16", "08-17", "08-18", "09-09", "09-10", "09-11")
+        for hour in range(24)
+        for minute in (0, 29, 30, 59)
+        for model in ("deepseek/deepseek-chat", "deepseek-v4-flash")
+    ]
+    lines += [
+        row_line(f"2026-06-0{day}T{moment}Z", "deepseek/deepseek-chat", "777", "55")
+        for day in range(1, 4)
+        for moment in ("00:29:59", "00:30:00", "16:29:59", "16:30:00")
+    ]
+    assert_costs_match_library(parse(lines))
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(

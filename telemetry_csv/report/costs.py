@@ -371,28 +371,54 @@ class ModelPricing:
         self.tariff: Tariff | None = None
         self.base_rates: tuple[int, int, int, int, int, int] = _NO_RATES
         self._changes: _Changes | Literal[False] | None = False  # False: not worked out yet
+        self._segments: dict[tuple[int, int], Tariff | None] = {}  # see `move_to`
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
-        library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
+        library cannot compute that price, runs are unpriced while it holds (`tariff` None).
+
+        The library picks a price by which of its constraints hold, and each holds on whole
+        segments between the instants of `_price_changes` (after a start date or not, inside a
+        daily window or not): so the price of a segment (which start dates have passed, which
+        daily windows the time of day is in), once asked, is the price of every instant with
+        the same segments, on any day."""
+        changes = self._changes
+        if changes is False:
+            changes = self._changes = _price_changes(self._info.prices, self._pricer._types)
+        clamped = datetime_second(second)
+        segment = (
+            None
+            if changes is None
+            else (
+                bisect.bisect_right(changes.once, clamped),
+                bisect.bisect_right(changes.daily, clamped % SECONDS_PER_DAY),
+            )
+        )
+        if segment is not None and segment in self._segments:
+            tariff = self._segments[segment]
+        else:
+            tariff = self._ask(clamped)
+            if segment is not None:
+                self._segments[segment] = tariff
+        self.tariff = tariff
+        self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
+        if changes is None:
+            self.start, self.end = second, second + 1
+        else:
+            self.start, self.end = _price_window(changes, second)
+
+    def _ask(self, second: int) -> Tariff | None:
+        """The library's price at `second` (within `datetime`'s range), as a tariff."""
         from datetime import UTC, datetime
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                moment = datetime.fromtimestamp(datetime_second(second), UTC)
+                moment = datetime.fromtimestamp(second, UTC)
                 price = self._info.get_prices(moment)
-            tariff: Tariff | None = self._pricer.tariff(price)
+            return self._pricer.tariff(price)
         except (ArithmeticError, LookupError, TypeError, ValueError):
-            tariff = None
-        self.tariff = tariff
-        self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
-        if self._changes is False:
-            self._changes = _price_changes(self._info.prices, self._pricer._types)
-        if self._changes is None:
-            self.start, self.end = second, second + 1
-        else:
-            self.start, self.end = _price_window(self._changes, second)
+            return None
 
 
 class _Changes(NamedTuple):
