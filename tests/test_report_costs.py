@@ -522,3 +522,28 @@ def test_the_package_reads_json_prices_as_usual_after_a_report() -> None:
     ]
     assert outputs[0] == outputs[1]
     assert "ClauseOr(or_=[ClauseStartsWith(" in outputs[0] and "ValidationError" in outputs[0]
+
+
+def test_a_pydantic_name_the_stand_in_does_not_know_imports_the_usual_way() -> None:
+    """Should genai-prices use pydantic for something the stand-in does not record (here: as if
+    it did not know `Tag`), the price data is imported again with pydantic, and prices as
+    before."""
+    script = (
+        "import sys\n"
+        "from telemetry_csv.report import costs\n"
+        "if sys.argv[1] == 'unknown':\n"
+        "    costs._LatePydantic._MARKS = frozenset({'Discriminator', 'Field', 'ConfigDict'})\n"
+        "pricer = costs.load_pricer()\n"
+        "pricing = pricer.model('deepseek/deepseek-chat')\n"
+        "pricing.move_to(1_780_000_000)\n"
+        "print(pricer.price_data, pricing.label, pricing.base_rates, pricing.start, pricing.end)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    known, unknown = (
+        subprocess.run(
+            [sys.executable, "-c", script, how], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        for how in ("known", "unknown")
+    )
+    assert known[0] == unknown[0] and "deepseek" in known[0]
+    assert (known[1], unknown[1]) == ("False", "True")
