@@ -80,37 +80,56 @@ def assert_costs_match_library(rows: list[Row]) -> None:
         assert cost.unpriced_runs == 0
 
 
+HAND_PICKED = [
+    row_line("2026-03-12T23:59:59Z", "claude-sonnet-4-6", "250000", "1000"),  # tier, old
+    row_line("2026-03-13T00:59:59+01:00", "claude-sonnet-4-6", "250000", "1000"),  # still old
+    row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "250000", "1000"),  # new price
+    row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "150000", "1000"),
+    row_line("2026-05-01T00:29:59Z", "deepseek/deepseek-chat", "1000000", "1000000"),
+    row_line("2026-05-01T00:30:00Z", "deepseek/deepseek-chat", "1000000", "1000000"),
+    row_line("2026-05-01T05:59:59+05:30", "deepseek/deepseek-chat", "1000", "1000"),  # 00:29:59Z
+    row_line("2026-05-01T06:00:00+05:30", "deepseek/deepseek-chat", "1000", "1000"),  # 00:30Z
+    row_line("2026-05-01T22:00:00-05:00", "deepseek/deepseek-chat", "7", "3"),  # 03:00Z next day
+    row_line("2026-08-16T23:59:59Z", "deepseek-v4-flash", "1000000", "0"),
+    row_line("2026-08-17T00:00:00Z", "deepseek-v4-flash", "1000000", "0"),
+    row_line("2026-09-10T01:30:00Z", "deepseek-v4-flash", "1000000", "0"),
+    row_line("2026-09-10T06:00:00.5Z", "deepseek-v4-flash", "1000000", "0"),
+    row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200000", "10"),
+    row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200001", "10"),
+    row_line("2026-06-01T12:00:00Z", "openai/gpt-4o", "0", "0"),
+    row_line("2026-06-01T12:00:00Z", "anthropic/claude-3-5-haiku-20241022", "2210", "380"),
+    row_line("2026-06-01T12:00:00Z", "llama3.1:70b", "6400", "1210"),
+    row_line("2026-06-01T12:00:00Z", "no-such-provider/gpt-4o", "1000", "10"),
+]
+
+
 def test_hand_picked_rows_cross_every_kind_of_price_change() -> None:
-    lines = [
-        row_line("2026-03-12T23:59:59Z", "claude-sonnet-4-6", "250000", "1000"),  # tier, old
-        row_line("2026-03-13T00:59:59+01:00", "claude-sonnet-4-6", "250000", "1000"),  # still old
-        row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "250000", "1000"),  # new price
-        row_line("2026-03-13T00:00:00Z", "claude-sonnet-4-6", "150000", "1000"),
-        row_line("2026-05-01T00:29:59Z", "deepseek/deepseek-chat", "1000000", "1000000"),
-        row_line("2026-05-01T00:30:00Z", "deepseek/deepseek-chat", "1000000", "1000000"),
-        row_line(
-            "2026-05-01T05:59:59+05:30", "deepseek/deepseek-chat", "1000", "1000"
-        ),  # 00:29:59Z
-        row_line("2026-05-01T06:00:00+05:30", "deepseek/deepseek-chat", "1000", "1000"),  # 00:30Z
-        row_line(
-            "2026-05-01T22:00:00-05:00", "deepseek/deepseek-chat", "7", "3"
-        ),  # 03:00Z next day
-        row_line("2026-08-16T23:59:59Z", "deepseek-v4-flash", "1000000", "0"),
-        row_line("2026-08-17T00:00:00Z", "deepseek-v4-flash", "1000000", "0"),
-        row_line("2026-09-10T01:30:00Z", "deepseek-v4-flash", "1000000", "0"),
-        row_line("2026-09-10T06:00:00.5Z", "deepseek-v4-flash", "1000000", "0"),
-        row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200000", "10"),
-        row_line("2026-06-01T12:00:00Z", "gemini-2.5-pro", "200001", "10"),
-        row_line("2026-06-01T12:00:00Z", "openai/gpt-4o", "0", "0"),
-        row_line("2026-06-01T12:00:00Z", "anthropic/claude-3-5-haiku-20241022", "2210", "380"),
-        row_line("2026-06-01T12:00:00Z", "llama3.1:70b", "6400", "1210"),
-        row_line("2026-06-01T12:00:00Z", "no-such-provider/gpt-4o", "1000", "10"),
-    ]
+    lines = HAND_PICKED
     rows = parse(lines)
     prices = [library_price(row) for row in rows]
     assert prices[0] != prices[2] and prices[4] != prices[5] and prices[6] != prices[7]
     assert prices[9] != prices[10] and prices[13] != prices[14] * 200000 / 200001
     assert_costs_match_library(rows)
+
+
+def test_daily_windows_across_days_and_start_dates_cost_what_the_library_says() -> None:
+    """A price is asked of the library once per segment (which start dates have passed, which
+    daily window a time of day is in) and reused on other days: every hour of days on both
+    sides of deepseek-v4-flash's start dates, and the seconds around deepseek-chat's daily
+    window edges, priced as the library prices each row."""
+    lines = [
+        row_line(f"2026-{day}T{hour:02d}:{minute:02d}:00Z", model, str(1000 + hour), str(hour))
+        for day in ("04-30", "05-01", "08-16", "08-17", "08-18", "09-09", "09-10", "09-11")
+        for hour in range(24)
+        for minute in (0, 29, 30, 59)
+        for model in ("deepseek/deepseek-chat", "deepseek-v4-flash")
+    ]
+    lines += [
+        row_line(f"2026-06-0{day}T{moment}Z", "deepseek/deepseek-chat", "777", "55")
+        for day in range(1, 4)
+        for moment in ("00:29:59", "00:30:00", "16:29:59", "16:30:00")
+    ]
+    assert_costs_match_library(parse(lines))
 
 
 @settings(max_examples=40, deadline=None)
@@ -400,3 +419,131 @@ def test_a_price_the_library_cannot_compute_leaves_only_its_runs_unpriced(
     assert "$2.00 + 2 unpriced" in markdown
     assert "Priced as: `testco/broken-later` as `testco/broken-later`." in markdown
     assert "No known price" not in markdown
+
+
+# A report run by `main`, after importing the module named first ("-": none); prints to stderr
+# which of pydantic and importlib.metadata the run imported.
+IMPORTED_FIRST = (
+    "import sys\n"
+    "if sys.argv[1] != '-':\n"
+    "    __import__(sys.argv[1])\n"
+    "from telemetry_csv.cli.main import main\n"
+    "try:\n"
+    "    code = main(sys.argv[2:])\n"
+    "finally:\n"
+    "    print([name for name in ('pydantic', 'importlib.metadata') if name in sys.modules],\n"
+    "          file=sys.stderr)\n"
+    "raise SystemExit(code)\n"
+)
+
+
+@pytest.mark.parametrize("form", ["markdown", "json"])
+def test_the_price_data_without_pydantic_prices_as_the_whole_package(
+    tmp_path: Path, form: str
+) -> None:
+    """`report` imports the price data without pydantic (only the package's JSON reading needs
+    it); every price, window and tier comes out as with the package imported the usual way."""
+    log = tmp_path / "usage.csv"
+    more = [
+        row_line(f"2026-{month:02d}-{day:02d}T{hour:02d}:17:00{offset}", model, prompt, "900")
+        for month in (1, 3, 6, 9, 12)
+        for day, hour, offset in ((1, 0, "Z"), (13, 5, "+05:30"), (28, 23, "-04:00"))
+        for model in MODELS
+        for prompt in ("1200", "210000")
+    ]
+    log.write_text(HEADER + "".join(HAND_PICKED) + "".join(more))
+
+    def report(first: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-c", IMPORTED_FIRST, first, "report", "--format", form]
+        return subprocess.run([*command, str(log)], capture_output=True, text=True, check=True)
+
+    late, usual = report("-"), report("genai_prices")
+    assert late.stdout == usual.stdout
+    assert (
+        ("Estimated cost" in late.stdout)
+        if form == "markdown"
+        else (json.loads(late.stdout)["costs"]["status"] == "estimated")
+    )
+    assert "pydantic" not in late.stderr and "pydantic" in usual.stderr
+    if form == "json":  # (the Markdown table's library imports it for its own version)
+        assert "importlib.metadata" not in late.stderr
+
+
+# Reads price data the way the package's updater does (JSON-shaped data through pydantic,
+# clauses told apart by their tag), after importing the package the usual way or after a report
+# imported its price data without pydantic ("late"); prints what came out.
+READS_RAW_PRICES = """
+import sys
+if sys.argv[1] == "late":
+    from telemetry_csv.report.costs import load_pricer
+    print(load_pricer().price_data)
+    assert "pydantic" not in sys.modules
+import genai_prices
+from genai_prices import types
+if sys.argv[1] != "late":
+    print("genai-prices", genai_prices.__version__)
+raw = [{
+    "id": "acme", "name": "Acme", "api_pattern": "https://acme",
+    "model_match": {"or": [{"starts_with": "acme-"}, {"equals": "a1"}]},
+    "models": [{
+        "id": "a1", "match": {"and": [{"contains": "a"}, {"regex": "a1$"}]},
+        "prices": [
+            {"prices": {"input_mtok": "1.5",
+                        "output_mtok": {"base": "2", "tiers": [{"start": 1000, "price": "3"}]}}},
+            {"constraint": {"start_date": "2025-01-01"},
+             "prices": {"input_mtok": 2, "output_mtok": 4}},
+        ],
+    }],
+}]
+providers = types._providers_from_raw(raw)
+print(repr(providers))
+print(providers[0].models[0].is_match("xa1"), providers[0].model_match.is_match("acme-x"))
+print(types._model_price_mapping_schema.validate_python({"input_mtok": "0.5"}))
+try:
+    types._providers_from_raw([{**raw[0], "model_match": {"nearly": "x"}}])
+except Exception as error:
+    print(type(error).__name__, error)
+usage = genai_prices.Usage(input_tokens=2000, output_tokens=500)
+print(genai_prices.calc_price(usage, "gpt-4o", provider_id="openai").total_price)
+"""
+
+
+def test_the_package_reads_json_prices_as_usual_after_a_report() -> None:
+    """The stand-in for pydantic is gone once the price data is imported: the package's own
+    reading of price data (its updater's) builds the real adapters, with the real tags."""
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", READS_RAW_PRICES, how],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for how in ("usual", "late")
+    ]
+    assert outputs[0] == outputs[1]
+    assert "ClauseOr(or_=[ClauseStartsWith(" in outputs[0] and "ValidationError" in outputs[0]
+
+
+def test_a_pydantic_name_the_stand_in_does_not_know_imports_the_usual_way() -> None:
+    """Should genai-prices use pydantic for something the stand-in does not record (here: as if
+    it did not know `Tag`), the price data is imported again with pydantic, and prices as
+    before."""
+    script = (
+        "import sys\n"
+        "from telemetry_csv.report import costs\n"
+        "if sys.argv[1] == 'unknown':\n"
+        "    costs._LatePydantic._MARKS = frozenset({'Discriminator', 'Field', 'ConfigDict'})\n"
+        "pricer = costs.load_pricer()\n"
+        "pricing = pricer.model('deepseek/deepseek-chat')\n"
+        "pricing.move_to(1_780_000_000)\n"
+        "print(pricer.price_data, pricing.label, pricing.base_rates, pricing.start, pricing.end)\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    known, unknown = (
+        subprocess.run(
+            [sys.executable, "-c", script, how], capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        for how in ("known", "unknown")
+    )
+    assert known[0] == unknown[0] and "deepseek" in known[0]
+    assert (known[1], unknown[1]) == ("False", "True")

@@ -8,9 +8,12 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from telemetry_csv.logfile.schema import Schema, neutralise
+from telemetry_csv.report import markdown
 from telemetry_csv.report.aggregate import ReportOptions, build_report
 from telemetry_csv.report.csv_format import COLUMNS, render_csv
 from telemetry_csv.report.data import Report
@@ -19,7 +22,7 @@ from telemetry_csv.report.json_format import render_json
 from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
 from telemetry_csv.report.numbers import NOTHING
 from testing.report_fixtures import rows
-from testing.util import row_line
+from testing.util import HEADER, row_line
 
 MARKDOWN = MarkdownIt("commonmark").enable("table")
 
@@ -261,3 +264,63 @@ def test_configured_task_types_render_as_themselves() -> None:
     assert "<em>" not in html and "<strong>" not in html
     for kind in kinds:
         assert f"<code>{kind}</code>" in html
+
+
+# Text tabulate could treat specially: whitespace at either end, booleans, numbers, empty
+# values, bars escaped, backticks; and text only tabulate renders (non-ASCII, wide characters,
+# control characters, line breaks).
+_CELL_TEXT = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=12),
+    st.sampled_from(["", " ", "True", "False", "1.5", "-3", " 12 ", "1e5", "`a`", "a\\|b", "nan"]),
+    st.text(max_size=6),
+    st.sampled_from(["mödel", "模型", "a\tb", "a\nb", "\x1b[31mred\x1b[0m", "\x01"]),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.integers(min_value=1, max_value=5).flatmap(
+        lambda width: st.tuples(
+            st.lists(_CELL_TEXT, min_size=width, max_size=width),
+            st.lists(st.lists(_CELL_TEXT, min_size=width, max_size=width), max_size=6),
+            st.lists(st.sampled_from(["left", "right"]), min_size=width, max_size=width),
+        )
+    )
+)
+def test_pipe_tables_are_tabulates(table: tuple[list[str], list[list[str]], list[str]]) -> None:
+    """Markdown tables are written without tabulate where the text is plain; byte for byte
+    what tabulate writes, which renders the rest."""
+    from tabulate import tabulate
+
+    headers, rows, align = table
+    escaped = [[value.replace("|", "\\|") for value in row] for row in rows]
+    expected = tabulate(
+        escaped,
+        headers=[header.replace("|", "\\|") for header in headers],
+        tablefmt="pipe",
+        disable_numparse=True,
+        colalign=tuple(align),
+    )
+    assert markdown.table(headers, rows, align) == expected
+
+
+def test_a_report_of_plain_names_does_not_import_tabulate(tmp_path) -> None:
+    """tabulate (and the `importlib.metadata` it imports for its version) is for the tables
+    `pipe_table` does not write."""
+    import subprocess
+    import sys
+
+    log = tmp_path / "usage.csv"
+    log.write_text(HEADER + row_line(model="openai/gpt-4o") + row_line(model="mödel"))
+    script = (
+        "import sys\n"
+        "from telemetry_csv.cli.main import main\n"
+        "main(['report', '--no-costs', '--model', sys.argv[1], sys.argv[2]])\n"
+        "print('tabulate' in sys.modules, file=sys.stderr)\n"
+    )
+    for model, imported in (("openai/gpt-4o", "False"), ("mödel", "True")):
+        done = subprocess.run(
+            [sys.executable, "-c", script, model, str(log)], capture_output=True, text=True
+        )
+        assert done.returncode == 0 and done.stderr.strip() == imported, done.stderr
+        assert f"| `{model}` |" in done.stdout

@@ -33,8 +33,8 @@ import bisect
 import math
 import warnings
 from collections.abc import Iterator
-from types import ModuleType, SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from types import ModuleType, SimpleNamespace, UnionType
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from telemetry_csv.report.data import FEMTO_PER_USD
 from telemetry_csv.report.dates import SECONDS_PER_DAY, datetime_second, days_from_civil
@@ -69,7 +69,6 @@ def _price_library() -> Any:
     imported yet its modules are imported without it; a later `import genai_prices` runs its
     `__init__` as usual and finds them. None when it is not installed."""
     import sys
-    from importlib import import_module
 
     if "genai_prices" in sys.modules:
         package: Any = sys.modules["genai_prices"]
@@ -91,18 +90,15 @@ def _price_library() -> Any:
     stand_in.__spec__ = spec
     sys.modules["genai_prices"] = stand_in
     try:
-        snapshots = import_module("genai_prices.data_snapshot")
-        types = import_module("genai_prices.types")
-        # Imported on first use by the price calculation; imported later, without the stand-in,
-        # they would import the package's `__init__` after all.
-        for lazy in _LAZY_MODULES:
-            import_module(lazy)
+        try:
+            snapshots, types = _import_price_modules(without_pydantic="pydantic" not in sys.modules)
+        except _PydanticNeeded:
+            snapshots, types = _import_price_modules(without_pydantic=False)
     except ImportError:
         return None
     finally:
         if sys.modules.get("genai_prices") is stand_in:
             del sys.modules["genai_prices"]
-    from importlib.metadata import version
 
     def calc_price(
         usage: Any,
@@ -116,8 +112,42 @@ def _price_library() -> Any:
         )
 
     return SimpleNamespace(
-        calc_price=calc_price, Usage=types.Usage, __version__=version(PACKAGE), types=types
+        calc_price=calc_price,
+        Usage=types.Usage,
+        __version__=_version(spec.submodule_search_locations),
+        types=types,
     )
+
+
+def _version(locations: Any) -> str:
+    """The installed package's version: from the one `genai_prices-*.dist-info` beside the
+    package where there is one (as pip installs it), else from `importlib.metadata`, whose import
+    costs a report more than looking."""
+    import os
+
+    for location in locations:
+        folder: str = os.path.dirname(location)
+        try:
+            found = [name for name in os.listdir(folder) if name.startswith("genai_prices-")]
+        except OSError:
+            continue
+        named = [name for name in found if name.endswith(".dist-info")]
+        if len(named) == 1:
+            named_version = named[0][len("genai_prices-") : -len(".dist-info")]
+            try:
+                with open(os.path.join(folder, named[0], "METADATA"), encoding="utf-8") as file:
+                    for line in file:
+                        if line == "\n":
+                            break
+                        if line.startswith("Version: "):
+                            if line[len("Version: ") :].strip() == named_version:
+                                return named_version
+                            break
+            except OSError:
+                pass
+    from importlib.metadata import version as metadata_version
+
+    return metadata_version(PACKAGE)
 
 
 _LAZY_MODULES = (
@@ -127,6 +157,142 @@ _LAZY_MODULES = (
     "genai_prices.decompose",
     "genai_prices.validation",
 )
+
+_PRICE_MODULES = ("genai_prices.types", "genai_prices.data_snapshot", *_LAZY_MODULES)
+
+
+def _import_price_modules(*, without_pydantic: bool) -> tuple[Any, Any]:
+    """`genai_prices.data_snapshot` and `genai_prices.types`, with the modules the price
+    calculation imports on first use (imported later, without the package's stand-in, they
+    would import its `__init__` after all).
+
+    `without_pydantic`: pydantic is imported by `types` only to describe how the package reads
+    price data from JSON (its `TypeAdapter`s and the `Annotated` marks they read), which the
+    price calculation never does; importing pydantic and building those adapters costs more
+    than the price data itself. So `types` is imported with `_LatePydantic` standing in for
+    pydantic: the marks are recorded, and the first use of an adapter imports pydantic and
+    puts the real marks in place before building the real adapter (`_LatePydantic.realise`).
+    A name the stand-in does not know raises `_PydanticNeeded`, and the caller imports the
+    modules again the usual way."""
+    import sys
+    from importlib import import_module
+
+    if not without_pydantic:
+        return import_module("genai_prices.data_snapshot"), import_module("genai_prices.types")
+    late = _LatePydantic()
+    sys.modules["pydantic"] = late
+    try:
+        types = import_module("genai_prices.types")
+        late.module = types
+        snapshots = import_module("genai_prices.data_snapshot")
+        for lazy in _LAZY_MODULES:
+            import_module(lazy)
+    except BaseException:
+        for name in _PRICE_MODULES:
+            sys.modules.pop(name, None)
+        raise
+    finally:
+        if sys.modules.get("pydantic") is late:
+            del sys.modules["pydantic"]
+    return snapshots, types
+
+
+class _PydanticNeeded(ImportError):
+    """`genai_prices.types` asked `_LatePydantic` for a name it does not stand in for."""
+
+
+class _Mark:
+    """A pydantic object `genai_prices.types` made while `_LatePydantic` stood in for pydantic:
+    its name and arguments, to make the real one from."""
+
+    __slots__ = ("args", "kwargs", "name")
+
+    def __init__(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self.name, self.args, self.kwargs = name, args, kwargs
+
+    def real(self) -> Any:
+        import pydantic
+
+        return getattr(pydantic, self.name)(
+            *map(_real, self.args), **{key: _real(value) for key, value in self.kwargs.items()}
+        )
+
+
+class _LateAdapter:
+    """A `pydantic.TypeAdapter` made on first use (see `_import_price_modules`)."""
+
+    def __init__(self, late: _LatePydantic, args: tuple[Any, ...], kwargs: dict[str, Any]):
+        self._late, self._args, self._kwargs = late, args, kwargs
+        self._adapter: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._adapter is None:
+            self._late.realise()
+            self._adapter = _Mark("TypeAdapter", self._args, self._kwargs).real()
+        return getattr(self._adapter, name)
+
+
+class _LatePydantic(ModuleType):
+    """What `genai_prices.types` is given for `pydantic` while it is imported for prices."""
+
+    _MARKS = frozenset({"Tag", "Discriminator", "Field", "ConfigDict"})
+
+    def __init__(self) -> None:
+        super().__init__("pydantic")
+        self.module: ModuleType | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "TypeAdapter":
+            return lambda *args, **kwargs: _LateAdapter(self, args, kwargs)
+        if name in self._MARKS:
+            return lambda *args, **kwargs: _Mark(name, args, kwargs)
+        raise _PydanticNeeded(f"pydantic.{name}")
+
+    def realise(self) -> None:
+        """Real pydantic in `types` from now on: its name (string annotations name it), and
+        the real marks in every annotated type it holds."""
+        import pydantic
+
+        module = self.module
+        if module is None or getattr(module, "pydantic", None) is pydantic:
+            return
+        for name, value in list(vars(module).items()):
+            if value is not self and _has_marks(value):
+                setattr(module, name, _real(value))
+        setattr(module, "pydantic", pydantic)  # noqa: B010 (a module attribute mypy does not know)
+
+
+def _has_marks(value: Any) -> bool:
+    import typing
+
+    if isinstance(value, _Mark):
+        return True
+    if typing.get_origin(value) is None:
+        return False
+    metadata = getattr(value, "__metadata__", ())
+    return any(map(_has_marks, (*typing.get_args(value), *metadata)))
+
+
+def _real(value: Any) -> Any:
+    """`value` with each `_Mark` in it made real: a mark, or a type made of `Annotated`,
+    unions and generic aliases holding marks."""
+    import functools
+    import operator
+    import typing
+
+    if isinstance(value, _Mark):
+        return value.real()
+    if not _has_marks(value):
+        return value
+    if isinstance(value, dict):
+        return {key: _real(item) for key, item in value.items()}
+    origin = typing.get_origin(value)
+    if origin is typing.Annotated:  # its args are the type and the marks
+        return typing.Annotated[(_real(value.__origin__), *map(_real, value.__metadata__))]
+    args = tuple(map(_real, typing.get_args(value)))
+    if origin is typing.Union or isinstance(value, UnionType):
+        return functools.reduce(operator.or_, args)
+    return value.copy_with(args)
 
 
 class Pricer:
@@ -204,50 +370,106 @@ class ModelPricing:
         self.end: float = 0
         self.tariff: Tariff | None = None
         self.base_rates: tuple[int, int, int, int, int, int] = _NO_RATES
+        self._changes: _Changes | Literal[False] | None = False  # False: not worked out yet
+        self._segments: dict[tuple[int, int], Tariff | None] = {}  # see `move_to`
 
     def move_to(self, second: int) -> None:
         """Choose the price for the instant `second` (Unix time) and how long it holds. If the
-        library cannot compute that price, runs are unpriced while it holds (`tariff` None)."""
+        library cannot compute that price, runs are unpriced while it holds (`tariff` None).
+
+        The library picks a price by which of its constraints hold, and each holds on whole
+        segments between the instants of `_price_changes` (after a start date or not, inside a
+        daily window or not): so the price of a segment (which start dates have passed, which
+        daily windows the time of day is in), once asked, is the price of every instant with
+        the same segments, on any day."""
+        changes = self._changes
+        if changes is False:
+            changes = self._changes = _price_changes(self._info.prices, self._pricer._types)
+        clamped = datetime_second(second)
+        segment = (
+            None
+            if changes is None
+            else (
+                bisect.bisect_right(changes.once, clamped),
+                bisect.bisect_right(changes.daily, clamped % SECONDS_PER_DAY),
+            )
+        )
+        if segment is not None and segment in self._segments:
+            tariff = self._segments[segment]
+        else:
+            tariff = self._ask(clamped)
+            if segment is not None:
+                self._segments[segment] = tariff
+        self.tariff = tariff
+        self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
+        if changes is None:
+            self.start, self.end = second, second + 1
+        else:
+            self.start, self.end = _price_window(changes, second)
+
+    def _ask(self, second: int) -> Tariff | None:
+        """The library's price at `second` (within `datetime`'s range), as a tariff."""
         from datetime import UTC, datetime
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                moment = datetime.fromtimestamp(datetime_second(second), UTC)
+                moment = datetime.fromtimestamp(second, UTC)
                 price = self._info.get_prices(moment)
-            tariff: Tariff | None = self._pricer.tariff(price)
+            return self._pricer.tariff(price)
         except (ArithmeticError, LookupError, TypeError, ValueError):
-            tariff = None
-        self.tariff = tariff
-        self.base_rates = tariff.base_rates if tariff is not None else _NO_RATES
-        window = _price_window(self._info.prices, second, self._pricer._types)
-        self.start, self.end = window if window else (second, second + 1)
+            return None
 
 
-def _price_window(prices: Any, second: int, types: Any) -> tuple[float, float] | None:
-    """The instants around `second` between which the library picks the same price; None when a
-    constraint is of a kind this module does not know."""
+class _Changes(NamedTuple):
+    """The instants at which a model's price may change: `once`, sorted (start dates), and
+    `daily`, seconds of the UTC day (time-of-day windows)."""
+
+    once: list[int]
+    daily: list[int]
+
+
+def _price_changes(prices: Any, types: Any) -> _Changes | None:
+    """When the library may pick another of `prices`; None when a constraint is of a kind this
+    module does not know."""
+    once: list[int] = []
+    daily: list[int] = []
     if not isinstance(prices, list):
-        return (-math.inf, math.inf)
-    changes: list[int] = []
-    day = second // SECONDS_PER_DAY
+        return _Changes(once, daily)
     for conditional in prices:
         constraint = conditional.constraint
         if constraint is None:
             continue
         if isinstance(constraint, types.StartDateConstraint):
             start = constraint.start_date
-            changes.append(days_from_civil(start.year, start.month, start.day) * SECONDS_PER_DAY)
+            once.append(days_from_civil(start.year, start.month, start.day) * SECONDS_PER_DAY)
         elif isinstance(constraint, types.TimeOfDateConstraint):
             for moment in (constraint.start_time, constraint.end_time):
                 second_of_day = _utc_second_of_day(moment)
                 if second_of_day is None:
                     return None
-                changes += [(d * SECONDS_PER_DAY + second_of_day) for d in (day - 1, day, day + 1)]
+                daily.append(second_of_day)
         else:
             return None
-    before = max((change for change in changes if change <= second), default=-math.inf)
-    after = min((change for change in changes if change > second), default=math.inf)
+    return _Changes(sorted(once), sorted(set(daily)))
+
+
+def _price_window(changes: _Changes, second: int) -> tuple[float, float]:
+    """The instants around `second` between which the library picks the same price."""
+    at = bisect.bisect_right(changes.once, second)
+    before: float = changes.once[at - 1] if at else -math.inf
+    after: float = changes.once[at] if at < len(changes.once) else math.inf
+    if changes.daily:
+        day = second // SECONDS_PER_DAY
+        for moment in (
+            (day + shift) * SECONDS_PER_DAY + second_of_day
+            for shift in (-1, 0, 1)
+            for second_of_day in changes.daily
+        ):
+            if moment <= second:
+                before = max(before, moment)
+            else:
+                after = min(after, moment)
     return before, after
 
 

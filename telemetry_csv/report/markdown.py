@@ -11,7 +11,7 @@ tables show the most recent `days`/`weeks` with data (the JSON has them all).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.characters import escape
@@ -122,18 +122,63 @@ def code(text: str) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]], align: Sequence[str]) -> str:
-    from tabulate import tabulate
+    """A pipe table, as tabulate's "pipe" format writes it (`align`: "left" or "right" for
+    each column)."""
 
     def cell(text: str) -> str:
         return text.replace("|", "\\|")
 
+    head = [cell(header) for header in headers]
+    body = [[cell(value) for value in row] for row in rows]
+    if _plain(head, body, align):
+        return pipe_table(head, body, align)
+    from tabulate import tabulate
+
     return tabulate(
-        [[cell(value) for value in row] for row in rows],
-        headers=[cell(header) for header in headers],
-        tablefmt="pipe",
-        disable_numparse=True,
-        colalign=tuple(align),
+        body, headers=head, tablefmt="pipe", disable_numparse=True, colalign=tuple(align)
     )
+
+
+def _plain(headers: list[str], rows: list[list[str]], align: Sequence[str]) -> bool:
+    """Whether `pipe_table` writes this table as tabulate would: some rows, every row as wide as
+    the headers, every column aligned left or right, and every text printable ASCII (one
+    column per character, with or without `wcwidth`, and nothing tabulate reads as a line
+    break, a colour code or a separating line)."""
+    width = len(headers)
+    return (
+        bool(rows)
+        and len(align) == width
+        and all(len(row) == width for row in rows)
+        and all(side in ("left", "right") for side in align)
+        and all(text.isascii() and text.isprintable() for text in headers)
+        and all(text.isascii() and text.isprintable() for row in rows for text in row)
+    )
+
+
+def pipe_table(headers: list[str], rows: list[list[str]], align: Sequence[str]) -> str:
+    """tabulate's "pipe" table of `_plain` text, without importing tabulate (whose import costs
+    a report more than rendering every table): each column as wide as its widest value (values
+    stripped, headers not) and its header plus two, values padded on the side away from their
+    alignment, one space inside each bar, a colon marking the alignment under the headers."""
+    columns = [[value.strip() for value in column] for column in zip(*rows, strict=True)]
+    widths = [
+        max(len(header) + 2, *map(len, column))
+        for header, column in zip(headers, columns, strict=True)
+    ]
+    lefts = [side == "left" for side in align]
+
+    def line(cells: Iterable[str]) -> str:
+        padded = (
+            text.ljust(width) if left else text.rjust(width)
+            for text, width, left in zip(cells, widths, lefts, strict=True)
+        )
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|".join(
+        ":" + "-" * (width + 1) if left else "-" * (width + 1) + ":"
+        for width, left in zip(widths, lefts, strict=True)
+    )
+    return "\n".join([line(headers), f"|{rule}|", *map(line, zip(*columns, strict=True))])
 
 
 def render_table(data: tables.Table) -> str:
