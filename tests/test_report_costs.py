@@ -469,6 +469,48 @@ def test_the_price_data_without_pydantic_prices_as_the_whole_package(
         assert "importlib.metadata" not in late.stderr
 
 
+# A report run by `main` while another thread waits; prints to stderr whether pydantic was
+# imported.
+WITH_A_THREAD = (
+    "import sys, threading\n"
+    "done = threading.Event()\n"
+    "threading.Thread(target=done.wait).start()\n"
+    "from telemetry_csv.cli.main import main\n"
+    "try:\n"
+    "    code = main(sys.argv[1:])\n"
+    "finally:\n"
+    "    done.set()\n"
+    "    print('pydantic' in sys.modules, file=sys.stderr)\n"
+    "raise SystemExit(code)\n"
+)
+
+
+def test_with_other_threads_running_the_price_data_is_imported_the_usual_way(
+    tmp_path: Path,
+) -> None:
+    """The stand-in for pydantic sits in `sys.modules` while the price data is imported, where
+    another thread's import could meet it: with another thread running, pydantic is imported,
+    and the prices are the same."""
+    log = tmp_path / "usage.csv"
+    log.write_text(HEADER + "".join(HAND_PICKED))
+    command = [sys.executable, "-c"]
+    threaded = subprocess.run(
+        [*command, WITH_A_THREAD, "report", "--format", "json", str(log)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    alone = subprocess.run(
+        [*command, IMPORTED_FIRST, "-", "report", "--format", "json", str(log)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert threaded.stdout == alone.stdout
+    assert json.loads(threaded.stdout)["costs"]["status"] == "estimated"
+    assert threaded.stderr.strip() == "True" and "pydantic" not in alone.stderr
+
+
 # Reads price data the way the package's updater does (JSON-shaped data through pydantic,
 # clauses told apart by their tag), after importing the package the usual way or after a report
 # imported its price data without pydantic ("late"); prints what came out.

@@ -69,6 +69,7 @@ def _price_library() -> Any:
     imported yet its modules are imported without it; a later `import genai_prices` runs its
     `__init__` as usual and finds them. None when it is not installed."""
     import sys
+    import threading
 
     if "genai_prices" in sys.modules:
         package: Any = sys.modules["genai_prices"]
@@ -91,7 +92,13 @@ def _price_library() -> Any:
     sys.modules["genai_prices"] = stand_in
     try:
         try:
-            snapshots, types = _import_price_modules(without_pydantic="pydantic" not in sys.modules)
+            # The stand-in sits in `sys.modules` while `types` is imported: only when no other
+            # thread runs, so no other import can meet it (a new thread could only be started
+            # by this one, busy importing).
+            lone = threading.active_count() == 1
+            snapshots, types = _import_price_modules(
+                without_pydantic=lone and "pydantic" not in sys.modules
+            )
         except _PydanticNeeded:
             snapshots, types = _import_price_modules(without_pydantic=False)
     except ImportError:
