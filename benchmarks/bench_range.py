@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/bench_range.py [--rounds N] [--skip-big]
 
 In real git repositories whose BASE commit holds `realistic_log`'s history (10 MiB in one log,
-and 100 MiB of log and backups, `write_history`), HEAD appends 100 rows to the log, as a pull
-request would. Every command a fresh process, interleaved round by round, medians:
+and 100 MiB of log and backups, `write_history`, each backup named for when it was rotated, as
+`telemetry-csv` names them), HEAD appends 100 rows to the log, as a pull request would. Every command a fresh process, interleaved round by round, medians:
 
 - `report --no-costs --range BASE..HEAD` against a report of the same 100 rows from a file
   plus the git calls a range needs at least (`git diff --raw BASE HEAD`, which says which files
@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from processes import bench_env, git
@@ -42,6 +43,7 @@ def repository(folder: Path, size: int) -> tuple[Path, Path]:
     telemetry = repo / ".telemetry"
     if size > 10 * MIB:
         log, _ = write_history(telemetry, size + 1 * MIB)
+        name_backups_by_rotation(telemetry)
     else:
         log = telemetry / "usage.csv"
         write_realistic_log(log, size + 1 * MIB, shape="extended")
@@ -60,6 +62,23 @@ def repository(folder: Path, size: int) -> tuple[Path, Path]:
     rows = folder / f"added-{size // MIB}.csv"
     rows.write_bytes(data[:header_end] + data[cut:])
     return repo, rows
+
+
+def name_backups_by_rotation(folder: Path) -> None:
+    """Rename each backup `write_history` wrote for the time a rotation gives its name: when
+    it happened, after its newest row was written (a range's search for ids relies on it)."""
+    backups = sorted(folder.glob("usage-*.csv"))
+    stamps = []
+    for path in backups:
+        lines = path.read_bytes().split(b"\n")[1:]
+        newest = max(
+            datetime.fromisoformat(line.split(b",", 1)[0].decode()) for line in lines if line
+        )
+        stamps.append((newest.astimezone(UTC) + timedelta(seconds=1)).strftime("%Y%m%dT%H%M%SZ"))
+    if stamps != sorted(stamps):
+        raise SystemExit("the backups' rows are not in the order of their names")
+    for path, stamp in zip(backups, stamps, strict=True):
+        path.rename(path.with_name(f"usage-{stamp}.csv"))
 
 
 def main() -> None:

@@ -15,13 +15,20 @@ would give HEAD's first bytes), and only the bytes after it are read as rows, nu
 the file; the lines BASE already had are not read again (`check` judges them).
 
 A row whose `source_id` BASE already has is the same usage (an import another clone merged in,
-in a shard of its own), so it is not added either (`source_ids`). BASE is asked for the ids the
-range adds with one `git grep` (in git, over the files the readers read there); only the lines
-it finds are read. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
+in a shard of its own), so it is not added either (`source_ids`). BASE is searched for the ids
+the range adds, by time rather than through the whole history: an importer's id starts with the
+hour its usage began, and a row is written after its usage, so a backup rotated before the
+earliest such hour (less `_CLOCK_SLACK_HOURS`, for clocks that disagree) cannot hold one and is
+not read. The log that only grew is searched in the bytes already read for the range (BASE's
+blob is their start); the other files that may hold an id (newer backups, folds and shards)
+with one `git grep`, and only the lines it finds are read. An id of another shape (a response's
+id from `log --usage-json`) says nothing of when it was written: a range that adds one searches
+every backup. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
 """
 
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,7 +39,7 @@ from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, InvalidValueError
 from telemetry_csv.git import plumbing
 from telemetry_csv.git.logsets import LogSet, Reader, log_set_at, ordered_folds, settings_at
-from telemetry_csv.logfile import folds
+from telemetry_csv.logfile import folds, layout, source_ids
 from telemetry_csv.logfile.canonical import Line, canonical_line, header_shape, line_key, row_keys
 from telemetry_csv.logfile.reading import (
     ExtendedRun,
@@ -83,10 +90,12 @@ def added_items(
         head_settings = settings_at(commits.head, root, blobs, settings)
         base = log_set_at(commits.base, commits.base[:12], base_settings, root)
         head = log_set_at(commits.head, commits.head[:12], head_settings, root)
+        base_ids = _BaseIds(reader, base, root)
         added = chain(
-            _legacy_added(reader, base, head, schema), _shards_added(reader, base, head, schema)
+            _legacy_added(reader, base, head, schema, base_ids.known),
+            _shards_added(reader, base, head, schema),
         )
-        yield from _without_ids_of(added, _BaseIds(reader, base, root))
+        yield from _without_ids_of(added, base_ids)
 
 
 _IDS_ASKED = 1 << 16  # rows of a range whose ids are looked for in BASE with `git grep`
@@ -99,6 +108,9 @@ class _BaseIds:
     def __init__(self, reader: Reader, base: LogSet, root: Path):
         self._reader, self._base, self._root = reader, base, root
         self._all: set[tuple[str, str]] | None = None
+        # Files of the base whose bytes were read already: git path -> (bytes, how many of
+        # them are the file's), searched here rather than asked of `git grep`.
+        self.known: dict[str, tuple[bytes, int]] = {}
 
     def every(self) -> set[tuple[str, str]]:
         """Every pair at the base, from every row (for a range that adds very many rows)."""
@@ -111,29 +123,43 @@ class _BaseIds:
         return self._all
 
     def among(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of `pairs` the base holds: the lines of the base's files that hold one of the
-        ids (`git grep`), read as `Reader.rows` would read them."""
+        """Which of `pairs` the base holds: the lines of the base's files that may hold one of
+        the ids (see the module docstring) and do, read as `Reader.rows` would read them."""
         base, reader = self._base, self._reader
         strings = sorted({source_id for _, source_id in pairs})
         if len(strings) > _IDS_GREPPED:
             return self.every() & pairs
-        paths = [path for path, _ in base.legacy]
+        hours = [source_ids.id_hour(source_id) for source_id in strings]
+        # Backups rotated before this hour hold none of the ids; None: any may hold one.
+        since = None
+        if None not in hours:
+            since = source_ids.hours_before(min(filter(None, hours)), _CLOCK_SLACK_HOURS)
+        needles = sorted(
+            {hour or source_id for hour, source_id in zip(hours, strings, strict=True)}
+        )
+        found: set[tuple[str, str]] = set()
+        paths = []
+        for path, _ in base.legacy:
+            if path in self.known and len(needles) <= _NEEDLES_SOUGHT:
+                data, size = self.known[path]
+                found |= _ids_on(data, _lines_holding(data, size, needles), reader.schema)
+            elif since is None or _rotated_since(base, path, since):
+                paths.append(path)
         paths += [base.path(name) for name in (*base.folds, *base.shards)]
         hits: dict[str, dict[int, bytes]] = {}
         for path, number, text in plumbing.grep_lines(base.revision, strings, paths, self._root):
             hits.setdefault(path, {})[number] = text
         if not hits:
-            return set()
-        found: set[tuple[str, str]] = set()
+            return found & pairs
         for path, oid in base.legacy:
             if path in hits:
-                found |= _ids_on(reader.blob(oid), hits[path], reader.schema)
+                found |= _ids_on(reader.blob(oid), _numbered(hits[path]), reader.schema)
         owned: set[str] = set()
         for name in ordered_folds(reader, base):
             lines = hits.get(base.path(name))
             content = reader.fold(base, name) if lines else None
             if content is not None and content.problem:
-                found |= _ids_on(content.data, lines or {}, reader.schema)
+                found |= _ids_on(content.data, _numbered(lines or {}), reader.schema)
                 continue
             line = 2
             for entry in reader.fold_entries(base, name):
@@ -145,30 +171,66 @@ class _BaseIds:
                         if line <= number < line + entry.rows
                     }
                     if mine and content is not None:
-                        found |= _ids_on(content.data, mine, reader.schema)
+                        found |= _ids_on(content.data, _numbered(mine), reader.schema)
                 line += entry.rows
         for name, oid in base.shards.items():
             if name not in owned and base.path(name) in hits:
-                found |= _ids_on(reader.blob(oid), hits[base.path(name)], reader.schema)
+                found |= _ids_on(reader.blob(oid), _numbered(hits[base.path(name)]), reader.schema)
         return found & pairs
 
 
 _IDS_GREPPED = 4096  # ids asked of `git grep` at most; for more, BASE's ids are read whole
+# An id names the hour its usage began and is written after it, by one machine's clock; a
+# backup's name holds when it was rotated, by another's.
+_CLOCK_SLACK_HOURS = 24
+_NEEDLES_SOUGHT = 64  # strings searched for in bytes already read; for more, `git grep`
 
 
-def _ids_on(data: bytes, lines: dict[int, bytes], schema: Schema) -> set[tuple[str, str]]:
-    """The (source, source_id) pairs of some lines (by number, as `git grep` gave them) of a
-    file whose bytes are `data`, as `row_keys` keys them: in the shape of the file's first
-    line, by their canonical form (their text where they have none); not the header."""
+def _rotated_since(base: LogSet, path: str, hour: str) -> bool:
+    """Whether the file at `path` of the base may have been written at or after `hour`
+    (`YYYYMMDDTHHZ`): not a backup whose name says it was rotated before it."""
+    order = layout.backup_order(posixpath.basename(base.log_path), posixpath.basename(path))
+    if order is None or not order[0]:  # the log itself; a shell script's backup, in local time
+        return True
+    return order[0][:11] >= hour[:11]
+
+
+def _lines_holding(data: bytes, size: int, needles: list[str]) -> Iterator[tuple[bool, bytes]]:
+    """(whether it is the first line, its bytes) of each line of `data[:size]` that holds
+    `,NEEDLE` for one of `needles` (an id, or the hour that starts ids), each line once."""
+    starts = set()
+    for needle in needles:
+        sought = b"," + needle.encode("ascii")
+        at = data.find(sought, 0, size)
+        while at >= 0:
+            starts.add(data.rfind(b"\n", 0, at) + 1)
+            at = data.find(sought, at + len(sought), size)
+    for start in sorted(starts):
+        end = data.find(b"\n", start, size)
+        yield start == 0, data[start : size if end < 0 else end]
+
+
+def _numbered(lines: dict[int, bytes]) -> Iterator[tuple[bool, bytes]]:
+    """`git grep`'s lines, by number, as `_ids_on` takes them."""
+    return ((number == 1, text) for number, text in lines.items())
+
+
+def _ids_on(
+    data: bytes, lines: Iterable[tuple[bool, bytes]], schema: Schema
+) -> set[tuple[str, str]]:
+    """The (source, source_id) pairs of some lines (whether each is the first line, and its
+    bytes) of a file whose bytes are `data`, as `row_keys` keys them: in the shape of the
+    file's first line, by their canonical form (their text where they have none); not the
+    header."""
     first = split_lines(data[: data.find(b"\n") + 1] or data)
     extended = header_shape(first[0]) if first else False
     found = set()
-    for number, raw in lines.items():
-        if number == 1 and first and first[0] in HEADER_SHAPES:
+    for is_first, raw in lines:
+        if is_first and first and first[0] in HEADER_SHAPES:
             continue
         text = raw.removesuffix(b"\r").decode("utf-8", "surrogateescape")
-        canonical = canonical_line(text, schema, first=number == 1, extended=extended)
-        match = ID_AT_END.search(line_key(Line(number, text, canonical)))
+        canonical = canonical_line(text, schema, first=is_first, extended=extended)
+        match = ID_AT_END.search(line_key(Line(1 if is_first else 2, text, canonical)))
         if match is not None:
             found.add((match[1], match[2]))
     return found
@@ -216,11 +278,16 @@ def _without_ids_of(
 
 
 def _legacy_added(
-    reader: Reader, base: LogSet, head: LogSet, schema: Schema
+    reader: Reader,
+    base: LogSet,
+    head: LogSet,
+    schema: Schema,
+    known: dict[str, tuple[bytes, int]],
 ) -> Iterator[Run | Row | Problem]:
     """The rows of the log's files at the head, less those at the base (as multisets): files
     the same at both are neither read nor counted (they take away what they hold); a log that
-    only grew is read from where the base's ended."""
+    only grew is read from where the base's ended (and its bytes at the base are put in
+    `known`, by path)."""
     if base.legacy == head.legacy:
         return
     unchanged = set(base.legacy) & set(head.legacy)
@@ -234,6 +301,7 @@ def _legacy_added(
             if grown is not None:
                 first_line, extended = grown
                 size = base.sizes[base_oid]
+                known[base_path] = (data, size)
                 yield from (
                     item
                     for item in scan_data(

@@ -157,6 +157,18 @@ class _Source:
                 self.packed.pop(hour, None)
 
 
+def id_hour(source_id: str) -> str | None:
+    """The UTC hour (`YYYYMMDDTHHZ`) an importer's id starts with; None for another tool's id,
+    which says nothing of when it was written."""
+    return source_id[:12] if _TIMED.match(source_id) is not None else None
+
+
+def hours_before(hour: str, hours: int) -> str:
+    """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
+    or the result would be before year 1."""
+    return _hours_before(hour, hours)
+
+
 def _hours_before(hour: str, hours: int) -> str:
     """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
     or the result would be before year 1. Integer arithmetic, remembered: a reader asks once per

@@ -1,0 +1,158 @@
+"""`report --range` leaves out a row whose source_id BASE already has, searching BASE by time
+(git/ranges.py): the count a range gives is what a report of HEAD counts beyond a report of
+BASE, wherever BASE holds the id that it can (the log that only grew, a backup rotated at BASE,
+a log rotated inside the range), and for ids of any shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from telemetry_csv.config import load_settings
+from telemetry_csv.git.ranges import parse_range, rows_added, rows_at
+from telemetry_csv.logfile.schema import Row
+from telemetry_csv.logfile.source_ids import WINDOW_HOURS, SeenIds
+from testing.logfiles import commit_all, rows
+from testing.util import EXTENDED_HEADER, extended, run_cli
+
+HOUR = "20261201T03"  # the hour the slices a range adds are of
+LOG = "usage.csv"
+# A backup rotated when no slice of HOUR had been imported yet, by clocks that agree.
+OLD_BACKUP = "usage-20250101T000000Z.csv"
+
+
+def slice_line(hour: str, digest: str, task_type: str = "execute") -> str:
+    """An importer's slice: its id starts with the UTC hour (`YYYYMMDDTHH`) its usage began."""
+    stamp = f"{hour[:4]}-{hour[4:6]}-{hour[6:8]}T{hour[9:11]}:40:00Z"
+    return (
+        f"{stamp},claude-sonnet-4-5,1000,20,true,{task_type},60000,,claude-code,"
+        f"{hour}Z-{digest:0>16},600,0\n"
+    )
+
+
+def usage_json_line(response_id: str) -> str:
+    """A row from `log --usage-json`: its id is the response's, with no time in it."""
+    return f"2026-12-01T03:10:00Z,gpt-5,900,30,true,plan,2000,,usage-json,{response_id},,\n"
+
+
+def hours_after(hour: str, hours: int) -> str:
+    from datetime import UTC, datetime, timedelta
+
+    moment = datetime.strptime(hour, "%Y%m%dT%H").replace(tzinfo=UTC) + timedelta(hours=hours)
+    return moment.strftime("%Y%m%dT%H")
+
+
+OLDER = [slice_line(hours_after(HOUR, -24 * day), f"d{day}") for day in range(60, 0, -1)]
+MANY_HOURS = [slice_line(hours_after(HOUR, -hour), f"h{hour}") for hour in range(70)]
+
+
+def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
+    """Commit `.telemetry` holding exactly `files` (name -> rows, under the extended header)."""
+    folder = repo / ".telemetry"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for name, body in files.items():
+        (folder / name).write_text(EXTENDED_HEADER + body)
+    return commit_all(repo, message)
+
+
+def counted(found: list[Row]) -> int:
+    """How many of a range's rows a report counts (each id once among them)."""
+    seen = SeenIds()
+    return sum(1 for row in found if seen.counts(row))
+
+
+def range_and_difference(repo: Path, base: dict[str, str], head: dict[str, str]) -> list[int]:
+    """[rows the range BASE..HEAD counts, rows a report of HEAD counts less those of BASE]."""
+    base_id = commit_files(repo, base, "base")
+    head_id = commit_files(repo, head, "head")
+    settings = load_settings(repo)
+    added = rows_added(parse_range(f"{base_id}..{head_id}", repo), settings, repo)
+    totals = [len(list(rows_at(commit, settings, repo))) for commit in (head_id, base_id)]
+    return [counted(added), totals[0] - totals[1]]
+
+
+A, A_AGAIN, B = slice_line(HOUR, "a"), slice_line(HOUR, "a", "plan"), slice_line(HOUR, "b")
+PLAIN = extended(rows(1, 2))
+
+CASES = {
+    # The log only grew: BASE's ids are searched in the bytes read for the range.
+    "a repeat of a slice far back in the log": (
+        {LOG: A + PLAIN + "".join(OLDER)},
+        {LOG: A + PLAIN + "".join(OLDER) + A_AGAIN + B},
+        1,
+    ),
+    "a repeat of the log's first row, next to its header": ({LOG: A}, {LOG: A + A_AGAIN + B}, 1),
+    "a repeat of the log's last row, with no other row": ({LOG: A}, {LOG: A + A_AGAIN}, 0),
+    "a slice repeated inside the range only": ({LOG: PLAIN}, {LOG: PLAIN + A + A_AGAIN + B}, 2),
+    "slices of more hours than are searched in memory": (
+        {LOG: "".join(MANY_HOURS)},
+        {LOG: "".join(MANY_HOURS) + "".join(reversed(MANY_HOURS)) + B},
+        1,
+    ),
+    # Backups are searched when they may hold the ids: rotated after their hour began.
+    "a repeat of a slice in a backup rotated at BASE": (
+        {"usage-20261201T050000Z.csv": PLAIN + A, LOG: PLAIN},
+        {"usage-20261201T050000Z.csv": PLAIN + A, LOG: PLAIN + A_AGAIN + B},
+        1,
+    ),
+    "a backup rotated a day before the slice's hour, just inside the clocks' slack": (
+        {"usage-20261130T030000Z.csv": A, LOG: PLAIN},
+        {"usage-20261130T030000Z.csv": A, LOG: PLAIN + A_AGAIN + B},
+        1,
+    ),
+    "the log rotated inside the range": (
+        {LOG: PLAIN + A},
+        {"usage-20261201T060000Z.csv": PLAIN + A, LOG: A_AGAIN + B},
+        1,
+    ),
+    "a backup older than the slices, and a repeat in the log": (
+        {OLD_BACKUP: PLAIN, LOG: A},
+        {OLD_BACKUP: PLAIN, LOG: A + B + A_AGAIN},
+        1,
+    ),
+    # An id with no time in it may be anywhere: every backup is searched.
+    "a response's id repeated from an old backup": (
+        {OLD_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN},
+        {OLD_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN + usage_json_line("msg_01Xy") + B},
+        1,
+    ),
+    "a response's id among the added rows makes even an old backup searched": (
+        {OLD_BACKUP: A, LOG: PLAIN},
+        {OLD_BACKUP: A, LOG: PLAIN + A_AGAIN + usage_json_line("resp_9") + B},
+        2,
+    ),
+    # The readers' window: an id read again within it is one row.
+    "a repeat just inside the readers' window after BASE's newest slice": (
+        {LOG: A + slice_line(hours_after(HOUR, WINDOW_HOURS - 1), "n")},
+        {LOG: A + slice_line(hours_after(HOUR, WINDOW_HOURS - 1), "n") + A_AGAIN},
+        0,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_range_counts_what_head_counts_beyond_base(repo: Path, case: str) -> None:
+    base, head, expected = CASES[case]
+    assert range_and_difference(repo, base, head) == [expected, expected]
+
+
+def test_a_backup_rotated_before_the_clocks_slack_is_not_searched(repo: Path) -> None:
+    """The search's bound, shown by a backup whose name contradicts its rows (rotated a second
+    before the day before the slice's hour began, yet holding the slice): it is not read, so
+    the repeat counts; one second later, it is."""
+    outside = "usage-20261130T025959Z.csv"
+    found = range_and_difference(repo, {outside: A, LOG: PLAIN}, {outside: A, LOG: PLAIN + A_AGAIN})
+    assert found == [1, 0]
+
+
+def test_report_range_leaves_out_a_slice_a_backup_rotated_at_base_holds(repo: Path) -> None:
+    backup = "usage-20261201T050000Z.csv"
+    commit_files(repo, {backup: PLAIN + A, LOG: PLAIN}, "base")
+    commit_files(repo, {backup: PLAIN + A, LOG: PLAIN + A_AGAIN + B}, "head")
+    done = run_cli("report", "--format", "json", "--no-costs", "--range", "HEAD~1..HEAD", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 1
