@@ -46,7 +46,8 @@ def hours_after(hour: str, hours: int) -> str:
 
 
 OLDER = [slice_line(hours_after(HOUR, -24 * day), f"d{day}") for day in range(60, 0, -1)]
-MANY_HOURS = [slice_line(hours_after(HOUR, -hour), f"h{hour}") for hour in range(70)]
+SAME_DAY = [slice_line(hours_after(HOUR, hour), f"s{hour}") for hour in (-3, -1, 0, 5)]
+MANY_DAYS = [slice_line(hours_after(HOUR, -24 * day), f"m{day}") for day in range(70)]
 
 
 def commit_files(repo: Path, files: dict[str, str], message: str) -> str:
@@ -80,17 +81,17 @@ PLAIN = extended(rows(1, 2))
 
 CASES = {
     # The log only grew: BASE's ids are searched in the bytes read for the range.
-    "a repeat of a slice far back in the log": (
-        {LOG: A + PLAIN + "".join(OLDER)},
-        {LOG: A + PLAIN + "".join(OLDER) + A_AGAIN + B},
+    "a repeat of a slice far back in the log, among others of its day": (
+        {LOG: A + PLAIN + "".join(OLDER + SAME_DAY)},
+        {LOG: A + PLAIN + "".join(OLDER + SAME_DAY) + A_AGAIN + SAME_DAY[1] + B},
         1,
     ),
     "a repeat of the log's first row, next to its header": ({LOG: A}, {LOG: A + A_AGAIN + B}, 1),
     "a repeat of the log's last row, with no other row": ({LOG: A}, {LOG: A + A_AGAIN}, 0),
     "a slice repeated inside the range only": ({LOG: PLAIN}, {LOG: PLAIN + A + A_AGAIN + B}, 2),
-    "slices of more hours than are searched in memory": (
-        {LOG: "".join(MANY_HOURS)},
-        {LOG: "".join(MANY_HOURS) + "".join(reversed(MANY_HOURS)) + B},
+    "slices of more days than are searched in memory": (
+        {LOG: "".join(MANY_DAYS)},
+        {LOG: "".join(MANY_DAYS) + "".join(reversed(MANY_DAYS)) + B},
         1,
     ),
     # Backups are searched when they may hold the ids: rotated after their hour began.

@@ -134,15 +134,17 @@ class _BaseIds:
         since = None
         if None not in hours:
             since = source_ids.hours_before(min(filter(None, hours)), _CLOCK_SLACK_HOURS)
-        needles = sorted(
-            {hour or source_id for hour, source_id in zip(hours, strings, strict=True)}
-        )
+        # In bytes already read, ids are looked for by the day they start with (one pass for a
+        # range of a day's imports), an id of another shape whole.
+        pairs_of_shape = zip(hours, strings, strict=True)
+        needles = sorted({hour[:9] if hour else source_id for hour, source_id in pairs_of_shape})
         found: set[tuple[str, str]] = set()
         paths = []
         for path, _ in base.legacy:
             if path in self.known and len(needles) <= _NEEDLES_SOUGHT:
                 data, size = self.known[path]
-                found |= _ids_on(data, _lines_holding(data, size, needles), reader.schema)
+                holding = _lines_holding(data, size, needles, strings)
+                found |= _ids_on(data, holding, reader.schema)
             elif since is None or _rotated_since(base, path, since):
                 paths.append(path)
         paths += [base.path(name) for name in (*base.folds, *base.shards)]
@@ -195,15 +197,20 @@ def _rotated_since(base: LogSet, path: str, hour: str) -> bool:
     return order[0][:11] >= hour[:11]
 
 
-def _lines_holding(data: bytes, size: int, needles: list[str]) -> Iterator[tuple[bool, bytes]]:
-    """(whether it is the first line, its bytes) of each line of `data[:size]` that holds
-    `,NEEDLE` for one of `needles` (an id, or the hour that starts ids), each line once."""
+def _lines_holding(
+    data: bytes, size: int, needles: list[str], ids: Iterable[str]
+) -> Iterator[tuple[bool, bytes]]:
+    """(whether it is the first line, its bytes) of each line of `data[:size]` with a field
+    that starts with one of `needles` and is one of `ids`, each line once."""
+    wanted = {source_id.encode("ascii") for source_id in ids}
     starts = set()
     for needle in needles:
         sought = b"," + needle.encode("ascii")
         at = data.find(sought, 0, size)
         while at >= 0:
-            starts.add(data.rfind(b"\n", 0, at) + 1)
+            end = data.find(b",", at + 1, size)
+            if data[at + 1 : end] in wanted:
+                starts.add(data.rfind(b"\n", 0, at) + 1)
             at = data.find(sought, at + len(sought), size)
     for start in sorted(starts):
         end = data.find(b"\n", start, size)
