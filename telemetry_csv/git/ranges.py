@@ -12,7 +12,9 @@ rows the answer is the same unless BASE has rows HEAD lacks.
 What a range costs is what it added. In the common case, rows appended to the log, the log at
 BASE is the start of the log at HEAD: that is told from BASE's object id alone (the id git
 would give HEAD's first bytes), and only the bytes after it are read as rows, numbered as in
-the file; the lines BASE already had are not read again (`check` judges them).
+the file; the lines BASE already had are not read again (`check` judges them). When HEAD is
+checked out (CI's case), the log is read from the work tree if its bytes are exactly HEAD's
+blob (`committed.worktree_blob`), not inflated by git.
 
 A row whose `source_id` BASE already has is the same usage (an import another clone merged in,
 in a shard of its own), so it is not added either (`source_ids`). BASE is searched for the ids
@@ -28,6 +30,7 @@ every backup. A range that adds more than `_IDS_ASKED` rows reads BASE's ids who
 
 from __future__ import annotations
 
+import os
 import posixpath
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -37,7 +40,7 @@ from pathlib import Path
 
 from telemetry_csv.config import Settings
 from telemetry_csv.errors import InvalidLogError, InvalidValueError
-from telemetry_csv.git import plumbing
+from telemetry_csv.git import committed, plumbing
 from telemetry_csv.git.logsets import LogSet, Reader, log_set_at, ordered_folds, settings_at
 from telemetry_csv.logfile import folds, layout, source_ids
 from telemetry_csv.logfile.canonical import Line, canonical_line, header_shape, line_key, row_keys
@@ -92,7 +95,7 @@ def added_items(
         head = log_set_at(commits.head, commits.head[:12], head_settings, root)
         base_ids = _BaseIds(reader, base, root)
         added = chain(
-            _legacy_added(reader, base, head, schema, base_ids.known),
+            _legacy_added(reader, base, head, schema, base_ids.known, root),
             _shards_added(reader, base, head, schema),
         )
         yield from _without_ids_of(added, base_ids)
@@ -290,6 +293,7 @@ def _legacy_added(
     head: LogSet,
     schema: Schema,
     known: dict[str, tuple[bytes, int]],
+    root: Path,
 ) -> Iterator[Run | Row | Problem]:
     """The rows of the log's files at the head, less those at the base (as multisets): files
     the same at both are neither read nor counted (they take away what they hold); a log that
@@ -303,7 +307,7 @@ def _legacy_added(
     if len(changed_head) == 1 and len(changed_base) == 1:
         (path, oid), (base_path, base_oid) = changed_head[0], changed_base[0]
         if path == base_path:
-            data = reader.blob(oid)
+            data = _head_blob(reader, root, path, oid, head.sizes.get(oid, -1))
             grown = _grown(data, base_oid, base.sizes.get(base_oid, -1))
             if grown is not None:
                 first_line, extended = grown
@@ -329,6 +333,18 @@ def _legacy_added(
         yield from _less(
             scan_data(reader.blob(oid), schema, f"{head.label}:{path}"), before, schema
         )
+
+
+def _head_blob(reader: Reader, root: Path, path: str, oid: str, size: int) -> bytes:
+    """The blob `oid` (of `size` bytes) at `path`: the work tree's file when it is exactly that
+    blob (HEAD checked out, as in CI: reading and hashing a file costs a fraction of having git
+    inflate a large blob and pipe it over), else git's."""
+    try:
+        same_size = os.lstat(root / path).st_size == size
+    except OSError:
+        same_size = False
+    found = committed.worktree_blob(root, path, oid) if same_size else None
+    return reader.blob(oid) if found is None else found
 
 
 def _grown(data: bytes, base_oid: str, size: int) -> tuple[int, bool] | None:
