@@ -1,6 +1,6 @@
 """`report --range` costs what the range added, not the history: ratios measured side by side.
 
-    .venv/bin/python benchmarks/bench_range.py [--rounds N] [--skip-big]
+    .venv/bin/python benchmarks/bench_range.py [--rounds N] [--skip-big] [--baseline EXE]
 
 In real git repositories whose BASE commit holds `realistic_log`'s history (10 MiB in one log,
 and 100 MiB of log and backups, `write_history`, each backup named for when it was rotated, as
@@ -10,6 +10,9 @@ and 100 MiB of log and backups, `write_history`, each backup named for when it w
   plus the git calls a range needs at least (`git diff --raw BASE HEAD`, which says which files
   changed): aim within 2x;
 - for scale, the same `report --range` against a report of the whole history.
+
+`--baseline EXE` also times another telemetry-csv executable's `report --range` (say, main's
+`.venv/bin/telemetry-csv`) in the same rounds, against the same floor.
 """
 
 from __future__ import annotations
@@ -85,6 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=11)
     parser.add_argument("--skip-big", action="store_true", help="only the 10 MiB history")
+    parser.add_argument("--baseline", help="another telemetry-csv executable, timed alike")
     args = parser.parse_args()
     sizes = [10 * MIB] if args.skip_big else [10 * MIB, 100 * MIB]
     with tempfile.TemporaryDirectory() as name:
@@ -95,6 +99,9 @@ def main() -> None:
             label = f"{size // MIB} MiB"
             report = [TOOL, "report", "--no-costs"]
             commands[f"range, {label}"] = ([*report, "--range", "HEAD~1..HEAD"], repo)
+            if args.baseline:
+                baseline = [args.baseline, "report", "--no-costs", "--range", "HEAD~1..HEAD"]
+                commands[f"baseline, {label}"] = (baseline, repo)
             commands[f"file, {label}"] = ([*report, str(rows)], repo)
             commands[f"git diff, {label}"] = (["git", "diff", "--raw", "HEAD~1", "HEAD"], repo)
             commands[f"whole, {label}"] = ([*report], repo)
@@ -116,6 +123,11 @@ def main() -> None:
             f"/ a report of the whole history: "
             f"{median[f'range, {label}'] / median[f'whole, {label}']:.2f}x"
         )
+        if args.baseline:
+            print(
+                f"  baseline's report --range over {label}: / the same floor: "
+                f"{median[f'baseline, {label}'] / floor:.2f}x"
+            )
 
 
 if __name__ == "__main__":
