@@ -21,7 +21,7 @@ from testing.util import EXTENDED_HEADER, extended, run_cli
 HOUR = "20261201T03"  # the hour the slices a range adds are of
 LOG = "usage.csv"
 # A backup rotated when no slice of HOUR had been imported yet, by clocks that agree.
-OLD_BACKUP = "usage-20250101T000000Z.csv"
+EARLY_BACKUP = "usage-20250101T000000Z.csv"
 
 
 def slice_line(hour: str, digest: str, task_type: str = "execute") -> str:
@@ -78,6 +78,10 @@ def range_and_difference(repo: Path, base: dict[str, str], head: dict[str, str])
 
 A, A_AGAIN, B = slice_line(HOUR, "a"), slice_line(HOUR, "a", "plan"), slice_line(HOUR, "b")
 PLAIN = extended(rows(1, 2))
+# A slice more than the window before now, and the last of the window after it, both past.
+OLD_HOUR = "20240101T03"
+OLD, OLD_AGAIN = slice_line(OLD_HOUR, "o"), slice_line(OLD_HOUR, "o", "plan")
+OLD_BACKUP = "usage-20240102T000000Z.csv"
 
 CASES = {
     # The log only grew: BASE's ids are searched in the bytes read for the range.
@@ -111,26 +115,45 @@ CASES = {
         1,
     ),
     "a backup older than the slices, and a repeat in the log": (
-        {OLD_BACKUP: PLAIN, LOG: A},
-        {OLD_BACKUP: PLAIN, LOG: A + B + A_AGAIN},
+        {EARLY_BACKUP: PLAIN, LOG: A},
+        {EARLY_BACKUP: PLAIN, LOG: A + B + A_AGAIN},
         1,
     ),
     # An id with no time in it may be anywhere: every backup is searched.
     "a response's id repeated from an old backup": (
-        {OLD_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN},
-        {OLD_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN + usage_json_line("msg_01Xy") + B},
+        {EARLY_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN},
+        {EARLY_BACKUP: usage_json_line("msg_01Xy"), LOG: PLAIN + usage_json_line("msg_01Xy") + B},
         1,
     ),
     "a response's id among the added rows makes even an old backup searched": (
-        {OLD_BACKUP: A, LOG: PLAIN},
-        {OLD_BACKUP: A, LOG: PLAIN + A_AGAIN + usage_json_line("resp_9") + B},
+        {EARLY_BACKUP: A, LOG: PLAIN},
+        {EARLY_BACKUP: A, LOG: PLAIN + A_AGAIN + usage_json_line("resp_9") + B},
         2,
     ),
-    # The readers' window: an id read again within it is one row.
-    "a repeat just inside the readers' window after BASE's newest slice": (
-        {LOG: A + slice_line(hours_after(HOUR, WINDOW_HOURS - 1), "n")},
-        {LOG: A + slice_line(hours_after(HOUR, WINDOW_HOURS - 1), "n") + A_AGAIN},
+    # The readers' window: a slice read again within it after the newest of its source is
+    # one row; past it, it counts again (`source_ids`), so BASE is read whole to know.
+    "an old slice again, BASE's newest slice the window after it": (
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, WINDOW_HOURS), "n")},
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, WINDOW_HOURS), "n") + OLD_AGAIN},
         0,
+    ),
+    "an old slice again, BASE's newest slice an hour past the window after it": (
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, WINDOW_HOURS + 1), "n")},
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, WINDOW_HOURS + 1), "n") + OLD_AGAIN},
+        1,
+    ),
+    "an old slice again, from a backup, BASE's newest slice past the window after it": (
+        {OLD_BACKUP: OLD, LOG: slice_line(hours_after(OLD_HOUR, WINDOW_HOURS + 1), "n")},
+        {
+            OLD_BACKUP: OLD,
+            LOG: slice_line(hours_after(OLD_HOUR, WINDOW_HOURS + 1), "n") + OLD_AGAIN,
+        },
+        1,
+    ),
+    "an old slice again, within the window of every slice BASE has": (
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, 24), "n")},
+        {LOG: OLD + slice_line(hours_after(OLD_HOUR, 24), "n") + OLD_AGAIN + B},
+        1,
     ),
 }
 
@@ -157,3 +180,19 @@ def test_report_range_leaves_out_a_slice_a_backup_rotated_at_base_holds(repo: Pa
     done = run_cli("report", "--format", "json", "--no-costs", "--range", "HEAD~1..HEAD", cwd=repo)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["rows"] == 1
+
+
+@pytest.mark.parametrize(
+    ("source_id", "expected"),
+    [("20260101T00Z-kept", True), ("20260101T00Z-other", False), ("msg_01", True), ("x", False)],
+)
+def test_seen_ids_tell_what_they_hold_without_remembering_it(
+    source_id: str, expected: bool
+) -> None:
+    seen = SeenIds()
+    seen.first("claude-code", "20260101T00Z-kept")
+    seen.first("claude-code", "msg_01")
+    assert seen.holds("claude-code", source_id) is expected
+    assert seen.holds("claude-code", source_id) is expected  # asking kept nothing
+    assert not seen.holds("codex", source_id)
+    assert seen.repeats == 0

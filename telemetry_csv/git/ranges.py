@@ -26,12 +26,17 @@ blob is their start); the other files that may hold an id (newer backups, folds 
 with one `git grep`, and only the lines it finds are read. An id of another shape (a response's
 id from `log --usage-json`) says nothing of when it was written: a range that adds one searches
 every backup. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
+
+An id BASE holds is left out as a report of HEAD leaves it out: unless a reader of BASE has
+forgotten it by the end (older than `source_ids.WINDOW_HOURS` before the newest id of its
+source), which only an id older than that before now can be; only then is BASE read whole.
 """
 
 from __future__ import annotations
 
 import os
 import posixpath
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -111,6 +116,7 @@ class _BaseIds:
     def __init__(self, reader: Reader, base: LogSet, root: Path):
         self._reader, self._base, self._root = reader, base, root
         self._all: set[tuple[str, str]] | None = None
+        self._seen = SeenIds()  # the ids a reader of the whole base holds at its end
         # Files of the base whose bytes were read already: git path -> (bytes, how many of
         # them are the file's), searched here rather than asked of `git grep`.
         self.known: dict[str, tuple[bytes, int]] = {}
@@ -123,7 +129,22 @@ class _BaseIds:
                 found = ID_AT_END.search(key)
                 if found is not None:
                     self._all.add((found[1], found[2]))
+                    self._seen.first(found[1], found[2])
         return self._all
+
+    def held(self, found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of pairs the base holds, those a reader of the whole base still holds at its end:
+        an id older than the window before the newest of its source read since is forgotten,
+        and a report of HEAD counts it again (`source_ids`). No id is newer than when it was
+        written, so only an id older than the window before now can be forgotten; only then
+        is the base read whole, to know."""
+        now = time.strftime("%Y%m%dT%HZ", time.gmtime())
+        recent = source_ids.hours_before(now, source_ids.WINDOW_HOURS - _CLOCK_SLACK_HOURS)
+        hours = (source_ids.id_hour(source_id) for _, source_id in found)
+        if all(hour is None or hour >= recent for hour in hours):
+            return found
+        self.every()
+        return {pair for pair in found if self._seen.holds(*pair)}
 
     def among(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of `pairs` the base holds: the lines of the base's files that may hold one of
@@ -268,10 +289,10 @@ def _without_ids_of(
                 pairs.add((item.source, item.source_id))
             rows += 1
         if rows > _IDS_ASKED:
-            known = base.every()
+            known = base.held(base.every())
             break
     else:
-        known = base.among(pairs) if pairs else set()
+        known = base.held(base.among(pairs)) if pairs else set()
 
     def drop(source: str, source_id: str) -> bool:
         return (source, source_id) in known
