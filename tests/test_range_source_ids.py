@@ -92,6 +92,16 @@ CASES = {
     ),
     "a repeat of the log's first row, next to its header": ({LOG: A}, {LOG: A + A_AGAIN + B}, 1),
     "a repeat of the log's last row, with no other row": ({LOG: A}, {LOG: A + A_AGAIN}, 0),
+    "a repeat of a slice whose fields BASE stores quoted": (
+        {LOG: PLAIN + A.replace(",claude-code,", ',"claude-code","').replace("a,600", 'a",600')},
+        {
+            LOG: PLAIN
+            + A.replace(",claude-code,", ',"claude-code","').replace("a,600", 'a",600')
+            + A_AGAIN
+            + B
+        },
+        1,
+    ),
     "a slice repeated inside the range only": ({LOG: PLAIN}, {LOG: PLAIN + A + A_AGAIN + B}, 2),
     "slices of more days than are searched in memory": (
         {LOG: "".join(MANY_DAYS)},

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -210,6 +211,7 @@ _IDS_GREPPED = 4096  # ids asked of `git grep` at most; for more, BASE's ids are
 # backup's name holds when it was rotated, by another's.
 _CLOCK_SLACK_HOURS = 24
 _NEEDLES_SOUGHT = 64  # strings searched for in bytes already read; for more, `git grep`
+_ID_CHARACTERS = re.compile(rb"[A-Za-z0-9._:-]+")  # what a source_id is made of
 
 
 def _rotated_since(base: LogSet, path: str, hour: str) -> bool:
@@ -224,18 +226,19 @@ def _rotated_since(base: LogSet, path: str, hour: str) -> bool:
 def _lines_holding(
     data: bytes, size: int, needles: list[str], ids: Iterable[str]
 ) -> Iterator[tuple[bool, bytes]]:
-    """(whether it is the first line, its bytes) of each line of `data[:size]` with a field
-    that starts with one of `needles` and is one of `ids`, each line once."""
+    """(whether it is the first line, its bytes) of each line of `data[:size]` where one of
+    `needles` starts a run of an id's characters that is one of `ids` (quoted or not, as a
+    field may be stored), each line once."""
     wanted = {source_id.encode("ascii") for source_id in ids}
     starts = set()
     for needle in needles:
-        sought = b"," + needle.encode("ascii")
+        sought = needle.encode("ascii")
         at = data.find(sought, 0, size)
         while at >= 0:
-            end = data.find(b",", at + 1, size)
-            if data[at + 1 : end] in wanted:
+            run = _ID_CHARACTERS.match(data, at, size)
+            if run is not None and run[0] in wanted:
                 starts.add(data.rfind(b"\n", 0, at) + 1)
-            at = data.find(sought, at + len(sought), size)
+            at = data.find(sought, at + 1, size)
     for start in sorted(starts):
         end = data.find(b"\n", start, size)
         yield start == 0, data[start : size if end < 0 else end]
