@@ -206,3 +206,63 @@ def test_seen_ids_tell_what_they_hold_without_remembering_it(
     assert seen.holds("claude-code", source_id) is expected  # asking kept nothing
     assert not seen.holds("codex", source_id)
     assert seen.repeats == 0
+
+
+def _generated_history(seed: int) -> tuple[dict[str, str], dict[str, str]]:
+    """BASE's and HEAD's files of a log written over a year and a half: rows in the order they
+    were written, a third of them importers' slices (imported within two days of their hour,
+    some imported again months later), some responses' ids, some without an id; rotated into
+    backups named for when they were rotated; HEAD appends rows (the range's ids never repeat
+    each other), now and then after a rotation inside the range."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    rng = random.Random(seed)
+    moment = datetime(2024, 6, 1, tzinfo=UTC)
+    written: list[tuple[datetime, str, str]] = []  # (when, line, its id or "")
+    slices: list[tuple[str, str]] = []  # (hour, digest) imported so far
+    for number in range(rng.randint(150, 400)):
+        moment += timedelta(minutes=rng.choice([3, 40, 300, 3000, 20000]))
+        draw = rng.random()
+        if draw < 0.35 or (draw < 0.45 and not slices):
+            hour = (moment - timedelta(hours=rng.randint(0, 48))).strftime("%Y%m%dT%H")
+            slices.append((hour, f"{number:x}"))
+            written.append((moment, slice_line(hour, f"{number:x}"), f"{hour}-{number:x}"))
+        elif draw < 0.45:  # a slice imported again, by another clone, maybe long after
+            hour, digest = rng.choice(slices)
+            written.append((moment, slice_line(hour, digest, "plan"), f"{hour}-{digest}"))
+        elif draw < 0.5:
+            response = f"msg_{rng.randrange(40):02d}"
+            written.append((moment, usage_json_line(response), response))
+        else:
+            written.append((moment, extended(rows(number % 90)), ""))
+    cut = rng.randint(len(written) // 2, len(written) - 10)
+    base_rows, added = written[:cut], written[cut:]
+    ids_added: set[str] = set()
+    kept = []
+    for entry in added:
+        if not entry[2] or entry[2] not in ids_added:
+            ids_added.add(entry[2])
+            kept.append(entry)
+
+    def files(entries: list[tuple[datetime, str, str]], rotations: list[int]) -> dict[str, str]:
+        found, start = {}, 0
+        for end in rotations:
+            stamp = (entries[end - 1][0] + timedelta(minutes=1)).strftime("%Y%m%dT%H%M%SZ")
+            found[f"usage-{stamp}.csv"] = "".join(line for _, line, _ in entries[start:end])
+            start = end
+        found[LOG] = "".join(line for _, line, _ in entries[start:])
+        return found
+
+    rotations = sorted(rng.sample(range(1, cut), rng.randint(0, 4)))
+    head_rotations = rotations + ([cut] if rng.random() < 0.3 else [])
+    return files(base_rows, rotations), files(base_rows + kept, head_rotations)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_range_counts_what_head_counts_beyond_base_on_generated_histories(
+    repo: Path, seed: int
+) -> None:
+    base, head = _generated_history(seed)
+    found, expected = range_and_difference(repo, base, head)
+    assert found == expected

@@ -27,9 +27,13 @@ with one `git grep`, and only the lines it finds are read. An id of another shap
 id from `log --usage-json`) says nothing of when it was written: a range that adds one searches
 every backup. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
 
-An id BASE holds is left out as a report of HEAD leaves it out: unless a reader of BASE has
-forgotten it by the end (older than `source_ids.WINDOW_HOURS` before the newest id of its
-source), which only an id older than that before now can be; only then is BASE read whole.
+An id BASE holds is left out as a report of HEAD leaves it out: unless a reader has forgotten
+it by then (older than `source_ids.WINDOW_HOURS` before the newest id of its source read, at
+BASE or in the range before it). Only an id older than that before now can be forgotten at
+BASE's end; only then is BASE read whole, to know. Ids that repeat among the range's own rows
+are left to the report (`SeenIds`), which does not know BASE's newest ids: an old slice
+imported twice inside the range, more than the window before BASE's newest, counts once there
+and twice in a report of HEAD.
 """
 
 from __future__ import annotations
@@ -297,8 +301,11 @@ def _without_ids_of(
     else:
         known = base.held(base.among(pairs)) if pairs else set()
 
+    window = _Horizons()
+
     def drop(source: str, source_id: str) -> bool:
-        return (source, source_id) in known
+        forgotten = window.forgotten(source, source_id)  # asked of every id, in order
+        return not forgotten and (source, source_id) in known
 
     for item in chain(held, iterator):
         if type(item) is ExtendedRun:
@@ -309,6 +316,29 @@ def _without_ids_of(
         elif type(item) is Row and item.source_id and drop(item.source, item.source_id):
             continue
         yield item
+
+
+class _Horizons:
+    """Each source's horizon as the range's ids move it, read in order, as `SeenIds` moves
+    it: a reader of HEAD that reads an id older than the window before the newest id of its
+    source read since BASE has forgotten it, and counts it again."""
+
+    def __init__(self) -> None:
+        self._newest: dict[str, str] = {}
+        self._horizon: dict[str, str] = {}
+
+    def forgotten(self, source: str, source_id: str) -> bool:
+        """Whether the id is older than its source's horizon; the id moves it on."""
+        hour = source_ids.id_hour(source_id)
+        if hour is None:
+            return False
+        horizon = self._horizon.get(source, "")
+        if hour > self._newest.get(source, ""):
+            self._newest[source] = hour
+            moved = source_ids.hours_before(hour, source_ids.WINDOW_HOURS)
+            if moved > horizon:
+                self._horizon[source] = moved
+        return hour < horizon
 
 
 def _legacy_added(
