@@ -13,6 +13,7 @@ import pytest
 
 from telemetry_csv.config import load_settings
 from telemetry_csv.git.ranges import parse_range, rows_added, rows_at
+from telemetry_csv.logfile import source_ids
 from telemetry_csv.logfile.schema import Row
 from telemetry_csv.logfile.source_ids import WINDOW_HOURS, SeenIds
 from testing.logfiles import commit_all, rows
@@ -266,3 +267,14 @@ def test_a_range_counts_what_head_counts_beyond_base_on_generated_histories(
     base, head = _generated_history(seed)
     found, expected = range_and_difference(repo, base, head)
     assert found == expected
+
+
+def test_seen_ids_tell_they_hold_an_id_they_packed() -> None:
+    seen = SeenIds()
+    count = source_ids.NAMED_KEPT + 10
+    for number in range(count):
+        assert seen.first("claude-code", f"20260101T00Z-{number:016x}")
+    assert seen.holds("claude-code", f"20260101T00Z-{0:016x}")  # packed by now
+    assert seen.holds("claude-code", f"20260101T00Z-{count - 1:016x}")
+    assert not seen.holds("claude-code", f"20260101T00Z-{count:016x}")
+    assert not seen.first("claude-code", f"20260101T00Z-{0:016x}")  # as `first` finds it

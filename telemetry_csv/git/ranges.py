@@ -14,7 +14,7 @@ BASE is the start of the log at HEAD: that is told from BASE's object id alone (
 would give HEAD's first bytes), and only the bytes after it are read as rows, numbered as in
 the file; the lines BASE already had are not read again (`check` judges them). When HEAD is
 checked out (CI's case), the log is read from the work tree if its bytes are exactly HEAD's
-blob (`committed.worktree_blob`), not inflated by git.
+blob and is not inflated by git.
 
 A row whose `source_id` BASE already has is the same usage (an import another clone merged in,
 in a shard of its own), so it is not added either (`source_ids`). BASE is searched for the ids
@@ -48,9 +48,10 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.config import Settings
-from telemetry_csv.errors import InvalidLogError, InvalidValueError
-from telemetry_csv.git import committed, plumbing
+from telemetry_csv.errors import InvalidLogError, InvalidValueError, LogFileError
+from telemetry_csv.git import plumbing
 from telemetry_csv.git.logsets import LogSet, Reader, log_set_at, ordered_folds, settings_at
 from telemetry_csv.logfile import folds, layout, source_ids
 from telemetry_csv.logfile.canonical import Line, canonical_line, header_shape, line_key, row_keys
@@ -392,13 +393,18 @@ def _legacy_added(
 def _head_blob(reader: Reader, root: Path, path: str, oid: str, size: int) -> bytes:
     """The blob `oid` (of `size` bytes) at `path`: the work tree's file when it is exactly that
     blob (HEAD checked out, as in CI: reading and hashing a file costs a fraction of having git
-    inflate a large blob and pipe it over), else git's."""
+    inflate a large blob and pipe it over), else git's. Only a regular file of that size is
+    read, never through a link; a report records nothing (`committed.worktree_blob` does)."""
     try:
-        same_size = os.lstat(root / path).st_size == size
-    except OSError:
-        same_size = False
-    found = committed.worktree_blob(root, path, oid) if same_size else None
-    return reader.blob(oid) if found is None else found
+        if os.lstat(root / path).st_size == size:
+            with fs.open_regular(root / path) as file:
+                if os.fstat(file.fileno()).st_size == size:
+                    data = file.read(size + 1)
+                    if plumbing.blob_id(data, oid) == oid:
+                        return data
+    except (OSError, LogFileError):
+        pass  # a link, a FIFO, a file that went away: git's copy
+    return reader.blob(oid)
 
 
 def _grown(data: bytes, base_oid: str, size: int) -> tuple[int, bool] | None:
