@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,6 +48,30 @@ def test_rows_added_in_a_range(history: dict[str, str], repo: Path) -> None:
 
 def test_rows_come_from_git_not_the_working_tree(history: dict[str, str], repo: Path) -> None:
     write_log(repo / LOG, rows(5, 6, 7) + "not a row\n")
+    assert durations(f"{history['rotated']}..HEAD", repo) == [6]
+
+
+def _same_size_other_rows(log: Path) -> None:
+    log.write_bytes(log.read_bytes().replace(b"1006", b"1009"))
+
+
+def _fifo(log: Path) -> None:
+    log.unlink()
+    os.mkfifo(log)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda log: None, id="HEAD's bytes (read from the file)"),
+        pytest.param(_same_size_other_rows, id="as many bytes, other rows"),
+        pytest.param(_fifo, id="a FIFO"),
+    ],
+)
+def test_a_log_that_grew_is_read_from_the_work_tree_only_when_it_is_heads_blob(
+    history: dict[str, str], repo: Path, change: Callable[[Path], None]
+) -> None:
+    change(repo / LOG)
     assert durations(f"{history['rotated']}..HEAD", repo) == [6]
 
 

@@ -12,27 +12,48 @@ rows the answer is the same unless BASE has rows HEAD lacks.
 What a range costs is what it added. In the common case, rows appended to the log, the log at
 BASE is the start of the log at HEAD: that is told from BASE's object id alone (the id git
 would give HEAD's first bytes), and only the bytes after it are read as rows, numbered as in
-the file; the lines BASE already had are not read again (`check` judges them).
+the file; the lines BASE already had are not read again (`check` judges them). When HEAD is
+checked out (CI's case), the log is read from the work tree if its bytes are exactly HEAD's
+blob and is not inflated by git.
 
 A row whose `source_id` BASE already has is the same usage (an import another clone merged in,
-in a shard of its own), so it is not added either (`source_ids`). BASE is asked for the ids the
-range adds with one `git grep` (in git, over the files the readers read there); only the lines
-it finds are read. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
+in a shard of its own), so it is not added either (`source_ids`). BASE is searched for the ids
+the range adds, by time rather than through the whole history: an importer's id starts with the
+hour its usage began, and a row is written after its usage, so a backup rotated before the
+earliest such hour (less `_CLOCK_SLACK_HOURS`, for clocks that disagree) cannot hold one and is
+not read. The log that only grew is searched in the bytes already read for the range (BASE's
+blob is their start); the other files that may hold an id (newer backups, folds and shards)
+with one `git grep`, and only the lines it finds are read. An id of another shape (a response's
+id from `log --usage-json`) says nothing of when it was written: a range that adds one searches
+every backup. A range that adds more than `_IDS_ASKED` rows reads BASE's ids whole.
+
+An id BASE holds is left out as a report of HEAD leaves it out: unless a reader has forgotten
+it by then (older than `source_ids.WINDOW_HOURS` before the newest id of its source read, at
+BASE or in the range before it). Only an id older than that before now can be forgotten at
+BASE's end; only then is BASE read whole, to know. Ids that repeat among the range's own rows
+are left to the report (`SeenIds`), which does not know BASE's newest ids: an old slice
+imported twice inside the range, more than the window before BASE's newest, counts once there
+and twice in a report of HEAD.
 """
 
 from __future__ import annotations
 
+import os
+import posixpath
+import re
+import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 
+from telemetry_csv import fs
 from telemetry_csv.config import Settings
-from telemetry_csv.errors import InvalidLogError, InvalidValueError
+from telemetry_csv.errors import InvalidLogError, InvalidValueError, LogFileError
 from telemetry_csv.git import plumbing
 from telemetry_csv.git.logsets import LogSet, Reader, log_set_at, ordered_folds, settings_at
-from telemetry_csv.logfile import folds
+from telemetry_csv.logfile import folds, layout, source_ids
 from telemetry_csv.logfile.canonical import Line, canonical_line, header_shape, line_key, row_keys
 from telemetry_csv.logfile.reading import (
     ExtendedRun,
@@ -83,10 +104,12 @@ def added_items(
         head_settings = settings_at(commits.head, root, blobs, settings)
         base = log_set_at(commits.base, commits.base[:12], base_settings, root)
         head = log_set_at(commits.head, commits.head[:12], head_settings, root)
+        base_ids = _BaseIds(reader, base, root)
         added = chain(
-            _legacy_added(reader, base, head, schema), _shards_added(reader, base, head, schema)
+            _legacy_added(reader, base, head, schema, base_ids.known, root),
+            _shards_added(reader, base, head, schema),
         )
-        yield from _without_ids_of(added, _BaseIds(reader, base, root))
+        yield from _without_ids_of(added, base_ids)
 
 
 _IDS_ASKED = 1 << 16  # rows of a range whose ids are looked for in BASE with `git grep`
@@ -99,6 +122,10 @@ class _BaseIds:
     def __init__(self, reader: Reader, base: LogSet, root: Path):
         self._reader, self._base, self._root = reader, base, root
         self._all: set[tuple[str, str]] | None = None
+        self._seen = SeenIds()  # the ids a reader of the whole base holds at its end
+        # Files of the base whose bytes were read already: git path -> (bytes, how many of
+        # them are the file's), searched here rather than asked of `git grep`.
+        self.known: dict[str, tuple[bytes, int]] = {}
 
     def every(self) -> set[tuple[str, str]]:
         """Every pair at the base, from every row (for a range that adds very many rows)."""
@@ -108,32 +135,63 @@ class _BaseIds:
                 found = ID_AT_END.search(key)
                 if found is not None:
                     self._all.add((found[1], found[2]))
+                    self._seen.first(found[1], found[2])
         return self._all
 
+    def held(self, found: set[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of pairs the base holds, those a reader of the whole base still holds at its end:
+        an id older than the window before the newest of its source read since is forgotten,
+        and a report of HEAD counts it again (`source_ids`). No id is newer than when it was
+        written, so only an id older than the window before now can be forgotten; only then
+        is the base read whole, to know."""
+        now = time.strftime("%Y%m%dT%HZ", time.gmtime())
+        recent = source_ids.hours_before(now, source_ids.WINDOW_HOURS - _CLOCK_SLACK_HOURS)
+        hours = (source_ids.id_hour(source_id) for _, source_id in found)
+        if all(hour is None or hour >= recent for hour in hours):
+            return found
+        self.every()
+        return {pair for pair in found if self._seen.holds(*pair)}
+
     def among(self, pairs: set[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Which of `pairs` the base holds: the lines of the base's files that hold one of the
-        ids (`git grep`), read as `Reader.rows` would read them."""
+        """Which of `pairs` the base holds: the lines of the base's files that may hold one of
+        the ids (see the module docstring) and do, read as `Reader.rows` would read them."""
         base, reader = self._base, self._reader
         strings = sorted({source_id for _, source_id in pairs})
         if len(strings) > _IDS_GREPPED:
             return self.every() & pairs
-        paths = [path for path, _ in base.legacy]
+        hours = [source_ids.id_hour(source_id) for source_id in strings]
+        # Backups rotated before this hour hold none of the ids; None: any may hold one.
+        since = None
+        if None not in hours:
+            since = source_ids.hours_before(min(filter(None, hours)), _CLOCK_SLACK_HOURS)
+        # In bytes already read, ids are looked for by the day they start with (one pass for a
+        # range of a day's imports), an id of another shape whole.
+        pairs_of_shape = zip(hours, strings, strict=True)
+        needles = sorted({hour[:9] if hour else source_id for hour, source_id in pairs_of_shape})
+        found: set[tuple[str, str]] = set()
+        paths = []
+        for path, _ in base.legacy:
+            if path in self.known and len(needles) <= _NEEDLES_SOUGHT:
+                data, size = self.known[path]
+                holding = _lines_holding(data, size, needles, strings)
+                found |= _ids_on(data, holding, reader.schema)
+            elif since is None or _rotated_since(base, path, since):
+                paths.append(path)
         paths += [base.path(name) for name in (*base.folds, *base.shards)]
         hits: dict[str, dict[int, bytes]] = {}
         for path, number, text in plumbing.grep_lines(base.revision, strings, paths, self._root):
             hits.setdefault(path, {})[number] = text
         if not hits:
-            return set()
-        found: set[tuple[str, str]] = set()
+            return found & pairs
         for path, oid in base.legacy:
             if path in hits:
-                found |= _ids_on(reader.blob(oid), hits[path], reader.schema)
+                found |= _ids_on(reader.blob(oid), _numbered(hits[path]), reader.schema)
         owned: set[str] = set()
         for name in ordered_folds(reader, base):
             lines = hits.get(base.path(name))
             content = reader.fold(base, name) if lines else None
             if content is not None and content.problem:
-                found |= _ids_on(content.data, lines or {}, reader.schema)
+                found |= _ids_on(content.data, _numbered(lines or {}), reader.schema)
                 continue
             line = 2
             for entry in reader.fold_entries(base, name):
@@ -145,30 +203,73 @@ class _BaseIds:
                         if line <= number < line + entry.rows
                     }
                     if mine and content is not None:
-                        found |= _ids_on(content.data, mine, reader.schema)
+                        found |= _ids_on(content.data, _numbered(mine), reader.schema)
                 line += entry.rows
         for name, oid in base.shards.items():
             if name not in owned and base.path(name) in hits:
-                found |= _ids_on(reader.blob(oid), hits[base.path(name)], reader.schema)
+                found |= _ids_on(reader.blob(oid), _numbered(hits[base.path(name)]), reader.schema)
         return found & pairs
 
 
 _IDS_GREPPED = 4096  # ids asked of `git grep` at most; for more, BASE's ids are read whole
+# An id names the hour its usage began and is written after it, by one machine's clock; a
+# backup's name holds when it was rotated, by another's.
+_CLOCK_SLACK_HOURS = 24
+_NEEDLES_SOUGHT = 64  # strings searched for in bytes already read; for more, `git grep`
+_ID_CHARACTERS = re.compile(rb"[A-Za-z0-9._:-]+")  # what a source_id is made of
 
 
-def _ids_on(data: bytes, lines: dict[int, bytes], schema: Schema) -> set[tuple[str, str]]:
-    """The (source, source_id) pairs of some lines (by number, as `git grep` gave them) of a
-    file whose bytes are `data`, as `row_keys` keys them: in the shape of the file's first
-    line, by their canonical form (their text where they have none); not the header."""
+def _rotated_since(base: LogSet, path: str, hour: str) -> bool:
+    """Whether the file at `path` of the base may have been written at or after `hour`
+    (`YYYYMMDDTHHZ`): not a backup whose name says it was rotated before it."""
+    order = layout.backup_order(posixpath.basename(base.log_path), posixpath.basename(path))
+    if order is None or not order[0]:  # the log itself; a shell script's backup, in local time
+        return True
+    return order[0][:11] >= hour[:11]
+
+
+def _lines_holding(
+    data: bytes, size: int, needles: list[str], ids: Iterable[str]
+) -> Iterator[tuple[bool, bytes]]:
+    """(whether it is the first line, its bytes) of each line of `data[:size]` where one of
+    `needles` starts a run of an id's characters that is one of `ids` (quoted or not, as a
+    field may be stored), each line once."""
+    wanted = {source_id.encode("ascii") for source_id in ids}
+    starts = set()
+    for needle in needles:
+        sought = needle.encode("ascii")
+        at = data.find(sought, 0, size)
+        while at >= 0:
+            run = _ID_CHARACTERS.match(data, at, size)
+            if run is not None and run[0] in wanted:
+                starts.add(data.rfind(b"\n", 0, at) + 1)
+            at = data.find(sought, at + 1, size)
+    for start in sorted(starts):
+        end = data.find(b"\n", start, size)
+        yield start == 0, data[start : size if end < 0 else end]
+
+
+def _numbered(lines: dict[int, bytes]) -> Iterator[tuple[bool, bytes]]:
+    """`git grep`'s lines, by number, as `_ids_on` takes them."""
+    return ((number == 1, text) for number, text in lines.items())
+
+
+def _ids_on(
+    data: bytes, lines: Iterable[tuple[bool, bytes]], schema: Schema
+) -> set[tuple[str, str]]:
+    """The (source, source_id) pairs of some lines (whether each is the first line, and its
+    bytes) of a file whose bytes are `data`, as `row_keys` keys them: in the shape of the
+    file's first line, by their canonical form (their text where they have none); not the
+    header."""
     first = split_lines(data[: data.find(b"\n") + 1] or data)
     extended = header_shape(first[0]) if first else False
     found = set()
-    for number, raw in lines.items():
-        if number == 1 and first and first[0] in HEADER_SHAPES:
+    for is_first, raw in lines:
+        if is_first and first and first[0] in HEADER_SHAPES:
             continue
         text = raw.removesuffix(b"\r").decode("utf-8", "surrogateescape")
-        canonical = canonical_line(text, schema, first=number == 1, extended=extended)
-        match = ID_AT_END.search(line_key(Line(number, text, canonical)))
+        canonical = canonical_line(text, schema, first=is_first, extended=extended)
+        match = ID_AT_END.search(line_key(Line(1 if is_first else 2, text, canonical)))
         if match is not None:
             found.add((match[1], match[2]))
     return found
@@ -196,13 +297,16 @@ def _without_ids_of(
                 pairs.add((item.source, item.source_id))
             rows += 1
         if rows > _IDS_ASKED:
-            known = base.every()
+            known = base.held(base.every())
             break
     else:
-        known = base.among(pairs) if pairs else set()
+        known = base.held(base.among(pairs)) if pairs else set()
+
+    window = _Horizons()
 
     def drop(source: str, source_id: str) -> bool:
-        return (source, source_id) in known
+        forgotten = window.forgotten(source, source_id)  # asked of every id, in order
+        return not forgotten and (source, source_id) in known
 
     for item in chain(held, iterator):
         if type(item) is ExtendedRun:
@@ -215,12 +319,41 @@ def _without_ids_of(
         yield item
 
 
+class _Horizons:
+    """Each source's horizon as the range's ids move it, read in order, as `SeenIds` moves
+    it: a reader of HEAD that reads an id older than the window before the newest id of its
+    source read since BASE has forgotten it, and counts it again."""
+
+    def __init__(self) -> None:
+        self._newest: dict[str, str] = {}
+        self._horizon: dict[str, str] = {}
+
+    def forgotten(self, source: str, source_id: str) -> bool:
+        """Whether the id is older than its source's horizon; the id moves it on."""
+        hour = source_ids.id_hour(source_id)
+        if hour is None:
+            return False
+        horizon = self._horizon.get(source, "")
+        if hour > self._newest.get(source, ""):
+            self._newest[source] = hour
+            moved = source_ids.hours_before(hour, source_ids.WINDOW_HOURS)
+            if moved > horizon:
+                self._horizon[source] = moved
+        return hour < horizon
+
+
 def _legacy_added(
-    reader: Reader, base: LogSet, head: LogSet, schema: Schema
+    reader: Reader,
+    base: LogSet,
+    head: LogSet,
+    schema: Schema,
+    known: dict[str, tuple[bytes, int]],
+    root: Path,
 ) -> Iterator[Run | Row | Problem]:
     """The rows of the log's files at the head, less those at the base (as multisets): files
     the same at both are neither read nor counted (they take away what they hold); a log that
-    only grew is read from where the base's ended."""
+    only grew is read from where the base's ended (and its bytes at the base are put in
+    `known`, by path)."""
     if base.legacy == head.legacy:
         return
     unchanged = set(base.legacy) & set(head.legacy)
@@ -229,11 +362,12 @@ def _legacy_added(
     if len(changed_head) == 1 and len(changed_base) == 1:
         (path, oid), (base_path, base_oid) = changed_head[0], changed_base[0]
         if path == base_path:
-            data = reader.blob(oid)
+            data = _head_blob(reader, root, path, oid, head.sizes.get(oid, -1))
             grown = _grown(data, base_oid, base.sizes.get(base_oid, -1))
             if grown is not None:
                 first_line, extended = grown
                 size = base.sizes[base_oid]
+                known[base_path] = (data, size)
                 yield from (
                     item
                     for item in scan_data(
@@ -254,6 +388,23 @@ def _legacy_added(
         yield from _less(
             scan_data(reader.blob(oid), schema, f"{head.label}:{path}"), before, schema
         )
+
+
+def _head_blob(reader: Reader, root: Path, path: str, oid: str, size: int) -> bytes:
+    """The blob `oid` (of `size` bytes) at `path`: the work tree's file when it is exactly that
+    blob (HEAD checked out, as in CI: reading and hashing a file costs a fraction of having git
+    inflate a large blob and pipe it over), else git's. Only a regular file of that size is
+    read, never through a link; a report records nothing (`committed.worktree_blob` does)."""
+    try:
+        if os.lstat(root / path).st_size == size:
+            with fs.open_regular(root / path) as file:
+                if os.fstat(file.fileno()).st_size == size:
+                    data = file.read(size + 1)
+                    if plumbing.blob_id(data, oid) == oid:
+                        return data
+    except (OSError, LogFileError):
+        pass  # a link, a FIFO, a file that went away: git's copy
+    return reader.blob(oid)
 
 
 def _grown(data: bytes, base_oid: str, size: int) -> tuple[int, bool] | None:

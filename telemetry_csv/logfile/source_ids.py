@@ -108,6 +108,16 @@ class _Source:
             self._pack()  # after the id is kept: packing replaces the hours' dictionaries
         return found
 
+    def holds(self, source_id: str) -> bool:
+        """Whether `source_id` is kept (`remember` would find it), without remembering it."""
+        hour = source_id[:12]
+        ids = self.hours.get(hour)
+        if ids is None:
+            return _TIMED.match(source_id) is None and source_id in self.untimed
+        if source_id in ids:
+            return True
+        return not self.values and bool(self.packed) and self._was_packed(hour, source_id)
+
     def _was_packed(self, hour: str, source_id: str) -> bool:
         packed = self.packed.get(hour)
         if packed is None or _PACKABLE.fullmatch(source_id) is None:
@@ -155,6 +165,18 @@ class _Source:
             if not self.values:
                 self.named -= len(dropped)
                 self.packed.pop(hour, None)
+
+
+def id_hour(source_id: str) -> str | None:
+    """The UTC hour (`YYYYMMDDTHHZ`) an importer's id starts with; None for another tool's id,
+    which says nothing of when it was written."""
+    return source_id[:12] if _TIMED.match(source_id) is not None else None
+
+
+def hours_before(hour: str, hours: int) -> str:
+    """The `YYYYMMDDTHHZ` of `hours` before `hour`; "" when `hour` names no hour that exists
+    or the result would be before year 1."""
+    return _hours_before(hour, hours)
 
 
 def _hours_before(hour: str, hours: int) -> str:
@@ -233,6 +255,10 @@ class SeenIds:
             return True
         self.repeats += 1
         return False
+
+    def holds(self, source: str, source_id: str) -> bool:
+        """Whether a row with this id would be left out now as a repeat, without reading it."""
+        return self._window.source(source).holds(source_id)
 
     def window(self, source: str) -> Callable[[str, object], object]:
         """What `first` asks of one source's ids, for a caller asking many times: `NEW` for
