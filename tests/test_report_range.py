@@ -89,3 +89,37 @@ def test_installed_command_reports_a_range(repo: Path) -> None:
     assert data["rows"] == 1
     assert data["by_model"][0]["model"] == "openai/gpt-4o"
     assert data["by_model"][0]["success_rate"] == 0
+
+
+@pytest.mark.parametrize("layout", ["single", "team"])
+def test_a_log_file_committed_as_a_link_is_refused_not_followed(repo: Path, layout: str) -> None:
+    """A commit that makes the log (or a shard) a symbolic link to another committed file: the
+    range names the link and stops, and never reports the rows of the file it points at (git
+    names the link itself; resolving it in the work tree read `decoy.csv` instead)."""
+    (repo / ".telemetry").mkdir()
+    (repo / ".telemetry" / "config.toml").write_text(f'layout = "{layout}"\n')
+    assert run_cli("init", cwd=repo).returncode == 0
+    decoy = repo / ".telemetry" / "decoy.csv"
+    decoy.write_text(
+        "timestamp,model,prompt_tokens,completion_tokens,task_success,task_type,duration_ms,"
+        "notes\n2026-01-01T00:00:00Z,decoy-model,1,2,true,execute,5,\n"
+    )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    link = (
+        repo / ".telemetry" / "usage.csv"
+        if layout == "single"
+        else repo / ".telemetry" / "usage.rows" / "20260101T000000Z-0123456789abcdef.csv"
+    )
+    link.parent.mkdir(exist_ok=True)
+    link.unlink(missing_ok=True)
+    link.symlink_to("../decoy.csv" if layout == "team" else "decoy.csv")
+    with decoy.open("a") as file:
+        file.write("2026-01-02T00:00:00Z,decoy-model,1,2,true,execute,5,\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "the log as a link", "--no-verify")
+    done = run_cli("report", "--range", "HEAD~1..HEAD", "--no-costs", cwd=repo)
+    assert done.returncode == 4, (done.stdout, done.stderr)
+    assert done.stdout == "" and "decoy-model" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "is a symbolic link in" in done.stderr
+    assert "Traceback" not in done.stderr

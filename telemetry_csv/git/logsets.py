@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from telemetry_csv.config import Settings, settings_from_texts
-from telemetry_csv.errors import ConfigError
+from telemetry_csv.errors import ConfigError, LogFileError
 from telemetry_csv.git import plumbing
 from telemetry_csv.logfile import layout
 from telemetry_csv.logfile.canonical import row_keys
@@ -108,9 +108,14 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
     log_folder, log_name = posixpath.split(log_path)
     found = LogSet(revision, label, log_path, folder)
     backups = []
-    for path, oid, size in plumbing.tree_entries(revision, [log_folder, folder], root):
+    for path, oid, size, link in plumbing.tree_entries(revision, [log_folder, folder], root):
         found.sizes[oid] = size
         where, name = posixpath.split(path)
+        if link and _names_a_log_file(where, name, log_folder, log_name, folder):
+            raise LogFileError(
+                f"{path} is a symbolic link in {label}, not a log file: a log, its backups and "
+                "its shards are regular files (git rm the link and commit the file it named)"
+            )
         if where == log_folder and name == log_name:
             log_entry = (path, oid)
             found.legacy.append(log_entry)
@@ -125,6 +130,19 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
                 found.manifests[name] = oid
     found.legacy = [(path, oid) for _, path, oid in sorted(backups)] + found.legacy
     return found
+
+
+def _names_a_log_file(where: str, name: str, log_folder: str, log_name: str, folder: str) -> bool:
+    """Whether a file of this name would be read as one of the log's files."""
+    if where == log_folder and (
+        name == log_name or layout.backup_order(log_name, name) is not None
+    ):
+        return True
+    return where == folder and (
+        layout.is_shard_name(name)
+        or layout.is_fold_name(name)
+        or layout.fold_of_manifest(name) is not None
+    )
 
 
 class FoldContent(NamedTuple):

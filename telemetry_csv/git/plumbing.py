@@ -160,9 +160,10 @@ def commits_between(start: str, end: str, cwd: Path | str | None = None) -> list
 
 def tree_entries(
     revision: str, folders: Sequence[str], cwd: Path | str | None = None
-) -> list[tuple[str, str, int]]:
-    """(path, object id, size) of each file directly in each of `folders` ("" for the top
-    level) at a revision, or in the index (INDEX; size -1 there: the index does not say)."""
+) -> list[tuple[str, str, int, bool]]:
+    """(path, object id, size, whether it is a symbolic link) of each file directly in each of
+    `folders` ("" for the top level) at a revision, or in the index (INDEX; size -1 there: the
+    index does not say). A link's blob is the path it points at, never that file's bytes."""
     wanted = ["" if folder in ("", ".") else folder.strip("/") for folder in folders]
     specs = [f"{folder}/" if folder else "." for folder in wanted]
     if revision == INDEX:
@@ -180,10 +181,13 @@ def tree_entries(
             continue  # ls-files matches a folder's files at every depth
         if revision == INDEX:
             if len(fields) == 3 and fields[2] == b"0":  # stage 0: not an unmerged path
-                found.append((path, fields[1].decode(), -1))
+                found.append((path, fields[1].decode(), -1, fields[0] == _LINK_MODE))
         elif len(fields) == 4 and fields[1] == b"blob":
-            found.append((path, fields[2].decode(), int(fields[3])))
+            found.append((path, fields[2].decode(), int(fields[3]), fields[0] == _LINK_MODE))
     return found
+
+
+_LINK_MODE = b"120000"  # git's mode of a symbolic link
 
 
 def posix_folder(path: str) -> str:
@@ -399,9 +403,17 @@ def config_set(key: str, value: str, cwd: Path | str | None = None) -> None:
 
 
 def relative_path(path: Path, root: Path) -> str | None:
-    """`path` as git names it (relative to the top level, `/` separators), or None if outside."""
+    """`path` as git names it (relative to the top level, `/` separators), or None if outside.
+    Its folders are resolved, its last part is not: git names a link itself, so a log that is a
+    link is the link (which the readers refuse), never the file it points at."""
+    absolute = path.absolute()
+    top = root.resolve()
+    if absolute.name in ("", ".", ".."):
+        found = absolute.resolve()
+    else:
+        found = absolute.parent.resolve() / absolute.name
     try:
-        relative = path.resolve().relative_to(root.resolve())
+        relative = found.relative_to(top)
     except ValueError:
         return None
     return relative.as_posix()
