@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from telemetry_csv.cli.main import main
-from testing.util import git, run_cli
+from testing.util import BIN, git, git_env, run_cli
 
 
 def log(cwd: Path, notes: str, *extra: str) -> None:
@@ -123,3 +124,37 @@ def test_a_log_file_committed_as_a_link_is_refused_not_followed(repo: Path, layo
     assert done.stdout == "" and "decoy-model" not in done.stderr
     assert done.stderr.count("\n") == 1 and "is a symbolic link in" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_commit_that_replaces_a_committed_link_with_the_log_passes(repo: Path) -> None:
+    """A link committed at the log's name (past the hooks) is refused where it is new, but it
+    holds no rows: the commit that puts the real file back passes append-only, and a range
+    from the link's commit reports the file's rows."""
+    (repo / ".telemetry").mkdir()
+    (repo / ".telemetry" / "config.toml").write_text('layout = "single"\n')
+    assert run_cli("init", cwd=repo).returncode == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "init")
+    log_file = repo / ".telemetry" / "usage.csv"
+    log_file.unlink(missing_ok=True)
+    log_file.symlink_to("elsewhere.csv")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a link at the log's name", "--no-verify")
+    log_file.unlink()
+    assert run_cli("log", "m", "1", "2", "true", "execute", "5", cwd=repo).returncode == 0
+    git(repo, "add", "-A")
+    hook = subprocess.run(
+        [str(BIN / "telemetry-csv-append-only-hook")],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=git_env(),
+    )
+    assert hook.returncode == 0, hook.stderr
+    git(repo, "commit", "-qm", "the log again")
+    done = run_cli("report", "--range", "HEAD~1..HEAD", "--no-costs", "--format", "json", cwd=repo)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["rows"] == 1
+    # Where the link is the new side, it is refused.
+    done = run_cli("report", "--range", "HEAD~2..HEAD~1", "--no-costs", cwd=repo)
+    assert done.returncode == 4 and "is a symbolic link in" in done.stderr

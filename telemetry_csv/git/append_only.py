@@ -128,13 +128,13 @@ class Checker:
         self.retire = retire
         self.extra_logs = list(extra_logs)
 
-    def log_set(self, revision: str, label: str) -> LogSet:
+    def log_set(self, revision: str, label: str, *, old: bool = False) -> LogSet:
         settings = settings_at(revision, self.root, self.blobs, self.settings)
-        return log_set_at(revision, label, settings, self.root)
+        return log_set_at(revision, label, settings, self.root, old=old)
 
     def commit(self, compared: Comparison, *, pure_retire: bool = True) -> Findings:
         """A commit or a range's net change (see the module docstring)."""
-        old = self.log_set(compared.old_revision, compared.old_label)
+        old = self.log_set(compared.old_revision, compared.old_label, old=True)
         new = self.log_set(compared.new_revision, compared.new_label)
         findings: Findings = []
         if old.same_place(new):
@@ -168,7 +168,7 @@ class Checker:
         new = self.log_set(new_revision, new_label)
         findings: Findings = []
         for revision, label in parents:
-            old = self.log_set(revision, label)
+            old = self.log_set(revision, label, old=True)
             if old.same_place(new):
                 findings += self._legacy_kept(old, new)
                 findings += self._shards(old, new)
@@ -187,7 +187,7 @@ class Checker:
             for commit in plumbing.commits_between(start, end, self.root):
                 parents = plumbing.parents(commit, self.root)
                 if len(parents) == 1:
-                    old = self.log_set(parents[0], parents[0][:12])
+                    old = self.log_set(parents[0], parents[0][:12], old=True)
                     findings += self._retire(old, self.log_set(commit, commit[:12]))
         return findings
 

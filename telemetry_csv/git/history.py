@@ -188,6 +188,12 @@ def _what_happened(old_rest: Sequence[str], new_rest: Sequence[str]) -> str:
     return "a history row was changed"
 
 
+# Changes with no old rows to keep: a new file; an unmerged one (git refuses to commit it); a
+# type change, whose old side was a symbolic link or a submodule (a link on the new side is
+# refused before, by `logsets.log_set_at`), which holds no rows.
+_NOTHING_KEPT = ("A", "U", "T")
+
+
 def check_log(
     log_path: str,
     schema: Schema,
@@ -219,7 +225,7 @@ def check_log(
     # The old versions by their object ids and sizes, and the new versions, each read once: a
     # file that only grew (or a log moved whole to a new backup) is told from the old
     # version's id alone, without reading it.
-    kept = [path for status, path in changes if status not in ("A", "U")]
+    kept = [path for status, path in changes if status not in _NOTHING_KEPT]
     listed = known or {}
     old_ids = {path: listed[path] for path in kept if listed.get(path, ("", -1))[1] >= 0}
     asked = [path for path in kept if path not in old_ids]
@@ -247,7 +253,7 @@ def check_log(
 
     findings: list[Rewrite | Deletion] = []
     for status, path in changes:
-        if status in ("A", "U"):  # new: nothing to keep; unmerged: git refuses to commit it
+        if status in _NOTHING_KEPT:
             continue
         if status == "D" and path != log_path:
             if not retire_backups:

@@ -99,8 +99,13 @@ class LogSet:
         return (self.log_path, self.folder) == (other.log_path, other.folder)
 
 
-def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> LogSet:
-    """The files of the log that `settings` configure, at a revision or in the index."""
+def log_set_at(
+    revision: str, label: str, settings: Settings, root: Path, *, old: bool = False
+) -> LogSet:
+    """The files of the log that `settings` configure, at a revision or in the index. A
+    symbolic link at one of their names is refused; at an `old` revision (what a change is
+    compared with) it is left out instead, as a link holds no rows: so the commit that replaces
+    a committed link with the file passes."""
     log_path = plumbing.relative_path(settings.log_path, root)
     if log_path is None:
         raise ConfigError(f"the log {settings.log_path} is outside the repository {root}")
@@ -112,6 +117,8 @@ def log_set_at(revision: str, label: str, settings: Settings, root: Path) -> Log
         found.sizes[oid] = size
         where, name = posixpath.split(path)
         if link and _names_a_log_file(where, name, log_folder, log_name, folder):
+            if old:
+                continue
             raise LogFileError(
                 f"{path} is a symbolic link in {label}, not a log file: a log, its backups and "
                 "its shards are regular files (git rm the link and commit the file it named)"

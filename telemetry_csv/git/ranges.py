@@ -102,7 +102,7 @@ def added_items(
         reader = Reader(blobs, schema)
         base_settings = settings_at(commits.base, root, blobs, settings)
         head_settings = settings_at(commits.head, root, blobs, settings)
-        base = log_set_at(commits.base, commits.base[:12], base_settings, root)
+        base = log_set_at(commits.base, commits.base[:12], base_settings, root, old=True)
         head = log_set_at(commits.head, commits.head[:12], head_settings, root)
         base_ids = _BaseIds(reader, base, root)
         added = chain(
