@@ -89,9 +89,16 @@ class KnownBlobs:
         try:
             if new.fd is None:
                 return
-            stamp = os.fstat(new.fd).st_mtime_ns
+            stamped = os.fstat(new.fd)
+            stamp = stamped.st_mtime_ns
             key = identity(after)
-            if identity(before) != key or max(after.st_mtime_ns, after.st_ctime_ns) >= stamp:
+            # The stamp and the file's times compare only on one file system (one clock, one
+            # granularity: a work tree on another mount, NFS say, keeps its own).
+            if (
+                identity(before) != key
+                or after.st_dev != stamped.st_dev
+                or max(after.st_mtime_ns, after.st_ctime_ns) >= stamp
+            ):
                 new.discard()
                 return
             records = [record for record in self._load() if record[0] != path]
