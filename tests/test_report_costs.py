@@ -511,13 +511,41 @@ def test_with_other_threads_running_the_price_data_is_imported_the_usual_way(
     assert threaded.stderr.strip() == "True" and "pydantic" not in alone.stderr
 
 
+def test_a_program_using_the_library_imports_the_price_data_the_usual_way(
+    tmp_path: Path,
+) -> None:
+    """Only the command line's own process imports the price data without pydantic: a program
+    that calls the library gets genai-prices as it is, and the same prices."""
+    log = tmp_path / "usage.csv"
+    log.write_text(HEADER + "".join(HAND_PICKED))
+    program = (
+        "import json, sys\n"
+        "from telemetry_csv.logfile.reading import read_rows\n"
+        "from telemetry_csv.report.aggregate import build_report\n"
+        "from telemetry_csv.report.json_format import render_json\n"
+        "report = build_report(read_rows([sys.argv[1]]))\n"
+        "print(json.dumps(json.loads(render_json(report))['costs']))\n"
+        "print('pydantic' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(log)], capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip() == "True"
+    command = [sys.executable, "-c", IMPORTED_FIRST, "-", "report", "--format", "json"]
+    cli = subprocess.run([*command, str(log)], capture_output=True, text=True, check=True)
+    assert "pydantic" not in cli.stderr
+    assert json.loads(done.stdout) == json.loads(cli.stdout)["costs"]
+    assert json.loads(done.stdout)["status"] == "estimated"
+
+
 # Reads price data the way the package's updater does (JSON-shaped data through pydantic,
 # clauses told apart by their tag), after importing the package the usual way or after a report
 # imported its price data without pydantic ("late"); prints what came out.
 READS_RAW_PRICES = """
 import sys
 if sys.argv[1] == "late":
-    from telemetry_csv.report.costs import load_pricer
+    from telemetry_csv.report.costs import import_prices_lean, load_pricer
+    import_prices_lean()  # as the command line's process does
     print(load_pricer().price_data)
     assert "pydantic" not in sys.modules
 import genai_prices
@@ -575,6 +603,7 @@ def test_a_pydantic_name_the_stand_in_does_not_know_imports_the_usual_way() -> N
         "from telemetry_csv.report import costs\n"
         "if sys.argv[1] == 'unknown':\n"
         "    costs._LatePydantic._MARKS = frozenset({'Discriminator', 'Field', 'ConfigDict'})\n"
+        "costs.import_prices_lean()\n"
         "pricer = costs.load_pricer()\n"
         "pricing = pricer.model('deepseek/deepseek-chat')\n"
         "pricing.move_to(1_780_000_000)\n"

@@ -160,12 +160,14 @@ def run(argv: Sequence[str]) -> int:
     from telemetry_csv.logfile.layout import log_files
     from telemetry_csv.logfile.snapshot import LogChanged, Snapshot, read_consistently
     from telemetry_csv.report.aggregate import ReportOptions, build_report
+    from telemetry_csv.report.costs import import_prices_lean
     from telemetry_csv.report.data import Report
     from telemetry_csv.report.filters import build_filters
     from telemetry_csv.report.markdown import MarkdownOptions, render_markdown
     from telemetry_csv.report.sources import ValidRows, open_source
     from telemetry_csv.report.zones import resolve_zone
 
+    import_prices_lean()  # this process is the command's own
     settings = load_settings()
     filters = build_filters(
         since=args.since, until=args.until, models=args.model, task_types=args.task_type

@@ -62,6 +62,19 @@ def load_pricer() -> Pricer | None:
     return None if library is None else Pricer(library)
 
 
+# Whether this process may import the price data without pydantic (`_import_price_modules`):
+# the command line's own process only. A program that imports the library keeps the usual
+# import: its other threads, or its own later use of genai-prices' types, could meet what the
+# stand-in recorded.
+_lean = False
+
+
+def import_prices_lean() -> None:
+    """Let this process import the price data without pydantic: for the command line only."""
+    global _lean
+    _lean = True
+
+
 def _price_library() -> Any:
     """What pricing needs of `genai-prices`: its price data, `calc_price`, `Usage` and its
     version. The package's own `__init__` also imports its price updater (an HTTP client and
@@ -97,7 +110,7 @@ def _price_library() -> Any:
             # by this one, busy importing).
             lone = threading.active_count() == 1
             snapshots, types = _import_price_modules(
-                without_pydantic=lone and "pydantic" not in sys.modules
+                without_pydantic=_lean and lone and "pydantic" not in sys.modules
             )
         except _PydanticNeeded:
             snapshots, types = _import_price_modules(without_pydantic=False)
