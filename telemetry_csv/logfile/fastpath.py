@@ -50,7 +50,8 @@ _IMPORTER_ID = re.compile(r",[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16},")
 # 16 hex digits, a run of token characters), with the `Z-` before it: the pattern starts with
 # that literal and looks behind only once it is found, so one search over a run is cheap.
 _IMPORTER_ID_TAIL = re.compile(rb"Z-[0-9a-f]{16}(?=,)(?<=,[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16})")
-_IMPORTER_ID_ALONE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
+# An importer's id, whole (see also `source_ids`, which packs ids of this shape).
+IMPORTER_ID = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")
 
 
 def for_schema(schema: Schema, *, extended: bool = False) -> FastPath:
@@ -328,7 +329,7 @@ def stored_row(fields: Sequence[Any]) -> Row:
 
 def _screened_id(source_id: str) -> str:
     """What of a source_id the secret screen reads: nothing of an importer's slice id."""
-    return "" if _IMPORTER_ID_ALONE.fullmatch(source_id) else source_id
+    return "" if IMPORTER_ID.fullmatch(source_id) else source_id
 
 
 def extended_row(line: str) -> Row:

@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import NamedTuple, cast
 
 from telemetry_csv import rfc3339
+from telemetry_csv.logfile.fastpath import IMPORTER_ID
 from telemetry_csv.logfile.reading import ExtendedRun, lines_of
 from telemetry_csv.logfile.schema import Row
 
@@ -47,7 +48,6 @@ ID_AT_END = re.compile(
     re.MULTILINE,
 )
 _TIMED = re.compile(r"[0-9]{8}T[0-9]{2}Z-")
-_PACKABLE = re.compile(r"[0-9]{8}T[0-9]{2}Z-[0-9a-f]{16}")  # an importer's id
 _NEW = object()
 
 
@@ -120,7 +120,7 @@ class _Source:
 
     def _was_packed(self, hour: str, source_id: str) -> bool:
         packed = self.packed.get(hour)
-        if packed is None or _PACKABLE.fullmatch(source_id) is None:
+        if packed is None or IMPORTER_ID.fullmatch(source_id) is None:
             return False
         number = int(source_id[13:], 16)
         at = bisect_left(packed, number)
@@ -130,16 +130,16 @@ class _Source:
         """Every importer's id held as text, packed into its hour's array."""
         named = 0
         for hour, ids in self.hours.items():
-            numbers = [int(key[13:], 16) for key in ids if _PACKABLE.fullmatch(key)]
-            if not numbers:
-                named += len(ids)
-                continue
-            for key in [key for key in ids if _PACKABLE.fullmatch(key)]:
-                del ids[key]
+            numbers = [int(key[13:], 16) for key in ids if IMPORTER_ID.fullmatch(key)]
+            if numbers:
+                numbers += self.packed.get(hour, ())
+                numbers.sort()
+                self.packed[hour] = array("Q", numbers)
+                # A new dictionary for what is left: one emptied in place keeps its size.
+                ids = self.hours[hour] = {
+                    key: value for key, value in ids.items() if not IMPORTER_ID.fullmatch(key)
+                }
             named += len(ids)
-            self.packed[hour] = array("Q", sorted([*self.packed.get(hour, ()), *numbers]))
-            # Dictionaries do not shrink when emptied: a new one holds what is left.
-            self.hours[hour] = dict(ids)
         self.named = named
         # Other tools' ids cannot be packed: the limit moves past them, not to pack each time.
         self.named_limit = max(NAMED_KEPT, 2 * named)
