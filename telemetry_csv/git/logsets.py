@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import posixpath
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -112,44 +113,35 @@ def log_set_at(
     folder = plumbing.relative_path(settings.shard_folder, root) or ""
     log_folder, log_name = posixpath.split(log_path)
     found = LogSet(revision, label, log_path, folder)
-    backups = []
+    backups: list[tuple[tuple[str, int], str, str]] = []
     for path, oid, size, link in plumbing.tree_entries(revision, [log_folder, folder], root):
         found.sizes[oid] = size
         where, name = posixpath.split(path)
-        if link and _names_a_log_file(where, name, log_folder, log_name, folder):
+        # Where a file of this name goes, found once: a link is then refused or left out.
+        add: Callable[[], object] | None = None
+        if where == log_folder and name == log_name:
+            add = partial(found.legacy.append, (path, oid))
+        elif where == log_folder and (order := layout.backup_order(log_name, name)) is not None:
+            add = partial(backups.append, (order, path, oid))
+        elif where == folder:
+            if layout.is_shard_name(name):
+                add = partial(found.shards.__setitem__, name, oid)
+            elif layout.is_fold_name(name):
+                add = partial(found.folds.__setitem__, name, oid)
+            elif layout.fold_of_manifest(name) is not None:
+                add = partial(found.manifests.__setitem__, name, oid)
+        if add is None:
+            continue
+        if link:
             if old:
                 continue
             raise LogFileError(
                 f"{path} is a symbolic link in {label}, not a log file: a log, its backups and "
                 "its shards are regular files (git rm the link and commit the file it named)"
             )
-        if where == log_folder and name == log_name:
-            log_entry = (path, oid)
-            found.legacy.append(log_entry)
-        elif where == log_folder and layout.backup_order(log_name, name) is not None:
-            backups.append((layout.backup_order(log_name, name), path, oid))
-        elif where == folder:
-            if layout.is_shard_name(name):
-                found.shards[name] = oid
-            elif layout.is_fold_name(name):
-                found.folds[name] = oid
-            elif layout.fold_of_manifest(name) is not None:
-                found.manifests[name] = oid
+        add()
     found.legacy = [(path, oid) for _, path, oid in sorted(backups)] + found.legacy
     return found
-
-
-def _names_a_log_file(where: str, name: str, log_folder: str, log_name: str, folder: str) -> bool:
-    """Whether a file of this name would be read as one of the log's files."""
-    if where == log_folder and (
-        name == log_name or layout.backup_order(log_name, name) is not None
-    ):
-        return True
-    return where == folder and (
-        layout.is_shard_name(name)
-        or layout.is_fold_name(name)
-        or layout.fold_of_manifest(name) is not None
-    )
 
 
 class FoldContent(NamedTuple):
