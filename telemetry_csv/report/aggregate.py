@@ -20,6 +20,7 @@ Rows that repeat a `source_id` read before are left out here (`logfile.source_id
 
 from __future__ import annotations
 
+import math
 from array import array
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable, Sequence
@@ -32,6 +33,7 @@ from telemetry_csv.logfile.reading import ExtendedRun, lines_of
 from telemetry_csv.logfile.schema import Row, neutralise, restore
 from telemetry_csv.logfile.snapshot import LogChanged
 from telemetry_csv.logfile.source_ids import NEW, SeenIds
+from telemetry_csv.report.accelerator import compiled_tally
 from telemetry_csv.report.cells import (
     DURATION_TOTAL,
     RUNS,
@@ -43,7 +45,7 @@ from telemetry_csv.report.cells import (
     CellTuple,
     Family,
 )
-from telemetry_csv.report.costs import Pricer, Tariff, load_pricer
+from telemetry_csv.report.costs import ModelPricing, Pricer, Tariff, load_pricer
 from telemetry_csv.report.data import Cost, CostInfo, Group, Report, Stats
 from telemetry_csv.report.dates import day_label, fraction_ns, week_label, week_of
 from telemetry_csv.report.filters import Filters
@@ -197,7 +199,7 @@ def _rereader(
         fresh: dict[PassKey, Cell] = {}
         for key in cells:
             found = fresh[key] = _new_cell(None, _DISCARD, key[-1] == "true")
-            found[7] = _Tally(found, appenders(_cell_key(key))).add
+            found[7] = _Tally(found, appenders(_cell_key(key)))
         fine = any(len(key) == 4 for key in cells)
         _scan(again(), options, None, -1, fine=fine, cells=fresh)
         if fresh.keys() != cells.keys() or any(
@@ -225,12 +227,21 @@ class _Tally:
         self.cell = cell
         self.then = then
 
-    def add(self, duration: int) -> None:
+    def __call__(self, duration: int) -> None:
         cell = self.cell
         cell[0] += 1
         cell[10] += duration
         if self.then is not None:
             self.then(duration)
+
+    def extend(self, runs: int, total: int, durations: bytes) -> None:
+        """Many runs at once: their count, their total duration and the durations."""
+        cell = self.cell
+        cell[0] += runs
+        cell[10] += total
+        if self.then is not None:
+            for duration in array("q", durations):
+                self.then(duration)
 
 
 # Hours the pass keeps at most (`zones.HourBuckets`: a log of years in many offsets has
@@ -298,6 +309,26 @@ def _scan(
     pricings: dict[str, Any] = {}
     sources: dict[str, Callable[[str, object], object]] = {}  # each source's window of ids
     seen = SeenIds()
+
+    def is_new(source: str, source_id: str) -> bool:
+        remember = sources.get(source)
+        if remember is None:
+            remember = sources[source] = seen.window(source)
+        return remember(source_id, None) is NEW
+
+    # The compiled pass (`accelerator`) covers the default report: UTC days, no filters.
+    compiled = None if by_name or by_time or not options.zone.is_utc else compiled_tally()
+    prices: dict[str, tuple[int, ...] | None] | None = None
+
+    def cost_of(
+        model: str, start: int, stamp: str, prompt: int, completion: int, read: int, write: int
+    ) -> int | None:
+        """A row's cost the compiled pass leaves to `_cost`, which may move the price."""
+        assert pricer is not None and prices is not None
+        femto = _cost(pricings, pricer, model, start, stamp, prompt, completion, read, write)
+        _price_snapshot(prices, model, pricings[model])
+        return femto
+
     extremes = _Extremes()
     keep_start, keep_stamp = extremes.starts.append, extremes.stamps.append
     read = 0
@@ -312,6 +343,29 @@ def _scan(
         source_id: Any
         cache_read: Any
         cache_write: Any
+        if isinstance(item, str) and compiled is not None:
+            if pricer is not None:
+                prices = {}
+                for model, pricing in pricings.items():
+                    _price_snapshot(prices, model, pricing)
+            found = compiled(item, type(item) is ExtendedRun, fine, is_new, prices, cost_of)
+            if found is not None:
+                if held > 0 and keep:
+                    held -= item.count("\n")
+                    if held <= 0:
+                        keep = _let_go(cells)
+                counted, by_cell, by_day, first, last = found
+                read += counted
+                for key, sums in by_cell.items():
+                    _add_sums(cells.get(key) or _cell(cells, key, keep), sums)
+                for (day, success), sums in by_day.items():
+                    _add_sums(cells_of_day(day)[success == "true"], sums)
+                if first is not None:  # the run's first and last by instant: see `_Extremes`
+                    keep_start(first[0])
+                    keep_stamp(first[1])
+                    keep_start(last[0])
+                    keep_stamp(last[1])
+                continue
         if isinstance(item, str):
             lines = lines_of(item)
             read += len(lines)
@@ -444,6 +498,46 @@ def _scan(
     return _Scanned(cells, read, extremes.first, extremes.last, keep or every)
 
 
+def _add_sums(cell: Cell, sums: list[Any]) -> None:
+    """What the compiled pass found for one cell in a run (`accelerator.Tally`)."""
+    runs, prompt, completion, cache_read, cache_write, femto, unpriced, total, durations = sums
+    cell[2] += prompt
+    cell[3] += completion
+    cell[8] += cache_read
+    cell[9] += cache_write
+    cell[4] += femto
+    cell[5] += unpriced
+    if cell[6] is not None:
+        cell[6].frombytes(durations)
+    else:
+        cell[7].extend(runs, total, durations)
+
+
+# The compiled pass computes in 64-bit integers: a price whose window or rates do not fit is
+# left to `_cost`.
+_WIDEST = 1 << 62
+
+
+def _price_snapshot(
+    prices: dict[str, tuple[int, ...] | None], model: str, pricing: ModelPricing | None
+) -> None:
+    """What the compiled pass reads of a model's price as it stands: None when the model has no
+    price; (start, end, six base rates) of its current window when they fit; nothing (so that
+    it asks `_cost` for every row) when they do not."""
+    if pricing is None:
+        prices[model] = None
+        return
+    window = (
+        math.ceil(max(pricing.start, -_WIDEST)),
+        math.floor(min(pricing.end, _WIDEST)),
+        *pricing.base_rates,
+    )
+    if all(-_WIDEST <= value <= _WIDEST for value in window):
+        prices[model] = window
+    else:
+        prices.pop(model, None)
+
+
 def _cost(
     pricings: dict[str, Any],
     pricer: Pricer,
@@ -536,7 +630,7 @@ def _cell(cells: dict[PassKey, Cell], key: PassKey, keep: bool) -> Cell:
         cell = cells[key] = _new_cell(durations, durations.append, ok)
     else:
         cell = cells[key] = _new_cell(None, _DISCARD, ok)
-        cell[7] = _Tally(cell).add
+        cell[7] = _Tally(cell)
     return cell
 
 
@@ -553,7 +647,7 @@ def _let_go(cells: dict[PassKey, Cell]) -> bool:
     for cell in cells.values():
         _settle(cell)
         cell[6] = None
-        cell[7] = _Tally(cell).add
+        cell[7] = _Tally(cell)
     return False
 
 

@@ -1,0 +1,299 @@
+"""The report's compiled pass (`report/_tally.c`) gives exactly what the pure-Python pass gives.
+
+The pure-Python pass is the reference (`TELEMETRY_CSV_PURE_PYTHON=1` selects it). Each test
+reads the same files both ways and compares whole reports: generated rows with edge values
+(fractions of a second of every length, every kind of offset, hours across midnight, counts of
+15 digits whose sums pass 64 bits, prompts either side of a price tier, cache parts, repeated
+source ids, hostile notes), the realistic logs, costs, fine cells, and durations let go and read
+again in passes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from telemetry_csv.logfile.reading import ExtendedRun, scan_items
+from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
+from telemetry_csv.report.accelerator import PURE_PYTHON, compiled_tally
+from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.data import Report
+
+SCHEMA = Schema()
+ROOT = Path(__file__).resolve().parents[1]
+COSTS = importlib.util.find_spec("genai_prices") is not None
+MODELS = (
+    "claude-sonnet-4-20250514",
+    "gemini-2.5-pro",  # a higher price above 200,000 prompt tokens
+    "gpt-4o-mini",
+    "anthropic/claude-3-5-haiku-20241022",
+    "a-model-nobody-prices",
+    "modèle-été",
+)
+OFFSETS = ("Z", "+00:00", "-00:00", "+05:30", "-09:30", "+05:45", "+14:00", "-12:00", "+01:00")
+NOTES = ('"quoted" at the start', 'a, b, "c"', "=SUM(A1)", "ünïcødé 🚀", "", "plain")
+
+
+def _compiler() -> bool:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    return shutil.which(compiler) is not None
+
+
+def test_the_compiled_pass_is_built_where_a_compiler_is() -> None:
+    """Where the package could be compiled (CI), it was: the speed goals count on it."""
+    if not _compiler():
+        pytest.skip("no C compiler: the package installs with the pure-Python pass only")
+    assert compiled_tally() is not None
+
+
+def test_pure_python_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(PURE_PYTHON, "1")
+    assert compiled_tally() is None
+
+
+@pytest.fixture
+def tally() -> Callable[..., Any]:
+    found = compiled_tally()
+    if found is None:
+        pytest.skip("the compiled pass is not built here")
+    return found
+
+
+def _both(monkeypatch: pytest.MonkeyPatch, make: Callable[[], Report]) -> tuple[Report, Report]:
+    monkeypatch.delenv(PURE_PYTHON, raising=False)
+    compiled = make()
+    monkeypatch.setenv(PURE_PYTHON, "1")
+    reference = make()
+    monkeypatch.delenv(PURE_PYTHON)
+    return compiled, reference
+
+
+def _stamp(draw: st.DrawFn) -> str:
+    year = draw(st.sampled_from((1971, 2000, 2024, 2025, 2026, 2099)))
+    month = draw(st.integers(1, 12))
+    day = draw(st.integers(1, 28))
+    hour = draw(st.sampled_from((0, 1, 12, 22, 23)) | st.integers(0, 23))
+    minute = draw(st.sampled_from((0, 29, 30, 59)) | st.integers(0, 59))
+    second = draw(st.integers(0, 59))
+    digits = draw(st.integers(0, 9))
+    fraction = (
+        "." + "".join(draw(st.lists(st.sampled_from("0159"), min_size=digits, max_size=digits)))
+        if digits
+        else ""
+    )
+    return f"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{draw(st.sampled_from(OFFSETS))}"
+
+
+@st.composite
+def rows(draw: st.DrawFn, extended: bool) -> Row:
+    prompt = draw(
+        st.sampled_from((0, 1, 199_999, 200_000, 200_001, 10**15 - 1)) | st.integers(0, 10**6)
+    )
+    cache_read = cache_write = None
+    source = source_id = ""
+    if extended:
+        if draw(st.booleans()):
+            cache_read = draw(st.integers(0, prompt))
+            cache_write = draw(st.integers(0, prompt - cache_read))
+        if draw(st.booleans()):
+            source = draw(st.sampled_from(("claude-code", "codex")))
+            source_id = draw(st.sampled_from(("s1:r1", "s1:r2", "s2:r1", "A.b-c:9")))
+    return Row(
+        timestamp=_stamp(draw),
+        model=draw(st.sampled_from(MODELS)),
+        prompt_tokens=prompt,
+        completion_tokens=draw(st.sampled_from((0, 10**15 - 1)) | st.integers(0, 10**5)),
+        task_success=draw(st.booleans()),
+        task_type=draw(st.sampled_from(("plan", "execute", "verify"))),
+        duration_ms=draw(st.sampled_from((0, 10**15 - 1)) | st.integers(0, 10**7)),
+        notes=draw(st.sampled_from(NOTES)),
+        source=source,
+        source_id=source_id,
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+    )
+
+
+@st.composite
+def logs(draw: st.DrawFn) -> tuple[bool, list[Row]]:
+    extended = draw(st.booleans())
+    return extended, draw(st.lists(rows(extended), min_size=1, max_size=60))
+
+
+OPTIONS = (
+    ReportOptions(costs=False),
+    ReportOptions(costs=COSTS),
+    ReportOptions(costs=COSTS, group_by=("model", "day")),
+    ReportOptions(costs=False, chart_series=3),
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(log=logs(), options=st.sampled_from(OPTIONS), held=st.sampled_from((None, 1, 7)))
+def test_generated_rows_give_the_same_report(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tally: Callable[..., Any],
+    log: tuple[bool, list[Row]],
+    options: ReportOptions,
+    held: int | None,
+) -> None:
+    extended, written = log
+    path = tmp_path / "usage.csv"
+    header = EXTENDED_HEADER_LINE if extended else HEADER_LINE
+    lines = [SCHEMA.format_line(row, extended=extended) for row in written]
+    # Each row five times: cells of several rows, ids repeated across runs of a few lines.
+    path.write_text(header + "\n" + "".join(line + "\n" for line in lines * 5), encoding="utf-8")
+    items = list(scan_items(path, SCHEMA, block_bytes=1 << 10))
+    assert all(isinstance(item, str | Row) for item in items), items[-1]
+    # Runs are the compiled pass's input (a model that is not ASCII leaves a line to the
+    # line-by-line path, so that the report is of runs and rows together).
+    assert any(isinstance(item, str) for item in items) or {row.model for row in written} == {
+        "modèle-été"
+    }
+
+    def make() -> Report:
+        if held is None:
+            return build_report(iter(items), options)
+        return build_report(iter(items), options, again=lambda: iter(items), held=held)
+
+    compiled, reference = _both(monkeypatch, make)
+    assert compiled == reference
+
+
+@pytest.mark.parametrize("shape", ["legacy", "extended"])
+@pytest.mark.parametrize("options", OPTIONS, ids=["no costs", "costs", "grouped", "charts"])
+def test_realistic_logs_give_the_same_report(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    tally: Callable[..., Any],
+    shape: str,
+    options: ReportOptions,
+) -> None:
+    spec = importlib.util.spec_from_file_location(
+        "realistic_log", ROOT / "benchmarks" / "realistic_log.py"
+    )
+    assert spec is not None and spec.loader is not None
+    realistic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(realistic)
+    path = tmp_path / "usage.csv"
+    realistic.write_realistic_log(path, 1 << 20, seed=7, shape=shape)
+    compiled, reference = _both(
+        monkeypatch, lambda: build_report(scan_items(path, SCHEMA), options)
+    )
+    assert compiled == reference
+    assert compiled.totals.runs > 5000
+
+
+def test_the_command_line_prints_the_same_report(tmp_path: Path) -> None:
+    """Through the installed command, in a real process each way."""
+    spec = importlib.util.spec_from_file_location(
+        "realistic_log", ROOT / "benchmarks" / "realistic_log.py"
+    )
+    assert spec is not None and spec.loader is not None
+    realistic = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(realistic)
+    path = tmp_path / "usage.csv"
+    realistic.write_realistic_log(path, 1 << 19, seed=3, shape="extended")
+    command = [sys.executable, "-m", "telemetry_csv", "report", "--file", str(path)]
+    outputs = []
+    for pure in ("", "1"):
+        env = {**os.environ, PURE_PYTHON: pure}
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1]
+    assert "## LLM usage report" in outputs[0]
+
+
+def _never(*args: object) -> object:
+    raise AssertionError(f"called back with {args}")
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "2026-01-01T10:00:00Z,m,1,2,true,plan,3,",  # no newline at the end
+        "2026-01-01T10:00:00Z,m,1,2,yes,plan,3,\n",
+        "2026-01-01T10:00:00Z,m,1,2,true,plan,3.5,\n",
+        "2026-01-01T10:00:00Z,m,1234567890123456,2,true,plan,3,\n",  # 16 digits
+        "2026-01-01T10:00:00z,m,1,2,true,plan,3,\n",
+        "2026-01-01 10:00:00Z,m,1,2,true,plan,3,\n",
+        "2026-01-01T10:00:00.Z,m,1,2,true,plan,3,\n",
+        "2026-01-01T10:00:00.1234567890123456789Z,m,1,2,true,plan,3,\n",  # 19 digits
+        "2026-01-01T10:00:00+0100,m,1,2,true,plan,3,\n",
+        "2026-13-01T10:00:00Z,m,1,2,true,plan,3,\n",
+        "2026-01-01T10:00:00Z,m,1,2,true,plan\n",
+    ],
+)
+def test_a_run_it_does_not_recognise_is_left_to_the_reference(
+    tally: Callable[..., Any], run: str
+) -> None:
+    """Before anything is called back: the run is then read the reference way, from scratch.
+    (The valid line first would ask `cost_of` for its model, which `prices` does not know.)"""
+    valid = "2026-01-01T10:00:00Z,m,1,2,true,plan,3,\n"
+    assert tally(valid + run, False, False, _never, {}, _never) is None
+    assert tally("", False, False, _never, {}, _never) is None
+
+
+def test_the_first_and_last_of_equal_instants_are_the_first_and_last_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tally: Callable[..., Any]
+) -> None:
+    """The report shows the first and the last row as written: of rows at the same instant
+    written differently, the first read and the last read."""
+    same = ("10:00:00.5Z", "11:00:00.500+01:00", "05:00:00.50-05:00", "10:00:00.5+00:00")
+    path = tmp_path / "usage.csv"
+    lines = [f"2026-01-01T{time},m,1,2,true,plan,3," for time in same]
+    path.write_text(HEADER_LINE + "\n" + "".join(line + "\n" for line in lines))
+    compiled, reference = _both(monkeypatch, lambda: build_report(scan_items(path, SCHEMA)))
+    assert compiled == reference
+    assert (compiled.first, compiled.last) == (
+        "2026-01-01T10:00:00.5Z",
+        "2026-01-01T10:00:00.5+00:00",
+    )
+
+
+def test_sums_past_64_bits(tally: Callable[..., Any]) -> None:
+    """10,000 rows of 15-digit counts in one cell: the sums spill into Python ints."""
+    big = 10**15 - 1
+    line = f"2026-01-01T10:00:00Z,m,{big},{big},true,plan,{big},\n"
+    counted, cells, days, first, last = tally(line * 10_000, False, False, _never, None, _never)
+    assert counted == 10_000
+    sums = cells["m", "plan", "true"]
+    assert sums[:8] == [10_000, big * 10_000, big * 10_000, 0, 0, 0, 0, big * 10_000]
+    assert len(sums[8]) == 8 * 10_000
+    assert days[20454, "true"][:3] == sums[:3]
+    assert first == last == (1767261600, "2026-01-01T10:00:00Z")
+
+
+def test_what_a_callback_raises_comes_through(tally: Callable[..., Any]) -> None:
+    run = "2026-01-01T10:00:00Z,m,1,2,true,plan,3,,codex,s:1,,\n"
+    with pytest.raises(AssertionError, match="called back"):
+        tally(run, True, False, _never, None, _never)
+    plain = "2026-01-01T10:00:00Z,m,1,2,true,plan,3,\n"
+    with pytest.raises(AssertionError, match="called back"):
+        tally(plain, False, False, _never, {}, _never)  # a model `prices` does not know
+
+
+def test_runs_are_what_the_fast_path_yields(tmp_path: Path) -> None:
+    """The compiled pass reads `reading`'s runs: plain str for 8 columns, ExtendedRun else."""
+    path = tmp_path / "usage.csv"
+    path.write_text(HEADER_LINE + "\n2026-01-01T10:00:00Z,m,1,2,true,plan,3,\n")
+    (item,) = scan_items(path, SCHEMA)
+    assert type(item) is str
+    path.write_text(EXTENDED_HEADER_LINE + "\n2026-01-01T10:00:00Z,m,1,2,true,plan,3,,,,,\n")
+    (item,) = scan_items(path, SCHEMA)
+    assert type(item) is ExtendedRun
