@@ -21,7 +21,7 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from telemetry_csv import characters, rfc3339, secrets_scan
+from telemetry_csv import characters, compiled, rfc3339, secrets_scan
 from telemetry_csv.logfile.schema import (
     COUNT_MAX_DIGITS,
     FORMULA_STARTS,
@@ -209,8 +209,10 @@ class FastPath:
             whole = data is not None and start == 0 and end == len(text)
             secrets = self._secret_lines(text, start, end, data if whole else None)
             if self.extended:
-                excess, lines = _cache_excess_lines(text, start, end)
-                self._split = (text, start, end, lines)
+                excess = _compiled_excess(text, start, end)
+                if excess is None:
+                    excess, lines = _cache_excess_lines(text, start, end)
+                    self._split = (text, start, end, lines)
                 if excess:
                     secrets = sorted({*secrets, *excess})
             if not secrets:
@@ -347,6 +349,14 @@ def _line_cache_excess(line: str) -> bool:
     """`_cache_excess` of a line that matched the extended shape."""
     _, read, write = line.rsplit(",", 2)
     return bool(read or write) and int(read or 0) + int(write or 0) > int(line.split(",", 3)[2])
+
+
+def _compiled_excess(text: str, start: int, end: int) -> list[int] | None:
+    """The first part of `_cache_excess_lines`, compiled (`_extended.c`), where it is built
+    and wanted (`telemetry_csv.compiled`); None when it is not, or the run is not of the shape
+    it reads (then the reference reads it)."""
+    module = compiled.load("telemetry_csv.logfile._extended")
+    return None if module is None else module.excess(text, start, end)
 
 
 def _cache_excess_lines(text: str, start: int, end: int) -> tuple[list[int], list[str]]:

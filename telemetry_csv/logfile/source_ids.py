@@ -29,10 +29,10 @@ import heapq
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NamedTuple, cast
 
-from telemetry_csv import rfc3339
+from telemetry_csv import compiled, rfc3339
 from telemetry_csv.logfile.fastpath import IMPORTER_ID
 from telemetry_csv.logfile.reading import ExtendedRun, lines_of
 from telemetry_csv.logfile.schema import Row
@@ -360,10 +360,7 @@ class ConflictFinder:
         four fields hold no comma."""
         windows: dict[str, Callable[[str, object], object]] = {}
         source_of = self._window.source
-        for line in lines_of(run):
-            _, source, source_id, _, _ = line.rsplit(",", 4)
-            if not source_id:
-                continue
+        for source, source_id, line in _lines_with_ids(run):
             remember = windows.get(source)
             if remember is None:
                 remember = windows[source] = source_of(source).remember
@@ -381,6 +378,21 @@ class ConflictFinder:
             self.conflicts.append(
                 Conflict(source, source_id, first_path, Numbers(*first), path, numbers)
             )
+
+
+def _lines_with_ids(run: ExtendedRun) -> Iterable[tuple[str, str, str]]:
+    """(source, source_id, line) of each line of `run` that has an id, in order: compiled
+    (`_extended.c`) where it is built and wanted (`telemetry_csv.compiled`)."""
+    module = compiled.load("telemetry_csv.logfile._extended")
+    found: list[tuple[str, str, str]] | None = None if module is None else module.ids(run)
+    if found is not None:
+        return found
+    return (
+        (source, source_id, line)
+        for line in lines_of(run)
+        for _, source, source_id, _, _ in (line.rsplit(",", 4),)
+        if source_id
+    )
 
 
 def _line_numbers(line: str) -> Numbers:

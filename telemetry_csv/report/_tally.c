@@ -1,4 +1,4 @@
-/* The report's pass over a run of canonical lines, compiled (optional; see accelerator.py).
+/* The report's pass over a run of canonical lines, compiled (optional; see telemetry_csv/compiled.py).
  *
  * `tally` does for one run what the loop of `aggregate._scan` does row by row, for the default
  * report (UTC days, no filters), and returns the run's sums by cell instead of adding them to
@@ -504,7 +504,7 @@ PyDoc_STRVAR(tally_doc,
     "The sums of one run of canonical lines by cell, for a UTC report without filters:\n"
     "(rows counted, {cell key: sums}, {(day, success): sums}, first, last), first and last\n"
     "being (hour start, timestamp) of the run's earliest and latest row; None when a line is\n"
-    "not canonical (then nothing was called back). See aggregate._scan_compiled.");
+    "not canonical (then nothing was called back). See aggregate._compiled_tally.");
 
 static PyObject *tally(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 6) {
@@ -698,7 +698,7 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_tally", "The report's pass over runs, compiled (see accelerator.py).",
+    PyModuleDef_HEAD_INIT, "_tally", "The report's pass over runs, compiled (see telemetry_csv/compiled.py).",
     -1, methods,
 };
 

@@ -29,11 +29,11 @@ from operator import gt, lt
 from sys import intern
 from typing import Any, NamedTuple
 
+from telemetry_csv import compiled
 from telemetry_csv.logfile.reading import ExtendedRun, lines_of
 from telemetry_csv.logfile.schema import Row, neutralise, restore
 from telemetry_csv.logfile.snapshot import LogChanged
 from telemetry_csv.logfile.source_ids import NEW, SeenIds
-from telemetry_csv.report.accelerator import compiled_tally
 from telemetry_csv.report.cells import (
     DURATION_TOTAL,
     RUNS,
@@ -316,8 +316,8 @@ def _scan(
             remember = sources[source] = seen.window(source)
         return remember(source_id, None) is NEW
 
-    # The compiled pass (`accelerator`) covers the default report: UTC days, no filters.
-    compiled = None if by_name or by_time or not options.zone.is_utc else compiled_tally()
+    # The compiled pass (`_tally.c`) covers the default report: UTC days, no filters.
+    tally = None if by_name or by_time or not options.zone.is_utc else _compiled_tally()
     prices: dict[str, tuple[int, ...] | None] | None = None
 
     def cost_of(
@@ -343,12 +343,12 @@ def _scan(
         source_id: Any
         cache_read: Any
         cache_write: Any
-        if isinstance(item, str) and compiled is not None:
+        if isinstance(item, str) and tally is not None:
             if pricer is not None:
                 prices = {}
                 for model, pricing in pricings.items():
                     _price_snapshot(prices, model, pricing)
-            found = compiled(item, type(item) is ExtendedRun, fine, is_new, prices, cost_of)
+            found = tally(item, type(item) is ExtendedRun, fine, is_new, prices, cost_of)
             if found is not None:
                 if held > 0 and keep:
                     held -= item.count("\n")
@@ -498,8 +498,17 @@ def _scan(
     return _Scanned(cells, read, extremes.first, extremes.last, keep or every)
 
 
+def _compiled_tally() -> Callable[..., Any] | None:
+    """The compiled pass, where it is built and wanted (`telemetry_csv.compiled`): tally(run,
+    extended, fine, is_new, prices, cost_of) gives (rows counted, {cell key: sums}, {(day,
+    success): sums}, (hour start, timestamp) of the first and of the last row), or None
+    for a run it does not recognise, which is then read here."""
+    module = compiled.load("telemetry_csv.report._tally")
+    return None if module is None else module.tally
+
+
 def _add_sums(cell: Cell, sums: list[Any]) -> None:
-    """What the compiled pass found for one cell in a run (`accelerator.Tally`)."""
+    """What the compiled pass found for one cell in a run (`_compiled_tally`)."""
     runs, prompt, completion, cache_read, cache_write, femto, unpriced, total, durations = sums
     cell[2] += prompt
     cell[3] += completion

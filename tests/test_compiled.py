@@ -1,7 +1,10 @@
-"""The report's compiled pass (`report/_tally.c`) gives exactly what the pure-Python pass gives.
+"""The compiled helpers (`telemetry_csv.compiled`) give exactly what the pure-Python code gives.
 
-The pure-Python pass is the reference (`TELEMETRY_CSV_PURE_PYTHON=1` selects it). Each test
-reads the same files both ways and compares whole reports: generated rows with edge values
+The pure-Python code is the reference (`TELEMETRY_CSV_PURE_PYTHON=1` selects it everywhere).
+The extended lines' loops (`logfile/_extended.c`) are compared with theirs on generated runs in
+the three ways a str stores its characters, and `check` with both on the same files. The
+report's pass (`report/_tally.c`): each test reads the same files both ways and compares whole
+reports: generated rows with edge values
 (fractions of a second of every length, every kind of offset, hours across midnight, counts of
 15 digits whose sums pass 64 bits, prompts either side of a price tier, cache parts, repeated
 source ids, hostile notes), the realistic logs, costs, fine cells, and durations let go and read
@@ -24,10 +27,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from telemetry_csv import compiled
+from telemetry_csv.compiled import PURE_PYTHON
+from telemetry_csv.logfile import fastpath, source_ids
 from telemetry_csv.logfile.reading import ExtendedRun, scan_items
 from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
-from telemetry_csv.report.accelerator import PURE_PYTHON, compiled_tally
-from telemetry_csv.report.aggregate import ReportOptions, build_report
+from telemetry_csv.report.aggregate import ReportOptions, _compiled_tally, build_report
 from telemetry_csv.report.data import Report
 
 SCHEMA = Schema()
@@ -50,21 +55,22 @@ def _compiler() -> bool:
     return shutil.which(compiler) is not None
 
 
-def test_the_compiled_pass_is_built_where_a_compiler_is() -> None:
+@pytest.mark.parametrize("name", ["telemetry_csv.report._tally", "telemetry_csv.logfile._extended"])
+def test_the_compiled_helpers_are_built_where_a_compiler_is(name: str) -> None:
     """Where the package could be compiled (CI), it was: the speed goals count on it."""
     if not _compiler():
-        pytest.skip("no C compiler: the package installs with the pure-Python pass only")
-    assert compiled_tally() is not None
+        pytest.skip("no C compiler: the package installs with the pure-Python code only")
+    assert compiled.load(name) is not None
 
 
 def test_pure_python_is_chosen_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(PURE_PYTHON, "1")
-    assert compiled_tally() is None
+    assert _compiled_tally() is None
 
 
 @pytest.fixture
 def tally() -> Callable[..., Any]:
-    found = compiled_tally()
+    found = _compiled_tally()
     if found is None:
         pytest.skip("the compiled pass is not built here")
     return found
@@ -297,3 +303,115 @@ def test_runs_are_what_the_fast_path_yields(tmp_path: Path) -> None:
     path.write_text(EXTENDED_HEADER_LINE + "\n2026-01-01T10:00:00Z,m,1,2,true,plan,3,,,,,\n")
     (item,) = scan_items(path, SCHEMA)
     assert type(item) is ExtendedRun
+
+
+@pytest.fixture
+def extended() -> Any:
+    module = compiled.load("telemetry_csv.logfile._extended")
+    if module is None:
+        pytest.skip("the compiled loops are not built here")
+    return module
+
+
+# Notes whose characters make the run's str store 1, 2 or 4 bytes a character.
+WIDE_NOTES = ("café, crème", "日本語", 'emoji 🚀, "quoted"')
+
+
+@st.composite
+def extended_runs(draw: st.DrawFn) -> str:
+    lines = []
+    for _ in range(draw(st.integers(1, 30))):
+        row = draw(rows(True))
+        past = row.prompt_tokens + draw(st.integers(1, 9))
+        if draw(st.booleans()) and past < 10**15:  # cache parts past the prompt tokens
+            row = row._replace(cache_read_tokens=past)
+        if draw(st.booleans()):
+            row = row._replace(notes=draw(st.sampled_from(WIDE_NOTES)))
+        lines.append(SCHEMA.format_line(row, extended=True) + "\n")
+    return "".join(lines)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(run=extended_runs(), before=st.sampled_from(("", "x\n", "日\n", "🚀\n")))
+def test_the_compiled_extended_loops_find_what_the_reference_finds(
+    extended: Any, run: str, before: str
+) -> None:
+    text = before + run + "tail"
+    start, end = len(before), len(before) + len(run)
+    assert extended.excess(text, start, end) == fastpath._cache_excess_lines(text, start, end)[0]
+    reference = [
+        (source, source_id, line)
+        for line in run[:-1].split("\n")
+        for _, source, source_id, _, _ in (line.rsplit(",", 4),)
+        if source_id
+    ]
+    assert extended.ids(run) == reference
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "2026-01-01T10:00:00Z,m,1,2,true,plan,3,,codex,s:1,,",  # no newline at the end
+        "2026-01-01T10:00:00Z,m\n",  # no prompt tokens
+        "2026-01-01T10:00:00Z,m,x,2,true,plan,3,,codex,s:1,5,\n",
+        "2026-01-01T10:00:00Z,m,1,2,true,plan,3,,codex,s:1,1.5,\n",
+        "2026-01-01T10:00:00Z,m,1,2,true,plan,3,,codex,s:1,1234567890123456,\n",
+    ],
+)
+def test_a_run_of_another_shape_is_left_to_the_reference(extended: Any, run: str) -> None:
+    assert extended.excess(run, 0, len(run)) is None
+    if run.count(",") < 11 or not run.endswith("\n"):
+        assert extended.ids(run) is None
+
+
+def test_check_says_the_same_both_ways(tmp_path: Path) -> None:
+    """`check` in real processes, compiled and not, on a log with cache parts past the
+    prompt tokens and ids repeated with other numbers: the same problems, the same summary."""
+    rows_written = []
+    for number in range(3000):
+        prompt = 100 + number
+        rows_written.append(
+            Row(
+                f"2026-01-{1 + number % 28:02}T{number % 24:02}:00:00+05:30",
+                "claude-sonnet-4-20250514",
+                prompt,
+                7,
+                True,
+                "plan",
+                1000,
+                WIDE_NOTES[number % 3],
+                "codex",
+                f"s{number % 1000}:r",  # each id three times
+                prompt + 1 if number % 700 == 0 else 3,
+                None,
+            )
+        )
+    path = tmp_path / "usage.csv"
+    path.write_text(
+        EXTENDED_HEADER_LINE
+        + "\n"
+        + "".join(SCHEMA.format_line(row, extended=True) + "\n" for row in rows_written),
+        encoding="utf-8",
+    )
+    outputs = []
+    for pure in ("", "1"):
+        env = {**os.environ, PURE_PYTHON: pure}
+        command = [sys.executable, "-m", "telemetry_csv", "check", str(path)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path)
+        outputs.append((done.returncode, done.stdout, done.stderr))
+    assert outputs[0] == outputs[1]
+    returncode, stdout, stderr = outputs[0]
+    assert returncode != 0 and "cache_read_tokens" in stdout + stderr
+    assert "counted once" in stdout  # ids repeated with other numbers
+
+
+def test_source_ids_read_through_the_compiled_loop(tmp_path: Path) -> None:
+    """The conflict finder reads a run's ids through `_lines_with_ids`: the same either way."""
+    run = "".join(
+        f"2026-01-01T10:00:00Z,m,{n},2,true,plan,3,,codex,s{n % 3}:1,,\n" for n in range(9)
+    )
+    assert list(source_ids._lines_with_ids(ExtendedRun(run))) == [
+        ("codex", f"s{n % 3}:1", line) for n, line in enumerate(run[:-1].split("\n"))
+    ]

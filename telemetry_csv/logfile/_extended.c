@@ -1,0 +1,170 @@
+/* Two loops over runs of extended lines, compiled (optional; see telemetry_csv/compiled.py):
+ * `excess`, the lines whose cache parts exceed their prompt tokens (the reference is
+ * fastpath._cache_excess_lines), and `ids`, the lines that have a source id (the reference is
+ * source_ids.Conflicts.add_run's loop).
+ *
+ * The fast path has matched the run's lines against the extended shape already, so both only
+ * find commas and digits. They read the str as it is stored (1, 2 or 4 bytes a character), so
+ * that positions are the str's own indexes. Anything that is not such a line makes them return
+ * None, and the caller reads the run the reference way.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* The count in text[from:to]: 0 when empty; -1 if not 1 to 15 digits. */
+static int64_t count_at(int kind, const void *data, Py_ssize_t from, Py_ssize_t to) {
+    if (to - from > 15) return -1;
+    int64_t value = 0;
+    for (Py_ssize_t i = from; i < to; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < '0' || c > '9') return -1;
+        value = value * 10 + (int64_t)(c - '0');
+    }
+    return value;
+}
+
+static Py_ssize_t line_end(int kind, const void *data, Py_ssize_t from, Py_ssize_t end) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *at = memchr((const char *)data + from, '\n', (size_t)(end - from));
+        return at == NULL ? end : at - (const char *)data;
+    }
+    while (from < end && PyUnicode_READ(kind, data, from) != '\n') from++;
+    return from;
+}
+
+PyDoc_STRVAR(excess_doc,
+    "excess(text, start, end)\n"
+    "--\n\n"
+    "Where the lines of text[start:end] (whole extended lines, each ending in a newline) whose\n"
+    "cache parts exceed their prompt tokens start, or None if a line is not of that shape.");
+
+static PyObject *excess(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 3 || !PyUnicode_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "excess(str, int, int)");
+        return NULL;
+    }
+    PyObject *text = args[0];
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]), end = PyLong_AsSsize_t(args[2]);
+    if ((start == -1 || end == -1) && PyErr_Occurred()) return NULL;
+    if (start < 0 || end > PyUnicode_GET_LENGTH(text) || start > end) {
+        PyErr_SetString(PyExc_ValueError, "start and end outside the text");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t at = start;
+    while (at < end) {
+        Py_ssize_t stop = line_end(kind, data, at, end);
+        if (stop == end) goto not_shaped; /* a run's last line ends in a newline too */
+        /* no cache parts: the line ends in two empty fields */
+        if (stop - at >= 2 && PyUnicode_READ(kind, data, stop - 1) == ',' &&
+            PyUnicode_READ(kind, data, stop - 2) == ',') {
+            at = stop + 1;
+            continue;
+        }
+        Py_ssize_t last = stop - 1;
+        while (last >= at && PyUnicode_READ(kind, data, last) != ',') last--;
+        Py_ssize_t before = last - 1;
+        while (before >= at && PyUnicode_READ(kind, data, before) != ',') before--;
+        /* the prompt tokens: the third field */
+        Py_ssize_t prompt_start = at;
+        for (int commas = 0; commas < 2; prompt_start++) {
+            if (prompt_start >= stop) goto not_shaped;
+            if (PyUnicode_READ(kind, data, prompt_start) == ',') commas++;
+        }
+        Py_ssize_t prompt_end = prompt_start;
+        while (prompt_end < stop && PyUnicode_READ(kind, data, prompt_end) != ',') prompt_end++;
+        if (before < at || prompt_end >= before) goto not_shaped;
+        int64_t read = count_at(kind, data, before + 1, last);
+        int64_t write = count_at(kind, data, last + 1, stop);
+        int64_t prompt = count_at(kind, data, prompt_start, prompt_end);
+        if (read < 0 || write < 0 || prompt < 0 || prompt_end == prompt_start) goto not_shaped;
+        if (read + write > prompt) {
+            PyObject *position = PyLong_FromSsize_t(at);
+            if (position == NULL || PyList_Append(found, position) < 0) {
+                Py_XDECREF(position);
+                Py_DECREF(found);
+                return NULL;
+            }
+            Py_DECREF(position);
+        }
+        at = stop + 1;
+    }
+    return found;
+
+not_shaped:
+    Py_DECREF(found);
+    Py_RETURN_NONE;
+}
+
+/* Where the comma before each of the last four fields of text[at:stop] is, or 0. */
+static int last_four(int kind, const void *data, Py_ssize_t at, Py_ssize_t stop, Py_ssize_t commas[4]) {
+    Py_ssize_t i = stop - 1;
+    for (int k = 3; k >= 0; k--) {
+        while (i >= at && PyUnicode_READ(kind, data, i) != ',') i--;
+        if (i < at) return 0;
+        commas[k] = i--;
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(ids_doc,
+    "ids(run)\n"
+    "--\n\n"
+    "(source, source_id, line) of each line of a run of extended lines (each ending in a\n"
+    "newline) that has a source id, in order; None if a line is not of that shape.");
+
+static PyObject *ids(PyObject *module, PyObject *run) {
+    (void)module;
+    if (!PyUnicode_Check(run)) {
+        PyErr_SetString(PyExc_TypeError, "ids(str)");
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(run);
+    const void *data = PyUnicode_DATA(run);
+    Py_ssize_t end = PyUnicode_GET_LENGTH(run);
+    PyObject *found = PyList_New(0);
+    if (found == NULL) return NULL;
+    Py_ssize_t at = 0;
+    while (at < end) {
+        Py_ssize_t stop = line_end(kind, data, at, end);
+        Py_ssize_t commas[4];
+        if (stop == end || !last_four(kind, data, at, stop, commas)) {
+            Py_DECREF(found);
+            Py_RETURN_NONE;
+        }
+        if (commas[1] + 1 < commas[2]) { /* a source id */
+            PyObject *item = Py_BuildValue(
+                "(NNN)", PyUnicode_Substring(run, commas[0] + 1, commas[1]),
+                PyUnicode_Substring(run, commas[1] + 1, commas[2]),
+                PyUnicode_Substring(run, at, stop));
+            if (item == NULL || PyList_Append(found, item) < 0) {
+                Py_XDECREF(item);
+                Py_DECREF(found);
+                return NULL;
+            }
+            Py_DECREF(item);
+        }
+        at = stop + 1;
+    }
+    return found;
+}
+
+static PyMethodDef methods[] = {
+    {"excess", (PyCFunction)(void (*)(void))excess, METH_FASTCALL, excess_doc},
+    {"ids", ids, METH_O, ids_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_extended", "Two loops over runs of extended lines, compiled.", -1,
+    methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__extended(void) { return PyModule_Create(&module); }
