@@ -285,6 +285,29 @@ def test_sums_past_64_bits(tally: Callable[..., Any]) -> None:
     assert first == last == (1767261600, "2026-01-01T10:00:00Z")
 
 
+def test_costs_past_128_bits(tally: Callable[..., Any]) -> None:
+    """Rates as large as a price may be and still reach the compiled sums (2**62 a token):
+    the costs of a run spill into Python ints rather than overflow."""
+    widest = 1 << 62
+    big = 10**15 - 1
+    line = f"2026-01-01T10:00:00Z,m,{big},{big},true,plan,1,\n"
+    price = (-widest, widest, widest, widest, widest, widest, widest, widest)
+    _, cells, _, _, _ = tally(line * 20_000, False, False, _never, {"m": price}, _never)
+    assert cells["m", "plan", "true"][5] == 20_000 * (widest * big * 2 + widest)
+
+
+def test_a_run_no_canonical_line_could_be_is_left_to_the_reference(
+    monkeypatch: pytest.MonkeyPatch, tally: Callable[..., Any]
+) -> None:
+    """A run given through the library with a lone surrogate (no file's line holds one)."""
+    run = "2024-01-01T00:00:00Z,m,1,2,true,plan,3,note\udcff\n"
+    assert tally(run, False, False, _never, None, _never) is None
+    compiled, reference = _both(
+        monkeypatch, lambda: build_report([run], ReportOptions(costs=False))
+    )
+    assert compiled == reference and compiled.rows_read == 1
+
+
 def test_what_a_callback_raises_comes_through(tally: Callable[..., Any]) -> None:
     run = "2026-01-01T10:00:00Z,m,1,2,true,plan,3,,codex,s:1,,\n"
     with pytest.raises(AssertionError, match="called back"):

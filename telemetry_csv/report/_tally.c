@@ -445,6 +445,24 @@ static int add_cost(Group *group, PyObject *femto) {
     return 0;
 }
 
+#if HAVE_INT128
+/* A row's cost is under 2**116 (`_price_snapshot` lets rates up to 2**62 through, counts have
+ * 15 digits): a sum past 2**120 spills into `femto_big` before it could overflow. */
+static int femto_add(Group *group, wide femto) {
+    const wide limit = (wide)1 << 120;
+    group->femto += femto;
+    if (group->femto > limit || group->femto < -limit) {
+        PyObject *part = wide_value(group->femto);
+        if (part == NULL) return -1;
+        int failed = add_cost(group, part);
+        Py_DECREF(part);
+        if (failed) return -1;
+        group->femto = 0;
+    }
+    return 0;
+}
+#endif
+
 /* ---- the pass ---- */
 
 static int add_duration(Group *group, int64_t duration) {
@@ -518,9 +536,18 @@ static PyObject *tally(PyObject *module, PyObject *const *args, Py_ssize_t nargs
         PyErr_SetString(PyExc_TypeError, "tally(str, bool, bool, callable, dict | None, callable)");
         return NULL;
     }
+#if !HAVE_INT128
+    /* every priced row would call back: the reference is faster than that */
+    if (prices != Py_None) Py_RETURN_NONE;
+#endif
     Py_ssize_t size;
     const char *text = PyUnicode_AsUTF8AndSize(run, &size);
-    if (text == NULL) return NULL;
+    if (text == NULL) {
+        /* a lone surrogate, which no canonical line holds: the reference reads such a run */
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return NULL;
+        PyErr_Clear();
+        Py_RETURN_NONE;
+    }
     const char *end = text + size;
 
     Py_ssize_t line_count = 0;
@@ -618,8 +645,8 @@ static PyObject *tally(PyObject *module, PyObject *const *args, Py_ssize_t nargs
             wide femto = (wide)rates[0] * (line->prompt - line->cache_read - line->cache_write) +
                          (wide)rates[4] * line->cache_read + (wide)rates[5] * line->cache_write +
                          (wide)rates[1] * line->completion + (wide)rates[2];
-            cell->femto += femto;
-            if (day != NULL) day->femto += femto;
+            if (femto_add(cell, femto) < 0 || (day != NULL && femto_add(day, femto) < 0))
+                goto done;
             continue;
         }
 #endif
