@@ -248,6 +248,10 @@ def run(
     environment: dict[str | bytes, str | bytes] = dict(git_env())
     # `import` reads agents' session files under HOME: none here, and none of the real user's.
     environment["HOME"] = str(cwd / ".git" / "no-home")
+    # `export` finds no receiver (port 9): the standard timeout variable, in milliseconds, stops
+    # it after its first refused try instead of backing off for seconds; the retries and their
+    # backoff are tested against a real receiver in test_export_otlp.py.
+    environment["OTEL_EXPORTER_OTLP_TIMEOUT"] = "500"
     environment.update(env or {})
     return subprocess.run(
         [str(BIN / os.fsdecode(program)), *rest],

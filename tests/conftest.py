@@ -1,5 +1,5 @@
 """Shared fixtures: real git repositories in tmp_path, huge files built once per session, and
-this working tree as a pre-commit hook repository (installed by pre-commit once per session).
+this working tree as a pre-commit hook repository (installed by pre-commit once per run).
 Helpers that tests import live in the `testing` package, as in pre-commit's own tests."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,10 +60,34 @@ def huge_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]
     return build
 
 
+def _shared_by_workers(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this run that every pytest-xdist worker sees (each worker's own base
+    temporary folder is a child of it); without xdist, the session's base folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if "PYTEST_XDIST_WORKER" in os.environ else base
+
+
 @pytest.fixture(scope="session")
 def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A git repository holding this working tree as one commit: (its path, the commit)."""
-    snapshot = tmp_path_factory.mktemp("hook-source")
+    """A git repository holding this working tree as one commit: (its path, the commit). One
+    for the whole run, shared by the xdist workers, so that pre-commit (whose cache they share
+    too, `pre_commit_env`) installs the hooks' environment for it once, not once per worker.
+    Never change it: a test that needs to build or write in it works in a clone."""
+    from filelock import FileLock
+
+    shared = _shared_by_workers(tmp_path_factory)
+    snapshot = shared / "hook-source"
+    with FileLock(str(shared / "hook-source.lock")):
+        if not snapshot.exists():
+            # Built aside and renamed into place: a worker that fails half-way leaves no
+            # snapshot for the others to take as complete.
+            building = Path(tempfile.mkdtemp(prefix="hook-source-", dir=shared))
+            _commit_working_tree(building)
+            building.rename(snapshot)
+    return snapshot, git(snapshot, "rev-parse", "HEAD").strip()
+
+
+def _commit_working_tree(snapshot: Path) -> None:
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=SOURCE,
@@ -77,13 +102,15 @@ def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     git(snapshot, "init", "-q", "-b", "main")
     git(snapshot, "add", "-A")
     git(snapshot, "commit", "-q", "-m", "snapshot")
-    return snapshot, git(snapshot, "rev-parse", "HEAD").strip()
 
 
 @pytest.fixture(scope="session")
 def pre_commit_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """pre-commit's environment, with a cache (PRE_COMMIT_HOME) that the xdist workers share:
+    pre-commit takes its own lock there to clone or install, and one process reuses what
+    another installed, as on a developer's machine."""
     env = git_env()
-    env["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
+    env["PRE_COMMIT_HOME"] = str(_shared_by_workers(tmp_path_factory) / "pre-commit-home")
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF", "PRE_COMMIT_ALLOW_NO_CONFIG"):
         env.pop(name, None)

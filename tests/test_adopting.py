@@ -52,6 +52,14 @@ def installs(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def a_checkout(source: Path, tmp_path: Path) -> Path:
+    """A clone of the hook source (conftest.py) to install from as a local path: pip, pipx and
+    uv build a local project in its own folder, and the source is shared by the whole run."""
+    checkout = tmp_path / "checkout"
+    git(tmp_path, "clone", "-q", str(source), str(checkout))
+    return checkout
+
+
 def a_repository_with_a_row(folder: Path, command: str, env: dict[str, str]) -> Path:
     folder.mkdir()
     git(folder, "init", "-q")
@@ -74,7 +82,7 @@ def costs_after_the_hint(command: str, repo: Path, env: dict[str, str]) -> None:
 def test_from_a_local_path_in_a_virtual_environment(
     tmp_path: Path, hook_source: tuple[Path, str], installs: dict[str, str]
 ) -> None:
-    source, _ = hook_source
+    source = a_checkout(hook_source[0], tmp_path)
     venv = tmp_path / "venv"
     run([sys.executable, "-m", "venv", str(venv)], tmp_path, installs)
     run([str(venv / "bin" / "pip"), "install", "-q", str(source)], tmp_path, installs)
@@ -101,7 +109,7 @@ def test_from_a_git_url_with_extras(
 
 
 def test_with_pipx(tmp_path: Path, hook_source: tuple[Path, str], installs: dict[str, str]) -> None:
-    source, _ = hook_source
+    source = a_checkout(hook_source[0], tmp_path)
     run([str(BIN / "pipx"), "install", str(source)], tmp_path, installs)
     repo = a_repository_with_a_row(tmp_path / "project", "telemetry-csv", installs)
     assert (tmp_path / "bin" / "telemetry-csv-check-hook").exists()
@@ -111,7 +119,7 @@ def test_with_pipx(tmp_path: Path, hook_source: tuple[Path, str], installs: dict
 def test_with_uv_tool(
     tmp_path: Path, hook_source: tuple[Path, str], installs: dict[str, str]
 ) -> None:
-    source, _ = hook_source
+    source = a_checkout(hook_source[0], tmp_path)
     run([str(BIN / "uv"), "tool", "install", str(source)], tmp_path, installs)
     repo = a_repository_with_a_row(tmp_path / "project", "telemetry-csv", installs)
     costs_after_the_hint("telemetry-csv", repo, installs)  # uv pip install --python

@@ -281,7 +281,10 @@ def test_a_row_logged_while_fmt_rewrites_a_fresh_clone_log_is_kept(
     deadline = time.monotonic() + 0.5
     while not layout.lock_path(log).exists() and time.monotonic() < deadline:
         time.sleep(0.01)
-    logged = run_cli("log", "m", "1", "2", "true", "plan", "7", "--notes", "during fmt", cwd=repo)
+    # The log waits for fmt's lock; on a loaded machine (the suite's workers share the cores)
+    # fmt may hold it past the default 10 s, so the wait is as long as fmt's own limit here.
+    logged = run_cli("log", "m", "1", "2", "true", "plan", "7", "--notes", "during fmt",
+                     "--lock-timeout", "60", cwd=repo)  # fmt: skip
     out, err = fmt_hook.communicate(timeout=60)
     assert logged.returncode == 0, logged.stderr
     assert fmt_hook.returncode == 1 and out == b"Fixing .telemetry/usage.csv\n", err
