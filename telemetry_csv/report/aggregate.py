@@ -311,6 +311,7 @@ def _scan(
     seen = SeenIds()
 
     def is_new(source: str, source_id: str) -> bool:
+        """Whether this id was not read before (it is now)."""
         remember = sources.get(source)
         if remember is None:
             remember = sources[source] = seen.window(source)
@@ -395,13 +396,9 @@ def _scan(
             stamp, model, prompt, completion, success, kind, duration, rest = fields
             if extended:
                 _, source, source_id, cache_read, cache_write = rest.rsplit(",", 4)
-            if source_id:
-                remember = sources.get(source)
-                if remember is None:
-                    remember = sources[source] = seen.window(source)
-                if remember(source_id, None) is not NEW:
-                    read -= 1  # the same usage as a row read before: not read again
-                    continue
+            if source_id and not is_new(source, source_id):
+                read -= 1  # the same usage as a row read before: not read again
+                continue
             if by_name and (
                 (models is not None and model not in models)
                 or (kinds is not None and kind not in kinds)
