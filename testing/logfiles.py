@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from testing.util import HEADER, git, row_line
 
@@ -41,3 +44,15 @@ def temporaries(log: Path) -> list[Path]:
     from telemetry_csv import fs
 
     return sorted(log.parent.glob(fs.temporary_glob(log)))
+
+
+def realistic() -> ModuleType:
+    """`benchmarks/realistic_log.py`, the generator of logs shaped like a real team's."""
+    spec = importlib.util.spec_from_file_location(
+        "realistic_log", Path(__file__).resolve().parents[1] / "benchmarks" / "realistic_log.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("realistic_log", module)
+    spec.loader.exec_module(module)
+    return module

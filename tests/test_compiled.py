@@ -34,9 +34,9 @@ from telemetry_csv.logfile.reading import ExtendedRun, scan_items
 from telemetry_csv.logfile.schema import EXTENDED_HEADER_LINE, HEADER_LINE, Row, Schema
 from telemetry_csv.report.aggregate import ReportOptions, _compiled_tally, build_report
 from telemetry_csv.report.data import Report
+from testing.logfiles import realistic
 
 SCHEMA = Schema()
-ROOT = Path(__file__).resolve().parents[1]
 COSTS = importlib.util.find_spec("genai_prices") is not None
 MODELS = (
     "claude-sonnet-4-20250514",
@@ -192,14 +192,8 @@ def test_realistic_logs_give_the_same_report(
     shape: str,
     options: ReportOptions,
 ) -> None:
-    spec = importlib.util.spec_from_file_location(
-        "realistic_log", ROOT / "benchmarks" / "realistic_log.py"
-    )
-    assert spec is not None and spec.loader is not None
-    realistic = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(realistic)
     path = tmp_path / "usage.csv"
-    realistic.write_realistic_log(path, 1 << 20, seed=7, shape=shape)
+    realistic().write_realistic_log(path, 1 << 20, seed=7, shape=shape)
     compiled, reference = _both(
         monkeypatch, lambda: build_report(scan_items(path, SCHEMA), options)
     )
@@ -209,14 +203,8 @@ def test_realistic_logs_give_the_same_report(
 
 def test_the_command_line_prints_the_same_report(tmp_path: Path) -> None:
     """Through the installed command, in a real process each way."""
-    spec = importlib.util.spec_from_file_location(
-        "realistic_log", ROOT / "benchmarks" / "realistic_log.py"
-    )
-    assert spec is not None and spec.loader is not None
-    realistic = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(realistic)
     path = tmp_path / "usage.csv"
-    realistic.write_realistic_log(path, 1 << 19, seed=3, shape="extended")
+    realistic().write_realistic_log(path, 1 << 19, seed=3, shape="extended")
     command = [sys.executable, "-m", "telemetry_csv", "report", "--file", str(path)]
     outputs = []
     for pure in ("", "1"):

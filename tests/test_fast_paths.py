@@ -15,12 +15,10 @@ imported slices repeated) with hostile notes added, in report zones with summer 
 from __future__ import annotations
 
 import importlib.util
-import sys
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from types import ModuleType
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,9 +29,9 @@ from telemetry_csv.logfile.schema import Row, Schema, restore
 from telemetry_csv.report.aggregate import ReportOptions, build_report
 from telemetry_csv.report.filters import build_filters
 from telemetry_csv.report.zones import resolve_zone
+from testing.logfiles import realistic
 
 SCHEMA = Schema()
-ROOT = Path(__file__).resolve().parents[1]
 # Zones whose days the offsets of the log do not line up with: summer time in both
 # hemispheres, a half-hour zone, and Lord Howe's half-hour summer shift.
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
@@ -64,17 +62,6 @@ INVALID_LINES = (
 )
 
 
-def _realistic() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "realistic_log", ROOT / "benchmarks" / "realistic_log.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("realistic_log", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _with_hostile_notes(path: Path, seed: int) -> None:
     """Every 37th row of the log again, with a hostile note, appended as `log` would."""
     data = path.read_bytes()
@@ -99,7 +86,7 @@ def _with_hostile_notes(path: Path, seed: int) -> None:
 def log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shape, seed = request.param
     path = tmp_path_factory.mktemp(shape) / "usage.csv"
-    _realistic().write_realistic_log(path, 1 << 20, seed=seed, shape=shape)
+    realistic().write_realistic_log(path, 1 << 20, seed=seed, shape=shape)
     _with_hostile_notes(path, seed)
     return path
 

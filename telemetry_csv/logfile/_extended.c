@@ -34,6 +34,13 @@ static Py_ssize_t line_end(int kind, const void *data, Py_ssize_t from, Py_ssize
     return from;
 }
 
+/* Appends `item` (a new reference, or NULL after an error) to `found`: -1 on an error. */
+static int append_new(PyObject *found, PyObject *item) {
+    int failed = item == NULL || PyList_Append(found, item) < 0;
+    Py_XDECREF(item);
+    return failed ? -1 : 0;
+}
+
 PyDoc_STRVAR(excess_doc,
     "excess(text, start, end)\n"
     "--\n\n"
@@ -84,14 +91,9 @@ static PyObject *excess(PyObject *module, PyObject *const *args, Py_ssize_t narg
         int64_t write = count_at(kind, data, last + 1, stop);
         int64_t prompt = count_at(kind, data, prompt_start, prompt_end);
         if (read < 0 || write < 0 || prompt < 0 || prompt_end == prompt_start) goto not_shaped;
-        if (read + write > prompt) {
-            PyObject *position = PyLong_FromSsize_t(at);
-            if (position == NULL || PyList_Append(found, position) < 0) {
-                Py_XDECREF(position);
-                Py_DECREF(found);
-                return NULL;
-            }
-            Py_DECREF(position);
+        if (read + write > prompt && append_new(found, PyLong_FromSsize_t(at)) < 0) {
+            Py_DECREF(found);
+            return NULL;
         }
         at = stop + 1;
     }
@@ -143,12 +145,10 @@ static PyObject *ids(PyObject *module, PyObject *run) {
                 "(NNN)", PyUnicode_Substring(run, commas[0] + 1, commas[1]),
                 PyUnicode_Substring(run, commas[1] + 1, commas[2]),
                 PyUnicode_Substring(run, at, stop));
-            if (item == NULL || PyList_Append(found, item) < 0) {
-                Py_XDECREF(item);
+            if (append_new(found, item) < 0) {
                 Py_DECREF(found);
                 return NULL;
             }
-            Py_DECREF(item);
         }
         at = stop + 1;
     }
