@@ -16,6 +16,7 @@ setup(
         for name, source in (
             ("telemetry_csv.report._tally", "telemetry_csv/report/_tally.c"),
             ("telemetry_csv.logfile._extended", "telemetry_csv/logfile/_extended.c"),
+            ("telemetry_csv._secrets_screen", "telemetry_csv/_secrets_screen.c"),
         )
     ]
 )

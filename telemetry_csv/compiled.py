@@ -2,7 +2,8 @@
 
 `setup.py` compiles a few hot loops in C at install where a C compiler is found (each layer its
 own: `report/_tally.c`, the report's pass over runs; `logfile/_extended.c`, the extended
-lines' cache check and ids); where none is found, the package installs without them. The pure-Python
+lines' cache check and ids; `_secrets_screen.c`, the secret screen's pass over a run of lines,
+which every reader of a log makes); where none is found, the package installs without them. The pure-Python
 code beside each is the reference: it runs where the compiled one is missing, for whatever the
 compiled one does not cover, and everywhere when `TELEMETRY_CSV_PURE_PYTHON=1` is set (the tests
 compare both ways on the same files).

@@ -30,6 +30,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from telemetry_csv import compiled
+
 
 class SecretPattern(NamedTuple):
     name: str  # a stable identifier, the gitleaks rule id where there is one
@@ -391,6 +393,7 @@ TOKEN_CHARACTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 SCREEN_LITERALS = (b"-----BEGIN", b"://", b"GOCSPX-", b"sk-lf-")
 _TOKEN_TABLE = bytes(ord("a") if chr(code) in TOKEN_CHARACTERS else ord(" ") for code in range(256))
 _RUN = b"a" * MIN_RUN
+_TOKEN_BYTES = TOKEN_CHARACTERS.encode("ascii")
 
 
 def _may_hold_secret(text: str) -> bool:
@@ -412,7 +415,12 @@ def screen(values: list[str]) -> set[int]:
 
 def screen_lines(block: bytes) -> set[int]:
     """`screen` for lines already joined and encoded: the numbers (from 0) of the lines of
-    `block` that might hold a credential."""
+    `block` that might hold a credential. Compiled (`_secrets_screen.c`: one pass that reads
+    each byte once) where it is built and wanted (`telemetry_csv.compiled`)."""
+    module = compiled.load("telemetry_csv._secrets_screen")
+    if module is not None:
+        found: set[int] = module.lines(block, _TOKEN_BYTES, MIN_RUN, SCREEN_LITERALS)
+        return found
     starts = []
     tokens = block.translate(_TOKEN_TABLE)
     position = tokens.find(_RUN)

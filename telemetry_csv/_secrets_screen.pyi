@@ -1,0 +1,3 @@
+def lines(
+    block: bytes, token_characters: bytes, run: int, literals: tuple[bytes, ...], /
+) -> set[int]: ...
