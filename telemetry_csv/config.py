@@ -22,6 +22,7 @@ which compare the log of two revisions each as its own revision configured it.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -146,9 +147,29 @@ def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
     return _parse_table(str(path), text, in_pyproject)
 
 
+# The ways TOML can name the key `tool.telemetry-csv` (bare or quoted parts, blanks around the
+# dot) or open the `tool` table that may hold it: a `[tool]` header, or `tool = {…}` inline.
+_OUR_TABLE = re.compile(
+    r"""(?:tool|"tool"|'tool')[ \t]*\.[ \t]*(?:telemetry-csv|"telemetry-csv"|'telemetry-csv')"""
+    r"""|^[ \t]*\[\[?[ \t]*(?:tool|"tool"|'tool')[ \t]*\]"""
+    r"""|(?:tool|"tool"|'tool')[ \t]*=""",
+    re.MULTILINE,
+)
+
+
+def may_hold_our_table(text: str) -> bool:
+    """Whether a pyproject.toml can hold a `[tool.telemetry-csv]` table: False only where no
+    spelling of it appears (escapes could spell it otherwise, so any escape is a maybe). Most
+    pyproject files have no table of ours, and many that name the tool only list it as a
+    dependency: they skip the TOML parser, whose import alone costs `log` a tenth of its
+    start-up."""
+    if "\\u" in text or "\\U" in text:
+        return True
+    return "telemetry-csv" in text and _OUR_TABLE.search(text) is not None
+
+
 def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
-    # Most pyproject files have no table of ours; skip the TOML parser for them (start-up time).
-    if in_pyproject and "telemetry-csv" not in text:
+    if in_pyproject and not may_hold_our_table(text):
         return {}
     import tomllib
 

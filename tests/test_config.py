@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from telemetry_csv.config import (
     DEFAULT_MAX_BYTES,
     find_repo_root,
     load_settings,
     lock_timeout_problem,
+    may_hold_our_table,
 )
 from telemetry_csv.errors import ConfigError
 from telemetry_csv.logfile.schema import DEFAULT_TASK_TYPES
@@ -98,6 +104,80 @@ def test_bad_settings_are_one_line_errors(repo: Path, toml: str, fragment: str) 
 def test_pyproject_without_our_table_is_ignored(repo: Path) -> None:
     (repo / "pyproject.toml").write_text("[tool.ruff]\nline-length = 100\n")
     assert load_settings(repo).max_bytes == DEFAULT_MAX_BYTES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[tool.telemetry-csv]\nmax_bytes = 2048\n",
+        '[ tool . "telemetry-csv" ]\nmax_bytes = 2048\n',
+        "[\t'tool'.'telemetry-csv']\nmax_bytes = 2048\n",
+        "[tool]\ntelemetry-csv = { max_bytes = 2048 }\n",
+        '[tool]\n"telemetry-csv".max_bytes = 2048\n',
+        "tool.telemetry-csv.max_bytes = 2048\n[project]\nname = 'x'\n",
+        "tool = { telemetry-csv = { max_bytes = 2048 } }\n",
+        '[tool."telemetry\\u002dcsv"]\nmax_bytes = 2048\n',
+        '[tool."telemetry-csv"]\nmax_bytes = 2048\n',
+    ],
+)
+def test_every_spelling_of_our_table_is_read(repo: Path, text: str) -> None:
+    if "[project]" not in text:  # a file that names the tool elsewhere too
+        text += '[project]\ndependencies = ["telemetry-csv"]\n'
+    (repo / "pyproject.toml").write_text(text)
+    assert load_settings(repo).max_bytes == 2048
+
+
+_PART = st.sampled_from(["{}", '"{}"', "'{}'"])
+_BLANK = st.sampled_from(["", " ", "\t", " \t "])
+
+
+@given(
+    tool=_PART,
+    ours=_PART | st.just('"telemetry\\u002dcsv"'),
+    blanks=st.lists(_BLANK, min_size=4, max_size=4),
+    form=st.sampled_from(["header", "dotted", "under tool", "inline"]),
+)
+def test_the_prefilter_never_skips_a_table_of_ours(
+    tool: str, ours: str, blanks: list[str], form: str
+) -> None:
+    """Whatever spelling TOML allows for `tool.telemetry-csv`, the prefilter lets it through
+    to the parser (the parser is the judge of what the file holds)."""
+    key_tool, key_ours = tool.format("tool"), ours.format("telemetry-csv")
+    a, b, c, d = blanks
+    text = {
+        "header": f"[{a}{key_tool}{b}.{c}{key_ours}{d}]\nmax_bytes = 1\n",
+        "dotted": f"{a}{key_tool}{b}.{c}{key_ours}{d}.max_bytes = 1\n",
+        "under tool": f"[{a}{key_tool}{b}]\n{c}{key_ours}{d}.max_bytes = 1\n",
+        "inline": f"{a}{key_tool}{b}= {{ {c}{key_ours}{d}= {{ max_bytes = 1 }} }}\n",
+    }[form]
+    # A file that names the tool elsewhere too: root keys first, then the other tables.
+    text += '[project]\nname = "telemetry-csv"\n'
+    assert tomllib.loads(text)["tool"]["telemetry-csv"] == {"max_bytes": 1}
+    assert may_hold_our_table(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[project]\ndependencies = ["telemetry-csv>=1"]\n',
+        '[project.optional-dependencies]\ndev = ["telemetry-csv"]\n[tool.ruff]\nline-length = 9\n',
+        '[tool.poetry.group.dev.dependencies]\ntelemetry-csv = "^1.0"\n',
+        '[project]\nname = "telemetry-csv"\n[project.scripts]\ntelemetry-csv = "m:main"\n',
+    ],
+)
+def test_a_pyproject_that_only_names_the_tool_is_not_parsed(repo: Path, text: str) -> None:
+    """`log` in a repository that lists the tool as a dependency starts without the TOML
+    parser (its import is a tenth of `log`'s start-up)."""
+    assert not may_hold_our_table(text)
+    (repo / "pyproject.toml").write_text(text)
+    script = (
+        "import sys\nfrom telemetry_csv.config import load_settings\n"
+        "print(load_settings().max_bytes, 'tomllib' in sys.modules)"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True
+    )
+    assert found.stdout.split() == [str(DEFAULT_MAX_BYTES), "False"]
 
 
 @pytest.mark.parametrize("value", [0, 0.5, 10, 3600])
