@@ -28,21 +28,25 @@ BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
 CONTROLS = "\x00-\x1f\x7f-\x9f"
 SURROGATES = "\ud800-\udfff"
 
-INVISIBLE = re.compile(f"[{DEFAULT_IGNORABLE}]")
-BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+# The patterns are kept as text and compiled on first use: compiling them costs `log` a
+# millisecond of its start-up, and ASCII text, which has none of their characters but controls
+# (which `str.isprintable` refuses), never needs them.
+_INVISIBLE = f"[{DEFAULT_IGNORABLE}]"
+_BIDI = f"[{BIDI_CONTROLS}]"
 # What `escape` replaces: the above, and whatever else Python does not print as itself (line
 # and paragraph separators, unassigned and private-use code points, other format characters).
-_UNSAFE = re.compile(f"[{CONTROLS}{DEFAULT_IGNORABLE}{SURROGATES}\u2028\u2029]")
+_UNSAFE = f"[{CONTROLS}{DEFAULT_IGNORABLE}{SURROGATES}\u2028\u2029]"
 
 
 def escape(text: str) -> str:
     """`text` with every character that is invisible, controls the terminal or is no text shown
     as a Python escape (`\\x1b`, `\\u00ad`, `\\udcff`), and everything else as it is."""
-    if text.isprintable() and not _UNSAFE.search(text):
-        return text  # the common case, in two passes of C code
+    if text.isprintable() and (text.isascii() or not re.search(_UNSAFE, text)):
+        return text  # the common case, in a few passes of C code
+    unsafe = re.compile(_UNSAFE)
     return "".join(
         character
-        if character.isprintable() and not _UNSAFE.match(character)
+        if character.isprintable() and not unsafe.match(character)
         else _escaped(character)
         for character in text
     )
@@ -59,4 +63,9 @@ def _escaped(character: str) -> str:
 
 def first_invisible(text: str) -> re.Match[str] | None:
     """The first default-ignorable character in `text`, if any."""
-    return INVISIBLE.search(text)
+    return None if text.isascii() else re.search(_INVISIBLE, text)
+
+
+def first_bidi_control(text: str) -> re.Match[str] | None:
+    """The first bidirectional control in `text`, if any."""
+    return None if text.isascii() else re.search(_BIDI, text)

@@ -149,11 +149,11 @@ def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
 
 # The ways TOML can name the key `tool.telemetry-csv` (bare or quoted parts, blanks around the
 # dot) or open the `tool` table that may hold it: a `[tool]` header, or `tool = {…}` inline.
-_OUR_TABLE = re.compile(
+# Text, compiled on first use: most repositories never need it.
+_OUR_TABLE = (
     r"""(?:tool|"tool"|'tool')[ \t]*\.[ \t]*(?:telemetry-csv|"telemetry-csv"|'telemetry-csv')"""
     r"""|^[ \t]*\[\[?[ \t]*(?:tool|"tool"|'tool')[ \t]*\]"""
-    r"""|(?:tool|"tool"|'tool')[ \t]*=""",
-    re.MULTILINE,
+    r"""|(?:tool|"tool"|'tool')[ \t]*="""
 )
 
 
@@ -165,7 +165,7 @@ def may_hold_our_table(text: str) -> bool:
     start-up."""
     if "\\u" in text or "\\U" in text:
         return True
-    return "telemetry-csv" in text and _OUR_TABLE.search(text) is not None
+    return "telemetry-csv" in text and re.search(_OUR_TABLE, text, re.MULTILINE) is not None
 
 
 def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:

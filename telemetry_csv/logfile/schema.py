@@ -83,8 +83,8 @@ _MODEL_FORBIDDEN_PRINTABLE = ' ,"'
 # (notes keep zero-width joiners and variation selectors: emoji are made of them). `log`
 # refuses them; in a stored row they are warnings (`Schema.row_warnings`), because rows
 # committed before the rule must not become a dead end: append-only forbids editing them.
-_MODEL_INVISIBLE = characters.INVISIBLE
-_NOTES_INVISIBLE = characters.BIDI
+_MODEL_INVISIBLE = characters.first_invisible
+_NOTES_INVISIBLE = characters.first_bidi_control
 _COUNT = re.compile(r"0|[1-9][0-9]*")
 
 # Spreadsheet formula injection (OWASP "CSV Injection"): a cell that starts with one of these
@@ -563,10 +563,8 @@ def _text_problem(
 
 def invisible_problem(field: str, value: str) -> str | None:
     """Why `value` breaks the newer rule on invisible characters in `field`, or None."""
-    pattern = (
-        _MODEL_INVISIBLE if field == "model" else _NOTES_INVISIBLE if field == "notes" else None
-    )
-    found = pattern.search(value) if pattern is not None else None
+    first = _MODEL_INVISIBLE if field == "model" else _NOTES_INVISIBLE if field == "notes" else None
+    found = first(value) if first is not None else None
     if found is None:
         return None
     import unicodedata  # only when a value is refused
