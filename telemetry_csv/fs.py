@@ -424,9 +424,18 @@ def read_bounded(
         raise cannot("read", path, error) from None
     with file:
         try:
-            if os.fstat(file.fileno()).st_size > limit:
+            size = os.fstat(file.fileno()).st_size
+            if size > limit:
                 raise _too_large(path, limit)
-            data = file.read(limit + 1)
+            # What the file holds, not what the limit allows: a read asks for its whole size at
+            # once, and a limit of a gibibyte (a fold) must not take a gibibyte of address space.
+            # A file that grew since is read on in pieces, until the limit is passed.
+            data = file.read(size + 1)
+            while size < len(data) <= limit:
+                piece = file.read(min(limit + 1 - len(data), 1 << 20))
+                if not piece:
+                    break
+                data += piece
         except OSError as error:
             raise cannot("read", path, error) from None
     if len(data) > limit:

@@ -4,6 +4,9 @@ files), and how check and the readers treat folds, manifests and shards found tw
 from __future__ import annotations
 
 import json
+import resource
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -276,6 +279,27 @@ def test_check_names_a_fold_without_its_manifest_and_a_manifest_alone(
     checked = run_cli("check", cwd=repo)
     assert checked.returncode == 1
     assert f"a manifest without its fold {made.name}" in checked.stdout
+
+
+def test_check_reads_a_fold_in_the_address_space_it_holds(repo: Path, shards: Path) -> None:
+    """A fold named to `check` (as the check hook names it) is read whole to be verified
+    against its manifest, up to a gibibyte: the read asks for the file's size, not the
+    limit's, so `check` runs under an address-space limit far below a gibibyte."""
+    made = folded(repo, shards, [shard_name(0), shard_name(1)])
+    limit = 512 << 20
+
+    def address_space() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    checked = subprocess.run(
+        [sys.executable, "-m", "telemetry_csv", "check", f"{FOLDER}/{made.name}"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        preexec_fn=address_space,
+    )
+    assert (checked.returncode, checked.stderr) == (0, "")
+    assert "4 valid rows" in checked.stdout
 
 
 def test_the_check_hook_checks_folds_and_manifests_it_is_given(

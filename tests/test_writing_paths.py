@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from telemetry_csv import fs
 from telemetry_csv.errors import LogFileError, TelemetryError
 from telemetry_csv.logfile import layout, writing
 from telemetry_csv.logfile.repairing import repair_log
@@ -263,3 +264,15 @@ def test_the_old_temporary_name_as_a_link_is_never_written(repo: Path, tmp_path:
         assert run_cli(*LOG_ARGS, "--max-bytes", "1024", cwd=repo).returncode == 0
     assert decoy.read_text() == "export PATH=/usr/bin\n"
     assert (folder / ".usage.csv.tmp").is_symlink()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_file_holding_more_than_its_size_says_is_read_up_to_the_limit() -> None:
+    """A file that grew after its size was read (as /proc's files always seem to, at size 0)
+    is read on in pieces: whole when within the limit, refused past it."""
+    status = Path("/proc/self/status")
+    assert status.stat().st_size == 0
+    data = fs.read_bounded(status, 1 << 20, follow=True)
+    assert data is not None and data.startswith(b"Name:") and data.endswith(b"\n")
+    with pytest.raises(LogFileError, match="larger than"):
+        fs.read_bounded(status, 10, follow=True)
