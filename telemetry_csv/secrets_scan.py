@@ -415,8 +415,8 @@ def screen(values: list[str]) -> set[int]:
 
 def screen_lines(block: bytes) -> set[int]:
     """`screen` for lines already joined and encoded: the numbers (from 0) of the lines of
-    `block` that might hold a credential. Compiled (`_secrets_screen.c`: one pass that reads
-    each byte once) where it is built and wanted (`telemetry_csv.compiled`)."""
+    `block` that might hold a credential. Compiled (`_secrets_screen.c`: the block read a line
+    at a time while the line is in cache) where it is built and wanted (`telemetry_csv.compiled`)."""
     module = compiled.load("telemetry_csv._secrets_screen")
     if module is not None:
         found: set[int] = module.lines(block, _TOKEN_BYTES, MIN_RUN, SCREEN_LITERALS)
