@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from hypothesis import strategies as st
 from otlp_receiver import Receiver, running
 
 from telemetry_csv.logfile import source_ids
-from telemetry_csv.logfile.checking import check_files
+from telemetry_csv.logfile.checking import _conflict_problem, check_files
 from telemetry_csv.logfile.reading import ExtendedRun
 from telemetry_csv.logfile.schema import Row, Schema
 from telemetry_csv.logfile.source_ids import SeenIds
@@ -181,6 +182,102 @@ def test_report_counts_a_repeated_id_once_across_files(repo: Path, log: Path) ->
     assert totals["cache_read_tokens"] == 3 * 600
     assert [group["task_type"] for group in document["by_task_type"]] == ["execute"]  # type: ignore[index, union-attr]
     assert run_cli("check", cwd=repo).returncode == 0
+
+
+def test_check_packs_many_clones_ids_and_still_compares_their_numbers() -> None:
+    """`check`'s window past `NAMED_KEPT`: an importer's id keeps the digest of its numbers
+    (16 bytes instead of its line), a repeat with the same numbers is no conflict, and one with
+    other numbers is, its first row to be found again (`resolve`)."""
+    finder = source_ids.ConflictFinder()
+    numbers = source_ids.Numbers("claude-sonnet-4-5", "1000", "20", "600", "0")
+    ids = [
+        f"202603{1 + day:02d}T{hour:02d}Z-{(day * 24 + hour) * 1000 + clone:016x}"
+        for clone in range(200)
+        for day in range(28)
+        for hour in range(24)
+    ]
+    for source_id in ids:
+        finder.add("claude-code", source_id, numbers, "usage.csv")
+    kept = finder._window._sources["claude-code"]
+    as_text = sum(map(len, kept.hours.values()))
+    packed = sum(map(len, kept.packed.values()))
+    assert as_text + packed == len(ids) and as_text <= source_ids.NAMED_KEPT < packed
+    assert sum(map(len, kept.digests.values())) == packed
+    for source_id in ids[::7]:
+        finder.add("claude-code", source_id, numbers, "again.csv")
+    assert finder.conflicts == [] and finder.unresolved == []
+    other = numbers._replace(prompt_tokens="1200")
+    finder.add("claude-code", ids[0], other, "again.csv")  # packed: its first row is not kept
+    finder.add("claude-code", ids[-1], other, "again.csv")  # the newest: still kept as text
+    assert [conflict.first for conflict in finder.conflicts] == [None, numbers]
+    assert len(finder.unresolved) == 1
+    finder.resolve(lambda wanted: [("usage.csv", _row_of(ids[0], numbers))])
+    assert finder.unresolved == []
+    assert [(c.first, c.first_path) for c in finder.conflicts] == [(numbers, "usage.csv")] * 2
+
+
+def _row_of(source_id: str, numbers: source_ids.Numbers) -> Row:
+    return Row(
+        "2026-03-01T00:40:00Z", numbers.model, int(numbers.prompt_tokens),
+        int(numbers.completion_tokens), True, "execute", 60000, "", "claude-code", source_id,
+        int(numbers.cache_read_tokens), int(numbers.cache_write_tokens),
+    )  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.integers(0, 2),  # the file
+            st.sampled_from(["20260311T10", "20260311T11", "20260312T00"]),
+            st.integers(0, 5),  # the id's tail
+            st.sampled_from([1000, 1200]),  # prompt tokens: the same or other numbers
+            st.booleans(),  # a quoted note: the line is read field by field
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_check_with_packed_ids_reports_what_it_reports_without(
+    lines: list[tuple[int, str, int, int, bool]],
+) -> None:
+    """With ids packed after every few (`NAMED_KEPT` = 3), `check` of files holding repeated
+    ids with the same and with other numbers reports exactly the problems it reports when
+    every id stays as text: the same lines, the same first lines and files, the same numbers."""
+    with tempfile.TemporaryDirectory() as folder:
+        bodies = ["", "", ""]
+        for file, hour, tail, prompt, quoted in lines:
+            line = slice_line(hour, f"{tail:016x}", prompt=prompt)
+            if quoted:
+                line = line.replace(",,claude-code", ',"a, b",claude-code')
+            bodies[file] += line
+        paths = [
+            write_log(Path(folder) / name, body, header=EXTENDED_HEADER)
+            for name, body in zip(
+                ("usage-20260101T000000Z.csv", "usage-2.csv", "usage.csv"), bodies, strict=True
+            )
+        ]
+        expected = check_files(paths, SCHEMA).problems
+        limit = source_ids.NAMED_KEPT
+        source_ids.NAMED_KEPT = 3
+        try:
+            found = check_files(paths, SCHEMA).problems
+        finally:
+            source_ids.NAMED_KEPT = limit
+    assert found == expected
+
+
+def test_a_conflict_whose_packed_first_row_is_gone_says_so() -> None:
+    finder = source_ids.ConflictFinder()
+    numbers = source_ids.Numbers("m", "1", "2", "", "")
+    finder._compare("codex", "20260301T00Z-" + "0" * 16, source_ids.Packed(0), numbers, "a.csv")
+    finder.resolve(lambda wanted: [])
+    [conflict] = finder.conflicts
+    problem = _conflict_problem(conflict, {"a.csv": "a.csv"}, SCHEMA)
+    assert problem.message.startswith(
+        "codex 20260301T00Z-0000000000000000 is also on an earlier line with other numbers "
+        "(that line could not be read again to show them); rows with one source_id"
+    )
 
 
 def test_check_reports_one_id_with_other_numbers_on_both_lines(repo: Path, log: Path) -> None:

@@ -13,7 +13,7 @@ is being added.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -251,10 +251,13 @@ class _Tally:
         self.promote = promote
         self.finder = ConflictFinder()
         self.paths: dict[str, Path | str] = {}  # each shown name's file, to find lines again
+        self.order: list[str] = []  # the shown names of the files read, in that order
 
     def file(self, items: Iterable[ScanItem], shown: str | None = None) -> None:
         result, finder = self.result, self.finder
         result.files += 1
+        if shown is not None:
+            self.order.append(shown)
         warned = 0  # the last line with a warning: its row is counted once
         for item in items:
             if isinstance(item, str):
@@ -288,6 +291,13 @@ class _Tally:
             self.result.problems.append(problem)
 
     def conflicts(self, schema: Schema) -> None:
+        self.finder.resolve(
+            lambda ids: (
+                (shown, row)
+                for shown in self.order
+                for _, row in _rows_with_ids(self.paths.get(shown), ids, schema)
+            )
+        )
         for conflict in self.finder.conflicts:
             self.count(_conflict_problem(conflict, self.paths, schema))
 
@@ -340,45 +350,52 @@ def _manifest_problems(path: Path, shown: str) -> list[Problem]:
 
 def _conflict_problem(conflict: Conflict, shown: dict[str, Path | str], schema: Schema) -> Problem:
     line = _line_of(shown.get(conflict.path), conflict, schema, second=True)
-    first_line = _line_of(shown.get(conflict.first_path), conflict, schema, second=False)
-    where = f"line {first_line}" if first_line else "a line"
-    if conflict.first_path != conflict.path:
-        where += f" of {conflict.first_path}"
+    if conflict.first is None:  # a packed id whose first row was not found again
+        where, numbers = "an earlier line", "that line could not be read again to show them"
+    else:
+        first_line = _line_of(shown.get(conflict.first_path), conflict, schema, second=False)
+        where = f"line {first_line}" if first_line else "a line"
+        if conflict.first_path != conflict.path:
+            where += f" of {conflict.first_path}"
+        numbers = conflict.numbers.differences(conflict.first)
     return Problem(
         conflict.path,
         line,
         "source_id",
         f"{conflict.source} {conflict.source_id} is also on {where} with other numbers "
-        f"({conflict.numbers.differences(conflict.first)}); rows with one source_id are the "
-        "same usage and are counted once, so one of them is wrong",
+        f"({numbers}); rows with one source_id are the same usage and are counted once, so "
+        "one of them is wrong",
     )
 
 
 def _line_of(path: Path | str | None, conflict: Conflict, schema: Schema, *, second: bool) -> int:
     """The number of the line of `path` holding the conflict's row (its first or second side);
-    0 when it cannot be found again. Conflicts are rare, so the file is read again for them."""
-    if path is None:
-        return 0
+    0 when it cannot be found again."""
     numbers = conflict.numbers if second else conflict.first
-    try:
-        with fs.open_regular(path) as file:
-            for number, raw in enumerate(file, start=1):
-                if conflict.source_id.encode() not in raw:
-                    continue
-                text = raw.decode("utf-8", "replace").rstrip("\r\n")
-                for item in _extended_row(text, schema):
-                    if (
-                        item.source == conflict.source
-                        and item.source_id == conflict.source_id
-                        and numbers_of(item) == numbers
-                    ):
-                        return number
-    except (OSError, LogFileError):
-        return 0
+    for number, row in _rows_with_ids(path, {conflict.source_id}, schema):
+        if row.source == conflict.source and numbers_of(row) == numbers:
+            return number
     return 0
 
 
-def _extended_row(text: str, schema: Schema) -> list[Row]:
-    """The row of one line of an extended file, if it is one."""
-    row = schema.parse_line(text, extended=True)
-    return [row] if type(row) is Row else []
+def _rows_with_ids(
+    path: Path | str | None, ids: set[str], schema: Schema
+) -> Iterator[tuple[int, Row]]:
+    """(the line's number, the row) of each line of `path` whose row has one of `ids`, in order;
+    nothing more once the file cannot be read. Conflicts are rare, so the file is read again for
+    them: only a line whose source_id field (the third of its last four, quoted or not) is one
+    of `ids` is parsed."""
+    if path is None:
+        return
+    try:
+        with fs.open_regular(path) as file:
+            for number, raw in enumerate(file, start=1):
+                fields = raw.rstrip(b"\r\n").rsplit(b",", 4)
+                if len(fields) < 5 or fields[2].strip(b'"').decode("utf-8", "replace") not in ids:
+                    continue
+                text = raw.decode("utf-8", "replace").rstrip("\r\n")
+                row = schema.parse_line(text, extended=True)
+                if type(row) is Row and row.source_id in ids:
+                    yield number, row
+    except (OSError, LogFileError):
+        return

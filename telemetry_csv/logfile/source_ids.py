@@ -15,12 +15,15 @@ leading hour (another tool's) are kept for the last `UNTIMED_KEPT` of their sour
 first out.
 
 Within the window, memory would still grow with the ids it holds, and a log that many clones
-imported into over the same months holds hundreds of thousands. So a window that keeps no
-values (`SeenIds`: whether an id was read is all a reader asks), past `NAMED_KEPT` ids held as
-text, packs the importer's ids it holds (`YYYYMMDDTHHZ-` and 16 hex digits) as the 64-bit
-number of their hex digits, in a sorted array per hour: 8 bytes an id where the text and its
-dictionary entry take over a hundred. New ids are kept as text until the next packing, so a
-reader that never passes the limit (most logs) never pays for it.
+imported into over the same months holds hundreds of thousands. So past `NAMED_KEPT` ids held
+as text, a window packs the importer's ids it holds (`YYYYMMDDTHHZ-` and 16 hex digits) as the
+64-bit number of their hex digits, in a sorted array per hour: 8 bytes an id where the text and
+its dictionary entry take over a hundred. A window that keeps no values (`SeenIds`: whether an
+id was read is all a reader asks) keeps nothing more; one whose values can be told apart by a
+64-bit digest (`ConflictFinder`: whether the numbers are the same) keeps the digest beside each
+id, and finds the value again, when it is needed, by reading again (`Packed`). New ids are kept
+as text until the next packing, so a reader that never passes the limit (most logs) never pays
+for it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import re
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import NamedTuple, cast
 
 from telemetry_csv import compiled, rfc3339
@@ -51,11 +55,23 @@ _TIMED = re.compile(r"[0-9]{8}T[0-9]{2}Z-")
 _NEW = object()
 
 
+class Packed:
+    """What a window with a digest keeps of a packed id's value: its digest."""
+
+    __slots__ = ("digest",)
+
+    def __init__(self, digest: int) -> None:
+        self.digest = digest
+
+
 class _Source:
     """The ids of one source within the window, with a value each, or (`values` false) only
-    whether each was read, the importer's ids packed past a limit (the module docstring)."""
+    whether each was read, the importer's ids packed past a limit where the values are none or
+    have a `digest` (the module docstring)."""
 
     __slots__ = (
+        "digest",
+        "digests",
         "heap",
         "horizon",
         "hours",
@@ -63,26 +79,30 @@ class _Source:
         "named_limit",
         "newest",
         "packed",
+        "packs",
         "untimed",
         "values",
     )
 
-    def __init__(self, values: bool = True) -> None:
+    def __init__(self, values: bool = True, digest: Callable[[object], int] | None = None) -> None:
         self.values = values
+        self.digest = digest
+        self.packs = not values or digest is not None
         self.newest = ""  # the newest hour (`YYYYMMDDTHHZ`) read
         self.horizon = ""  # hours before it are forgotten
         self.hours: dict[str, dict[str, object]] = {}
         self.heap: list[str] = []  # the hours kept, for forgetting the oldest first
         self.untimed: dict[str, object] = {}
-        # Without values: each hour's packed ids, sorted, and how many ids `hours` holds as
-        # text (counted only there, where packing can follow).
+        # Where it packs: each hour's packed ids, sorted, their values' digests in the same
+        # order (with a digest), and how many ids `hours` holds as text (counted only there).
         self.packed: dict[str, array[int]] = {}
+        self.digests: dict[str, array[int]] = {}
         self.named = 0
         self.named_limit = NAMED_KEPT
 
     def remember(self, source_id: str, value: object) -> object:
         """The value kept for `source_id` (which stays), or `_NEW` after keeping `value`
-        (without values, None stands for any value kept)."""
+        (without values, None stands for any value kept; a packed value is `Packed`)."""
         hour = source_id[:12]
         ids = self.hours.get(hour)  # an hour kept is a valid one: the common case, at once
         if ids is None:
@@ -97,11 +117,13 @@ class _Source:
         found = ids.get(source_id, _NEW)
         if found is not _NEW:
             return found
-        if self.values:
+        if not self.packs:
             ids[source_id] = value
             return found
-        if self.packed and self._was_packed(hour, source_id):
-            return None
+        if self.packed:
+            found = self._packed(hour, source_id)
+            if found is not _NEW:
+                return found
         ids[source_id] = value
         self.named += 1
         if self.named > self.named_limit:
@@ -116,25 +138,40 @@ class _Source:
             return _TIMED.match(source_id) is None and source_id in self.untimed
         if source_id in ids:
             return True
-        return not self.values and bool(self.packed) and self._was_packed(hour, source_id)
+        return bool(self.packed) and self._packed(hour, source_id) is not _NEW
 
-    def _was_packed(self, hour: str, source_id: str) -> bool:
+    def _packed(self, hour: str, source_id: str) -> object:
+        """What `remember` finds of a packed id: `_NEW` if it is not packed."""
         packed = self.packed.get(hour)
         if packed is None or IMPORTER_ID.fullmatch(source_id) is None:
-            return False
+            return _NEW
         number = int(source_id[13:], 16)
         at = bisect_left(packed, number)
-        return at < len(packed) and packed[at] == number
+        if at == len(packed) or packed[at] != number:
+            return _NEW
+        return None if self.digest is None else Packed(self.digests[hour][at])
 
     def _pack(self) -> None:
-        """Every importer's id held as text, packed into its hour's array."""
+        """Every importer's id held as text, packed into its hour's array (with its value's
+        digest in the hour's digests, where the values have one)."""
         named = 0
+        digest = self.digest
         for hour, ids in self.hours.items():
-            numbers = [int(key[13:], 16) for key in ids if IMPORTER_ID.fullmatch(key)]
-            if numbers:
-                numbers += self.packed.get(hour, ())
-                numbers.sort()
-                self.packed[hour] = array("Q", numbers)
+            entries = [
+                (int(key[13:], 16), 0 if digest is None else digest(value))
+                for key, value in ids.items()
+                if IMPORTER_ID.fullmatch(key)
+            ]
+            if entries:
+                # Where the values have no digest, the hour has none: zeros stand for them.
+                earlier = zip(
+                    self.packed.get(hour, ()), self.digests.get(hour, repeat(0)), strict=False
+                )
+                entries += earlier
+                entries.sort()
+                self.packed[hour] = array("Q", [number for number, _ in entries])
+                if digest is not None:
+                    self.digests[hour] = array("q", [value for _, value in entries])
                 # A new dictionary for what is left: one emptied in place keeps its size.
                 ids = self.hours[hour] = {
                     key: value for key, value in ids.items() if not IMPORTER_ID.fullmatch(key)
@@ -162,9 +199,10 @@ class _Source:
         while heap and heap[0] < horizon:
             hour = heapq.heappop(heap)
             dropped = self.hours.pop(hour)
-            if not self.values:
+            if self.packs:
                 self.named -= len(dropped)
                 self.packed.pop(hour, None)
+                self.digests.pop(hour, None)
 
 
 def id_hour(source_id: str) -> str | None:
@@ -221,10 +259,11 @@ _FIRST_HOUR = rfc3339.days_from_civil(1, 1, 1) * 24  # datetime's first hour
 
 class IdWindow:
     """Every source's window of ids, with a value each, or (`values` false) only whether each
-    was read."""
+    was read; with a `digest` of the values (a 64-bit int), packed past a limit."""
 
-    def __init__(self, values: bool = True) -> None:
+    def __init__(self, values: bool = True, digest: Callable[[object], int] | None = None) -> None:
         self._values = values
+        self._digest = digest
         self._sources: dict[str, _Source] = {}
 
     def remember(self, source: str, source_id: str, value: object = None) -> object:
@@ -235,7 +274,7 @@ class IdWindow:
         """The ids of one source, for a caller that asks many times."""
         kept = self._sources.get(name)
         if kept is None:
-            kept = self._sources[name] = _Source(self._values)
+            kept = self._sources[name] = _Source(self._values, self._digest)
         return kept
 
 
@@ -329,12 +368,13 @@ def numbers_of(row: Row) -> Numbers:
 
 
 class Conflict(NamedTuple):
-    """Two rows with one id and different numbers."""
+    """Two rows with one id and different numbers (the first's unknown, None, when a packed id's
+    row could not be found again: its file changed or went while it was read)."""
 
     source: str
     source_id: str
     first_path: str
-    first: Numbers
+    first: Numbers | None
     path: str
     numbers: Numbers
 
@@ -344,11 +384,17 @@ class ConflictFinder:
 
     What is kept for an id is what it was read from: the `Numbers` of a row, or the line
     itself for a line of a run (whose numbers are read from it only when the id comes again,
-    which is rare: one split of each line fewer)."""
+    which is rare: one split of each line fewer). Past `NAMED_KEPT` ids, an importer's id keeps
+    only the digest of its numbers (the module docstring): a repeat with other numbers is a
+    conflict whose first row `resolve` finds again, reading the files again (rare: a window
+    that large, and a conflict in it)."""
 
     def __init__(self) -> None:
-        self._window = IdWindow()
+        self._window = IdWindow(digest=_digest)
         self.conflicts: list[Conflict] = []
+        # Where in `conflicts` a conflict with a packed first row waits for `resolve`, and
+        # the digest of that row's numbers.
+        self.unresolved: list[tuple[int, int]] = []
 
     def add(self, source: str, source_id: str, numbers: Numbers, path: str) -> None:
         kept = self._window.remember(source, source_id, (numbers, path))
@@ -368,9 +414,40 @@ class ConflictFinder:
             if kept is not _NEW:
                 self._compare(source, source_id, kept, _line_numbers(line), path)
 
+    def resolve(self, rows: Callable[[set[str]], Iterable[tuple[str, Row]]]) -> None:
+        """Find the first rows of the conflicts `unresolved` waits for: `rows(ids)` yields
+        (the file's name, the row) for every row of the files read that has one of `ids`, in
+        the order they were read; the first with the id and the digest of the kept numbers is
+        the row that was kept."""
+        if not self.unresolved:
+            return
+        wanted = {
+            (self.conflicts[index].source, self.conflicts[index].source_id, digest): None
+            for index, digest in self.unresolved
+        }
+        firsts: dict[tuple[str, str, int], tuple[Numbers, str]] = {}
+        for path, row in rows({source_id for _, source_id, _ in wanted}):
+            numbers = numbers_of(row)
+            key = (row.source, row.source_id, hash(numbers))
+            if key in wanted and key not in firsts:
+                firsts[key] = (numbers, path)
+                if len(firsts) == len(wanted):
+                    break
+        for index, digest in self.unresolved:
+            conflict = self.conflicts[index]
+            found = firsts.get((conflict.source, conflict.source_id, digest))
+            if found is not None:
+                self.conflicts[index] = conflict._replace(first=found[0], first_path=found[1])
+        self.unresolved.clear()
+
     def _compare(
         self, source: str, source_id: str, kept: object, numbers: Numbers, path: str
     ) -> None:
+        if type(kept) is Packed:
+            if hash(numbers) != kept.digest:
+                self.unresolved.append((len(self.conflicts), kept.digest))
+                self.conflicts.append(Conflict(source, source_id, "", None, path, numbers))
+            return
         first, first_path = cast(tuple[Numbers | str, str], kept)
         if type(first) is str:
             first = _line_numbers(first)
@@ -378,6 +455,14 @@ class ConflictFinder:
             self.conflicts.append(
                 Conflict(source, source_id, first_path, Numbers(*first), path, numbers)
             )
+
+
+def _digest(kept: object) -> int:
+    """The digest of the numbers a `ConflictFinder` keeps for an id (a row's or a line's): what
+    a packed id keeps of them. Equal numbers give equal digests; the values of `hash` are 64
+    bits where the window packs (its arrays hold them as such)."""
+    first = cast(tuple[Numbers | str, str], kept)[0]
+    return hash(_line_numbers(first) if type(first) is str else first)
 
 
 def _lines_with_ids(run: ExtendedRun) -> Iterable[tuple[str, str, str]]:
