@@ -459,8 +459,9 @@ class ConflictFinder:
 
 def _digest(kept: object) -> int:
     """The digest of the numbers a `ConflictFinder` keeps for an id (a row's or a line's): what
-    a packed id keeps of them. Equal numbers give equal digests; the values of `hash` are 64
-    bits where the window packs (its arrays hold them as such)."""
+    a packed id keeps of them. Equal numbers give equal digests, and other numbers other
+    digests but for one chance in 2**64 (a conflict that would go unreported); `hash` is 64
+    bits on the platforms that run the tool, and the arrays hold its values as such."""
     first = cast(tuple[Numbers | str, str], kept)[0]
     return hash(_line_numbers(first) if type(first) is str else first)
 
