@@ -14,7 +14,7 @@ from test_fuzz_reading import hostile_files
 
 from telemetry_csv.logfile.canonical import canonical_line, header_shape
 from telemetry_csv.logfile.reading import Problem, scan_bytes, split_lines
-from telemetry_csv.logfile.rewriting import format_bytes, format_file
+from telemetry_csv.logfile.rewriting import _COPY_BYTES, _LINE_LIMIT, format_bytes, format_file
 from telemetry_csv.logfile.schema import Schema
 from testing.logfiles import row, rows
 from testing.util import HEADER
@@ -103,3 +103,20 @@ def test_problems_kept_are_bounded_and_all_lines_counted(tmp_path: Path) -> None
     result = format_file(path, SCHEMA, max_problems=7)
     assert len(result.problems) == 7 and result.left == 5000
     assert [p.line for p in result.problems] == list(range(2, 9))
+
+
+@pytest.mark.parametrize("start", [BOM_UTF8, b""])
+@pytest.mark.parametrize(
+    "length", [_LINE_LIMIT - 1, _LINE_LIMIT, _LINE_LIMIT + _COPY_BYTES - 1, 300_000]
+)
+@pytest.mark.parametrize("after", [b"\n" + HEADER.encode(), b"\r\n", b"\r\nrest\n", b""])
+def test_a_line_longer_than_any_row_is_left_as_the_whole_file_reading_leaves_it(
+    start: bytes, length: int, after: bytes
+) -> None:
+    """A first line too long to be a row loses its byte order mark as any first line does
+    (unless it is torn, the file's last), and a CRLF whose CR ends one read and whose LF starts
+    the next is an LF, as the whole-file reading has it (both found by hypothesis)."""
+    data = start + b"x" * length + after
+    for block in (1, 4096):
+        formatted = format_bytes(data, SCHEMA, "usage.csv", block_bytes=block)
+        assert (formatted.data, formatted.problems) == oracle(data)

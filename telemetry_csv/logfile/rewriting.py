@@ -244,17 +244,26 @@ class _Rewrite:
         if not raw:
             return
         if len(raw) == _LINE_LIMIT and not raw.endswith(LF):
+            bom = first and raw.startswith(BOM_UTF8)
+            last = raw
             while raw and not raw.endswith(LF):
-                raw = self.source.readline(_COPY_BYTES)
-            self._long_line(start, self.source.tell(), raw)
+                last, raw = raw, self.source.readline(_COPY_BYTES)
+            # Its CR may end one read and its LF start the next.
+            crlf = raw.endswith(CRLF) or (raw == LF and last.endswith(b"\r"))
+            self._long_line(start, self.source.tell(), torn=not raw, crlf=crlf, bom=bom)
         else:
             self._line(raw, first=first)
 
-    def _long_line(self, start: int, end: int, tail: bytes) -> None:
-        """A line longer than any row: left as it is (bytes copied, not held), LF-ended."""
+    def _long_line(self, start: int, end: int, *, torn: bool, crlf: bool, bom: bool) -> None:
+        """A line longer than any row: left as it is (bytes copied, not held), LF-ended, and
+        without the byte order mark it starts with as line 1, as any other first line (a torn
+        one, the file's last, keeps its bytes as they are, a byte order mark too)."""
         self._flush_blank()
         self.line_no += 1
-        if tail.endswith(CRLF):
+        if bom and not torn:
+            self.sink.new(len(BOM_UTF8), b"")
+            start += len(BOM_UTF8)
+        if crlf:
             self.sink.same(end - start - 2)
             self.sink.new(2, LF)
         else:
