@@ -9,6 +9,9 @@ notes with commas, quotes and leading quotes, non-ASCII), every command a fresh 
   found without starting git), against `python -c "import filelock"`, the floor for any tool
   that must take a file lock from a fresh interpreter (aim: within 1.2x); and `log --file` on
   the 10 MiB log against the same floor;
+- `log` in a team-layout repository whose `pyproject.toml` configures the tool (task types and
+  a size limit), against the same floor: the settings are parsed once, then read from the
+  cache in `.git/telemetry-csv/` (aim: within 1.2x);
 - `log` appending to the 10 MiB log against `log` appending to an empty one (aim: within 1.2x);
 - `check` against a bare `csv.reader` pass over the same file (aim: within 2x), on the
   8-column log and on the extended one (imported slices with ids and cache parts); with
@@ -48,16 +51,24 @@ def timed(command: list[str], cwd: Path | None = None) -> float:
     return time.perf_counter() - start
 
 
-def team_repository(folder: Path) -> Path:
-    """A repository with a first commit and no settings: `log` writes shards there."""
-    repo = folder / "team"
+def team_repository(folder: Path, settings: str = "") -> Path:
+    """A repository with a first commit and no settings (or `settings`, as its pyproject.toml):
+    `log` writes shards there."""
+    repo = folder / ("team-with-settings" if settings else "team")
     repo.mkdir()
+    if settings:
+        (repo / "pyproject.toml").write_text(settings)
     identity = ["-c", "user.name=bench", "-c", "user.email=bench@example.com"]
     for args in (["init", "-q"], [*identity, "commit", "-q", "--allow-empty", "-m", "start"]):
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=ENV)
     return repo
 
 
+SETTINGS = (
+    '[project]\nname = "an-app"\ndependencies = ["telemetry-csv"]\n\n'
+    '[tool.telemetry-csv]\ntask_types = ["plan", "execute", "review", "discuss", "deploy"]\n'
+    f"max_bytes = {20 * 1024 * 1024}\n"
+)
 CSV_PASS = (
     "import csv, sys\n"
     "with open(sys.argv[1], newline='', encoding='utf-8') as file:\n"
@@ -89,6 +100,7 @@ def main() -> None:
         empty.parent.mkdir()
         empty.write_text(HEADER_LINE + "\n")
         team = team_repository(Path(folder))
+        configured = team_repository(Path(folder), SETTINGS)
         print(f"8-column log: {big.stat().st_size:,} bytes, {rows:,} rows")
         print(f"extended log: {extended.stat().st_size:,} bytes, {extended_rows:,} rows")
 
@@ -98,6 +110,7 @@ def main() -> None:
         commands = {
             "floor": [sys.executable, "-c", "import filelock"],
             "log, team layout": [tool, "log", *row, "-q"],
+            "log, with settings": [tool, "log", *row, "-q"],
             "log, 10 MiB": [tool, "log", *row, "--file", str(appended), *limit, "-q"],
             "log, empty": [tool, "log", *row, "--file", str(empty), "-q"],
             "csv.reader": [sys.executable, "-c", CSV_PASS, str(big)],
@@ -111,7 +124,8 @@ def main() -> None:
         times: dict[str, list[float]] = {name: [] for name in commands}
         # `log` in the team layout runs in its repository (the first run starts the shard and
         # the state that lets the next ones find it without git: the steady state).
-        where = {name: team if name == "log, team layout" else None for name in commands}
+        where = {name: None for name in commands}
+        where.update({"log, team layout": team, "log, with settings": configured})
         for name, command in commands.items():
             timed(command, where[name])  # warm the page cache and .pyc files
         for _ in range(args.rounds):
@@ -125,6 +139,9 @@ def main() -> None:
     print(f"rounds: {args.rounds} (medians; ratios are what to compare across machines)")
     print(
         f"log (team layout) vs python -c 'import filelock': {ratio('log, team layout', 'floor')} (aim: within 1.2x)"
+    )
+    print(
+        f"log with settings vs python -c 'import filelock': {ratio('log, with settings', 'floor')} (aim: within 1.2x)"
     )
     print(
         f"log --file on 10 MiB vs python -c 'import filelock': {ratio('log, 10 MiB', 'floor')} (aim: within 1.2x)"

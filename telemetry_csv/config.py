@@ -27,7 +27,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from telemetry_csv import fs
-from telemetry_csv.errors import ConfigError
+from telemetry_csv.errors import ConfigError, LogFileError
 from telemetry_csv.logfile.layout import log_name_problem, shard_folder
 from telemetry_csv.logfile.schema import (
     DEFAULT_TASK_TYPES,
@@ -103,18 +103,22 @@ def find_repo_root(start: Path) -> Path | None:
 def load_settings(start: Path | None = None) -> Settings:
     """The settings that apply in `start` (default: the working directory)."""
     start = Path.cwd() if start is None else start
-    root = find_repo_root(start) or start.resolve()
+    repository = find_repo_root(start)
+    root = repository or start.resolve()
+    cache = _TableCache(repository)
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
     for path, table in ((root / "pyproject.toml", True), (root / CONFIG_FILE, False)):
-        for key, value in _read_table(path, table, root).items():
+        for key, value in _read_table(path, table, root, cache).items():
             if key in values:
                 raise ConfigError(
                     f"{key} is set in both {origin[key]} and {path.name}; keep it in one place"
                 )
             values[key] = value
             origin[key] = path.name
-    return _settings_from(root, values, origin)
+    settings = _settings_from(root, values, origin)
+    cache.save()
+    return settings
 
 
 def settings_from_texts(root: Path, pyproject: str | None, config: str | None) -> Settings:
@@ -123,18 +127,21 @@ def settings_from_texts(root: Path, pyproject: str | None, config: str | None) -
     read a revision's settings from git's objects."""
     values: dict[str, Any] = {}
     origin: dict[str, str] = {}
+    cache = _TableCache(root)
     for name, text, table in (("pyproject.toml", pyproject, True), ("config.toml", config, False)):
-        for key, value in ({} if text is None else _parse_table(name, text, table)).items():
+        for key, value in ({} if text is None else _parse_table(name, text, table, cache)).items():
             if key in values:
                 raise ConfigError(
                     f"{key} is set in both {origin[key]} and {name}; keep it in one place"
                 )
             values[key] = value
             origin[key] = name
-    return _settings_from(root, values, origin)
+    settings = _settings_from(root, values, origin)
+    cache.save()
+    return settings
 
 
-def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
+def _read_table(path: Path, in_pyproject: bool, root: Path, cache: _TableCache) -> dict[str, Any]:
     data = fs.read_bounded(path, CONFIG_LIMIT, within=root)
     if data is None:
         return {}
@@ -144,7 +151,7 @@ def _read_table(path: Path, in_pyproject: bool, root: Path) -> dict[str, Any]:
         raise ConfigError(
             f"cannot read {path}: not UTF-8 text (byte {error.start + 1}); TOML files are UTF-8"
         ) from None
-    return _parse_table(str(path), text, in_pyproject)
+    return _parse_table(str(path), text, in_pyproject, cache)
 
 
 # The ways TOML can name the key `tool.telemetry-csv` (bare or quoted parts, blanks around the
@@ -168,9 +175,24 @@ def may_hold_our_table(text: str) -> bool:
     return "telemetry-csv" in text and re.search(_OUR_TABLE, text, re.MULTILINE) is not None
 
 
-def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
+def _parse_table(path: str, text: str, in_pyproject: bool, cache: _TableCache) -> dict[str, Any]:
     if in_pyproject and not may_hold_our_table(text):
         return {}
+    table = cache.get(in_pyproject, text)
+    if table is None:
+        table = _toml_table(path, text, in_pyproject)
+        cache.add(in_pyproject, text, table)
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting {unknown[0]!r}; allowed settings are {', '.join(KEYS)}"
+        )
+    return table
+
+
+def _toml_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
+    """The table of ours in a settings file's text: `[tool.telemetry-csv]` in a pyproject.toml,
+    the whole document in config.toml."""
     import tomllib
 
     try:
@@ -183,12 +205,101 @@ def _parse_table(path: str, text: str, in_pyproject: bool) -> dict[str, Any]:
     table = tool.get("telemetry-csv", {}) if in_pyproject else document
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.telemetry-csv] must be a table")
-    unknown = sorted(set(table) - set(KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{path}: unknown setting {unknown[0]!r}; allowed settings are {', '.join(KEYS)}"
-        )
     return table
+
+
+class _TableCache:
+    """The tables parsed from settings files, by the exact text they were parsed from, kept
+    between runs in the repository's git folder (`.git/telemetry-csv/settings-cache`).
+
+    Importing the TOML parser costs `log` and each hook about 5 ms, a tenth of `log`'s
+    start-up, in every repository that configures the tool; the settings rarely change. A
+    table is used only for the very text it came from, so an edit, whatever its size or time,
+    is parsed afresh. The cache is local state, never committed or cloned: it is read like the
+    shard state (no link, no FIFO, bounded) and written whole and atomically; one that cannot
+    be read, or holds anything but plain values, is no cache, and failing to write it changes
+    nothing but the next run's time. Outside a repository, or in a work tree whose `.git` is a
+    file (a linked work tree, a submodule), there is none."""
+
+    VERSION = 1
+    LIMIT = 1 << 20  # bytes of the cache file
+    TEXT_LIMIT = 64 << 10  # a longer settings file is parsed every time
+    ENTRIES = 4  # the settings of HEAD and of the index, and those being edited
+
+    def __init__(self, root: Path | None) -> None:
+        self.folder = None if root is None else root / ".git" / "telemetry-csv"
+        self.entries: list[tuple[bool, str, dict[str, Any]]] | None = None  # read when asked
+        self.changed = False
+
+    def get(self, in_pyproject: bool, text: str) -> dict[str, Any] | None:
+        if self.entries is None:
+            self.entries = self._read()
+        for entry in self.entries:
+            if entry[0] == in_pyproject and entry[1] == text:
+                return entry[2]
+        return None
+
+    def add(self, in_pyproject: bool, text: str, table: dict[str, Any]) -> None:
+        """Keep a table just parsed (saved by `save`, once the settings proved valid)."""
+        if len(text) > self.TEXT_LIMIT or not _plain(table):
+            return  # TOML's dates and times are no plain values: parsed every time
+        entries = [entry for entry in self.entries or () if entry[:2] != (in_pyproject, text)]
+        self.entries = [(in_pyproject, text, table), *entries][: self.ENTRIES]
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the tables added, if any: only after settings that are valid, so that a
+        command refused for its settings writes nothing."""
+        if self.folder is None or not self.changed:
+            return
+        import marshal
+
+        try:
+            if fs.require_folder(self.folder.parent):  # `.git` a real folder, not a file
+                fs.require_folder(self.folder, create=True)
+                data = marshal.dumps((self.VERSION, self.entries))
+                fs.replace(self.folder / "settings-cache", data)
+        except (OSError, LogFileError):
+            pass
+
+    def _read(self) -> list[tuple[bool, str, dict[str, Any]]]:
+        if self.folder is None:
+            return []
+        import marshal
+
+        try:
+            if not fs.require_folder(self.folder):
+                return []
+            data = fs.read_bounded(self.folder / "settings-cache", self.LIMIT)
+            found = marshal.loads(data) if data is not None else None
+        except (LogFileError, EOFError, ValueError, TypeError):
+            return []
+        if not (type(found) is tuple and len(found) == 2 and found[0] == self.VERSION):
+            return []
+        entries = found[1]
+        if type(entries) is not list or not all(
+            type(entry) is tuple
+            and len(entry) == 3
+            and type(entry[0]) is bool
+            and type(entry[1]) is str
+            and type(entry[2]) is dict
+            and _plain(entry[2])
+            for entry in entries
+        ):
+            return []
+        return entries
+
+
+def _plain(value: object) -> bool:
+    """Whether `value` holds only what a TOML table of ours may: text, numbers, booleans, and
+    lists and tables of them."""
+    if type(value) in (str, int, float, bool):
+        return True
+    if type(value) is list:
+        return all(map(_plain, value))
+    if type(value) is dict:
+        return all(type(key) is str and _plain(item) for key, item in value.items())
+    return False
 
 
 def _settings_from(root: Path, values: dict[str, Any], origin: dict[str, str]) -> Settings:

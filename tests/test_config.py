@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import marshal
+import os
 import subprocess
 import sys
 import tomllib
@@ -188,3 +190,93 @@ def test_lock_timeout_rule_accepts(value: float) -> None:
 @pytest.mark.parametrize("value", [-1, -0.5, float("nan"), float("inf"), True, "5", None])
 def test_lock_timeout_rule_refuses(value: object) -> None:
     assert lock_timeout_problem(value) == "expected a number of seconds, 0 or more, not infinite"
+
+
+# The parsed settings kept between runs (config._TableCache).
+
+LOAD_SCRIPT = (
+    "import sys\nfrom telemetry_csv.config import load_settings\n"
+    "settings = load_settings()\n"
+    "print(settings.max_bytes, settings.task_types, 'tomllib' in sys.modules)"
+)
+
+
+def _load_in_a_process(repo: Path) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_SCRIPT], cwd=repo, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_second_run_reads_the_settings_without_the_toml_parser(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n[tool.telemetry-csv]\nmax_bytes = 2048\n'
+    )
+    (repo / ".telemetry").mkdir()
+    (repo / ".telemetry" / "config.toml").write_text('task_types = ["plan", "ship"]\n')
+    first = _load_in_a_process(repo)
+    assert first == "2048 ('plan', 'ship') True"
+    assert (repo / ".git" / "telemetry-csv" / "settings-cache").is_file()
+    assert _load_in_a_process(repo) == "2048 ('plan', 'ship') False"
+
+
+def test_an_edit_of_the_same_size_and_time_is_read_afresh(repo: Path) -> None:
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text("[tool.telemetry-csv]\nmax_bytes = 2048\n")
+    assert load_settings(repo).max_bytes == 2048
+    before = pyproject.stat()
+    pyproject.write_text("[tool.telemetry-csv]\nmax_bytes = 4096\n")
+    os.utime(pyproject, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert load_settings(repo).max_bytes == 4096
+    assert load_settings(repo).max_bytes == 4096
+
+
+def test_settings_that_are_refused_leave_no_cache(repo: Path) -> None:
+    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nmax_bytes = 1\n")
+    with pytest.raises(ConfigError, match="max_bytes"):
+        load_settings(repo)
+    (repo / "pyproject.toml").write_text("[tool.telemetry-csv]\nmax_byte = 2048\n")
+    with pytest.raises(ConfigError, match="unknown setting 'max_byte'"):
+        load_settings(repo)
+    assert not (repo / ".git" / "telemetry-csv").exists()
+
+
+@pytest.mark.parametrize(
+    "hostile", ["link to a file", "FIFO", "garbage", "code object", "wrong types", "linked folder"]
+)
+def test_a_cache_that_is_no_plain_file_of_ours_is_no_cache(
+    repo: Path, tmp_path: Path, hostile: str
+) -> None:
+    """Whatever sits where the cache goes, the settings come from the file itself, nothing
+    outside the repository is read as settings or written, and nothing hangs."""
+    text = "[tool.telemetry-csv]\nmax_bytes = 2048\n"
+    (repo / "pyproject.toml").write_text(text)
+    folder = repo / ".git" / "telemetry-csv"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    lie = marshal.dumps((1, [(True, text, {"max_bytes": 999_999})]))
+    if hostile == "linked folder":
+        (outside / "settings-cache").write_bytes(lie)
+        folder.symlink_to(outside)
+    else:
+        folder.mkdir()
+        cache = folder / "settings-cache"
+        if hostile == "link to a file":
+            (outside / "settings-cache").write_bytes(lie)
+            cache.symlink_to(outside / "settings-cache")
+        elif hostile == "FIFO":
+            os.mkfifo(cache)
+        elif hostile == "garbage":
+            cache.write_bytes(b"\x00\xffnot marshal" * 100)
+        elif hostile == "code object":
+            code = compile("1", "x", "eval")
+            cache.write_bytes(marshal.dumps((1, [(True, text, {"max_bytes": code})])))
+        else:
+            cache.write_bytes(marshal.dumps((1, [(True, text, ["max_bytes", 999_999])])))
+    assert load_settings(repo).max_bytes == 2048
+    assert load_settings(repo).max_bytes == 2048
+    if hostile in ("link to a file", "linked folder"):
+        assert (outside / "settings-cache").read_bytes() == lie  # never written through
+    if hostile != "linked folder":
+        assert load_settings(repo).max_bytes == 2048
+        assert not (folder / "settings-cache").is_symlink()
