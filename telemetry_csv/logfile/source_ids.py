@@ -81,11 +81,9 @@ class _Source:
         "packed",
         "packs",
         "untimed",
-        "values",
     )
 
     def __init__(self, values: bool = True, digest: Callable[[object], int] | None = None) -> None:
-        self.values = values
         self.digest = digest
         self.packs = not values or digest is not None
         self.newest = ""  # the newest hour (`YYYYMMDDTHHZ`) read
