@@ -426,7 +426,7 @@ class ConflictFinder:
         firsts: dict[tuple[str, str, int], tuple[Numbers, str]] = {}
         for path, row in rows({source_id for _, source_id, _ in wanted}):
             numbers = numbers_of(row)
-            key = (row.source, row.source_id, hash(numbers))
+            key = (row.source, row.source_id, _numbers_digest(numbers))
             if key in wanted and key not in firsts:
                 firsts[key] = (numbers, path)
                 if len(firsts) == len(wanted):
@@ -442,7 +442,7 @@ class ConflictFinder:
         self, source: str, source_id: str, kept: object, numbers: Numbers, path: str
     ) -> None:
         if type(kept) is Packed:
-            if hash(numbers) != kept.digest:
+            if _numbers_digest(numbers) != kept.digest:
                 self.unresolved.append((len(self.conflicts), kept.digest))
                 self.conflicts.append(Conflict(source, source_id, "", None, path, numbers))
             return
@@ -456,12 +456,18 @@ class ConflictFinder:
 
 
 def _digest(kept: object) -> int:
-    """The digest of the numbers a `ConflictFinder` keeps for an id (a row's or a line's): what
-    a packed id keeps of them. Equal numbers give equal digests, and other numbers other
-    digests but for one chance in 2**64 (a conflict that would go unreported); `hash` is 64
-    bits on the platforms that run the tool, and the arrays hold its values as such."""
+    """The digest of the numbers a `ConflictFinder` keeps for an id (a row's `Numbers` or a
+    line's): what a packed id keeps of them."""
     first = cast(tuple[Numbers | str, str], kept)[0]
-    return hash(_line_numbers(first) if type(first) is str else first)
+    return _numbers_digest(_line_numbers(first) if isinstance(first, str) else first)
+
+
+def _numbers_digest(numbers: Numbers) -> int:
+    """The one digest of numbers, kept and compared alike. Equal numbers give equal digests,
+    and other numbers other digests but for one chance in 2**64 (a conflict that would go
+    unreported); `hash` is 64 bits on the platforms that run the tool, and the window's arrays
+    hold its values as such."""
+    return hash(numbers)
 
 
 def _lines_with_ids(run: ExtendedRun) -> Iterable[tuple[str, str, str]]:
